@@ -1,0 +1,92 @@
+"""The client's connection to one node: REST for discovery, gRPC for every operation.
+
+`init()` finds (or starts) a node, asks its web port for /3/Cloud, learns the node's gRPC port from
+the answer, and from then on calls operations over gRPC. Errors come back as the same Python
+exceptions the node raised (ValueError, NotFound, ...), see h2ocloud.errors.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.error
+import urllib.request
+import warnings
+from typing import Any
+
+import grpc
+
+from h2ocloud import __version__, wire
+from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2 as pb
+from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2_grpc as pb_grpc
+from h2ocloud.errors import NodeUnavailable, exception_from_status
+
+log = logging.getLogger("h2ocloud.client")
+
+CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", 8 << 20),
+    ("grpc.max_send_message_length", 8 << 20),
+]
+
+
+def fetch_cloud(url: str, timeout: float = 2.0) -> dict[str, Any]:
+    """GET {url}/3/Cloud; raise ConnectionError when nothing answers."""
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/3/Cloud", timeout=timeout) as r:
+            return json.loads(r.read().decode())
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        raise ConnectionError(f"no h2ocloud node answers at {url}: {getattr(e, 'reason', e)}") from None
+
+
+class Connection:
+    """A live connection to one node of a cloud."""
+
+    def __init__(self, url: str, status: dict[str, Any], owned_process=None):
+        self.url = url.rstrip("/")
+        host = self.url.split("://", 1)[-1].rsplit(":", 1)[0]
+        self.grpc_address = f"{host}:{status['grpc_port']}"
+        self.node_id = status.get("node_id")
+        self.node_version = status.get("version")
+        self.owned_process = owned_process  # a LocalNode this client started, or None
+        self._channel = grpc.insecure_channel(self.grpc_address, options=CHANNEL_OPTIONS)
+        self._stub = pb_grpc.NodeStub(self._channel)
+        if self.node_version and self.node_version != __version__:
+            warnings.warn(
+                f"h2ocloud client version {__version__} differs from the node's version {self.node_version}",
+                stacklevel=3,
+            )
+
+    def call(
+        self, name: str, args: dict[str, Any] | None = None, blobs: list[Any] = (), timeout: float | None = None
+    ) -> tuple[dict[str, Any], list[bytes]]:
+        """Run operation `name` on the node; raise its error as the matching Python exception."""
+        try:
+            parts = self._stub.Call(wire.encode({"op": name, "args": args or {}}, blobs), timeout=timeout)
+            header, out = wire.decode(parts)
+        except grpc.RpcError as e:
+            code = e.code()
+            if code == grpc.StatusCode.UNAVAILABLE:
+                raise NodeUnavailable(f"node at {self.grpc_address} is not answering: {e.details()}") from None
+            raise exception_from_status(code, e.details() or str(code)) from None
+        return header.get("result", {}), out
+
+    def call_stream(self, name: str, args: dict[str, Any], parts_iter, timeout: float | None = None):
+        """Send a request whose blob bytes come from an iterator of byte pieces (uploads)."""
+        def gen():
+            yield pb.Part(header_json=wire.dumps({"op": name, "args": args, "blobs": [args["_nbytes"]]}))
+            for piece in parts_iter:
+                yield pb.Part(data=piece)
+
+        try:
+            header, out = wire.decode(self._stub.Call(gen(), timeout=timeout))
+        except grpc.RpcError as e:
+            if e.code() == grpc.StatusCode.UNAVAILABLE:
+                raise NodeUnavailable(f"node at {self.grpc_address} is not answering: {e.details()}") from None
+            raise exception_from_status(e.code(), e.details() or "") from None
+        return header.get("result", {}), out
+
+    def status(self, timeout: float = 10.0) -> pb.CloudStatus:
+        return self._stub.Status(pb.StatusRequest(), timeout=timeout)
+
+    def close(self) -> None:
+        self._channel.close()

@@ -1,0 +1,80 @@
+"""Errors shared by the node and the client, and how they map onto gRPC status codes.
+
+A node operation raises a plain Python exception (ValueError for bad input, KeyError-like
+NotFound for an unknown key, ...); the gRPC and REST adapters turn it into a status code with
+the message, and the client turns the status back into the same kind of exception. So the user
+sees `ValueError: epochs must be >= 0`, not a transport error.
+"""
+
+from __future__ import annotations
+
+import grpc
+
+
+class H2OCloudError(Exception):
+    """Base class for h2ocloud errors that are not plain ValueErrors."""
+
+
+class NotFound(H2OCloudError, KeyError):
+    """An unknown key: a frame, model or job id that does not exist."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we want it plain.
+        return str(self.args[0]) if self.args else "not found"
+
+
+class OutOfMemory(H2OCloudError):
+    """A put that would take a node's store past its --max-mem."""
+
+
+class Cancelled(H2OCloudError):
+    """A job was cancelled."""
+
+
+class NodeUnavailable(H2OCloudError, ConnectionError):
+    """A peer or the node the client talks to does not answer."""
+
+
+# exception class -> (grpc status, HTTP status). Order matters: first match wins.
+_MAPPING: list[tuple[type[BaseException], grpc.StatusCode, int]] = [
+    (NotFound, grpc.StatusCode.NOT_FOUND, 404),
+    (OutOfMemory, grpc.StatusCode.RESOURCE_EXHAUSTED, 507),
+    (Cancelled, grpc.StatusCode.CANCELLED, 409),
+    (NodeUnavailable, grpc.StatusCode.UNAVAILABLE, 503),
+    (FileNotFoundError, grpc.StatusCode.NOT_FOUND, 404),
+    (PermissionError, grpc.StatusCode.PERMISSION_DENIED, 403),
+    (ValueError, grpc.StatusCode.INVALID_ARGUMENT, 400),
+    (TypeError, grpc.StatusCode.INVALID_ARGUMENT, 400),
+    (KeyError, grpc.StatusCode.NOT_FOUND, 404),
+    (TimeoutError, grpc.StatusCode.DEADLINE_EXCEEDED, 504),
+]
+
+_FROM_GRPC: dict[grpc.StatusCode, type[Exception]] = {
+    grpc.StatusCode.NOT_FOUND: NotFound,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: OutOfMemory,
+    grpc.StatusCode.CANCELLED: Cancelled,
+    grpc.StatusCode.UNAVAILABLE: NodeUnavailable,
+    grpc.StatusCode.INVALID_ARGUMENT: ValueError,
+    grpc.StatusCode.PERMISSION_DENIED: PermissionError,
+    grpc.StatusCode.DEADLINE_EXCEEDED: TimeoutError,
+}
+
+
+def error_message(exc: BaseException) -> str:
+    """The message a user should see for exc (KeyError's quoting removed)."""
+    if isinstance(exc, KeyError) and not isinstance(exc, NotFound) and exc.args:
+        return str(exc.args[0])
+    return str(exc) or type(exc).__name__
+
+
+def status_for(exc: BaseException) -> tuple[grpc.StatusCode, int]:
+    """(gRPC status, HTTP status) for an exception raised by a node operation."""
+    for cls, code, http in _MAPPING:
+        if isinstance(exc, cls):
+            return code, http
+    return grpc.StatusCode.INTERNAL, 500
+
+
+def exception_from_status(code: grpc.StatusCode, message: str) -> Exception:
+    """The Python exception a client raises for a gRPC status."""
+    cls = _FROM_GRPC.get(code, H2OCloudError)
+    return cls(message)

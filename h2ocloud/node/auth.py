@@ -1,0 +1,47 @@
+"""Proof that a peer knows the cloud's shared secret, without the secret crossing the wire.
+
+Each peer call carries metadata `x-h2ocloud-auth: <unix_ms>:<hex hmac>` where the HMAC-SHA256 is
+keyed by the secret over "<unix_ms>:<method>:<cloud name>". The receiver recomputes it and refuses
+stale timestamps (replays older than MAX_SKEW_S). Without a secret, nothing is added or checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+HEADER = "x-h2ocloud-auth"
+MAX_SKEW_S = 120.0
+
+
+def _mac(secret: str, stamp: str, method: str, cloud: str) -> str:
+    msg = f"{stamp}:{method}:{cloud}".encode()
+    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()
+
+
+def sign(secret: str | None, method: str, cloud: str) -> list[tuple[str, str]]:
+    """Metadata to attach to a peer call."""
+    if not secret:
+        return []
+    stamp = str(int(time.time() * 1000))
+    return [(HEADER, f"{stamp}:{_mac(secret, stamp, method, cloud)}")]
+
+
+def verify(secret: str | None, metadata, method: str, cloud: str) -> str | None:
+    """None when the call is authentic, else the reason it is refused."""
+    if not secret:
+        return None
+    value = dict(metadata or ()).get(HEADER)
+    if not value:
+        return "the cloud requires a shared secret and the call carried no proof"
+    stamp, _, mac = value.partition(":")
+    try:
+        age = abs(time.time() - int(stamp) / 1000.0)
+    except ValueError:
+        return "malformed authentication metadata"
+    if age > MAX_SKEW_S:
+        return "authentication timestamp too old"
+    if not hmac.compare_digest(mac, _mac(secret, stamp, method, cloud)):
+        return "wrong shared secret"
+    return None

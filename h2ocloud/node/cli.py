@@ -1,0 +1,66 @@
+"""The `h2ocloud` command: `h2ocloud node` runs a daemon, `h2ocloud demo` runs the main job."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from h2ocloud import __version__
+
+
+def _run_node(ns: argparse.Namespace) -> int:
+    from h2ocloud.node.config import config_from_args
+    from h2ocloud.node.server import Node, StartupError
+
+    logging.basicConfig(
+        level=getattr(logging, str(ns.log_level).upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        cfg = config_from_args(ns)
+    except OSError as e:
+        print(f"h2ocloud: error: cannot read --secret-file: {e}", file=sys.stderr)
+        return 2
+
+    async def main() -> None:
+        node = Node(cfg)
+        await node.serve()
+
+    try:
+        asyncio.run(main())
+    except StartupError as e:
+        print(f"h2ocloud: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _run_demo(ns: argparse.Namespace) -> int:
+    from h2ocloud.demo import run_demo
+
+    return run_demo(ns)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from h2ocloud.node.config import add_node_arguments
+
+    parser = argparse.ArgumentParser(prog="h2ocloud", description="distributed deep learning in the style of H2O")
+    parser.add_argument("--version", action="version", version=f"h2ocloud {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    node = sub.add_parser("node", help="run a node daemon in the foreground")
+    add_node_arguments(node)
+    node.set_defaults(fn=_run_node)
+    demo = sub.add_parser("demo", help="start a local node and run the booklet's MNIST example")
+    demo.add_argument("--epochs", type=float, default=None, help="epochs to train (default: the booklet's 10)")
+    demo.add_argument("--data", default=None, help="folder holding mnist_train_10k.csv.gz and mnist_test.csv.gz")
+    demo.set_defaults(fn=_run_demo)
+    ns = parser.parse_args(argv)
+    return ns.fn(ns)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Discovery providers: where a node finds the addresses of its peers.
+
+Each provider adds `host:grpc_port` seeds to membership; heartbeats do the rest. Providers:
+static peers (--peers), a flatfile (--flatfile, re-read so nodes can start in any order),
+Kubernetes DNS (--k8s-service-dns), zeroconf (--zeroconf).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from h2ocloud.node.server import Node
+
+log = logging.getLogger("h2ocloud.discovery")
+
+
+def read_flatfile(path: str) -> list[str]:
+    """Addresses from a flatfile: one host:port a line; blanks and # comments ignored."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if line:
+                out.append(line.lstrip("/"))
+    return out
+
+
+class _Periodic:
+    """Re-run a seed source every few seconds (files change, DNS answers change)."""
+
+    def __init__(self, node: Node, source, every: float = 2.0):
+        self.node, self.source, self.every = node, source, every
+        self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                seeds = await self.source()
+                self.node.membership.seeds.update(seeds)
+            except Exception as e:
+                log.warning("discovery: %s", e)
+            await asyncio.sleep(self.every)
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+
+
+async def start_discovery(node: Node) -> list[Any]:
+    """Start every provider the config asks for; return the ones that need stopping."""
+    cfg = node.config
+    started: list[Any] = []
+    node.membership.seeds.update(cfg.peers)
+    if cfg.flatfile:
+        path = cfg.flatfile
+
+        async def flat() -> list[str]:
+            return read_flatfile(path)
+
+        started.append(_Periodic(node, flat))
+    if cfg.k8s_service_dns:
+        from h2ocloud.node.k8s import resolve_service
+
+        name = cfg.k8s_service_dns
+
+        async def dns() -> list[str]:
+            return await resolve_service(name, node.grpc_port)
+
+        started.append(_Periodic(node, dns, every=5.0))
+    if cfg.zeroconf:
+        from h2ocloud.node.mdns import ZeroconfDiscovery
+
+        zc = ZeroconfDiscovery(node)
+        await zc.start()
+        started.append(zc)
+    return started

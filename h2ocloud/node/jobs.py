@@ -1,0 +1,106 @@
+"""The job manager: long operations (parse, training, grid search) run as jobs with progress.
+
+A job's work runs in a worker thread (CPU-heavy code releases the GIL); it reports progress through
+`Job.update` and checks `Job.cancelled` between steps. Clients poll `jobs.get` and may cancel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from h2ocloud.errors import Cancelled, NotFound, error_message
+
+log = logging.getLogger("h2ocloud.jobs")
+
+
+@dataclass
+class Job:
+    job_id: str
+    description: str
+    dest: str | None = None  # key of the result (frame or model id)
+    status: str = "RUNNING"  # RUNNING | DONE | FAILED | CANCELLED
+    progress: float = 0.0
+    progress_msg: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    error_type: str | None = None
+    start_time: float = field(default_factory=time.time)
+    end_time: float | None = None
+    _cancel: threading.Event = field(default_factory=threading.Event)
+
+    def update(self, progress: float | None = None, msg: str | None = None, **info: Any) -> None:
+        if progress is not None:
+            self.progress = max(0.0, min(1.0, float(progress)))
+        if msg is not None:
+            self.progress_msg = msg
+        self.info.update(info)
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check_cancelled(self) -> None:
+        if self._cancel.is_set():
+            raise Cancelled(f"job {self.job_id} was cancelled")
+
+    def to_json(self) -> dict[str, Any]:
+        end = self.end_time or time.time()
+        return {
+            "job_id": self.job_id, "description": self.description, "dest": self.dest,
+            "status": self.status, "progress": self.progress, "progress_msg": self.progress_msg,
+            "info": self.info, "error": self.error, "error_type": self.error_type,
+            "start_time": self.start_time, "duration_s": end - self.start_time,
+        }
+
+
+class JobManager:
+    def __init__(self, run_in_thread: Callable[..., Any]):
+        self._jobs: dict[str, Job] = {}
+        self._run_in_thread = run_in_thread
+
+    def start(self, description: str, work: Callable[[Job], Any], dest: str | None = None) -> Job:
+        """Run work(job) in a worker thread as a job; return at once."""
+        job = Job(job_id="job-" + uuid.uuid4().hex[:12], description=description, dest=dest)
+        self._jobs[job.job_id] = job
+
+        async def runner() -> None:
+            try:
+                await self._run_in_thread(work, job)
+                job.status, job.progress = "DONE", 1.0
+            except Cancelled as e:
+                job.status, job.error, job.error_type = "CANCELLED", error_message(e), "Cancelled"
+            except Exception as e:  # the job fails; the node goes on
+                job.status, job.error, job.error_type = "FAILED", error_message(e), type(e).__name__
+                log.warning("job %s (%s) failed: %s\n%s", job.job_id, description, e, traceback.format_exc())
+            finally:
+                job.end_time = time.time()
+
+        asyncio.get_running_loop().create_task(runner())
+        return job
+
+    def get(self, job_id: str) -> Job:
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise NotFound(f"unknown job id {job_id!r}")
+        return job
+
+    def list(self) -> list[Job]:
+        return list(self._jobs.values())
+
+    def cancel(self, job_id: str) -> Job:
+        job = self.get(job_id)
+        if job.status == "RUNNING":
+            job._cancel.set()
+        return job
+
+    def cancel_all(self) -> None:
+        for job in self._jobs.values():
+            job._cancel.set()

@@ -1,0 +1,241 @@
+"""Membership: who is in the cloud, kept by gRPC heartbeats, with an agreed epoch.
+
+Every `heartbeat_interval` a node sends a heartbeat to every address it knows (from discovery and
+from what peers gossip). A peer that has not answered or called for `heartbeat_timeout` seconds is
+declared dead. The member set is this node plus the live peers; whenever it changes here the
+epoch becomes one more than the largest epoch seen, and a node that sees a peer with the same
+member set and a larger epoch adopts it, so the live nodes converge on one (epoch, members).
+Listeners (the DKV's re-replication) are told of every change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import grpc
+
+from h2ocloud import __version__
+from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2 as pb
+from h2ocloud.node import sysinfo
+
+if TYPE_CHECKING:
+    from h2ocloud.node.server import Node
+
+log = logging.getLogger("h2ocloud.membership")
+
+
+def major(version: str) -> str:
+    return version.split(".")[0]
+
+
+@dataclass
+class Peer:
+    status: pb.NodeStatus
+    last_seen: float  # time.monotonic()
+    epoch: int = 0
+    members: tuple[str, ...] = ()
+    alive: bool = True
+
+    @property
+    def address(self) -> str:
+        return f"{self.status.host}:{self.status.grpc_port}"
+
+
+class Membership:
+    """The node's view of the cloud. Runs on the node's event loop only."""
+
+    def __init__(self, node: Node):
+        self.node = node
+        self.cfg = node.config
+        self.peers: dict[str, Peer] = {}  # node id -> peer (alive or dead)
+        self.seeds: set[str] = set()  # addresses from discovery providers
+        self.epoch = 1
+        self._max_epoch_seen = 1
+        self._members: tuple[str, ...] = (node.node_id,)
+        self._listeners: list[Callable[[tuple[str, ...], tuple[str, ...]], None]] = []
+        self._task: asyncio.Task | None = None
+        self.refused: dict[str, str] = {}  # address -> why it was not admitted
+
+    # ---- views -------------------------------------------------------------------------
+    def self_status(self) -> pb.NodeStatus:
+        n = self.node
+        return pb.NodeStatus(
+            node_id=n.node_id, cloud_name=self.cfg.name, version=__version__, host=n.advertise_host,
+            grpc_port=n.grpc_port, web_port=n.web_port, cores=sysinfo.cores(),
+            free_mem=sysinfo.free_memory(), max_mem=self.cfg.max_mem or sysinfo.total_memory(),
+            health="healthy", keys=n.store.count, bytes=n.store.nbytes, last_seen_s=0.0,
+            started_ms=n.started_ms, nthreads=self.cfg.effective_nthreads,
+        )
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """Live member node ids, sorted (this node included)."""
+        return self._members
+
+    def address_of(self, node_id: str) -> str:
+        if node_id == self.node.node_id:
+            return f"{self.node.advertise_host}:{self.node.grpc_port}"
+        return self.peers[node_id].address
+
+    def add_listener(self, fn: Callable[[tuple[str, ...], tuple[str, ...]], None]) -> None:
+        """fn(old_members, new_members) is called on every membership change."""
+        self._listeners.append(fn)
+
+    def consensus(self) -> bool:
+        for nid in self._members:
+            if nid == self.node.node_id:
+                continue
+            p = self.peers.get(nid)
+            if p is None or p.epoch != self.epoch or p.members != self._members:
+                return False
+        return True
+
+    def cloud_status_json(self) -> dict[str, Any]:
+        now = time.monotonic()
+        nodes, dead = [], []
+        me = self.self_status()
+        for nid in self._members:
+            st = me if nid == self.node.node_id else self.peers[nid].status
+            nodes.append(_status_json(st, 0.0 if nid == self.node.node_id else now - self.peers[nid].last_seen))
+        for p in self.peers.values():
+            if not p.alive:
+                d = _status_json(p.status, now - p.last_seen)
+                d["health"], d["healthy"] = "dead", False
+                dead.append(d)
+        return {
+            "cloud_name": self.cfg.name, "cloud_size": len(nodes), "version": __version__,
+            "epoch": self.epoch, "consensus": self.consensus(), "locked": False,
+            "node_id": self.node.node_id, "grpc_port": self.node.grpc_port,
+            "web_port": self.node.web_port, "nodes": nodes, "dead_nodes": dead,
+            "refused": dict(self.refused),
+        }
+
+    # ---- admission -------------------------------------------------------------------
+    def admit(self, st: pb.NodeStatus) -> str | None:
+        """None when a node with this status may join, else why not."""
+        if st.cloud_name != self.cfg.name:
+            return f"cloud name {st.cloud_name!r} is not {self.cfg.name!r}"
+        if major(st.version) != major(__version__):
+            return f"version {st.version} is not compatible with {__version__}"
+        return None
+
+    def observe(self, st: pb.NodeStatus, epoch: int, members: list[str], known: list[pb.NodeStatus]) -> None:
+        """Record a live sign from a peer (a heartbeat it sent, or its reply to ours)."""
+        if st.node_id == self.node.node_id:
+            return
+        addr = f"{st.host}:{st.grpc_port}"
+        # A node restarted on the same address comes back with a new id: forget the old one.
+        for nid, p in list(self.peers.items()):
+            if nid != st.node_id and p.address == addr and not p.alive:
+                del self.peers[nid]
+        peer = self.peers.get(st.node_id)
+        if peer is None:
+            peer = self.peers[st.node_id] = Peer(status=st, last_seen=time.monotonic())
+            log.info("peer %s at %s joined", st.node_id, addr)
+        peer.status, peer.last_seen, peer.alive = st, time.monotonic(), True
+        peer.epoch, peer.members = int(epoch), tuple(sorted(members))
+        self.refused.pop(addr, None)
+        self._max_epoch_seen = max(self._max_epoch_seen, int(epoch))
+        for k in known:  # gossip: learn addresses of nodes we have not met
+            if k.node_id != self.node.node_id and k.node_id not in self.peers:
+                self.seeds.add(f"{k.host}:{k.grpc_port}")
+        self._recompute()
+        # Adopt a larger epoch for the same member set so everyone converges.
+        if peer.members == self._members and peer.epoch > self.epoch:
+            self.epoch = peer.epoch
+
+    def _recompute(self) -> None:
+        now = time.monotonic()
+        for p in self.peers.values():
+            if p.alive and now - p.last_seen > self.cfg.heartbeat_timeout:
+                p.alive = False
+                log.warning("peer %s at %s declared dead (no heartbeat for %.1fs)", p.status.node_id, p.address, now - p.last_seen)
+        new = tuple(sorted([self.node.node_id] + [nid for nid, p in self.peers.items() if p.alive]))
+        if new != self._members:
+            old, self._members = self._members, new
+            self.epoch = max(self.epoch, self._max_epoch_seen) + 1
+            self._max_epoch_seen = self.epoch
+            log.info("membership epoch %d: %d node(s)", self.epoch, len(new))
+            for fn in self._listeners:
+                try:
+                    fn(old, new)
+                except Exception:  # a listener's bug must not stop membership
+                    log.exception("membership listener failed")
+
+    # ---- heartbeats ------------------------------------------------------------------
+    def heartbeat_request(self) -> pb.HeartbeatRequest:
+        known = [p.status for p in self.peers.values() if p.alive]
+        return pb.HeartbeatRequest(sender=self.self_status(), epoch=self.epoch, members=list(self._members), known=known)
+
+    def heartbeat_reply(self, accepted: bool, reason: str = "") -> pb.HeartbeatReply:
+        known = [p.status for p in self.peers.values() if p.alive]
+        return pb.HeartbeatReply(receiver=self.self_status(), epoch=self.epoch, members=list(self._members), accepted=accepted, reason=reason, known=known)
+
+    async def _beat(self, address: str) -> None:
+        timeout = max(0.5, min(2.0, self.cfg.heartbeat_timeout / 3))
+        try:
+            reply = await self.node.peer_client.heartbeat(address, self.heartbeat_request(), timeout)
+        except grpc.aio.AioRpcError as e:
+            if e.code() in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.FAILED_PRECONDITION):
+                self.refused[address] = e.details() or str(e.code())
+            return
+        if not reply.accepted:
+            self.refused[address] = reply.reason
+            return
+        why = self.admit(reply.receiver)
+        if why:
+            self.refused[address] = why
+            return
+        self.observe(reply.receiver, reply.epoch, list(reply.members), list(reply.known))
+
+    async def run(self) -> None:
+        """The heartbeat loop (until cancelled)."""
+        while True:
+            targets = set(self.seeds)
+            targets.update(p.address for p in self.peers.values())
+            targets.discard(f"{self.node.advertise_host}:{self.node.grpc_port}")
+            if targets:
+                await asyncio.gather(*(self._beat(a) for a in targets), return_exceptions=True)
+            self._recompute()
+            await asyncio.sleep(self.cfg.heartbeat_interval)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self.run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def broadcast(self, name: str, args: dict[str, Any], timeout: float = 5.0) -> list[str]:
+        """Run an operation on every live peer (not self); return the ids that answered."""
+        peers = [nid for nid in self._members if nid != self.node.node_id]
+
+        async def one(nid: str) -> str | None:
+            try:
+                await self.node.peer_client.call(self.address_of(nid), name, args, timeout=timeout)
+                return nid
+            except Exception as e:  # a dead peer must not stop a broadcast
+                log.warning("broadcast %s to %s failed: %s", name, nid, e)
+                return None
+
+        done = await asyncio.gather(*(one(n) for n in peers))
+        return [n for n in done if n]
+
+
+def _status_json(st: pb.NodeStatus, last_seen: float) -> dict[str, Any]:
+    return {
+        "node_id": st.node_id, "address": f"{st.host}:{st.grpc_port}", "ip": st.host,
+        "web_port": st.web_port, "grpc_port": st.grpc_port, "version": st.version,
+        "cores": st.cores, "num_cpus": st.cores, "nthreads": st.nthreads, "free_mem": st.free_mem,
+        "max_mem": st.max_mem, "health": "healthy", "healthy": True, "keys": st.keys,
+        "bytes": st.bytes, "last_seen_s": round(last_seen, 3), "started_ms": st.started_ms,
+    }

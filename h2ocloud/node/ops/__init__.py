@@ -1,0 +1,9 @@
+"""The node's operations: one registry that both the gRPC service and the REST API adapt.
+
+Each operation is `async def handler(node, args: dict, blobs: list[bytes]) -> Reply`, registered
+under a dotted name ("frames.import", "models.train", ...). Importing this package registers all
+of them.
+"""
+
+from h2ocloud.node.ops import cloud, jobs  # noqa: F401,E402  (registers)
+from h2ocloud.node.ops.registry import OPS, Reply, dispatch, op  # noqa: F401

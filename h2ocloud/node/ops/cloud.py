@@ -1,0 +1,24 @@
+"""Cloud-level operations: status and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from h2ocloud.node.ops.registry import op
+
+
+@op("cloud.status")
+async def status(node, args: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
+    return node.membership.cloud_status_json()
+
+
+@op("cloud.shutdown")
+async def shutdown(node, args: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
+    """Stop this node and (unless local_only) every live peer, as h2o.shutdown() does."""
+    stopped = [node.node_id]
+    if not args.get("local_only"):
+        stopped += await node.membership.broadcast("cloud.shutdown", {"local_only": True})
+    # Answer first, then stop: the caller must get its reply before the ports close.
+    asyncio.get_running_loop().call_later(0.2, node.request_stop)
+    return {"stopping": stopped}

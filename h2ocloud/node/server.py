@@ -1,0 +1,160 @@
+"""The node: binds its two ports, owns its actors (membership, store, jobs), stops cleanly.
+
+One process, one asyncio event loop. CPU-heavy work goes to `run_in_thread` (a thread pool whose
+size is --nthreads), where Numba kernels run with the GIL released, so heartbeats and API calls
+stay responsive while the node trains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import logging
+import os
+import shutil
+import signal
+import socket
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+from aiohttp import web
+
+from h2ocloud import __version__
+from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2_grpc as pb_grpc
+from h2ocloud.node.config import NodeConfig
+from h2ocloud.node.grpc_service import NodeService, PeerService
+from h2ocloud.node.jobs import JobManager
+from h2ocloud.node.membership import Membership
+from h2ocloud.node.peers import PeerClient
+from h2ocloud.node.store import Store
+
+log = logging.getLogger("h2ocloud.node")
+
+SERVER_OPTIONS = [
+    # grpcio turns SO_REUSEPORT on by default, which lets a second daemon bind the same port
+    # silently and steal half the calls. A port in use must be an error.
+    ("grpc.so_reuseport", 0),
+    ("grpc.max_receive_message_length", 8 << 20),
+    ("grpc.max_send_message_length", 8 << 20),
+]
+
+
+class StartupError(RuntimeError):
+    """The node could not start (a port in use, a bad flag); the message says which."""
+
+
+def _check_free(ip: str, port: int, what: str) -> None:
+    """Fail fast with a clear message when a TCP port is taken (bind test without SO_REUSEPORT)."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((ip, port))
+        except OSError as e:
+            raise StartupError(f"{what} port {ip}:{port} is not available: {e.strerror}") from None
+
+
+class Node:
+    """One h2ocloud daemon."""
+
+    def __init__(self, config: NodeConfig):
+        self.config = config
+        self.node_id = config.node_id
+        self.started_ms = int(time.time() * 1000)
+        self.advertise_host = config.ip if config.ip not in ("0.0.0.0", "") else socket.gethostbyname(socket.gethostname())
+        self.web_port = config.port
+        self.grpc_port = config.grpc_port
+        self.store = Store(config.max_mem)
+        self.executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max(4, config.effective_nthreads + 2), thread_name_prefix="h2ocloud-worker"
+        )
+        self.jobs = JobManager(self.run_in_thread)
+        self.membership = Membership(self)
+        self.peer_client = PeerClient(config.name, config.secret)
+        self._own_data_dir = config.data_dir is None
+        self.data_dir = config.data_dir or tempfile.mkdtemp(prefix=f"h2ocloud-{self.node_id}-")
+        os.makedirs(self.data_dir, exist_ok=True)
+        self._stop = asyncio.Event()
+        self._grpc: grpc.aio.Server | None = None
+        self._web: web.AppRunner | None = None
+        self._extras: list[Any] = []  # started services with async stop() (discovery, ...)
+
+    async def run_in_thread(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run CPU-heavy fn in the worker pool; the event loop stays free."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def start(self) -> None:
+        from h2ocloud.web.app import make_app
+
+        cfg = self.config
+        _check_free(cfg.ip, cfg.port, "web")
+        _check_free(cfg.ip, cfg.grpc_port, "gRPC")
+        self._grpc = grpc.aio.server(options=SERVER_OPTIONS)
+        pb_grpc.add_NodeServicer_to_server(NodeService(self), self._grpc)
+        pb_grpc.add_PeerServicer_to_server(PeerService(self), self._grpc)
+        try:
+            port = self._grpc.add_insecure_port(f"{cfg.ip}:{cfg.grpc_port}")
+        except RuntimeError as e:
+            raise StartupError(f"gRPC port {cfg.ip}:{cfg.grpc_port} is not available: {e}") from None
+        if port == 0:
+            raise StartupError(f"gRPC port {cfg.ip}:{cfg.grpc_port} is not available")
+        self.grpc_port = port
+        self._web = web.AppRunner(make_app(self), access_log=None)
+        await self._web.setup()
+        site = web.TCPSite(self._web, cfg.ip, cfg.port, reuse_port=False)
+        try:
+            await site.start()
+        except OSError as e:
+            raise StartupError(f"web port {cfg.ip}:{cfg.port} is not available: {e.strerror}") from None
+        self.web_port = site._server.sockets[0].getsockname()[1]  # the real port when --port 0
+        await self._grpc.start()
+        from h2ocloud.node.discovery import start_discovery
+
+        self._extras.extend(await start_discovery(self))
+        self.membership.start()
+        if cfg.ip not in ("127.0.0.1", "localhost") and not cfg.secret:
+            log.warning("bound to %s with no shared secret: any node named %r on the network may join", cfg.ip, cfg.name)
+        log.info(
+            "h2ocloud %s node %s up: cloud %r, web http://%s:%d, grpc %s:%d, %d threads",
+            __version__, self.node_id, cfg.name, cfg.ip, self.web_port, cfg.ip, self.grpc_port,
+            cfg.effective_nthreads,
+        )
+
+    async def stop(self) -> None:
+        log.info("node %s stopping", self.node_id)
+        self.jobs.cancel_all()
+        await self.membership.stop()
+        for extra in reversed(self._extras):
+            try:
+                await extra.stop()
+            except Exception:
+                log.exception("stopping %s failed", extra)
+        if self._web:
+            await self._web.cleanup()
+        if self._grpc:
+            await self._grpc.stop(grace=1.0)
+        await self.peer_client.close()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        if self._own_data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+        log.info("node %s stopped", self.node_id)
+
+    async def serve(self) -> None:
+        """Start, wait for SIGTERM/SIGINT or a shutdown request, stop."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+        try:
+            await self.start()
+            await self._stop.wait()
+        finally:
+            await self.stop()

@@ -1,0 +1,129 @@
+"""REST JSON API: each route is a thin adapter that turns an HTTP request into a node operation.
+
+Errors come back as JSON `{"error": ..., "error_type": ..., "http_status": ...}` with the 4xx/5xx
+status the exception maps to (h2ocloud.errors), never as an HTML traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from h2ocloud import wire
+from h2ocloud.errors import error_message, status_for
+from h2ocloud.node.ops import dispatch
+
+if TYPE_CHECKING:
+    from h2ocloud.node.server import Node
+
+log = logging.getLogger("h2ocloud.web")
+STATIC = Path(__file__).parent / "static"
+
+ArgsFn = Callable[[web.Request, dict[str, Any]], dict[str, Any]]
+
+
+def _json_response(obj: Any, status: int = 200) -> web.Response:
+    return web.Response(text=wire.dumps(obj), status=status, content_type="application/json")
+
+
+def _error(exc: BaseException) -> web.Response:
+    _, http = status_for(exc)
+    if http >= 500:
+        log.exception("REST operation failed")
+    return _json_response({"error": error_message(exc), "error_type": type(exc).__name__, "http_status": http}, http)
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    text = await request.text()
+    if not text.strip():
+        return {}
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"request body is not valid JSON: {e}") from None
+    if not isinstance(body, dict):
+        raise ValueError("request body must be a JSON object")
+    return body
+
+
+def route(node: Node, op_name: str, args_fn: ArgsFn | None = None):
+    """An aiohttp handler running op_name with args from the path, query and JSON body."""
+
+    async def handler(request: web.Request) -> web.Response:
+        try:
+            args: dict[str, Any] = dict(request.query)
+            args.update(await _body(request))
+            args.update(request.match_info)
+            if args_fn:
+                args = args_fn(request, args)
+            reply = await dispatch(node, op_name, args, [])
+            return _json_response(reply.result)
+        except Exception as e:
+            return _error(e)
+
+    return handler
+
+
+# (method, path, operation). Operations registered later (frames, models) get routes here too;
+# a route whose operation is not registered answers 404 with a JSON body naming it.
+ROUTES: list[tuple[str, str, str]] = [
+    ("GET", "/3/Cloud", "cloud.status"),
+    ("POST", "/3/Shutdown", "cloud.shutdown"),
+    ("GET", "/3/Jobs", "jobs.list"),
+    ("GET", "/3/Jobs/{job_id}", "jobs.get"),
+    ("POST", "/3/Jobs/{job_id}/cancel", "jobs.cancel"),
+    ("POST", "/3/ImportFiles", "frames.import"),
+    ("GET", "/3/Frames", "frames.list"),
+    ("GET", "/3/Frames/{frame_id}", "frames.get"),
+    ("GET", "/3/Frames/{frame_id}/summary", "frames.summary"),
+    ("DELETE", "/3/Frames/{frame_id}", "dkv.remove_user"),
+    ("GET", "/3/Models", "models.list"),
+    ("GET", "/3/Models/{model_id}", "models.get"),
+    ("DELETE", "/3/Models/{model_id}", "dkv.remove_user"),
+    ("POST", "/3/ModelBuilders/deeplearning", "models.train"),
+    ("POST", "/3/Predictions/models/{model_id}/frames/{frame_id}", "models.predict"),
+    ("POST", "/3/ModelMetrics/models/{model_id}/frames/{frame_id}", "models.performance"),
+    ("POST", "/3/Ops/{op}", "__generic__"),
+]
+
+
+def _key_args(request: web.Request, args: dict[str, Any]) -> dict[str, Any]:
+    args["key"] = args.get("frame_id") or args.get("model_id")
+    return args
+
+
+def make_app(node: Node) -> web.Application:
+    app = web.Application(client_max_size=64 << 20)
+
+    async def generic(request: web.Request) -> web.Response:
+        try:
+            args = await _body(request)
+            reply = await dispatch(node, request.match_info["op"], args, [])
+            return _json_response(reply.result)
+        except Exception as e:
+            return _error(e)
+
+    for method, path, name in ROUTES:
+        if name == "__generic__":
+            handler = generic
+        else:
+            handler = route(node, name, _key_args if name == "dkv.remove_user" else None)
+        app.router.add_route(method, path, handler)
+
+    async def index(request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC / "index.html")
+
+    async def not_found(request: web.Request) -> web.Response:
+        return _json_response({"error": f"no route {request.method} {request.path}", "http_status": 404}, 404)
+
+    app.router.add_get("/", index)
+    app.router.add_static("/static/", STATIC)
+    app.router.add_route("*", "/{tail:.*}", not_found)
+    return app

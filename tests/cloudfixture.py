@@ -1,0 +1,188 @@
+"""Start a cloud of N real daemons (separate processes, free ports on 127.0.0.1) and stop them all.
+
+In the spirit of Dask's gen_cluster: `with start_cloud(3) as cloud:` gives running nodes; on exit
+(even after a failure) every process is stopped, SIGKILL if SIGTERM is ignored. Logs are kept in
+a temporary folder and printed when a test using the cloud fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_ports(n: int) -> list[int]:
+    """n distinct free ports (held open together so they differ)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def get_json(url: str, timeout: float = 2.0) -> dict:
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return json.loads(r.read().decode())
+
+
+@dataclass
+class NodeProc:
+    web_port: int
+    grpc_port: int
+    log_path: Path
+    args: list[str]
+    proc: subprocess.Popen | None = None
+    env: dict = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "h2ocloud", "node", "--ip", "127.0.0.1", "--port", str(self.web_port),
+               "--grpc-port", str(self.grpc_port), *self.args]
+        log = open(self.log_path, "ab")
+        env = dict(os.environ)
+        env.update(self.env)
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+        log.close()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def status(self) -> dict:
+        return get_json(self.url + "/3/Cloud")
+
+    def wait_up(self, timeout: float = 30.0) -> dict:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if not self.alive():
+                raise RuntimeError(f"node exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                return self.status()
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError(f"node on {self.web_port} did not come up:\n{self.log()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+
+@dataclass
+class Cloud:
+    nodes: list[NodeProc]
+    workdir: Path
+    name: str
+
+    def wait_formed(self, size: int | None = None, timeout: float = 30.0, among: list[NodeProc] | None = None) -> None:
+        """Wait until every running node sees `size` members with consensus."""
+        among = among or [n for n in self.nodes if n.alive()]
+        size = size or len(among)
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            try:
+                sts = [n.status() for n in among]
+                last = [(s["cloud_size"], s["consensus"], s["epoch"]) for s in sts]
+                if all(s["cloud_size"] == size and s["consensus"] for s in sts) and len({s["epoch"] for s in sts}) == 1:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"cloud did not form to size {size}: {last}\n{self.logs()}")
+
+    def logs(self) -> str:
+        return "\n".join(f"----- node {n.web_port} -----\n{n.log()[-4000:]}" for n in self.nodes)
+
+    def add_node(self, extra_args: list[str] | None = None) -> NodeProc:
+        web, grpc_ = free_ports(2)
+        n = NodeProc(web, grpc_, self.workdir / f"node-{len(self.nodes)}.log", list(extra_args or []))
+        self.nodes.append(n)
+        n.start()
+        n.wait_up()
+        return n
+
+    def stop(self) -> None:
+        for n in self.nodes:
+            n.stop()
+
+
+@contextlib.contextmanager
+def start_cloud(n: int = 1, args: list[str] | None = None, discovery: str = "flatfile", form: bool = True,
+                name: str | None = None, per_node_args: list[list[str]] | None = None):
+    """Start n nodes that find each other by `discovery` ("flatfile", "peers" or "none")."""
+    workdir = Path(tempfile.mkdtemp(prefix="h2ocloud-test-"))
+    name = name or f"test-{os.getpid()}-{free_port()}"
+    ports = free_ports(2 * n)
+    flatfile = workdir / "flatfile"
+    flatfile.write_text("".join(f"127.0.0.1:{ports[2 * i + 1]}\n" for i in range(n)))
+    nodes = []
+    for i in range(n):
+        extra = ["--name", name, "--heartbeat-interval", "0.5", *(args or [])]
+        if per_node_args:
+            extra += per_node_args[i]
+        if discovery == "flatfile" and n > 1:
+            extra += ["--flatfile", str(flatfile)]
+        elif discovery == "peers" and n > 1:
+            extra += ["--peers", ",".join(f"127.0.0.1:{ports[2 * j + 1]}" for j in range(n) if j != i)]
+        nodes.append(NodeProc(ports[2 * i], ports[2 * i + 1], workdir / f"node-{i}.log", extra))
+    cloud = Cloud(nodes, workdir, name)
+    try:
+        for nd in nodes:
+            nd.start()
+        for nd in nodes:
+            nd.wait_up()
+        if form:
+            cloud.wait_formed(n)
+        yield cloud
+    except BaseException:
+        sys.stderr.write(cloud.logs())
+        raise
+    finally:
+        cloud.stop()

@@ -1,0 +1,36 @@
+"""Shared fixtures: clouds of real daemons started once per session, data paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.cloudfixture import start_cloud
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def shared_data(name: str) -> Path:
+    """Path of a file in ../shared/data, or skip the test saying why."""
+    p = SHARED_DATA / name
+    if not p.exists():
+        pytest.skip(f"{p} not present (the shared data folder is absent)")
+    return p
+
+
+@pytest.fixture(scope="session")
+def cloud1():
+    """One real daemon shared by the tests that need a single node."""
+    with start_cloud(1) as cloud:
+        yield cloud
+
+
+@pytest.fixture
+def h2o(cloud1):
+    """The client, connected to the shared single node."""
+    import h2ocloud
+
+    h2ocloud.init(url=cloud1.nodes[0].url)
+    yield h2ocloud
