@@ -2,7 +2,9 @@
 
 Each peer call carries metadata `x-h2ocloud-auth: <unix_ms>:<hex hmac>` where the HMAC-SHA256 is
 keyed by the secret over "<unix_ms>:<method>:<cloud name>". The receiver recomputes it and refuses
-stale timestamps (replays older than MAX_SKEW_S). Without a secret, nothing is added or checked.
+stale timestamps (replays older than MAX_SKEW_S). Without a secret, nothing is added or checked,
+but a secret-less node refuses a caller that does carry a proof: their secrets differ, and both
+sides must refuse.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Iterable
 
 HEADER = "x-h2ocloud-auth"
 MAX_SKEW_S = 120.0
@@ -18,6 +21,14 @@ MAX_SKEW_S = 120.0
 def _mac(secret: str, stamp: str, method: str, cloud: str) -> str:
     msg = f"{stamp}:{method}:{cloud}".encode()
     return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()
+
+
+def header_value(metadata: Iterable[tuple[str, str]] | None) -> str | None:
+    """The auth header's value in call metadata, or None."""
+    for k, v in metadata or ():
+        if k == HEADER:
+            return v if isinstance(v, str) else v.decode()
+    return None
 
 
 def sign(secret: str | None, method: str, cloud: str) -> list[tuple[str, str]]:
@@ -30,11 +41,13 @@ def sign(secret: str | None, method: str, cloud: str) -> list[tuple[str, str]]:
 
 def verify(secret: str | None, metadata, method: str, cloud: str) -> str | None:
     """None when the call is authentic, else the reason it is refused."""
+    value = header_value(metadata)
     if not secret:
+        if value:
+            return "the peer uses a shared secret and this node has none"
         return None
-    value = dict(metadata or ()).get(HEADER)
     if not value:
-        return "the cloud requires a shared secret and the call carried no proof"
+        return "the cloud requires a shared secret and the peer sent no proof"
     stamp, _, mac = value.partition(":")
     try:
         age = abs(time.time() - int(stamp) / 1000.0)

@@ -27,6 +27,7 @@ class NodeConfig:
     peers: list[str] = field(default_factory=list)
     data_dir: str | None = None
     k8s_service_dns: str | None = None
+    k8s_nameserver: str | None = None  # host:port of the DNS server to ask (default: the system's)
     zeroconf: bool = False
     secret_file: str | None = None
     secret: str | None = None
@@ -73,6 +74,7 @@ def add_node_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--peers", default=_env("peers", ""), help="comma-separated host:grpc_port of peers")
     parser.add_argument("--data-dir", default=_env("data_dir", None), help="where uploads and spills go (default: a fresh temporary directory)")
     parser.add_argument("--k8s-service-dns", default=_env("k8s_service_dns", None), help="headless Service DNS name to resolve for peers")
+    parser.add_argument("--k8s-nameserver", default=_env("k8s_nameserver", None), help="host:port of the DNS server for --k8s-service-dns (default: the system resolver)")
     parser.add_argument("--zeroconf", type=_bool, nargs="?", const=True, default=_bool(_env("zeroconf", "false")), help="announce and discover by mDNS on the bound interface")
     parser.add_argument("--secret-file", default=_env("secret_file", None), help="file holding the cloud's shared secret")
     parser.add_argument("--heartbeat-interval", type=float, default=float(_env("heartbeat_interval", d.heartbeat_interval)))
@@ -92,7 +94,7 @@ def config_from_args(ns: argparse.Namespace) -> NodeConfig:
     return NodeConfig(
         ip=ns.ip, port=ns.port, grpc_port=ns.grpc_port, name=ns.name, nthreads=ns.nthreads,
         flatfile=ns.flatfile, peers=peers, data_dir=ns.data_dir, k8s_service_dns=ns.k8s_service_dns,
-        zeroconf=ns.zeroconf, secret_file=ns.secret_file, secret=secret,
+        k8s_nameserver=ns.k8s_nameserver, zeroconf=ns.zeroconf, secret_file=ns.secret_file, secret=secret,
         heartbeat_interval=ns.heartbeat_interval, heartbeat_timeout=ns.heartbeat_timeout,
         replication=ns.replication, max_mem=ns.max_mem, log_level=ns.log_level,
     )

@@ -67,10 +67,10 @@ async def start_discovery(node: Node) -> list[Any]:
     if cfg.k8s_service_dns:
         from h2ocloud.node.k8s import resolve_service
 
-        name = cfg.k8s_service_dns
+        name, nameserver = cfg.k8s_service_dns, cfg.k8s_nameserver
 
         async def dns() -> list[str]:
-            return await resolve_service(name, node.grpc_port)
+            return await resolve_service(name, node.grpc_port, nameserver)
 
         started.append(_Periodic(node, dns, every=5.0))
     if cfg.zeroconf:

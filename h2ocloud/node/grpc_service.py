@@ -6,7 +6,10 @@ an exception becomes a gRPC status with its message (see h2ocloud.errors).
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import uuid
 from typing import TYPE_CHECKING
 
 import grpc
@@ -24,9 +27,43 @@ if TYPE_CHECKING:
 log = logging.getLogger("h2ocloud.grpc")
 
 
+# Operations whose bytes are spooled to a file in the node's data dir as they arrive, rather than
+# held in memory: uploads of files of any size.
+SPOOLED_OPS = {"frames.upload"}
+
+
+async def _receive(node: Node, request_iterator) -> tuple[dict, list[bytes]]:
+    first = None
+    async for part in request_iterator:
+        first = part
+        break
+    if first is None or not first.header_json:
+        raise ValueError("malformed request: no header")
+    header = json.loads(first.header_json)
+    if header.get("op") in SPOOLED_OPS:
+        path = os.path.join(node.data_dir, "upload-" + uuid.uuid4().hex)
+        try:
+            with open(path, "wb") as f:
+                f.write(first.data)
+                async for part in request_iterator:
+                    f.write(part.data)
+        except BaseException:
+            os.unlink(path)
+            raise
+        header.setdefault("args", {})["_spooled_path"] = path
+        return header, []
+
+    async def rest():
+        yield first
+        async for part in request_iterator:
+            yield part
+
+    return await wire.decode_async(rest())
+
+
 async def _serve_call(node: Node, request_iterator, context):
     try:
-        header, blobs = await wire.decode_async(request_iterator)
+        header, blobs = await _receive(node, request_iterator)
         name = header.get("op")
         if not isinstance(name, str):
             raise ValueError("request header has no 'op'")

@@ -1,8 +1,10 @@
 """Membership: who is in the cloud, kept by gRPC heartbeats, with an agreed epoch.
 
 Every `heartbeat_interval` a node sends a heartbeat to every address it knows (from discovery and
-from what peers gossip). A peer that has not answered or called for `heartbeat_timeout` seconds is
-declared dead. The member set is this node plus the live peers; whenever it changes here the
+from what peers gossip); each heartbeat has a deadline and runs on its own, so a frozen peer
+delays nobody else's. A peer that has not answered or called for `heartbeat_timeout` seconds is
+declared dead (checked several times a second, not only once per round). A node that comes back
+on the same address with a new id replaces the old one. The member set is this node plus the live peers; whenever it changes here the
 epoch becomes one more than the largest epoch seen, and a node that sees a peer with the same
 member set and a larger epoch adopts it, so the live nodes converge on one (epoch, members).
 Listeners (the DKV's re-replication) are told of every change.
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from h2ocloud.node.server import Node
 
 log = logging.getLogger("h2ocloud.membership")
+
+MAX_REFUSED = 64  # refusals kept for the status page: a noisy network must not grow it forever
 
 
 def major(version: str) -> str:
@@ -59,6 +63,8 @@ class Membership:
         self._members: tuple[str, ...] = (node.node_id,)
         self._listeners: list[Callable[[tuple[str, ...], tuple[str, ...]], None]] = []
         self._task: asyncio.Task | None = None
+        self._inflight: dict[str, asyncio.Task] = {}  # address -> its heartbeat under way
+        self._self_addresses: set[str] = set()  # other spellings of our own address (seen in replies)
         self.refused: dict[str, str] = {}  # address -> why it was not admitted
 
     # ---- views -------------------------------------------------------------------------
@@ -117,21 +123,34 @@ class Membership:
 
     # ---- admission -------------------------------------------------------------------
     def admit(self, st: pb.NodeStatus) -> str | None:
-        """None when a node with this status may join, else why not."""
+        """None when a node with this status may join, else why not (and the refusal is recorded)."""
+        why = None
         if st.cloud_name != self.cfg.name:
-            return f"cloud name {st.cloud_name!r} is not {self.cfg.name!r}"
-        if major(st.version) != major(__version__):
-            return f"version {st.version} is not compatible with {__version__}"
-        return None
+            why = f"cloud name {st.cloud_name!r} is not {self.cfg.name!r}"
+        elif major(st.version) != major(__version__):
+            why = f"version {st.version} is not compatible with {__version__}"
+        if why:
+            self.refuse(f"{st.host}:{st.grpc_port}", why)
+        return why
+
+    def refuse(self, address: str, why: str) -> None:
+        """Record that the node at address was not admitted, for the status page."""
+        if address not in self.refused and len(self.refused) >= MAX_REFUSED:
+            self.refused.pop(next(iter(self.refused)))
+        if self.refused.get(address) != why:
+            log.warning("node at %s not admitted: %s", address, why)
+        self.refused[address] = why
 
     def observe(self, st: pb.NodeStatus, epoch: int, members: list[str], known: list[pb.NodeStatus]) -> None:
         """Record a live sign from a peer (a heartbeat it sent, or its reply to ours)."""
         if st.node_id == self.node.node_id:
             return
         addr = f"{st.host}:{st.grpc_port}"
-        # A node restarted on the same address comes back with a new id: forget the old one.
+        # A node restarted on the same address comes back with a new id. Two processes cannot
+        # hold one port, so the old id is gone even if its timeout has not run out yet.
         for nid, p in list(self.peers.items()):
-            if nid != st.node_id and p.address == addr and not p.alive:
+            if nid != st.node_id and p.address == addr:
+                log.info("peer %s at %s replaced by %s", nid, addr, st.node_id)
                 del self.peers[nid]
         peer = self.peers.get(st.node_id)
         if peer is None:
@@ -173,47 +192,87 @@ class Membership:
         return pb.HeartbeatRequest(sender=self.self_status(), epoch=self.epoch, members=list(self._members), known=known)
 
     def heartbeat_reply(self, accepted: bool, reason: str = "") -> pb.HeartbeatReply:
+        if not accepted:
+            # A refused caller learns who refused it and why, but not our peers or our state.
+            me = self.self_status()
+            who = pb.NodeStatus(node_id=me.node_id, cloud_name=me.cloud_name, version=me.version,
+                                host=me.host, grpc_port=me.grpc_port)
+            return pb.HeartbeatReply(receiver=who, accepted=False, reason=reason)
         known = [p.status for p in self.peers.values() if p.alive]
         return pb.HeartbeatReply(receiver=self.self_status(), epoch=self.epoch, members=list(self._members), accepted=accepted, reason=reason, known=known)
 
+    def rpc_timeout(self) -> float:
+        """Deadline of one heartbeat: short enough that several fit in the dead timeout."""
+        return max(0.2, min(2.0, self.cfg.heartbeat_timeout / 3))
+
     async def _beat(self, address: str) -> None:
-        timeout = max(0.5, min(2.0, self.cfg.heartbeat_timeout / 3))
         try:
-            reply = await self.node.peer_client.heartbeat(address, self.heartbeat_request(), timeout)
+            reply = await self.node.peer_client.heartbeat(address, self.heartbeat_request(), self.rpc_timeout())
         except grpc.aio.AioRpcError as e:
             if e.code() in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.FAILED_PRECONDITION):
-                self.refused[address] = e.details() or str(e.code())
+                self.refuse(address, e.details() or str(e.code()))
+            return
+        if reply.receiver.node_id == self.node.node_id:
+            self._self_addresses.add(address)  # a seed that names this node another way
             return
         if not reply.accepted:
-            self.refused[address] = reply.reason
+            self.refuse(address, reply.reason)
             return
-        why = self.admit(reply.receiver)
-        if why:
-            self.refused[address] = why
+        if self.admit(reply.receiver):
             return
         self.observe(reply.receiver, reply.epoch, list(reply.members), list(reply.known))
 
+    def targets(self) -> set[str]:
+        """Every address to send heartbeats to: seeds and all peers, dead ones too (to rejoin)."""
+        out = set(self.seeds)
+        out.update(p.address for p in self.peers.values())
+        out.discard(f"{self.node.advertise_host}:{self.node.grpc_port}")
+        return out - self._self_addresses
+
+    def _send_round(self) -> None:
+        """Start a heartbeat to every target that has none under way (a frozen peer's
+        heartbeat waits for its deadline without holding up the others)."""
+        loop = asyncio.get_running_loop()
+        for address in self.targets():
+            if address in self._inflight:
+                continue
+            task = loop.create_task(self._beat(address))
+            self._inflight[address] = task
+            task.add_done_callback(lambda t, a=address: self._beat_done(a, t))
+
+    def _beat_done(self, address: str, task: asyncio.Task) -> None:
+        if self._inflight.get(address) is task:
+            del self._inflight[address]
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("heartbeat to %s failed: %r", address, task.exception())
+
     async def run(self) -> None:
-        """The heartbeat loop (until cancelled)."""
+        """The heartbeat loop (until cancelled): a round every interval, dead checks in between."""
+        tick = max(0.05, min(0.25, self.cfg.heartbeat_interval))
+        next_round = 0.0
         while True:
-            targets = set(self.seeds)
-            targets.update(p.address for p in self.peers.values())
-            targets.discard(f"{self.node.advertise_host}:{self.node.grpc_port}")
-            if targets:
-                await asyncio.gather(*(self._beat(a) for a in targets), return_exceptions=True)
+            now = time.monotonic()
+            if now >= next_round:
+                self._send_round()
+                next_round = now + self.cfg.heartbeat_interval
             self._recompute()
-            await asyncio.sleep(self.cfg.heartbeat_interval)
+            await asyncio.sleep(tick)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self.run())
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
+        tasks = [t for t in (self._task, *self._inflight.values()) if t is not None]
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
             try:
-                await self._task
+                await t
             except asyncio.CancelledError:
                 pass
+            except Exception:  # a heartbeat's failure does not matter once we are stopping
+                pass
+        self._inflight.clear()
 
     async def broadcast(self, name: str, args: dict[str, Any], timeout: float = 5.0) -> list[str]:
         """Run an operation on every live peer (not self); return the ids that answered."""

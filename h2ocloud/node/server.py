@@ -26,11 +26,15 @@ from aiohttp import web
 from h2ocloud import __version__
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2_grpc as pb_grpc
 from h2ocloud.node.config import NodeConfig
+from h2ocloud.node.dkv import DKV
 from h2ocloud.node.grpc_service import NodeService, PeerService
 from h2ocloud.node.jobs import JobManager
 from h2ocloud.node.membership import Membership
+from h2ocloud.node.ops import register_all
 from h2ocloud.node.peers import PeerClient
 from h2ocloud.node.store import Store
+
+register_all()
 
 log = logging.getLogger("h2ocloud.node")
 
@@ -75,6 +79,7 @@ class Node:
         )
         self.jobs = JobManager(self.run_in_thread)
         self.membership = Membership(self)
+        self.dkv = DKV(self)
         self.peer_client = PeerClient(config.name, config.secret)
         self._own_data_dir = config.data_dir is None
         self.data_dir = config.data_dir or tempfile.mkdtemp(prefix=f"h2ocloud-{self.node_id}-")
@@ -96,6 +101,7 @@ class Node:
         from h2ocloud.web.app import make_app
 
         cfg = self.config
+        self.dkv.loop = asyncio.get_running_loop()
         _check_free(cfg.ip, cfg.port, "web")
         _check_free(cfg.ip, cfg.grpc_port, "gRPC")
         self._grpc = grpc.aio.server(options=SERVER_OPTIONS)

@@ -5,5 +5,11 @@ under a dotted name ("frames.import", "models.train", ...). Importing this packa
 of them.
 """
 
-from h2ocloud.node.ops import cloud, jobs  # noqa: F401,E402  (registers)
 from h2ocloud.node.ops.registry import OPS, Reply, dispatch, op  # noqa: F401
+
+
+def register_all() -> None:
+    """Import every module that registers operations or map/reduce tasks."""
+    from h2ocloud.node import dkv, frames, mrtask  # noqa: F401
+    from h2ocloud.node.ops import cloud, jobs  # noqa: F401
+    from h2ocloud.node.ops import frames as frame_ops  # noqa: F401

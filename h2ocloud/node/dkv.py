@@ -1,0 +1,225 @@
+"""The distributed key-value store as one node sees it: put/get/remove anywhere in the cloud.
+
+Each key lives on R home nodes (h2ocloud.node.hashing); this node's shard is `node.store`. A put goes
+to every live home, a get reads the local copy or asks the homes in order. When membership changes,
+every node pushes the keys it holds to homes that lack them and drops copies it no longer homes
+once every home has one, so each key again has R live copies.
+
+The async methods run on the event loop; worker threads use the *_sync forms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from h2ocloud.errors import NodeUnavailable, NotFound
+from h2ocloud.node import hashing
+from h2ocloud.node.ops.registry import op
+from h2ocloud.node.store import Value
+
+if TYPE_CHECKING:
+    from h2ocloud.node.server import Node
+
+log = logging.getLogger("h2ocloud.dkv")
+
+
+def value_to_wire(value: Value) -> tuple[dict[str, Any], list[Any]]:
+    return {"kind": value.kind, "meta": value.meta}, list(value.blobs)
+
+
+def value_from_wire(header: dict[str, Any], blobs: list[bytes]) -> Value:
+    return Value(kind=header["kind"], meta=header.get("meta") or {}, blobs=list(blobs))
+
+
+class DKV:
+    """Cloud-wide store operations for one node."""
+
+    def __init__(self, node: Node):
+        self.node = node
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._rebalance_task: asyncio.Task | None = None
+        self._rebalance_again = False
+        node.membership.add_listener(self._on_membership_change)
+
+    # ---- placement -------------------------------------------------------------------
+    def replication(self) -> int:
+        n = len(self.node.membership.members)
+        r = self.node.config.replication or (2 if n >= 2 else 1)
+        return max(1, min(r, n))
+
+    def homes(self, key: str) -> list[str]:
+        return hashing.homes(key, self.node.membership.members, self.replication())
+
+    def is_home(self, key: str) -> bool:
+        return self.node.node_id in self.homes(key)
+
+    # ---- async API (event loop) ----------------------------------------------------------
+    async def put(self, key: str, value: Value) -> list[str]:
+        """Store value on every live home of key; return the homes that took it."""
+        stored, errors = [], []
+        for nid in self.homes(key):
+            try:
+                await self._put_on(nid, key, value)
+                stored.append(nid)
+            except NodeUnavailable as e:
+                errors.append(str(e))
+        if not stored:
+            raise NodeUnavailable(f"no home of {key!r} could store it: {'; '.join(errors)}")
+        return stored
+
+    async def _put_on(self, nid: str, key: str, value: Value) -> None:
+        if nid == self.node.node_id:
+            self.node.store.put(key, value)
+            return
+        head, blobs = value_to_wire(value)
+        await self.node.peer_client.call(self.node.membership.address_of(nid), "dkv.store", {"key": key, **head}, blobs, timeout=120)
+
+    async def get(self, key: str) -> Value:
+        """The value of key from this node or its homes; NotFound when no live node has it."""
+        v = self.node.store.get(key)
+        if v is not None:
+            return v
+        tried = set()
+        candidates = self.homes(key) + list(self.node.membership.members)
+        for nid in candidates:
+            if nid in tried or nid == self.node.node_id:
+                continue
+            tried.add(nid)
+            try:
+                head, blobs = await self.node.peer_client.call(self.node.membership.address_of(nid), "dkv.fetch", {"key": key}, timeout=60)
+            except (NotFound, NodeUnavailable, KeyError):
+                continue
+            return value_from_wire(head, blobs)
+        raise NotFound(f"no key {key!r} in the cloud")
+
+    async def get_or_none(self, key: str) -> Value | None:
+        try:
+            return await self.get(key)
+        except NotFound:
+            return None
+
+    async def remove(self, key: str) -> None:
+        """Remove key from every node (homes may have moved: ask everyone)."""
+        self.node.store.remove(key)
+        await self.node.membership.broadcast("dkv.delete", {"keys": [key]})
+
+    async def remove_many(self, keys: list[str]) -> None:
+        for k in keys:
+            self.node.store.remove(k)
+        if keys:
+            await self.node.membership.broadcast("dkv.delete", {"keys": keys})
+
+    async def keys(self, prefix: str = "") -> list[str]:
+        """Every key in the cloud with prefix (union over live nodes)."""
+        out = set(self.node.store.keys(prefix))
+        for nid in self.node.membership.members:
+            if nid == self.node.node_id:
+                continue
+            try:
+                head, _ = await self.node.peer_client.call(self.node.membership.address_of(nid), "dkv.keys", {"prefix": prefix}, timeout=10)
+                out.update(head["keys"])
+            except Exception as e:
+                log.warning("listing keys on %s failed: %s", nid, e)
+        return sorted(out)
+
+    # ---- sync API (worker threads) ------------------------------------------------------
+    def _sync(self, coro):
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def put_sync(self, key: str, value: Value) -> list[str]:
+        return self._sync(self.put(key, value))
+
+    def get_sync(self, key: str) -> Value:
+        v = self.node.store.get(key)
+        return v if v is not None else self._sync(self.get(key))
+
+    # ---- re-replication ------------------------------------------------------------------
+    def _on_membership_change(self, old: tuple[str, ...], new: tuple[str, ...]) -> None:
+        if self._rebalance_task and not self._rebalance_task.done():
+            self._rebalance_again = True
+            return
+        self._rebalance_task = asyncio.get_running_loop().create_task(self._rebalance_loop())
+
+    async def _rebalance_loop(self) -> None:
+        while True:
+            self._rebalance_again = False
+            try:
+                await self.rebalance()
+            except Exception:
+                log.exception("re-replication failed")
+            if not self._rebalance_again:
+                return
+
+    async def rebalance(self) -> dict[str, int]:
+        """Copy local keys to homes that lack them; drop copies this node no longer homes."""
+        me = self.node.node_id
+        want: dict[str, list[str]] = {}
+        for key in self.node.store.keys():
+            for nid in self.homes(key):
+                if nid != me:
+                    want.setdefault(nid, []).append(key)
+        pushed, confirmed = 0, {}
+        for nid, keys in want.items():
+            addr = self.node.membership.address_of(nid)
+            try:
+                head, _ = await self.node.peer_client.call(addr, "dkv.missing", {"keys": keys}, timeout=30)
+                for key in head["missing"]:
+                    v = self.node.store.get(key)
+                    if v is not None:
+                        await self._put_on(nid, key, v)
+                        pushed += 1
+                confirmed[nid] = set(keys)
+            except Exception as e:
+                log.warning("re-replication to %s failed: %s", nid, e)
+        dropped = 0
+        for key in self.node.store.keys():
+            hs = self.homes(key)
+            if me not in hs and all(key in confirmed.get(h, ()) for h in hs):
+                self.node.store.remove(key)
+                dropped += 1
+        if pushed or dropped:
+            log.info("re-replication: pushed %d copies, dropped %d", pushed, dropped)
+        return {"pushed": pushed, "dropped": dropped}
+
+
+# ---- peer operations on this node's shard ------------------------------------------------
+@op("dkv.store")
+async def _store(node, args, blobs):
+    node.store.put(str(args["key"]), value_from_wire(args, blobs))
+    return {}
+
+
+@op("dkv.fetch")
+async def _fetch(node, args, blobs):
+    v = node.store.get(str(args["key"]))
+    if v is None:
+        raise NotFound(f"no key {args['key']!r} on node {node.node_id}")
+    from h2ocloud.node.ops.registry import Reply
+
+    head, out = value_to_wire(v)
+    return Reply(head, out)
+
+
+@op("dkv.delete")
+async def _delete(node, args, blobs):
+    for k in args.get("keys", []):
+        node.store.remove(str(k))
+    return {}
+
+
+@op("dkv.missing")
+async def _missing(node, args, blobs):
+    return {"missing": [k for k in args.get("keys", []) if k not in node.store]}
+
+
+@op("dkv.keys")
+async def _keys(node, args, blobs):
+    return {"keys": node.store.keys(str(args.get("prefix", "")))}
+
+
+@op("dkv.rebalance")
+async def _rebalance(node, args, blobs):
+    return await node.dkv.rebalance()
