@@ -1,5 +1,11 @@
 """The Python client, with the names H2O's Python users know."""
 
+from h2ocloud.client.frame import H2OFrame, get_frame, import_file, ls, remove, upload_file
+from h2ocloud.client.jobs import cancel_job, list_jobs, no_progress, show_progress
 from h2ocloud.client.session import H2OCluster, cluster, connection, init, shutdown
 
-__all__ = ["init", "cluster", "connection", "shutdown", "H2OCluster"]
+__all__ = [
+    "init", "cluster", "connection", "shutdown", "H2OCluster",
+    "H2OFrame", "import_file", "upload_file", "get_frame", "ls", "remove",
+    "list_jobs", "cancel_job", "no_progress", "show_progress",
+]

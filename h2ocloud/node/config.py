@@ -91,6 +91,8 @@ def config_from_args(ns: argparse.Namespace) -> NodeConfig:
     if ns.secret_file:
         with open(ns.secret_file, encoding="utf-8") as f:
             secret = f.read().strip()
+        if not secret:  # an empty file would silently mean "no secret": refuse to start instead
+            raise OSError(f"{ns.secret_file} is empty")
     return NodeConfig(
         ip=ns.ip, port=ns.port, grpc_port=ns.grpc_port, name=ns.name, nthreads=ns.nthreads,
         flatfile=ns.flatfile, peers=peers, data_dir=ns.data_dir, k8s_service_dns=ns.k8s_service_dns,

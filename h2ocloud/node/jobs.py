@@ -79,7 +79,9 @@ class JobManager:
                 job.status, job.error, job.error_type = "CANCELLED", error_message(e), "Cancelled"
             except Exception as e:  # the job fails; the node goes on
                 job.status, job.error, job.error_type = "FAILED", error_message(e), type(e).__name__
-                log.warning("job %s (%s) failed: %s\n%s", job.job_id, description, e, traceback.format_exc())
+                # Bad input (ValueError and kin) is the user's to fix: one line. Anything else is ours.
+                detail = "" if isinstance(e, ValueError | OSError | KeyError) else "\n" + traceback.format_exc()
+                log.warning("job %s (%s) failed: %s%s", job.job_id, description, e, detail)
             finally:
                 job.end_time = time.time()
 

@@ -56,8 +56,8 @@ class MRTask(ABC):
     def __init__(self, args: dict[str, Any]):
         self.args = args
 
-    def setup(self, ctx: MapContext) -> None:
-        """Per-node preparation before the first map (optional; default does nothing)."""  # noqa: B027
+    def setup(self, ctx: MapContext) -> None:  # noqa: B027 (optional hook)
+        """Per-node preparation before the first map (optional; default does nothing)."""
 
     @abstractmethod
     def map(self, ctx: MapContext, index: int, chunk: Chunk) -> Any:

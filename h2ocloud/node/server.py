@@ -63,6 +63,16 @@ def _check_free(ip: str, port: int, what: str) -> None:
             raise StartupError(f"{what} port {ip}:{port} is not available: {e.strerror}") from None
 
 
+def _warm_up() -> None:
+    import importlib
+
+    for mod in ("h2ocloud.frame.parse", "h2ocloud.kernel"):
+        try:
+            importlib.import_module(mod)
+        except Exception:  # a missing optional piece must not stop the node
+            log.debug("warm-up import of %s failed", mod, exc_info=True)
+
+
 class Node:
     """One h2ocloud daemon."""
 
@@ -127,6 +137,9 @@ class Node:
 
         self._extras.extend(await start_discovery(self))
         self.membership.start()
+        # Import the parser (pyarrow) and kernels in the background now, so the first
+        # import_file or train() does not pay for it.
+        asyncio.get_running_loop().run_in_executor(self.executor, _warm_up)
         if cfg.ip not in ("127.0.0.1", "localhost") and not cfg.secret:
             log.warning("bound to %s with no shared secret: any node named %r on the network may join", cfg.ip, cfg.name)
         log.info(

@@ -1,0 +1,320 @@
+"""H2OFrame: a handle on a frame that lives in the cloud's store, with h2o-py's names."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from h2ocloud.client.jobs import wait_job
+from h2ocloud.client.session import connection
+from h2ocloud.wire import PIECE
+
+_PANDAS_TYPES = {"numeric": "real", "enum": "enum", "string": "string"}
+
+
+def _parse_args(destination_frame, header, sep, col_names, col_types, na_strings) -> dict[str, Any]:
+    if header not in (-1, 0, 1):
+        raise ValueError(f"header must be -1 (no header), 0 (guess) or 1 (first line), got {header!r}")
+    args: dict[str, Any] = {"header": header}
+    if destination_frame is not None:
+        args["destination_frame"] = destination_frame
+    if sep is not None:
+        args["sep"] = sep
+    if col_names is not None:
+        args["col_names"] = list(col_names)
+    if col_types is not None:
+        args["col_types"] = dict(col_types) if isinstance(col_types, dict) else list(col_types)
+    if na_strings is not None:
+        args["na_strings"] = dict(na_strings) if isinstance(na_strings, dict) else list(na_strings)
+    return args
+
+
+def import_file(path: str, destination_frame: str | None = None, header: int = 0, sep: str | None = None,
+                col_names: Sequence[str] | None = None, col_types: Any = None, na_strings: Any = None) -> H2OFrame:
+    """Parse a file the node can read (CSV, CSV.gz, CSV.zip, Parquet) into a frame.
+
+    header: -1 no header, 0 guess, 1 the first line is a header. sep: the separator (guessed when
+    None). col_types: a list, or a dict by column name, of "numeric", "enum" or "string".
+    na_strings: strings read as missing (a list, or a dict by column name).
+    """
+    args = _parse_args(destination_frame, header, sep, col_names, col_types, na_strings)
+    args["path"] = os.path.abspath(os.path.expanduser(path)) if not os.path.isabs(path) else path
+    result, _ = connection().call("frames.import", args)
+    wait_job(result["job"])
+    return H2OFrame._from_id(result["frame_id"])
+
+
+def _file_pieces(path: str):
+    with open(path, "rb") as f:
+        while True:
+            piece = f.read(PIECE)
+            if not piece:
+                return
+            yield piece
+
+
+def upload_file(path: str, destination_frame: str | None = None, header: int = 0, sep: str | None = None,
+                col_names: Sequence[str] | None = None, col_types: Any = None, na_strings: Any = None) -> H2OFrame:
+    """Stream a local file to the node in pieces and parse it (same options as import_file)."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no such file: {path}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a directory, not a file")
+    args = _parse_args(destination_frame, header, sep, col_names, col_types, na_strings)
+    args["filename"] = os.path.basename(path)
+    args["_nbytes"] = os.path.getsize(path)
+    result, _ = connection().call_stream("frames.upload", args, _file_pieces(path))
+    wait_job(result["job"])
+    return H2OFrame._from_id(result["frame_id"])
+
+
+def _upload_bytes(data: bytes, filename: str, **parse_args: Any) -> H2OFrame:
+    args = _parse_args(parse_args.pop("destination_frame", None), 0, None, None,
+                       parse_args.pop("col_types", None), parse_args.pop("na_strings", None))
+    args.update(filename=filename, _nbytes=len(data))
+    pieces = (data[i : i + PIECE] for i in range(0, len(data), PIECE))
+    result, _ = connection().call_stream("frames.upload", args, pieces)
+    wait_job(result["job"])
+    return H2OFrame._from_id(result["frame_id"])
+
+
+def get_frame(frame_id: str) -> H2OFrame:
+    """A handle on an existing frame (NotFound when there is none of that id)."""
+    return H2OFrame._from_id(frame_id)
+
+
+def ls() -> list[str]:
+    """Keys of the frames and models in the cloud."""
+    frames, _ = connection().call("frames.list")
+    models, _ = connection().call("models.list")
+    return sorted([f["frame_id"] for f in frames["frames"]] + [m["model_id"] for m in models["models"]])
+
+
+def remove(x: Any) -> None:
+    """Remove a frame or model (by handle or id) from the cloud."""
+    key = getattr(x, "frame_id", None) or getattr(x, "model_id", None) or x
+    connection().call("dkv.remove_user", {"key": str(key)})
+
+
+class H2OFrame:
+    """A frame in the cloud. Construct from a pandas DataFrame, numpy array, dict or list of rows
+    (uploaded), or get one from import_file/upload_file/get_frame."""
+
+    def __init__(self, python_obj: Any = None, destination_frame: str | None = None,
+                 column_names: Sequence[str] | None = None, column_types: Any = None,
+                 na_strings: Any = None):
+        self._header: dict[str, Any] = {}
+        if python_obj is None:
+            return
+        import pandas as pd
+
+        if isinstance(python_obj, pd.DataFrame):
+            df = python_obj
+        elif isinstance(python_obj, dict):
+            df = pd.DataFrame(python_obj)
+        else:
+            arr = np.asarray(python_obj)
+            if arr.ndim == 1:
+                arr = arr[:, None]
+            if arr.ndim != 2:
+                raise ValueError(f"python_obj must be 2-D, got an array of shape {arr.shape}")
+            df = pd.DataFrame(arr, columns=[f"C{i + 1}" for i in range(arr.shape[1])])
+        if column_names is not None:
+            if len(column_names) != df.shape[1]:
+                raise ValueError(f"column_names has {len(column_names)} names for {df.shape[1]} columns")
+            df = df.set_axis(list(column_names), axis=1)
+        df = df.set_axis([str(c) for c in df.columns], axis=1)
+        buf = io.BytesIO()
+        df.to_parquet(buf, index=False)  # typed, compact, and no pickle
+        fr = _upload_bytes(buf.getvalue(), "python_obj.parquet", destination_frame=destination_frame,
+                           col_types=column_types, na_strings=na_strings)
+        self._header = fr._header
+
+    @classmethod
+    def _from_id(cls, frame_id: str) -> H2OFrame:
+        fr = cls()
+        result, _ = connection().call("frames.get", {"frame_id": frame_id})
+        fr._header = result
+        return fr
+
+    @classmethod
+    def _from_header(cls, header: dict[str, Any]) -> H2OFrame:
+        fr = cls()
+        fr._header = header
+        return fr
+
+    def refresh(self) -> H2OFrame:
+        self._header = H2OFrame._from_id(self.frame_id)._header
+        return self
+
+    # ---- shape and names -----------------------------------------------------------------
+    @property
+    def frame_id(self) -> str:
+        return self._header["frame_id"]
+
+    @property
+    def nrows(self) -> int:
+        return int(self._header["nrows"])
+
+    @property
+    def ncols(self) -> int:
+        return len(self._header["names"])
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.nrows, self.ncols)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._header["names"])
+
+    names = columns
+
+    @property
+    def col_names(self) -> list[str]:
+        return self.columns
+
+    @property
+    def types(self) -> dict[str, str]:
+        """Column name -> "int", "real", "enum" or "string", as h2o-py reports them."""
+        out = {}
+        for name, t, s in zip(self._header["names"], self._header["types"], self._header["stats"]):
+            out[name] = ("int" if s.get("is_int") else "real") if t == "numeric" else _PANDAS_TYPES[t]
+        return out
+
+    def levels(self) -> list[list[str]]:
+        """The levels of each column ([] for a non-factor)."""
+        return [list(d or []) for d in self._header["domains"]]
+
+    def nlevels(self) -> list[int]:
+        return [len(d) for d in self.levels()]
+
+    def isfactor(self) -> list[bool]:
+        return [t == "enum" for t in self._header["types"]]
+
+    def __len__(self) -> int:
+        return self.nrows
+
+    def __repr__(self) -> str:
+        return f"H2OFrame({self.frame_id!r}, rows={self.nrows}, cols={self.ncols})"
+
+    # ---- data -----------------------------------------------------------------------------
+    def _fetch(self, nrows: int | None = None, columns: list[str] | None = None):
+        import pandas as pd
+
+        args: dict[str, Any] = {"frame_id": self.frame_id}
+        if nrows is not None:
+            args["nrows"] = int(nrows)
+        if columns is not None:
+            args["columns"] = columns
+        meta, blobs = connection().call("frames.fetch", args)
+        data = {}
+        stats = dict(zip(self._header["names"], self._header["stats"]))
+        for col in meta["columns"]:
+            if col["type"] == "numeric":
+                values = np.frombuffer(blobs[col["blob"]], "<f8")
+                st = stats.get(col["name"], {})
+                if st.get("is_int") and not st.get("missing"):
+                    values = values.astype(np.int64)  # whole numbers show as ints, as in H2O
+                data[col["name"]] = values
+            elif col["type"] == "enum":
+                codes = np.frombuffer(blobs[col["blob"]], "<i4")
+                data[col["name"]] = pd.Categorical.from_codes(codes, categories=col["domain"] or [])
+            else:
+                data[col["name"]] = col["values"]
+        return pd.DataFrame(data, columns=[c["name"] for c in meta["columns"]])
+
+    def as_data_frame(self, use_pandas: bool = True):
+        """The whole frame as a pandas DataFrame (factor columns shown by their level names)."""
+        df = self._fetch()
+        return df if use_pandas else df.values.tolist()
+
+    def head(self, rows: int = 10, cols: int = 200):
+        """The first rows as a pandas DataFrame."""
+        return self._fetch(nrows=rows, columns=self.columns[:cols])
+
+    def summary(self, return_data: bool = False) -> list[dict[str, Any]] | None:
+        """Per column: type, min, max, mean, sigma, missing, zeros, cardinality, domain, histogram.
+        Computed by map/reduce over the frame's chunks. Prints a table unless return_data."""
+        result, _ = connection().call("frames.summary", {"frame_id": self.frame_id})
+        cols = result["columns"]
+        if return_data:
+            return cols
+        _print_summary(cols)
+        return None
+
+    def describe(self) -> None:
+        """Print the frame's shape and its per-column summary table."""
+        print(f"Rows: {self.nrows}  Cols: {self.ncols}")
+        self.summary()
+
+    # ---- derived frames ----------------------------------------------------------------------
+    def _names_of(self, item: Any) -> list[str]:
+        if isinstance(item, str):
+            return [item]
+        if isinstance(item, int):
+            return [self.columns[item]]
+        if isinstance(item, slice):
+            return self.columns[item]
+        if isinstance(item, list | tuple):
+            return [self.columns[c] if isinstance(c, int) else c for c in item]
+        raise TypeError(f"cannot select columns with {item!r}")
+
+    def __getitem__(self, item: Any) -> H2OFrame:
+        if isinstance(item, tuple) and len(item) == 2:
+            rows, cols = item
+            if not (isinstance(rows, slice) and rows == slice(None)):
+                raise NotImplementedError("row selection other than ':' is not supported yet")
+            item = cols
+        names = self._names_of(item)
+        result, _ = connection().call("frames.select", {"frame_id": self.frame_id, "columns": names})
+        return H2OFrame._from_header(result)
+
+    def __setitem__(self, name: str, value: H2OFrame) -> None:
+        if not isinstance(value, H2OFrame):
+            raise TypeError("only an H2OFrame column can be assigned")
+        if value.ncols != 1:
+            raise ValueError(f"assign one column, got a frame of {value.ncols}")
+        result, _ = connection().call("frames.assign", {"frame_id": self.frame_id, "columns": [name],
+                                                        "source_frame": value.frame_id,
+                                                        "source_columns": value.columns})
+        self._header = result
+
+    def asfactor(self) -> H2OFrame:
+        """A frame with every column as a factor (whole numbers give levels "0", "1", ...)."""
+        result, _ = connection().call("frames.convert", {"frame_id": self.frame_id, "to": "asfactor"})
+        return H2OFrame._from_header(result)
+
+    def asnumeric(self) -> H2OFrame:
+        """A frame with every column numeric."""
+        result, _ = connection().call("frames.convert", {"frame_id": self.frame_id, "to": "asnumeric"})
+        return H2OFrame._from_header(result)
+
+    def split_frame(self, ratios: Sequence[float] = (0.75,), destination_frames: Sequence[str] | None = None,
+                    seed: int | None = None) -> list[H2OFrame]:
+        """Split rows at random into len(ratios)+1 frames (deterministic for a seed)."""
+        args: dict[str, Any] = {"frame_id": self.frame_id, "ratios": [float(r) for r in ratios]}
+        if destination_frames is not None:
+            args["destination_frames"] = list(destination_frames)
+        if seed is not None:
+            args["seed"] = int(seed)
+        result, _ = connection().call("frames.split", args)
+        return [H2OFrame._from_header(h) for h in result["frames"]]
+
+
+def _print_summary(cols: list[dict[str, Any]]) -> None:
+    stats = ["type", "min", "max", "mean", "sigma", "missing", "zeros", "cardinality"]
+    rows = [[""] + [c["name"] for c in cols]]
+    for s in stats:
+        row = [s]
+        for c in cols:
+            v = c.get(s)
+            row.append("" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v)))
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(x.ljust(w) for x, w in zip(r, widths)))
