@@ -41,6 +41,8 @@ _MAPPING: list[tuple[type[BaseException], grpc.StatusCode, int]] = [
     (Cancelled, grpc.StatusCode.CANCELLED, 409),
     (NodeUnavailable, grpc.StatusCode.UNAVAILABLE, 503),
     (FileNotFoundError, grpc.StatusCode.NOT_FOUND, 404),
+    (FileExistsError, grpc.StatusCode.ALREADY_EXISTS, 409),
+    (IsADirectoryError, grpc.StatusCode.INVALID_ARGUMENT, 400),
     (PermissionError, grpc.StatusCode.PERMISSION_DENIED, 403),
     (ValueError, grpc.StatusCode.INVALID_ARGUMENT, 400),
     (TypeError, grpc.StatusCode.INVALID_ARGUMENT, 400),
@@ -50,6 +52,7 @@ _MAPPING: list[tuple[type[BaseException], grpc.StatusCode, int]] = [
 
 _FROM_GRPC: dict[grpc.StatusCode, type[Exception]] = {
     grpc.StatusCode.NOT_FOUND: NotFound,
+    grpc.StatusCode.ALREADY_EXISTS: FileExistsError,
     grpc.StatusCode.RESOURCE_EXHAUSTED: OutOfMemory,
     grpc.StatusCode.CANCELLED: Cancelled,
     grpc.StatusCode.UNAVAILABLE: NodeUnavailable,

@@ -1,8 +1,9 @@
 """Proof that a peer knows the cloud's shared secret, without the secret crossing the wire.
 
-Each peer call carries metadata `x-h2ocloud-auth: <unix_ms>:<hex hmac>` where the HMAC-SHA256 is
-keyed by the secret over "<unix_ms>:<method>:<cloud name>". The receiver recomputes it and refuses
-stale timestamps (replays older than MAX_SKEW_S). Without a secret, nothing is added or checked,
+Each peer call carries metadata `x-h2ocloud-auth: <unix_ms>:<hex hmac>:<cloud name>` where the
+HMAC-SHA256 is keyed by the secret over "<unix_ms>:<method>:<cloud name>". The receiver refuses
+another cloud's name as such (not as a wrong secret, so the status says the real reason),
+recomputes the HMAC, and refuses stale timestamps (replays older than MAX_SKEW_S). Without a secret, nothing is added or checked,
 but a secret-less node refuses a caller that does carry a proof: their secrets differ, and both
 sides must refuse.
 """
@@ -36,7 +37,7 @@ def sign(secret: str | None, method: str, cloud: str) -> list[tuple[str, str]]:
     if not secret:
         return []
     stamp = str(int(time.time() * 1000))
-    return [(HEADER, f"{stamp}:{_mac(secret, stamp, method, cloud)}")]
+    return [(HEADER, f"{stamp}:{_mac(secret, stamp, method, cloud)}:{cloud}")]
 
 
 def verify(secret: str | None, metadata, method: str, cloud: str) -> str | None:
@@ -48,7 +49,10 @@ def verify(secret: str | None, metadata, method: str, cloud: str) -> str | None:
         return None
     if not value:
         return "the cloud requires a shared secret and the peer sent no proof"
-    stamp, _, mac = value.partition(":")
+    stamp, _, rest = value.partition(":")
+    mac, _, their_cloud = rest.partition(":")
+    if their_cloud != cloud:
+        return f"cloud name {their_cloud!r} is not {cloud!r}"
     try:
         age = abs(time.time() - int(stamp) / 1000.0)
     except ValueError:

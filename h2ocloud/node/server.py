@@ -90,6 +90,9 @@ class Node:
         self.jobs = JobManager(self.run_in_thread)
         self.membership = Membership(self)
         self.dkv = DKV(self)
+        from h2ocloud.node.models import ModelCache
+
+        self.model_cache = ModelCache()
         self.peer_client = PeerClient(config.name, config.secret)
         self._own_data_dir = config.data_dir is None
         self.data_dir = config.data_dir or tempfile.mkdtemp(prefix=f"h2ocloud-{self.node_id}-")

@@ -13,3 +13,4 @@ def register_all() -> None:
     from h2ocloud.node import dkv, frames, mrtask  # noqa: F401
     from h2ocloud.node.ops import cloud, jobs  # noqa: F401
     from h2ocloud.node.ops import frames as frame_ops  # noqa: F401
+    from h2ocloud.node.ops import models as model_ops  # noqa: F401

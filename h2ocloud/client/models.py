@@ -1,0 +1,319 @@
+"""Deep learning from the client: H2ODeepLearningEstimator, h2o.deeplearning, model handles,
+metrics, grid-free model management (get_model, save_model, load_model)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from h2ocloud.client.frame import H2OFrame
+from h2ocloud.client.jobs import wait_job
+from h2ocloud.client.session import connection
+
+
+def _frame_id(fr: H2OFrame | str | None, name: str) -> str | None:
+    if fr is None:
+        return None
+    if isinstance(fr, H2OFrame):
+        return fr.frame_id
+    if isinstance(fr, str):
+        return fr
+    raise TypeError(f"{name} must be an H2OFrame or a frame id, got {type(fr).__name__}")
+
+
+class H2OModelMetrics:
+    """Metrics of a model on one frame, with h2o-py's accessors."""
+
+    def __init__(self, metrics: dict[str, Any]):
+        self._m = metrics or {}
+
+    def __getitem__(self, key: str) -> Any:
+        return self._m[key]
+
+    def mse(self) -> float | None:
+        return self._m.get("mse")
+
+    def rmse(self) -> float | None:
+        return self._m.get("rmse")
+
+    def logloss(self) -> float | None:
+        return self._m.get("logloss")
+
+    def auc(self) -> float | None:
+        return self._m.get("auc")
+
+    def r2(self) -> float | None:
+        return self._m.get("r2")
+
+    def mae(self) -> float | None:
+        return self._m.get("mae")
+
+    def mean_residual_deviance(self) -> float | None:
+        return self._m.get("mean_residual_deviance")
+
+    def classification_error(self) -> float | None:
+        return self._m.get("classification_error")
+
+    def mean_per_class_error(self) -> float | None:
+        return self._m.get("mean_per_class_error")
+
+    def F1(self) -> float | None:
+        return self._m.get("max_f1")
+
+    def find_threshold_by_max_metric(self, metric: str = "f1") -> float | None:
+        return self._m.get("threshold")
+
+    def confusion_matrix(self):
+        """The confusion matrix as a pandas DataFrame (rows actual, columns predicted, class names),
+        with H2O's Error and Rate columns."""
+        import pandas as pd
+
+        cm = self._m.get("confusion_matrix")
+        if not cm:
+            return None
+        dom = [str(d) for d in cm["domain"]]
+        df = pd.DataFrame(cm["matrix"], index=dom, columns=dom)
+        totals = df.sum(axis=1)
+        wrong = totals - pd.Series([df.iloc[i, i] for i in range(len(dom))], index=dom)
+        df["Error"] = (wrong / totals.where(totals > 0, 1)).astype(float)
+        df["Rate"] = [f"{int(w)} / {int(t)}" for w, t in zip(wrong, totals)]
+        return df
+
+    def hit_ratio_table(self):
+        """Top-k hit ratios (multinomial) as a pandas DataFrame."""
+        import pandas as pd
+
+        hr = self._m.get("hit_ratios")
+        if hr is None:
+            return None
+        return pd.DataFrame({"k": list(range(1, len(hr) + 1)), "hit_ratio": hr})
+
+    def __repr__(self) -> str:
+        keys = ("mse", "rmse", "logloss", "auc", "classification_error", "r2")
+        shown = ", ".join(f"{k}={self._m[k]:.5g}" for k in keys if isinstance(self._m.get(k), int | float))
+        return f"H2OModelMetrics({self._m.get('kind')}: {shown})"
+
+
+def _pick(train: bool, valid: bool, fn):
+    """h2o-py's convention: neither flag -> training; one flag -> that value; both -> a dict."""
+    if not train and not valid:
+        train = True
+    out = {}
+    if train:
+        out["train"] = fn("training_metrics")
+    if valid:
+        out["valid"] = fn("validation_metrics")
+    return next(iter(out.values())) if len(out) == 1 else out
+
+
+class H2ODeepLearningModel:
+    """A trained model in the cloud."""
+
+    def __init__(self, summary: dict[str, Any]):
+        self._s = summary
+
+    @property
+    def model_id(self) -> str:
+        return self._s["model_id"]
+
+    key = model_id
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Every parameter the model was trained with, defaults filled in."""
+        return dict(self._s["params"])
+
+    @property
+    def actual_params(self) -> dict[str, Any]:
+        return self.params
+
+    @property
+    def model_category(self) -> str:
+        return self._s.get("model_category")
+
+    @property
+    def epochs_trained(self) -> float:
+        return float(self._s["epochs_trained"])
+
+    @property
+    def samples_trained(self) -> int:
+        return int(self._s["samples_trained"])
+
+    def summary_json(self) -> dict[str, Any]:
+        return dict(self._s)
+
+    def refresh(self) -> H2ODeepLearningModel:
+        self._s = get_model(self.model_id)._s
+        return self
+
+    def _metric(self, name: str, train: bool, valid: bool):
+        return _pick(train, valid, lambda which: (self._s.get(which) or {}).get(name))
+
+    def mse(self, train: bool = False, valid: bool = False):
+        return self._metric("mse", train, valid)
+
+    def rmse(self, train: bool = False, valid: bool = False):
+        return self._metric("rmse", train, valid)
+
+    def logloss(self, train: bool = False, valid: bool = False):
+        return self._metric("logloss", train, valid)
+
+    def auc(self, train: bool = False, valid: bool = False):
+        return self._metric("auc", train, valid)
+
+    def r2(self, train: bool = False, valid: bool = False):
+        return self._metric("r2", train, valid)
+
+    def mae(self, train: bool = False, valid: bool = False):
+        return self._metric("mae", train, valid)
+
+    def mean_residual_deviance(self, train: bool = False, valid: bool = False):
+        return self._metric("mean_residual_deviance", train, valid)
+
+    def classification_error(self, train: bool = False, valid: bool = False):
+        return self._metric("classification_error", train, valid)
+
+    def mean_per_class_error(self, train: bool = False, valid: bool = False):
+        return self._metric("mean_per_class_error", train, valid)
+
+    def confusion_matrix(self, train: bool = False, valid: bool = False):
+        return _pick(train, valid, lambda w: H2OModelMetrics(self._s.get(w) or {}).confusion_matrix())
+
+    def hit_ratio_table(self, train: bool = False, valid: bool = False):
+        return _pick(train, valid, lambda w: H2OModelMetrics(self._s.get(w) or {}).hit_ratio_table())
+
+    def scoring_history(self):
+        """One row per scoring: timestamp, duration, epochs, samples, training_* and validation_*."""
+        import pandas as pd
+
+        return pd.DataFrame(self._s.get("scoring_history") or [])
+
+    def varimp(self, use_pandas: bool = False):
+        """Variable importances (train with variable_importances=True): rows of (variable,
+        relative_importance, scaled_importance, percentage), most important first."""
+        vi = self._s.get("variable_importances")
+        if not vi:
+            return None
+        rows = list(zip(vi["variable"], vi["relative_importance"], vi["scaled_importance"], vi["percentage"]))
+        rows.sort(key=lambda r: -r[1])
+        if use_pandas:
+            import pandas as pd
+
+            return pd.DataFrame(rows, columns=["variable", "relative_importance", "scaled_importance", "percentage"])
+        return rows
+
+    def diagnostics(self):
+        """Per-layer diagnostics (units, dropout, mean/RMS of weights and biases, rate, momentum)."""
+        import pandas as pd
+
+        return pd.DataFrame(self._s.get("diagnostics") or [])
+
+    def _predict_frame(self, frame: H2OFrame, kind: str, **extra: Any) -> H2OFrame:
+        args = {"model_id": self.model_id, "frame_id": _frame_id(frame, "test_data"), "kind": kind, **extra}
+        result, _ = connection().call("models.predict", args)
+        return H2OFrame._from_header(result)
+
+    def predict(self, test_data: H2OFrame) -> H2OFrame:
+        """Predictions for each row, in order: `predict` and one probability column per class
+        (classification), `predict` (regression), the reconstruction (autoencoder)."""
+        return self._predict_frame(test_data, "predict")
+
+    def anomaly(self, test_data: H2OFrame, per_feature: bool = False) -> H2OFrame:
+        """Per-row reconstruction error of an autoencoder (`Reconstruction.MSE`)."""
+        return self._predict_frame(test_data, "anomaly", per_feature=per_feature)
+
+    def deepfeatures(self, test_data: H2OFrame, layer: int) -> H2OFrame:
+        """The activations of hidden layer `layer` (0-based) for each row."""
+        return self._predict_frame(test_data, "deepfeatures", layer=int(layer))
+
+    def model_performance(self, test_data: H2OFrame | None = None, train: bool = False,
+                          valid: bool = False) -> H2OModelMetrics:
+        """Metrics on a frame, or the stored training/validation metrics."""
+        if test_data is None:
+            return H2OModelMetrics(self._s.get("validation_metrics" if valid else "training_metrics") or {})
+        result, _ = connection().call("models.performance", {"model_id": self.model_id,
+                                                              "frame_id": _frame_id(test_data, "test_data")})
+        return H2OModelMetrics(result["metrics"])
+
+    def __repr__(self) -> str:
+        return f"H2ODeepLearningModel({self.model_id!r}, {self.model_category})"
+
+    def show(self) -> None:
+        print(repr(self))
+        for which in ("training_metrics", "validation_metrics"):
+            if self._s.get(which):
+                print(f"  {which}: {H2OModelMetrics(self._s[which])}")
+
+
+class H2ODeepLearningEstimator(H2ODeepLearningModel):
+    """H2O's Deep Learning. Parameters are the booklet's appendix A (H2O-3 names accepted);
+    they are checked by the node, and a bad one raises ValueError naming it.
+
+    >>> m = H2ODeepLearningEstimator(hidden=[200, 200], epochs=10)
+    >>> m.train(x=cols, y="label", training_frame=train, validation_frame=test)
+    """
+
+    algo = "deeplearning"
+
+    def __init__(self, **params: Any):
+        super().__init__({})
+        self._parms = dict(params)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self._s["params"]) if self._s else dict(self._parms)
+
+    @property
+    def model_id(self) -> str | None:
+        return self._s.get("model_id") if self._s else self._parms.get("model_id")
+
+    def train(self, x: Sequence[str] | None = None, y: str | None = None, training_frame: H2OFrame | None = None,
+              validation_frame: H2OFrame | None = None, progress: bool | None = None, **kw: Any) -> H2ODeepLearningEstimator:
+        """Train on training_frame (Ctrl-C cancels the job on the cloud)."""
+        if training_frame is None:
+            raise ValueError("training_frame is required")
+        if isinstance(x, str):
+            x = [x]
+        params = {**self._parms, **kw}
+        args = {"params": params, "x": list(x) if x is not None else None, "y": y,
+                "training_frame": _frame_id(training_frame, "training_frame"),
+                "validation_frame": _frame_id(validation_frame, "validation_frame")}
+        result, _ = connection().call("models.train", args)
+        wait_job(result["job"], progress=None if progress is None else progress)
+        self._s = get_model(result["model_id"])._s
+        return self
+
+
+def deeplearning(x: Sequence[str] | None = None, y: str | None = None, training_frame: H2OFrame | None = None,
+                 validation_frame: H2OFrame | None = None, **params: Any) -> H2ODeepLearningEstimator:
+    """The booklet's functional form: train a deep learning model and return it."""
+    data = params.pop("data", None)
+    if training_frame is None:
+        training_frame = data
+    validation_frame = validation_frame if validation_frame is not None else params.pop("validation", None)
+    return H2ODeepLearningEstimator(**params).train(x=x, y=y, training_frame=training_frame,
+                                                    validation_frame=validation_frame)
+
+
+def get_model(model_id: str) -> H2ODeepLearningModel:
+    """A handle on a stored model (NotFound when there is none)."""
+    result, _ = connection().call("models.get", {"model_id": model_id})
+    return H2ODeepLearningModel(result)
+
+
+def save_model(model: H2ODeepLearningModel | str, path: str = "", force: bool = False) -> str:
+    """Write the model under directory `path` on the node; return the file's path."""
+    import os
+
+    mid = model if isinstance(model, str) else model.model_id
+    path = os.path.abspath(path or ".")
+    result, _ = connection().call("models.save", {"model_id": mid, "path": path, "force": force})
+    return result["path"]
+
+
+def load_model(path: str) -> H2ODeepLearningModel:
+    """Load a model written by save_model (on this cloud or another)."""
+    import os
+
+    result, _ = connection().call("models.load", {"path": os.path.abspath(path)})
+    return H2ODeepLearningModel(result)

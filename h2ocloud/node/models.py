@@ -1,0 +1,170 @@
+"""Models in the DKV: training as a job, and the operations a trained model answers.
+
+A model is stored under its model_id as kind "model": meta = its summary JSON (what the client
+shows), one blob = the versioned no-pickle file format of h2ocloud.dl.model_format. Nodes keep the
+deserialized models they used recently, so repeated predictions do not re-read them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from h2ocloud.dl.datainfo import DataInfo
+from h2ocloud.dl.model import DeepLearningModel
+from h2ocloud.dl.model_format import model_from_bytes, model_to_bytes
+from h2ocloud.dl.params import validate_parameters
+from h2ocloud.errors import NotFound
+from h2ocloud.frame.header import FrameHeader
+from h2ocloud.node import framedata
+from h2ocloud.node.store import Value
+
+if TYPE_CHECKING:
+    from h2ocloud.node.jobs import Job
+    from h2ocloud.node.server import Node
+
+
+class ModelCache:
+    """Deserialized models by id (a few, most recently used)."""
+
+    def __init__(self, size: int = 8):
+        self._lock = threading.Lock()
+        self._models: OrderedDict[str, DeepLearningModel] = OrderedDict()
+        self._size = size
+
+    def get(self, model_id: str) -> DeepLearningModel | None:
+        with self._lock:
+            m = self._models.get(model_id)
+            if m is not None:
+                self._models.move_to_end(model_id)
+            return m
+
+    def put(self, model: DeepLearningModel) -> None:
+        with self._lock:
+            self._models[model.model_id] = model
+            self._models.move_to_end(model.model_id)
+            while len(self._models) > self._size:
+                self._models.popitem(last=False)
+
+    def drop(self, model_id: str) -> None:
+        with self._lock:
+            self._models.pop(model_id, None)
+
+
+def model_value(model: DeepLearningModel) -> Value:
+    return Value("model", model.summary_json(), [model_to_bytes(model)])
+
+
+def store_model(node: Node, model: DeepLearningModel) -> None:
+    """Thread-side: put the model to its homes and cache it here."""
+    node.dkv.put_sync(model.model_id, model_value(model))
+    node.model_cache.put(model)
+
+
+def load_model_sync(node: Node, model_id: str) -> DeepLearningModel:
+    m = node.model_cache.get(model_id)
+    if m is not None:
+        return m
+    try:
+        v = node.dkv.get_sync(model_id)
+    except NotFound:
+        raise NotFound(f"no model {model_id!r}") from None
+    if v.kind != "model":
+        raise ValueError(f"{model_id!r} is a {v.kind}, not a model")
+    m = model_from_bytes(bytes(v.blobs[0]))
+    node.model_cache.put(m)
+    return m
+
+
+def frame_header_sync(node: Node, frame_id: str, what: str) -> FrameHeader:
+    if not isinstance(frame_id, str) or not frame_id:
+        raise ValueError(f"{what} is required")
+    try:
+        v = node.dkv.get_sync(frame_id)
+    except NotFound:
+        raise NotFound(f"{what}: no frame {frame_id!r}") from None
+    if v.kind != "frame":
+        raise ValueError(f"{what}: {frame_id!r} is not a frame")
+    return FrameHeader.from_dict(v.meta)
+
+
+def check_train_request(args: dict[str, Any]) -> dict[str, Any]:
+    """Validate parameters before a job starts, so bad input fails the call, not the job."""
+    params = validate_parameters(dict(args.get("params") or {}))
+    return params
+
+
+def prepare_training(node: Node, args: dict[str, Any], params: dict[str, Any]):
+    """Frames -> DataInfo and float32 matrices (thread-side)."""
+    train_h = frame_header_sync(node, args.get("training_frame"), "training_frame")
+    tm = framedata.metas(train_h)
+    x, y = args.get("x"), args.get("y")
+    if y is not None and y not in train_h.names:
+        raise ValueError(f"parameter 'y': response column {y!r} is not in the training frame")
+    if x is not None:
+        missing = [c for c in x if c not in train_h.names]
+        if missing:
+            raise ValueError(f"parameter 'x': column(s) {missing} are not in the training frame")
+    cols = framedata.columns(node, train_h)
+    info = DataInfo.build(tm, x, y, params, y_values=cols.get(y) if y else None)
+    X = info.transform(tm, cols)
+    Y = None if info.autoencoder else info.transform_response(tm[train_h.col_index(y)], cols[y])
+    Xv = Yv = None
+    if args.get("validation_frame"):
+        vh = frame_header_sync(node, args["validation_frame"], "validation_frame")
+        vm = framedata.metas(vh)
+        vcols = framedata.columns(node, vh)
+        Xv = info.transform(vm, vcols)
+        if not info.autoencoder:
+            if y not in vh.names:
+                raise ValueError(f"validation_frame: response column {y!r} is missing")
+            Yv = info.transform_response(vm[vh.col_index(y)], vcols[y])
+    return info, X, Y, Xv, Yv
+
+
+def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job) -> DeepLearningModel:
+    from h2ocloud.dl.trainer import train_model
+    from h2ocloud.node.distributed import make_backend
+
+    checkpoint = None
+    if params.get("checkpoint"):
+        checkpoint = load_model_sync(node, params["checkpoint"])
+    job.update(0.0, "preparing data")
+    info, X, Y, Xv, Yv = prepare_training(node, args, params)
+    backend = make_backend(node, args, params, info, X, Y, Xv, Yv)
+
+    def progress(p: dict[str, Any]) -> None:
+        tm = p.get("training_metrics") or {}
+        msg = f"epoch {p['epochs']:.2f}, {p['samples_per_second']:.0f} samples/s"
+        if tm.get("classification_error") is not None:
+            msg += f", train err {tm['classification_error']:.4f}"
+        elif tm.get("mse") is not None:
+            msg += f", train mse {tm['mse']:.4g}"
+        job.update(p["progress"], msg, epochs=p["epochs"], samples=p["samples"],
+                   samples_per_second=p["samples_per_second"], training_metrics=tm,
+                   validation_metrics=p.get("validation_metrics") or {})
+
+    model = train_model(params, info, backend, progress=progress, cancelled=lambda: job.cancelled,
+                        checkpoint=checkpoint)
+    job.check_cancelled()
+    if params.get("model_id"):
+        model.model_id = params["model_id"]
+    store_model(node, model)
+    return model
+
+
+def prediction_columns(model: DeepLearningModel, out: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Model outputs -> columns of a prediction frame (labels as level names)."""
+    import pandas as pd
+
+    data: dict[str, Any] = {}
+    for name, values in out.items():
+        if name == "predict" and model.info.classification and not model.info.autoencoder:
+            dom = model.info.response_domain or []
+            data[name] = pd.Categorical.from_codes(values.astype(np.int64), categories=dom)
+        else:
+            data[name] = np.asarray(values, dtype=np.float64)
+    return data
