@@ -1,0 +1,313 @@
+"""DataInfo: the preprocessing a deep-learning model keeps with it.
+
+Built once from the training frame's column metadata, it turns any frame with the same
+column names into the kernel's float32 input matrix, exactly as H2O's DataInfo does:
+
+* categorical columns first, one-hot: every level gets a unit with ``use_all_factor_levels``,
+  otherwise the first level is dropped (its code activates nothing); a missing or unseen
+  level activates nothing;
+* numeric columns standardized with the *training* mean and sigma; missing -> 0 (the mean);
+* constant columns dropped (``ignore_const_cols``), string columns ignored, the response
+  excluded from the inputs;
+* a regression response standardized the same way (predictions mapped back); a
+  classification response as a class index into its domain. ``classification=True`` on a
+  numeric response turns its distinct values into classes named "0", "1", ...
+
+Columns are matched BY NAME (any order, extra columns ignored) and factor levels BY NAME
+from the scored frame's domain to the training domain, so a test frame whose domain is
+ordered differently, or has levels training never saw, is read correctly.
+
+Column metadata, as the frame layer hands it over::
+
+    {"name": str, "type": "numeric"|"enum"|"string", "domain": list[str] | None,
+     "mean": float, "sigma": float, "min": float, "max": float, "missing": int}
+
+Values: numeric -> float64 with NaN for missing; enum -> int32 codes with -1 for missing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+Meta = Mapping[str, Any]
+
+
+def _metas_by_name(metas: Sequence[Meta] | Mapping[str, Meta]) -> dict[str, Meta]:
+    if isinstance(metas, Mapping):
+        return {str(k): v for k, v in metas.items()}
+    return {m["name"]: m for m in metas}
+
+
+def _format_level(v: float) -> str:
+    """Class name of a numeric response value: "1" for 1.0, as H2O's toEnum does."""
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
+def _is_constant(m: Meta) -> bool:
+    if m["type"] == "enum":
+        dom = m.get("domain") or []
+        if len(dom) <= 1:
+            return True
+        lo, hi = m.get("min"), m.get("max")
+        return lo is not None and hi is not None and lo == hi
+    sigma = m.get("sigma")
+    lo, hi = m.get("min"), m.get("max")
+    if sigma is None or not math.isfinite(sigma) or sigma == 0.0:
+        return True
+    return lo is not None and hi is not None and lo == hi
+
+
+@dataclass
+class CatColumn:
+    """One categorical input: its training domain and the levels that get a unit."""
+
+    name: str
+    domain: list[str]
+    first_unit_level: int  # 0 with use_all_factor_levels, else 1 (level 0 is implicit)
+
+    @property
+    def n_units(self) -> int:
+        return len(self.domain) - self.first_unit_level
+
+
+@dataclass
+class NumColumn:
+    """One numeric input and the training statistics it is standardized with."""
+
+    name: str
+    mean: float
+    sigma: float  # 1.0 where the training sigma was 0 (kept constant column)
+
+
+@dataclass
+class DataInfo:
+    """Preprocessing of a model's inputs and response (JSON-able via to_dict/from_dict)."""
+
+    cats: list[CatColumn] = field(default_factory=list)
+    nums: list[NumColumn] = field(default_factory=list)
+    response: str | None = None
+    classification: bool = False
+    autoencoder: bool = False
+    response_domain: list[str] | None = None
+    response_is_numeric: bool = False  # numeric column read as classes ("0", "1", ...)
+    response_mean: float = 0.0
+    response_sigma: float = 1.0
+    ignored: list[str] = field(default_factory=list)  # constant or string columns dropped
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def build(
+        cls,
+        metas: Sequence[Meta] | Mapping[str, Meta],
+        x: Sequence[str] | None,
+        y: str | None,
+        params: Mapping[str, Any],
+        y_values: np.ndarray | None = None,
+    ) -> DataInfo:
+        """Build from training metadata. ``x`` None means every column but ``y``;
+        ``y_values`` (the training response) gives the classes of a numeric response turned
+        into classes; without it the integers between min and max are used."""
+        by_name = _metas_by_name(metas)
+        autoencoder = bool(params.get("autoencoder", False))
+        if y is not None and y not in by_name:
+            raise ValueError(f"response column {y!r} is not in the frame")
+        if y is None and not autoencoder:
+            raise ValueError("parameter 'y': a response column is needed (or autoencoder=True)")
+        if autoencoder:
+            y = None  # an autoencoder reconstructs x; a response is ignored as in H2O
+        if x is None:
+            x = [n for n in by_name if n != y]
+        for c in x:
+            if c not in by_name:
+                raise ValueError(f"predictor column {c!r} is not in the frame")
+            if c == y:
+                raise ValueError(f"column {c!r} is both predictor and response")
+
+        info = cls(response=y, autoencoder=autoencoder)
+        all_levels = bool(params.get("use_all_factor_levels", True)) or autoencoder
+        ignore_const = bool(params.get("ignore_const_cols", True))
+        for c in x:  # categorical first, then numeric; each in the order x gives
+            m = by_name[c]
+            if m["type"] == "enum" and not (ignore_const and _is_constant(m)):
+                info.cats.append(CatColumn(c, list(m["domain"] or []), 0 if all_levels else 1))
+            elif m["type"] not in ("enum", "numeric", "string"):
+                raise ValueError(f"column {c!r} has unknown type {m['type']!r}")
+        for c in x:
+            m = by_name[c]
+            if m["type"] == "numeric" and not (ignore_const and _is_constant(m)):
+                sigma = float(m.get("sigma") or 0.0)
+                mean = float(m.get("mean") or 0.0)
+                info.nums.append(NumColumn(
+                    c, mean if math.isfinite(mean) else 0.0,
+                    sigma if math.isfinite(sigma) and sigma > 0 else 1.0))
+        used = {c.name for c in info.cats} | {n.name for n in info.nums}
+        info.ignored = [c for c in x if c not in used]
+        if info.n_inputs == 0:
+            raise ValueError("parameter 'x': no usable predictor columns (all constant or string)")
+
+        if y is not None:
+            info._build_response(by_name[y], params.get("classification"), y_values)
+        return info
+
+    def _build_response(self, m: Meta, classification: bool | None,
+                        y_values: np.ndarray | None) -> None:
+        if m["type"] == "string":
+            raise ValueError(f"response column {m['name']!r} is a string column")
+        if m["type"] == "enum":
+            if classification is False:
+                raise ValueError(
+                    f"parameter 'classification': response {m['name']!r} is categorical")
+            self.classification = True
+            self.response_domain = list(m["domain"] or [])
+        elif classification:
+            self.classification = True
+            self.response_is_numeric = True
+            if y_values is not None:
+                vals = np.unique(np.asarray(y_values, dtype=np.float64))
+                vals = vals[~np.isnan(vals)]
+            else:
+                lo, hi = float(m["min"]), float(m["max"])
+                if not (lo.is_integer() and hi.is_integer()) or hi - lo > 10000:
+                    raise ValueError(f"classification on numeric response {m['name']!r} needs "
+                                     "its values (y_values) to find the classes")
+                vals = np.arange(lo, hi + 1)
+            self.response_domain = [_format_level(v) for v in vals]
+        else:
+            self.classification = False
+            mean, sigma = float(m.get("mean") or 0.0), float(m.get("sigma") or 0.0)
+            self.response_mean = mean if math.isfinite(mean) else 0.0
+            self.response_sigma = sigma if math.isfinite(sigma) and sigma > 0 else 1.0
+        if self.classification and len(self.response_domain or []) < 2:
+            raise ValueError(f"response column {m['name']!r} has fewer than two classes")
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def n_inputs(self) -> int:
+        return sum(c.n_units for c in self.cats) + len(self.nums)
+
+    @property
+    def n_outputs(self) -> int:
+        if self.autoencoder:
+            return self.n_inputs
+        return len(self.response_domain) if self.classification else 1
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.response_domain) if self.classification else 1
+
+    @property
+    def input_names(self) -> list[str]:
+        """Expanded input names: "color.red" for a one-hot unit, the name for a numeric."""
+        names = [f"{c.name}.{lvl}" for c in self.cats for lvl in c.domain[c.first_unit_level:]]
+        return names + [n.name for n in self.nums]
+
+    @property
+    def x_columns(self) -> list[str]:
+        """Input columns actually used, in input order."""
+        return [c.name for c in self.cats] + [n.name for n in self.nums]
+
+    def input_column_index(self) -> np.ndarray:
+        """For every expanded input unit, the index of its column in x_columns."""
+        idx = [i for i, c in enumerate(self.cats) for _ in range(c.n_units)]
+        idx += [len(self.cats) + j for j in range(len(self.nums))]
+        return np.asarray(idx, dtype=np.int64)
+
+    # ------------------------------------------------------------------ transforms
+    def transform(self, metas: Sequence[Meta] | Mapping[str, Meta],
+                  columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Rows of the scored frame as the kernel's float32 C-contiguous input matrix."""
+        by_name = _metas_by_name(metas)
+        n = _n_rows(columns, self.x_columns)
+        X = np.zeros((n, self.n_inputs), dtype=np.float32)
+        off = 0
+        for c in self.cats:
+            codes = self._codes_for(c.name, c.domain, by_name, columns, n)
+            unit = codes - c.first_unit_level  # missing (-1) and dropped level 0 go negative
+            hit = unit >= 0
+            X[np.nonzero(hit)[0], off + unit[hit]] = 1.0
+            off += c.n_units
+        for j, col in enumerate(self.nums):
+            v = _column(columns, col.name)
+            if by_name.get(col.name, {}).get("type", "numeric") == "enum":
+                raise ValueError(f"column {col.name!r} is categorical here but was numeric "
+                                 "in training")
+            z = (np.asarray(v, dtype=np.float64) - col.mean) / col.sigma
+            X[:, off + j] = np.where(np.isnan(z), 0.0, z)  # missing -> the training mean
+        return np.ascontiguousarray(X)
+
+    def _codes_for(self, name: str, train_domain: list[str], by_name: dict[str, Meta],
+                   columns: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+        """The scored frame's codes of a categorical column, mapped into the training domain
+        by level name; unseen levels and missing values -> -1."""
+        v = np.asarray(_column(columns, name))
+        meta = by_name.get(name)
+        if meta is None or meta.get("type") != "enum":
+            raise ValueError(f"column {name!r} must be categorical (it was in training)")
+        return map_levels(v, list(meta.get("domain") or []), train_domain)
+
+    def transform_response(self, meta: Meta, values: np.ndarray) -> np.ndarray:
+        """The response as the kernel wants it (float32): class index or standardized value;
+        NaN where missing (or a class training never saw)."""
+        v = np.asarray(values)
+        if not self.classification:
+            if meta.get("type") == "enum":
+                raise ValueError(f"response {meta['name']!r} is categorical; model is regression")
+            out = (v.astype(np.float64) - self.response_mean) / self.response_sigma
+            return out.astype(np.float32)
+        if self.response_is_numeric:
+            lookup = {lvl: i for i, lvl in enumerate(self.response_domain or [])}
+            codes = np.array([lookup.get(_format_level(x), -1) if not np.isnan(x) else -1
+                              for x in v.astype(np.float64)], dtype=np.int64)
+        else:
+            if meta.get("type") != "enum":
+                raise ValueError(f"response {meta['name']!r} must be categorical")
+            codes = map_levels(v, list(meta.get("domain") or []), self.response_domain or [])
+        out = codes.astype(np.float32)
+        out[codes < 0] = np.nan
+        return out
+
+    def response_to_original(self, pred: np.ndarray) -> np.ndarray:
+        """Map standardized regression predictions back to the response's units (float64)."""
+        return np.asarray(pred, dtype=np.float64) * self.response_sigma + self.response_mean
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DataInfo:
+        d = dict(d)
+        d["cats"] = [CatColumn(**c) for c in d.get("cats", [])]
+        d["nums"] = [NumColumn(**c) for c in d.get("nums", [])]
+        return cls(**d)
+
+
+def map_levels(codes: np.ndarray, from_domain: list[str], to_domain: list[str]) -> np.ndarray:
+    """Map integer codes into ``from_domain`` onto ``to_domain`` by level name (int64);
+    missing codes and levels absent from ``to_domain`` become -1."""
+    codes = np.asarray(codes)
+    if codes.dtype.kind == "f":  # tolerate float codes with NaN for missing
+        codes = np.where(np.isnan(codes), -1, codes).astype(np.int64)
+    codes = codes.astype(np.int64)
+    pos = {lvl: i for i, lvl in enumerate(to_domain)}
+    table = np.array([pos.get(lvl, -1) for lvl in from_domain] + [-1], dtype=np.int64)
+    safe = np.where((codes >= 0) & (codes < len(from_domain)), codes, len(from_domain))
+    return table[safe]
+
+
+def _column(columns: Mapping[str, np.ndarray], name: str) -> np.ndarray:
+    if name not in columns:
+        raise ValueError(f"column {name!r} (used by the model) is missing from the frame")
+    return columns[name]
+
+
+def _n_rows(columns: Mapping[str, np.ndarray], names: list[str]) -> int:
+    lengths = {len(_column(columns, c)) for c in names}
+    if len(lengths) > 1:
+        raise ValueError(f"columns have different lengths: {sorted(lengths)}")
+    return lengths.pop() if lengths else 0

@@ -1,0 +1,177 @@
+"""LocalBackend: the training backend of one node with its rows in memory (numpy arrays).
+
+The trainer (trainer.py) drives it; a cloud backend does the same across nodes. Row order:
+
+* with ``shuffle_training_data`` or ``train_samples_per_iteration == -1`` (the booklet: shuffling
+  "is automatically enabled if the number of training samples per iteration is set to -1")
+  rows are visited in a fresh permutation every pass over the data;
+* otherwise in their order; an iteration that ends mid-pass resumes there next time,
+  so every row is trained equally often.
+
+``balance_classes`` oversamples minority classes (and undersamples majority ones when
+``max_after_balance_size`` < the size needed) into the row order, as H2O's stratified
+sampling does; the model then corrects its probabilities with the class priors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from h2ocloud.dl.datainfo import DataInfo
+from h2ocloud.dl.params import resolve_nthreads, train_config_kwargs, validate_parameters
+from h2ocloud.dl.scoring import score_builder
+from h2ocloud.dl.seeds import iteration_seed, sub_seed
+from h2ocloud.kernel import Net, TrainConfig, train_hogwild
+
+
+def balanced_rows(y: np.ndarray, n_classes: int, max_after_balance_size: float,
+                  seed: int) -> np.ndarray:
+    """Row indices with every present class equally represented; total at most
+    max_after_balance_size * n (H2O's sampleFrameStratified)."""
+    y = np.asarray(y)
+    n = y.shape[0]
+    counts = np.bincount(y.astype(np.int64), minlength=n_classes)
+    present = np.nonzero(counts)[0]
+    target_total = min(int(max_after_balance_size * n), int(counts.max()) * len(present))
+    per_class = max(1, target_total // len(present))
+    rng = np.random.default_rng(seed)
+    parts = []
+    for k in present:
+        idx = np.nonzero(y == k)[0]
+        if per_class <= idx.size:
+            parts.append(np.sort(rng.choice(idx, per_class, replace=False)))
+        else:  # keep every row, then draw the extra copies
+            parts.append(np.concatenate([idx, rng.choice(idx, per_class - idx.size)]))
+    rows = np.concatenate(parts)
+    return rows[rng.permutation(rows.size)]
+
+
+def _sample(n: int, k: int, seed: int, y: np.ndarray | None = None) -> np.ndarray:
+    """k of n rows (all when k == 0 or k >= n), sorted; stratified by y when given."""
+    if k == 0 or k >= n:
+        return np.arange(n, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    if y is None:
+        return np.sort(rng.choice(n, k, replace=False)).astype(np.int64)
+    parts = []
+    classes, counts = np.unique(y, return_counts=True)
+    for c, cnt in zip(classes, counts, strict=True):
+        idx = np.nonzero(y == c)[0]
+        take = max(1, int(round(k * cnt / n)))
+        parts.append(rng.choice(idx, min(take, idx.size), replace=False))
+    return np.sort(np.concatenate(parts)).astype(np.int64)
+
+
+class LocalBackend:
+    """Single-node backend over in-memory arrays (X float32 as from DataInfo.transform, y as
+    from DataInfo.transform_response; rows with a missing response are not trained on)."""
+
+    nodes = ["local"]
+
+    def __init__(self, X: np.ndarray, y: np.ndarray | None,
+                 X_valid: np.ndarray | None = None, y_valid: np.ndarray | None = None,
+                 params: dict[str, Any] | None = None, info: DataInfo | None = None) -> None:
+        self.params = validate_parameters(params or {})
+        self.info = info
+        p = self.params
+        self.X = np.ascontiguousarray(X, dtype=np.float32)
+        n = self.X.shape[0]
+        self.y = (np.zeros(n, np.float32) if y is None
+                  else np.ascontiguousarray(y, dtype=np.float32))
+        self.X_valid = None if X_valid is None else np.ascontiguousarray(X_valid, np.float32)
+        self.y_valid = None if y_valid is None else np.ascontiguousarray(y_valid, np.float32)
+        self.cfg = TrainConfig(**train_config_kwargs(p))
+        self.nthreads = resolve_nthreads(p)
+        self.seed = int(p["seed"])
+        self.shuffle = p["shuffle_training_data"] or p["train_samples_per_iteration"] == -1
+
+        autoencoder = p["autoencoder"] or (info is not None and info.autoencoder)
+        labeled = np.arange(n) if autoencoder else np.nonzero(~np.isnan(self.y))[0]
+        self.labeled = labeled.astype(np.int64)
+        classification = info.classification if info is not None else False
+        self.prior_class_dist: np.ndarray | None = None
+        self.model_class_dist: np.ndarray | None = None
+        if p["balance_classes"] and classification:
+            k = info.n_classes
+            yl = self.y[self.labeled].astype(np.int64)
+            bal = balanced_rows(yl, k, p["max_after_balance_size"], sub_seed(self.seed, 1))
+            self.train_rows = self.labeled[bal]
+            self.prior_class_dist = np.bincount(yl, minlength=k) / max(yl.size, 1)
+            self.model_class_dist = (np.bincount(yl[bal], minlength=k) / max(bal.size, 1))
+        else:
+            self.train_rows = self.labeled
+        self._order = self.train_rows
+        self._pos = 0
+        self._pass = 0
+        self._new_pass()
+
+        strat = self.y[self.labeled] if classification else None
+        self.score_rows = self.labeled[_sample(self.labeled.size, p["score_training_samples"],
+                                               sub_seed(self.seed, 2), strat)]
+        self.valid_rows: np.ndarray | None = None
+        if self.X_valid is not None:
+            nv = self.X_valid.shape[0]
+            ok = (np.arange(nv) if autoencoder or self.y_valid is None
+                  else np.nonzero(~np.isnan(self.y_valid))[0])
+            strat_v = (self.y_valid[ok] if classification and
+                       p["score_validation_sampling"] == "Stratified" else None)
+            self.valid_rows = ok[_sample(ok.size, p["score_validation_samples"],
+                                         sub_seed(self.seed, 3), strat_v)]
+
+    # ------------------------------------------------------------------ row order
+    def _new_pass(self) -> None:
+        if self.shuffle:
+            rng = np.random.default_rng(sub_seed(self.seed, 1000 + self._pass))
+            self._order = self.train_rows[rng.permutation(self.train_rows.size)]
+        self._pos = 0
+        self._pass += 1
+
+    def next_rows(self, n_samples: int) -> np.ndarray:
+        """The next n_samples rows of the (shuffled) row order, across passes."""
+        out = []
+        need = int(n_samples)
+        while need > 0 and self._order.size:
+            if self._pos >= self._order.size:
+                self._new_pass()
+            take = min(need, self._order.size - self._pos)
+            out.append(self._order[self._pos:self._pos + take])
+            self._pos += take
+            need -= take
+        return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+    # ------------------------------------------------------------------ protocol
+    def n_train_rows(self) -> int:
+        return int(self.train_rows.size)
+
+    def train_iteration(self, net: Net, n_samples: int, iteration: int
+                        ) -> tuple[Net, int, list[str]]:
+        rows = self.next_rows(n_samples)
+        n = train_hogwild(net, self.X, self.y, rows, self.cfg, self.nthreads,
+                          iteration_seed(self.seed, iteration))
+        return net, int(n), list(self.nodes)
+
+    def score_builder(self, net: Net, which: str):
+        """The mergeable metric builder of the training sample or of the validation rows;
+        None when there is no validation set."""
+        if self.info is None:
+            raise ValueError("LocalBackend needs the DataInfo to score")
+        k = self.params["max_hit_ratio_k"]
+        prior, model_dist = self.prior_class_dist, self.model_class_dist
+        if which == "train":
+            r = self.score_rows
+            return score_builder(net, self.info, self.X[r], self.y[r], k, self.nthreads,
+                                 prior, model_dist)
+        if which == "valid":
+            if self.valid_rows is None:
+                return None
+            r = self.valid_rows
+            yv = None if self.y_valid is None else self.y_valid[r]
+            return score_builder(net, self.info, self.X_valid[r], yv, k, self.nthreads,
+                                 prior, model_dist)
+        raise ValueError(f"score: unknown split {which!r} (train | valid)")
+
+    def score(self, net: Net, which: str) -> dict:
+        b = self.score_builder(net, which)
+        return {} if b is None else b.result()

@@ -1,0 +1,381 @@
+"""Mergeable model metrics, in the manner of H2O-3's MetricBuilders.
+
+A builder accumulates sufficient statistics chunk by chunk (``add``), builders of different
+chunks or nodes combine with ``merge``, travel as ``to_arrays()`` (numpy arrays and JSON
+scalars, no pickle) and give the metrics with ``result()`` (a JSON-able dict).
+
+Definitions follow H2O-3:
+
+* regression: MSE, RMSE, MAE, R^2 = 1 - MSE / var(actual) (population variance), mean residual
+  deviance (gaussian: = MSE);
+* classification MSE (binomial and multinomial alike) is H2O-3's: the mean over rows of
+  (1 - p_actual)^2 (``MetricBuilderMultinomial.perRow``: ``err = 1 - ds[iact+1]``). The sum over
+  classes of (t_k - p_k)^2, the Brier score, is reported as well as ``brier``;
+* logloss with probabilities clipped at 1e-15;
+* binomial AUC and the F1-optimal threshold come from a fine histogram of p(class 1) with
+  bins uniform in logit space (fine near 0 and 1, where a good model puts its scores), so
+  builders merge exactly; the label, error and confusion matrix use "p1 >= threshold";
+* hit ratios: fraction of rows whose class is among the k most probable, k = 1..K.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+_EPS = 1e-15
+N_AUC_BINS = 8192
+_LOGIT_MAX = 36.0  # float64 probabilities saturate beyond this
+
+
+def _auc_edges() -> np.ndarray:
+    """Lower bin edges in probability space, increasing, first edge 0."""
+    z = np.linspace(-_LOGIT_MAX, _LOGIT_MAX, N_AUC_BINS - 1)
+    return np.concatenate([[0.0], 1.0 / (1.0 + np.exp(-z))])
+
+
+AUC_EDGES = _auc_edges()
+
+
+def _f(v: float) -> float | None:
+    """A JSON-safe float (None for NaN / inf)."""
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+class RegressionMetricsBuilder:
+    """MSE / RMSE / MAE / R^2 / mean residual deviance of a numeric prediction."""
+
+    kind = "regression"
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.sse = 0.0
+        self.sae = 0.0
+        self.mean_y = 0.0
+        self.m2_y = 0.0  # sum of squared deviations of the actuals (Chan's merge)
+
+    def add(self, predictions: np.ndarray, actual: np.ndarray) -> None:
+        p = np.asarray(predictions, dtype=np.float64).reshape(-1)
+        y = np.asarray(actual, dtype=np.float64).reshape(-1)
+        ok = ~(np.isnan(y) | np.isnan(p))
+        p, y = p[ok], y[ok]
+        if y.size == 0:
+            return
+        e = y - p
+        self.sse += float(e @ e)
+        self.sae += float(np.abs(e).sum())
+        other = RegressionMetricsBuilder()
+        other.n, other.mean_y = y.size, float(y.mean())
+        other.m2_y = float(((y - other.mean_y) ** 2).sum())
+        self._merge_moments(other)
+
+    def _merge_moments(self, o: RegressionMetricsBuilder) -> None:
+        n = self.n + o.n
+        if n == 0:
+            return
+        d = o.mean_y - self.mean_y
+        self.m2_y += o.m2_y + d * d * self.n * o.n / n
+        self.mean_y += d * o.n / n
+        self.n = n
+
+    def merge(self, other: RegressionMetricsBuilder) -> RegressionMetricsBuilder:
+        self.sse += other.sse
+        self.sae += other.sae
+        self._merge_moments(other)
+        return self
+
+    def to_arrays(self) -> dict[str, Any]:
+        return {"kind": self.kind, "n": self.n, "sse": self.sse, "sae": self.sae,
+                "mean_y": self.mean_y, "m2_y": self.m2_y}
+
+    @classmethod
+    def from_arrays(cls, d: dict[str, Any]) -> RegressionMetricsBuilder:
+        b = cls()
+        b.n, b.sse, b.sae = int(d["n"]), float(d["sse"]), float(d["sae"])
+        b.mean_y, b.m2_y = float(d["mean_y"]), float(d["m2_y"])
+        return b
+
+    def result(self) -> dict[str, Any]:
+        if self.n == 0:
+            return {"kind": self.kind, "nobs": 0}
+        mse = self.sse / self.n
+        var = self.m2_y / self.n
+        return {
+            "kind": self.kind,
+            "nobs": self.n,
+            "mse": mse,
+            "rmse": math.sqrt(mse),
+            "mae": self.sae / self.n,
+            "mean_residual_deviance": mse,
+            "r2": _f(1.0 - mse / var) if var > 0 else None,
+        }
+
+
+class _ClassifierBuilder:
+    """What binomial and multinomial share: MSE, Brier, logloss, confusion matrix."""
+
+    kind = "classifier"
+
+    def __init__(self, domain: list[str]) -> None:
+        self.domain = list(domain)
+        k = len(self.domain)
+        self.n = 0
+        self.sse = 0.0  # sum of (1 - p_actual)^2, H2O-3's MSE numerator
+        self.brier = 0.0  # sum over rows and classes of (t_k - p_k)^2
+        self.logloss = 0.0
+        self.cm = np.zeros((k, k), dtype=np.int64)  # actual x predicted (argmax)
+
+    def _clean(self, predictions: np.ndarray, actual: np.ndarray):
+        p = np.asarray(predictions, dtype=np.float64)
+        k = len(self.domain)
+        if p.ndim == 1 and k == 2:
+            p = np.stack([1.0 - p, p], axis=1)  # p(class 1) alone
+        if p.ndim != 2 or p.shape[1] != k:
+            raise ValueError(f"predictions must be (n, {k}) class probabilities")
+        y = np.asarray(actual, dtype=np.float64).reshape(-1)
+        ok = ~np.isnan(y) & ~np.isnan(p).any(axis=1)
+        y = y[ok].astype(np.int64)
+        p = p[ok]
+        if y.size and (y.min() < 0 or y.max() >= k):
+            raise ValueError("actual class index out of range")
+        return p, y
+
+    def _add_common(self, p: np.ndarray, y: np.ndarray) -> None:
+        rows = np.arange(y.size)
+        pa = p[rows, y]
+        self.n += y.size
+        self.sse += float(((1.0 - pa) ** 2).sum())
+        t = np.zeros_like(p)
+        t[rows, y] = 1.0
+        self.brier += float(((t - p) ** 2).sum())
+        self.logloss -= float(np.log(np.clip(pa, _EPS, 1.0)).sum())
+        np.add.at(self.cm, (y, p.argmax(axis=1)), 1)
+
+    def _merge_common(self, o: _ClassifierBuilder) -> None:
+        if o.domain != self.domain:
+            raise ValueError("cannot merge metrics of different class domains")
+        self.n += o.n
+        self.sse += o.sse
+        self.brier += o.brier
+        self.logloss += o.logloss
+        self.cm += o.cm
+
+    def _arrays_common(self) -> dict[str, Any]:
+        return {"kind": self.kind, "domain": self.domain, "n": self.n, "sse": self.sse,
+                "brier": self.brier, "logloss": self.logloss, "cm": self.cm.copy()}
+
+    def _load_common(self, d: dict[str, Any]) -> None:
+        self.n, self.sse = int(d["n"]), float(d["sse"])
+        self.brier, self.logloss = float(d["brier"]), float(d["logloss"])
+        self.cm = np.asarray(d["cm"], dtype=np.int64).copy()
+
+    def _result_common(self, cm: np.ndarray) -> dict[str, Any]:
+        mse = self.sse / self.n
+        total = cm.sum()
+        per_class = [1.0 - cm[i, i] / cm[i].sum() for i in range(len(cm)) if cm[i].sum() > 0]
+        return {
+            "kind": self.kind,
+            "nobs": self.n,
+            "mse": mse,
+            "rmse": math.sqrt(mse),
+            "brier": self.brier / self.n,
+            "logloss": self.logloss / self.n,
+            "classification_error": float(1.0 - np.trace(cm) / total) if total else None,
+            "mean_per_class_error": float(np.mean(per_class)) if per_class else None,
+            "confusion_matrix": {"domain": self.domain, "matrix": cm.tolist()},
+        }
+
+
+class BinomialMetricsBuilder(_ClassifierBuilder):
+    """Two classes: adds AUC and the F1-optimal threshold (from a score histogram)."""
+
+    kind = "binomial"
+
+    def __init__(self, domain: list[str]) -> None:
+        if len(domain) != 2:
+            raise ValueError("a binomial builder needs exactly two classes")
+        super().__init__(domain)
+        self.pos = np.zeros(N_AUC_BINS, dtype=np.int64)  # actual class 1, by p1 bin
+        self.neg = np.zeros(N_AUC_BINS, dtype=np.int64)
+
+    def add(self, predictions: np.ndarray, actual: np.ndarray) -> None:
+        p, y = self._clean(predictions, actual)
+        if y.size == 0:
+            return
+        self._add_common(p, y)
+        b = np.searchsorted(AUC_EDGES, p[:, 1], side="right") - 1
+        b = np.clip(b, 0, N_AUC_BINS - 1)
+        self.pos += np.bincount(b[y == 1], minlength=N_AUC_BINS)
+        self.neg += np.bincount(b[y == 0], minlength=N_AUC_BINS)
+
+    def merge(self, other: BinomialMetricsBuilder) -> BinomialMetricsBuilder:
+        self._merge_common(other)
+        self.pos += other.pos
+        self.neg += other.neg
+        return self
+
+    def to_arrays(self) -> dict[str, Any]:
+        d = self._arrays_common()
+        d["pos"], d["neg"] = self.pos.copy(), self.neg.copy()
+        return d
+
+    @classmethod
+    def from_arrays(cls, d: dict[str, Any]) -> BinomialMetricsBuilder:
+        b = cls(list(d["domain"]))
+        b._load_common(d)
+        b.pos = np.asarray(d["pos"], dtype=np.int64).copy()
+        b.neg = np.asarray(d["neg"], dtype=np.int64).copy()
+        return b
+
+    def auc(self) -> float | None:
+        P, N = self.pos.sum(), self.neg.sum()
+        if P == 0 or N == 0:
+            return None
+        # Pairs where the positive's bin is above the negative's count 1, same bin 1/2.
+        neg_below = np.cumsum(self.neg) - self.neg
+        return float((self.pos * (neg_below + 0.5 * self.neg)).sum() / (P * N))
+
+    def threshold_table(self) -> dict[str, np.ndarray]:
+        """TP/FP/TN/FN when predicting class 1 for p1 >= each bin's lower edge."""
+        tp = np.cumsum(self.pos[::-1])[::-1]
+        fp = np.cumsum(self.neg[::-1])[::-1]
+        return {"threshold": AUC_EDGES, "tp": tp, "fp": fp,
+                "fn": self.pos.sum() - tp, "tn": self.neg.sum() - fp}
+
+    def best_threshold(self) -> tuple[float, float]:
+        """(threshold, F1) maximizing F1; ties -> the highest threshold."""
+        t = self.threshold_table()
+        denom = 2 * t["tp"] + t["fp"] + t["fn"]
+        f1 = np.where(denom > 0, 2 * t["tp"] / np.maximum(denom, 1), 0.0)
+        i = len(f1) - 1 - int(np.argmax(f1[::-1]))
+        return float(AUC_EDGES[i]), float(f1[i])
+
+    def result(self) -> dict[str, Any]:
+        if self.n == 0:
+            return {"kind": self.kind, "nobs": 0}
+        thr, f1 = self.best_threshold()
+        t = self.threshold_table()
+        i = int(np.searchsorted(AUC_EDGES, thr))
+        cm = np.array([[t["tn"][i], t["fp"][i]], [t["fn"][i], t["tp"][i]]], dtype=np.int64)
+        out = self._result_common(cm)
+        out.update({"auc": self.auc(), "threshold": thr, "max_f1": f1,
+                    "argmax_confusion_matrix": self.cm.tolist()})
+        return out
+
+
+class MultinomialMetricsBuilder(_ClassifierBuilder):
+    """K classes: adds top-k hit ratios."""
+
+    kind = "multinomial"
+
+    def __init__(self, domain: list[str], max_hit_ratio_k: int = 10) -> None:
+        super().__init__(domain)
+        self.k = min(int(max_hit_ratio_k), len(self.domain))
+        self.hits = np.zeros(self.k, dtype=np.int64)  # rows whose class has rank j (0-based)
+
+    def add(self, predictions: np.ndarray, actual: np.ndarray) -> None:
+        p, y = self._clean(predictions, actual)
+        if y.size == 0:
+            return
+        self._add_common(p, y)
+        if self.k:
+            pa = p[np.arange(y.size), y]
+            # rank = classes strictly more probable, plus ties ranked before by index (as a
+            # stable descending sort would do)
+            idx = np.arange(p.shape[1])
+            rank = (p > pa[:, None]).sum(axis=1) + (
+                (p == pa[:, None]) & (idx[None, :] < y[:, None])).sum(axis=1)
+            rank = rank[rank < self.k]
+            self.hits += np.bincount(rank, minlength=self.k)
+
+    def merge(self, other: MultinomialMetricsBuilder) -> MultinomialMetricsBuilder:
+        self._merge_common(other)
+        self.hits += other.hits
+        return self
+
+    def to_arrays(self) -> dict[str, Any]:
+        d = self._arrays_common()
+        d["hits"] = self.hits.copy()
+        return d
+
+    @classmethod
+    def from_arrays(cls, d: dict[str, Any]) -> MultinomialMetricsBuilder:
+        hits = np.asarray(d["hits"], dtype=np.int64)
+        b = cls(list(d["domain"]), len(hits))
+        b._load_common(d)
+        b.hits = hits.copy()
+        return b
+
+    def result(self) -> dict[str, Any]:
+        if self.n == 0:
+            return {"kind": self.kind, "nobs": 0}
+        out = self._result_common(self.cm)
+        out["hit_ratios"] = (np.cumsum(self.hits) / self.n).tolist()
+        return out
+
+
+class AutoencoderMetricsBuilder:
+    """Reconstruction MSE: mean over rows of the row's mean squared error."""
+
+    kind = "autoencoder"
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.sum_row_mse = 0.0
+
+    def add(self, predictions: np.ndarray, actual: np.ndarray) -> None:
+        r = np.asarray(predictions, dtype=np.float64)
+        x = np.asarray(actual, dtype=np.float64)
+        if r.shape != x.shape or r.ndim != 2:
+            raise ValueError("reconstruction and input must both be (n, n_inputs)")
+        self.n += r.shape[0]
+        self.sum_row_mse += float(((r - x) ** 2).mean(axis=1).sum()) if r.shape[0] else 0.0
+
+    def merge(self, other: AutoencoderMetricsBuilder) -> AutoencoderMetricsBuilder:
+        self.n += other.n
+        self.sum_row_mse += other.sum_row_mse
+        return self
+
+    def to_arrays(self) -> dict[str, Any]:
+        return {"kind": self.kind, "n": self.n, "sum_row_mse": self.sum_row_mse}
+
+    @classmethod
+    def from_arrays(cls, d: dict[str, Any]) -> AutoencoderMetricsBuilder:
+        b = cls()
+        b.n, b.sum_row_mse = int(d["n"]), float(d["sum_row_mse"])
+        return b
+
+    def result(self) -> dict[str, Any]:
+        if self.n == 0:
+            return {"kind": self.kind, "nobs": 0}
+        mse = self.sum_row_mse / self.n
+        return {"kind": self.kind, "nobs": self.n, "mse": mse, "rmse": math.sqrt(mse)}
+
+
+MetricsBuilder = (RegressionMetricsBuilder | BinomialMetricsBuilder
+                  | MultinomialMetricsBuilder | AutoencoderMetricsBuilder)
+
+
+def new_builder(classification: bool, autoencoder: bool, domain: list[str] | None,
+                max_hit_ratio_k: int = 10) -> MetricsBuilder:
+    """The right empty builder for a model."""
+    if autoencoder:
+        return AutoencoderMetricsBuilder()
+    if not classification:
+        return RegressionMetricsBuilder()
+    if domain is not None and len(domain) == 2:
+        return BinomialMetricsBuilder(domain)
+    return MultinomialMetricsBuilder(list(domain or []), max_hit_ratio_k)
+
+
+def builder_from_arrays(d: dict[str, Any]) -> MetricsBuilder:
+    """Rebuild any builder from its ``to_arrays()``."""
+    kinds = {c.kind: c for c in (RegressionMetricsBuilder, BinomialMetricsBuilder,
+                                 MultinomialMetricsBuilder, AutoencoderMetricsBuilder)}
+    kind = d.get("kind")
+    if kind not in kinds:
+        raise ValueError(f"unknown metrics kind {kind!r}")
+    return kinds[kind].from_arrays(d)

@@ -1,0 +1,186 @@
+"""DeepLearningModel: a trained network with its parameters, preprocessing and history."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from h2ocloud.dl.datainfo import DataInfo, Meta
+from h2ocloud.dl.metrics import new_builder
+from h2ocloud.dl.params import resolve_nthreads
+from h2ocloud.dl.scoring import actuals, predictions
+from h2ocloud.kernel import Net, NetSpec, forward, hidden_layer
+
+
+def jsonable(obj: Any) -> Any:
+    """Plain JSON types: numpy scalars/arrays -> Python, non-finite floats -> "Infinity",
+    "-Infinity" or "NaN" (strict JSON has none; validate_parameters reads them back)."""
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return jsonable(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return "NaN" if math.isnan(obj) else ("Infinity" if obj > 0 else "-Infinity")
+    return obj
+
+
+@dataclass
+class DeepLearningModel:
+    """Everything a trained deep-learning model keeps; see model_format for its file format."""
+
+    model_id: str
+    params: dict[str, Any]
+    info: DataInfo
+    net: Net
+    epochs_trained: float = 0.0
+    samples_trained: int = 0
+    iterations: int = 0
+    scoring_history: list[dict[str, Any]] = field(default_factory=list)
+    training_metrics: dict[str, Any] = field(default_factory=dict)
+    validation_metrics: dict[str, Any] = field(default_factory=dict)
+    diagnostics: list[dict[str, Any]] = field(default_factory=list)
+    variable_importances: dict[str, Any] | None = None
+    samples_per_iteration: int = 0
+    nodes_per_iteration: list[int] = field(default_factory=list)
+    run_time: float = 0.0
+    status: str = "done"  # done | stopped_early | cancelled
+    prior_class_dist: list[float] | None = None  # set when balance_classes resampled
+    model_class_dist: list[float] | None = None
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def spec(self) -> NetSpec:
+        return self.net.spec
+
+    @property
+    def response_domain(self) -> list[str] | None:
+        return self.info.response_domain
+
+    @property
+    def model_category(self) -> str:
+        if self.info.autoencoder:
+            return "AutoEncoder"
+        if not self.info.classification:
+            return "Regression"
+        return "Binomial" if self.info.n_classes == 2 else "Multinomial"
+
+    def _nthreads(self) -> int:
+        return resolve_nthreads(self.params)
+
+    def _dists(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        if self.prior_class_dist is None or self.model_class_dist is None:
+            return None, None
+        return np.asarray(self.prior_class_dist), np.asarray(self.model_class_dist)
+
+    def threshold(self) -> float:
+        """Binomial label threshold: the F1-optimal one of the validation metrics when there
+        are any, else of the training metrics (0.5 before any scoring)."""
+        for m in (self.validation_metrics, self.training_metrics):
+            if m and m.get("threshold") is not None:
+                return float(m["threshold"])
+        return 0.5
+
+    # ------------------------------------------------------------------ scoring
+    def _raw(self, metas: Sequence[Meta] | Mapping[str, Meta],
+             columns: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        X = self.info.transform(metas, columns)
+        return X, forward(self.net, X, self._nthreads())
+
+    def predict(self, metas: Sequence[Meta] | Mapping[str, Meta],
+                columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """H2O's prediction frame as columns: "predict" (class code / value) and one
+        probability column per class; an autoencoder gives "reconstr_<input>" columns."""
+        X, out = self._raw(metas, columns)
+        info = self.info
+        if info.autoencoder:
+            rec = out.astype(np.float64)
+            n_cat = sum(c.n_units for c in info.cats)
+            for j, col in enumerate(info.nums):  # numeric reconstructions in original units
+                rec[:, n_cat + j] = rec[:, n_cat + j] * col.sigma + col.mean
+            return {f"reconstr_{name}": rec[:, i] for i, name in enumerate(info.input_names)}
+        if not info.classification:
+            return {"predict": predictions(info, out)}
+        p = predictions(info, out, *self._dists())
+        if info.n_classes == 2:
+            label = (p[:, 1] >= self.threshold()).astype(np.int32)
+        else:
+            label = p.argmax(axis=1).astype(np.int32)
+        res: dict[str, np.ndarray] = {"predict": label}
+        for k, name in enumerate(info.response_domain or []):
+            res[name] = p[:, k]
+        return res
+
+    def anomaly(self, metas: Sequence[Meta] | Mapping[str, Meta],
+                columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """{"Reconstruction.MSE": per-row mean squared reconstruction error} (standardized
+        space, as H2O's anomaly)."""
+        if not self.info.autoencoder:
+            raise ValueError("anomaly needs an autoencoder model")
+        X, out = self._raw(metas, columns)
+        err = out.astype(np.float64) - X
+        return {"Reconstruction.MSE": (err * err).mean(axis=1)}
+
+    def deepfeatures(self, metas: Sequence[Meta] | Mapping[str, Meta],
+                     columns: Mapping[str, np.ndarray], layer: int) -> np.ndarray:
+        """Activations of hidden layer ``layer`` (0-based), float32 (n, hidden[layer])."""
+        if not 0 <= layer < len(self.spec.hidden):
+            raise ValueError(f"layer {layer} out of range: the model has "
+                             f"{len(self.spec.hidden)} hidden layers")
+        X = self.info.transform(metas, columns)
+        return hidden_layer(self.net, X, layer, self._nthreads())
+
+    def performance(self, metas: Sequence[Meta] | Mapping[str, Meta],
+                    columns: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        """Metrics of the model on a frame (which must hold the response, unless an
+        autoencoder)."""
+        X, out = self._raw(metas, columns)
+        info = self.info
+        y = None
+        if not info.autoencoder:
+            by_name = {m["name"]: m for m in metas} if not isinstance(metas, Mapping) else metas
+            if info.response not in columns or info.response not in by_name:
+                raise ValueError(f"response column {info.response!r} is missing from the frame")
+            y = info.transform_response(by_name[info.response], columns[info.response])
+        b = new_builder(info.classification, info.autoencoder, info.response_domain,
+                        self.params.get("max_hit_ratio_k", 10))
+        b.add(predictions(info, out, *self._dists()), actuals(info, X, y))
+        return b.result()
+
+    # ------------------------------------------------------------------ summary
+    def summary_json(self) -> dict[str, Any]:
+        """Everything a client shows about the model, JSON-able."""
+        info = self.info
+        return jsonable({
+            "model_id": self.model_id,
+            "algo": "deeplearning",
+            "model_category": self.model_category,
+            "status": self.status,
+            "response_column": info.response,
+            "response_domain": info.response_domain,
+            "x": info.x_columns,
+            "ignored_columns": info.ignored,
+            "input_names": info.input_names,
+            "n_inputs": info.n_inputs,
+            "layers": [info.n_inputs, *self.spec.hidden, self.spec.n_outputs],
+            "n_weights": int(self.net.weights.size),
+            "params": self.params,
+            "epochs_trained": self.epochs_trained,
+            "samples_trained": self.samples_trained,
+            "iterations": self.iterations,
+            "samples_per_iteration": self.samples_per_iteration,
+            "nodes_per_iteration": self.nodes_per_iteration,
+            "run_time": self.run_time,
+            "training_metrics": self.training_metrics,
+            "validation_metrics": self.validation_metrics,
+            "scoring_history": self.scoring_history,
+            "diagnostics": self.diagnostics,
+            "variable_importances": self.variable_importances,
+        })

@@ -1,0 +1,442 @@
+"""Deep-learning parameters: appendix A of the H2O Deep Learning booklet, validated.
+
+Every parameter of the booklet's appendix A is here with the booklet's default (where H2O-3
+later changed a default, the booklet wins; ``use_all_factor_levels`` keeps H2O's True).
+H2O-3's names are accepted as aliases (``model_id`` for ``key``, ``hidden_dropout_ratios`` for
+``hidden_dropout_ratio``, ``training_frame`` for ``data``, ...); the canonical names are the
+keys of :data:`DEFAULTS`.
+
+``validate_parameters(d)`` returns a new dict holding *all* parameters with the defaults
+filled in, and raises ``ValueError`` naming the offending parameter otherwise. It is
+idempotent: validating its own output gives the same dict back, so a model can store the
+filled parameters and re-validate them after loading.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+from collections.abc import Sequence
+from typing import Any
+
+ACTIVATIONS = (
+    "Tanh",
+    "TanhWithDropout",
+    "Rectifier",
+    "RectifierWithDropout",
+    "Maxout",
+    "MaxoutWithDropout",
+)
+DISTRIBUTIONS = ("UniformAdaptive", "Uniform", "Normal")
+LOSSES = ("Automatic", "CrossEntropy", "MeanSquare")
+SAMPLINGS = ("Uniform", "Stratified")
+
+#: Canonical parameter names and appendix A's defaults.
+DEFAULTS: dict[str, Any] = {
+    # what to train on (names of columns and frames; the frame layer resolves them)
+    "x": None,
+    "y": None,
+    "training_frame": None,
+    "validation_frame": None,
+    "model_id": None,
+    "checkpoint": None,
+    "best_model_key": None,
+    "classification": None,  # None: decide from the response column's type
+    "nfolds": 0,
+    # network
+    "activation": "Tanh",
+    "hidden": [200, 200],
+    "autoencoder": False,
+    "use_all_factor_levels": True,
+    "epochs": 10.0,
+    "train_samples_per_iteration": -1,
+    "seed": None,  # None: a random seed is drawn and recorded
+    # optimizer
+    "adaptive_rate": True,
+    "rho": 0.95,
+    "epsilon": 1e-6,
+    "rate": 0.005,
+    "rate_annealing": 1e-6,
+    "rate_decay": 1.0,
+    "momentum_start": 0.0,
+    "momentum_ramp": 1e6,
+    "momentum_stable": 0.0,
+    "nesterov_accelerated_gradient": True,
+    # regularization
+    "input_dropout_ratio": 0.0,
+    "hidden_dropout_ratios": None,
+    "l1": 0.0,
+    "l2": 0.0,
+    "max_w2": math.inf,
+    "initial_weight_distribution": "UniformAdaptive",
+    "initial_weight_scale": 1.0,
+    "loss": "Automatic",
+    # scoring and stopping
+    "score_interval": 5.0,
+    "score_training_samples": 1000,
+    "score_validation_samples": 0,
+    "score_duty_cycle": 0.1,
+    "classification_stop": 0.0,
+    "regression_stop": 1e-6,
+    "quiet_mode": False,
+    "max_confusion_matrix_size": 20,
+    "max_hit_ratio_k": 10,
+    "balance_classes": False,
+    "max_after_balance_size": 5.0,
+    "score_validation_sampling": "Uniform",
+    "diagnostics": True,
+    "variable_importances": False,
+    # execution
+    "fast_mode": True,
+    "ignore_const_cols": True,
+    "force_load_balance": True,
+    "replicate_training_data": True,
+    "single_node_mode": False,
+    "shuffle_training_data": False,
+    "reproducible": False,
+    "nthreads": -1,
+    "mini_batch_size": 1,
+}
+
+#: Other spellings (H2O-3's names, the booklet's R names and its typos) -> canonical name.
+ALIASES: dict[str, str] = {
+    "key": "model_id",
+    "destination_key": "model_id",
+    "data": "training_frame",
+    "validation": "validation_frame",
+    "response_column": "y",
+    "hidden_dropout_ratio": "hidden_dropout_ratios",
+    "neverov_accelerated_gradient": "nesterov_accelerated_gradient",
+    "nesterov": "nesterov_accelerated_gradient",
+    "diagnostis": "diagnostics",
+    "variable_importance": "variable_importances",
+    "score_interval_seconds": "score_interval",
+}
+
+# Parameters that a checkpoint restart may not change (H2O refuses them as well): they fix
+# the network's shape or the meaning of its inputs and outputs.
+CHECKPOINT_FIXED = (
+    "autoencoder",
+    "x",
+    "y",
+    "hidden",
+    "activation",
+    "classification",
+    "use_all_factor_levels",
+    "ignore_const_cols",
+    "loss",
+    "balance_classes",
+)
+
+_NONFINITE = {"Infinity": math.inf, "inf": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
+
+
+def _bad(name: str, why: str) -> ValueError:
+    return ValueError(f"parameter {name!r}: {why}")
+
+
+def _as_bool(name: str, v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    if type(v).__name__ == "bool_":  # numpy bool
+        return bool(v)
+    raise _bad(name, f"expected a boolean, got {v!r}")
+
+
+def _as_int(name: str, v: Any) -> int:
+    if isinstance(v, bool) or not hasattr(v, "__index__"):
+        if isinstance(v, float) and v.is_integer():
+            return int(v)
+        raise _bad(name, f"expected an integer, got {v!r}")
+    return int(v)
+
+
+def _as_float(name: str, v: Any) -> float:
+    if isinstance(v, str) and v in _NONFINITE:  # JSON has no inf: saved models spell it out
+        return _NONFINITE[v]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) and not hasattr(v, "__float__"):
+        raise _bad(name, f"expected a number, got {v!r}")
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise _bad(name, f"expected a number, got {v!r}") from None
+    if math.isnan(f):
+        raise _bad(name, "must not be NaN")
+    return f
+
+
+def _as_choice(name: str, v: Any, choices: Sequence[str]) -> str:
+    if not isinstance(v, str):
+        raise _bad(name, f"expected one of {list(choices)}, got {v!r}")
+    for c in choices:  # H2O's enums are case-insensitive in its REST API
+        if v.lower() == c.lower():
+            return c
+    if name == "loss" and v.lower() in ("quadratic", "meansquared"):
+        return "MeanSquare"  # H2O-3's spelling
+    raise _bad(name, f"unknown value {v!r}; expected one of {list(choices)}")
+
+
+def _as_opt_str(name: str, v: Any) -> str | None:
+    if v is None or isinstance(v, str):
+        return v
+    raise _bad(name, f"expected a string, got {v!r}")
+
+
+def _in_range(name: str, v: float, lo: float, hi: float, lo_open=False, hi_open=False) -> None:
+    ok_lo = v > lo if lo_open else v >= lo
+    ok_hi = v < hi if hi_open else v <= hi
+    if not (ok_lo and ok_hi):
+        lb = "(" if lo_open else "["
+        rb = ")" if hi_open else "]"
+        raise _bad(name, f"{v!r} is outside {lb}{lo}, {hi}{rb}")
+
+
+def canonical_names(d: dict[str, Any]) -> dict[str, Any]:
+    """Rename aliases to canonical names; refuse unknown names and a name given twice."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if not isinstance(k, str):
+            raise ValueError(f"parameter names must be strings, got {k!r}")
+        name = ALIASES.get(k, k)
+        if name not in DEFAULTS:
+            raise ValueError(f"unknown parameter {k!r}")
+        if name in out:
+            raise _bad(name, f"given twice (as {k!r} and another spelling)")
+        out[name] = v
+    return out
+
+
+def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
+    """Return all parameters, canonically named, with defaults filled; raise ValueError naming
+    the parameter for anything wrong."""
+    if not isinstance(d, dict):
+        raise ValueError("parameters must be a dict")
+    given = canonical_names(d)
+    p: dict[str, Any] = dict(DEFAULTS)
+    p.update({k: v for k, v in given.items() if v is not None or k in _NULLABLE})
+
+    # --- column and frame names
+    x = p["x"]
+    if x is not None:
+        if isinstance(x, str) or not isinstance(x, Sequence) or not all(
+            isinstance(c, str) for c in x
+        ):
+            raise _bad("x", "expected a list of column names")
+        if len(set(x)) != len(x):
+            raise _bad("x", "a column is named twice")
+        p["x"] = list(x)
+    for name in ("y", "training_frame", "validation_frame", "model_id", "checkpoint",
+                 "best_model_key"):
+        p[name] = _as_opt_str(name, p[name])
+    if p["x"] is not None and p["y"] is not None and p["y"] in p["x"]:
+        raise _bad("x", f"the response {p['y']!r} is also a predictor")
+    if p["classification"] is not None:
+        p["classification"] = _as_bool("classification", p["classification"])
+
+    # --- booleans
+    for name in ("autoencoder", "use_all_factor_levels", "adaptive_rate",
+                 "nesterov_accelerated_gradient", "quiet_mode", "balance_classes",
+                 "diagnostics", "variable_importances", "fast_mode", "ignore_const_cols",
+                 "force_load_balance", "replicate_training_data", "single_node_mode",
+                 "shuffle_training_data", "reproducible"):
+        p[name] = _as_bool(name, p[name])
+    if p["autoencoder"]:
+        # The booklet: all factor levels are "auto-enabled for autoencoder" (every input is
+        # reconstructed, so none may be implicit).
+        p["use_all_factor_levels"] = True
+        if p["classification"]:
+            raise _bad("classification", "an autoencoder has no response to classify")
+
+    # --- choices
+    p["activation"] = _as_choice("activation", p["activation"], ACTIVATIONS)
+    p["initial_weight_distribution"] = _as_choice(
+        "initial_weight_distribution", p["initial_weight_distribution"], DISTRIBUTIONS)
+    p["loss"] = _as_choice("loss", p["loss"], LOSSES)
+    p["score_validation_sampling"] = _as_choice(
+        "score_validation_sampling", p["score_validation_sampling"], SAMPLINGS)
+    if p["autoencoder"] and p["loss"] == "CrossEntropy":
+        raise _bad("loss", "an autoencoder reconstructs its inputs with MeanSquare")
+    if p["classification"] is False and p["loss"] == "CrossEntropy":
+        raise _bad("loss", "CrossEntropy needs classification")
+
+    # --- hidden layers
+    hidden = p["hidden"]
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
+        if hasattr(hidden, "tolist"):  # a numpy array
+            hidden = hidden.tolist()
+        else:
+            raise _bad("hidden", f"expected a list of unit counts, got {hidden!r}")
+    if len(hidden) == 0:
+        raise _bad("hidden", "needs at least one hidden layer")
+    units = [_as_int("hidden", h) for h in hidden]
+    if any(u <= 0 for u in units):
+        raise _bad("hidden", f"every layer needs a positive unit count, got {units}")
+    p["hidden"] = units
+
+    # --- dropout
+    p["input_dropout_ratio"] = _as_float("input_dropout_ratio", p["input_dropout_ratio"])
+    _in_range("input_dropout_ratio", p["input_dropout_ratio"], 0.0, 1.0, hi_open=True)
+    hdr = p["hidden_dropout_ratios"]
+    with_dropout = p["activation"].endswith("WithDropout")
+    if hdr is None:
+        # As H2O: the *WithDropout activations drop half of every hidden layer by default.
+        hdr = [0.5 if with_dropout else 0.0] * len(units)
+    else:
+        if isinstance(hdr, (int, float)) and not isinstance(hdr, bool):
+            hdr = [hdr]
+        if hasattr(hdr, "tolist"):
+            hdr = hdr.tolist()
+        if isinstance(hdr, (str, bytes)) or not isinstance(hdr, Sequence):
+            raise _bad("hidden_dropout_ratios", f"expected a list of ratios, got {hdr!r}")
+        hdr = [_as_float("hidden_dropout_ratios", r) for r in hdr]
+        if len(hdr) != len(units):
+            raise _bad("hidden_dropout_ratios",
+                       f"has {len(hdr)} ratios for {len(units)} hidden layers")
+        for r in hdr:
+            _in_range("hidden_dropout_ratios", r, 0.0, 1.0, hi_open=True)
+        if not with_dropout and any(r != 0.0 for r in hdr):
+            raise _bad("hidden_dropout_ratios",
+                       f"non-zero ratios need a *WithDropout activation, not {p['activation']}")
+    p["hidden_dropout_ratios"] = hdr
+
+    # --- numbers
+    p["epochs"] = _as_float("epochs", p["epochs"])
+    if p["epochs"] < 0 or math.isinf(p["epochs"]):
+        raise _bad("epochs", f"must be a finite number >= 0, got {p['epochs']!r}")
+    p["rho"] = _as_float("rho", p["rho"])
+    _in_range("rho", p["rho"], 0.0, 1.0, hi_open=True)
+    p["epsilon"] = _as_float("epsilon", p["epsilon"])
+    _in_range("epsilon", p["epsilon"], 0.0, 1.0, lo_open=True, hi_open=True)
+    p["rate"] = _as_float("rate", p["rate"])
+    _in_range("rate", p["rate"], 0.0, math.inf, lo_open=True, hi_open=True)
+    p["rate_annealing"] = _as_float("rate_annealing", p["rate_annealing"])
+    _in_range("rate_annealing", p["rate_annealing"], 0.0, math.inf, hi_open=True)
+    p["rate_decay"] = _as_float("rate_decay", p["rate_decay"])
+    _in_range("rate_decay", p["rate_decay"], 0.0, math.inf, lo_open=True, hi_open=True)
+    for name in ("momentum_start", "momentum_stable"):
+        p[name] = _as_float(name, p[name])
+        _in_range(name, p[name], 0.0, 1.0, hi_open=True)
+    p["momentum_ramp"] = _as_float("momentum_ramp", p["momentum_ramp"])
+    _in_range("momentum_ramp", p["momentum_ramp"], 0.0, math.inf, lo_open=True)
+    for name in ("l1", "l2"):
+        p[name] = _as_float(name, p[name])
+        _in_range(name, p[name], 0.0, math.inf, hi_open=True)
+    p["max_w2"] = _as_float("max_w2", p["max_w2"])
+    _in_range("max_w2", p["max_w2"], 0.0, math.inf, lo_open=True)
+    p["initial_weight_scale"] = _as_float("initial_weight_scale", p["initial_weight_scale"])
+    _in_range("initial_weight_scale", p["initial_weight_scale"], 0.0, math.inf,
+              lo_open=True, hi_open=True)
+    p["score_interval"] = _as_float("score_interval", p["score_interval"])
+    _in_range("score_interval", p["score_interval"], 0.0, math.inf, hi_open=True)
+    p["score_duty_cycle"] = _as_float("score_duty_cycle", p["score_duty_cycle"])
+    _in_range("score_duty_cycle", p["score_duty_cycle"], 0.0, 1.0)
+    # -1 disables a stopping criterion (as in H2O-3); the booklet's defaults are 0 and 1e-6.
+    for name in ("classification_stop", "regression_stop"):
+        p[name] = _as_float(name, p[name])
+        _in_range(name, p[name], -1.0, math.inf, hi_open=True)
+    p["max_after_balance_size"] = _as_float("max_after_balance_size",
+                                            p["max_after_balance_size"])
+    _in_range("max_after_balance_size", p["max_after_balance_size"], 0.0, math.inf,
+              lo_open=True, hi_open=True)
+
+    for name in ("score_training_samples", "score_validation_samples",
+                 "max_confusion_matrix_size", "max_hit_ratio_k"):
+        p[name] = _as_int(name, p[name])
+        if p[name] < 0:
+            raise _bad(name, f"must be >= 0, got {p[name]}")
+    p["train_samples_per_iteration"] = _as_int("train_samples_per_iteration",
+                                               p["train_samples_per_iteration"])
+    if p["train_samples_per_iteration"] < -2:
+        raise _bad("train_samples_per_iteration",
+                   "must be -2 (auto), -1 (all rows), 0 (one epoch) or a positive count")
+    p["nthreads"] = _as_int("nthreads", p["nthreads"])
+    if p["nthreads"] == 0 or p["nthreads"] < -1:
+        raise _bad("nthreads", "must be -1 (all cores) or a positive count")
+    p["mini_batch_size"] = _as_int("mini_batch_size", p["mini_batch_size"])
+    if p["mini_batch_size"] < 1:
+        raise _bad("mini_batch_size", "must be >= 1")
+    p["nfolds"] = _as_int("nfolds", p["nfolds"])
+    if p["nfolds"] < 0 or p["nfolds"] == 1:
+        raise _bad("nfolds", "must be 0 (no cross-validation) or >= 2")
+
+    if p["seed"] is None:
+        # "The default is a random real number": draw one and keep it, so the model records
+        # the seed it was built with and can be rebuilt.
+        p["seed"] = random.SystemRandom().randrange(1, 2**62)
+    else:
+        p["seed"] = _as_int("seed", p["seed"])
+    return p
+
+
+# Parameters whose None is meaningful (and so overrides nothing but stays None).
+_NULLABLE = {"x", "y", "training_frame", "validation_frame", "model_id", "checkpoint",
+             "best_model_key", "classification", "seed", "hidden_dropout_ratios"}
+
+
+def resolve_nthreads(p: dict[str, Any]) -> int:
+    """Threads a node uses: one when reproducible (Hogwild races otherwise), -1 = all cores."""
+    if p["reproducible"]:
+        return 1
+    n = p["nthreads"]
+    return (os.cpu_count() or 1) if n == -1 else n
+
+
+def base_activation(activation: str) -> str:
+    """The kernel's activation name: Tanh, Rectifier or Maxout (dropout is a ratio there)."""
+    return activation.removesuffix("WithDropout")
+
+
+def resolve_loss(p: dict[str, Any], classification: bool) -> str:
+    """Automatic loss: CrossEntropy for a classifier, MeanSquare otherwise."""
+    if p["loss"] == "Automatic":
+        return "CrossEntropy" if classification and not p["autoencoder"] else "MeanSquare"
+    if p["loss"] == "CrossEntropy" and not classification:
+        raise _bad("loss", "CrossEntropy needs a categorical response (classification)")
+    return p["loss"]
+
+
+def net_spec_kwargs(p: dict[str, Any], n_inputs: int, n_outputs: int,
+                    classification: bool) -> dict[str, Any]:
+    """Keyword arguments for kernel.NetSpec from validated parameters."""
+    if p["autoencoder"]:
+        output = "autoencoder"
+    elif classification:
+        output = "softmax"
+    else:
+        output = "linear"
+    return {
+        "n_inputs": int(n_inputs),
+        "hidden": tuple(p["hidden"]),
+        "n_outputs": int(n_outputs),
+        "activation": base_activation(p["activation"]),
+        "output": output,
+        "loss": resolve_loss(p, classification),
+        "hidden_dropout_ratios": tuple(float(r) for r in p["hidden_dropout_ratios"]),
+    }
+
+
+TRAIN_CONFIG_KEYS = (
+    "adaptive_rate", "rho", "epsilon", "rate", "rate_annealing", "rate_decay",
+    "momentum_start", "momentum_ramp", "momentum_stable", "nesterov_accelerated_gradient",
+    "input_dropout_ratio", "l1", "l2", "max_w2", "fast_mode",
+)
+
+
+def train_config_kwargs(p: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for kernel.TrainConfig from validated parameters."""
+    return {k: p[k] for k in TRAIN_CONFIG_KEYS}
+
+
+def check_checkpoint_compatible(old_params: dict[str, Any], new_params: dict[str, Any]) -> None:
+    """Refuse, naming the parameter, a restart from a checkpoint that changes the network's
+    shape or the meaning of its inputs and outputs. Both dicts are validated parameters;
+    a new value of None for x / classification means "as before"."""
+    for name in CHECKPOINT_FIXED:
+        old, new = old_params.get(name), new_params.get(name)
+        if name in ("x", "classification") and new is None:
+            continue
+        if name == "x" and old is not None and new is not None and set(old) == set(new):
+            continue
+        if old != new:
+            raise _bad(name, f"cannot change on a checkpoint restart ({old!r} -> {new!r})")

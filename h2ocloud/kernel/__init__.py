@@ -1,0 +1,27 @@
+"""Numba deep-learning kernel: H2O-style per-sample SGD trained Hogwild across threads.
+
+Public API::
+
+    NetSpec, TrainConfig        architecture and optimizer options (JSON-able)
+    Net                         flat float32 weights + optimizer state
+    train_hogwild(net, X, y, rows, cfg, nthreads, seed) -> int
+    forward(net, X, nthreads) -> (n_rows, n_outputs)
+    hidden_layer(net, X, layer) -> (n_rows, hidden[layer])
+    layer_stats(net) -> list[dict]
+"""
+
+from .net import Net, layer_stats
+from .score import forward, hidden_layer
+from .spec import NetSpec, TrainConfig
+from .train import sample_gradient, train_hogwild
+
+__all__ = [
+    "NetSpec",
+    "Net",
+    "TrainConfig",
+    "train_hogwild",
+    "forward",
+    "hidden_layer",
+    "layer_stats",
+    "sample_gradient",
+]

@@ -1,0 +1,498 @@
+"""Numba kernels: forward and backward pass of one sample, and the per-weight updates.
+
+Everything here works on ONE flat float32 parameter vector (``weights``) plus two optimizer
+vectors of the same length (``opt1``/``opt2``), described by an int64 ``meta`` table with one
+column per weight layer (see :func:`h2ocloud.kernel.layout.build_meta`). Keeping all state in a
+few flat arrays lets Python threads share them with no locks (Hogwild) and lets the node ship a
+model as three byte blobs.
+
+All floats are float32 and every scalar constant is cast to float32: a float64 literal would
+silently promote a whole inner loop to double precision.
+
+Each layer reads its input as a dense float32 vector (for layer 0 a scratch copy of the row
+with input dropout applied, deeper layers the previous layer's outputs) and walks rows of
+W contiguously, so LLVM vectorizes the dot products and the ADADELTA update. Zero inputs
+(sparse data, dropped or inactive units) are skipped by a mask in the update: with fast_mode
+their weights and accumulators are left untouched, as H2O does. Dropped units and units
+with a zero gradient are skipped whole.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+F32 = np.float32
+ZERO = np.float32(0.0)
+ONE = np.float32(1.0)
+
+# Activation / layer kinds (column 5 of meta).
+ACT_TANH = 0
+ACT_RECT = 1
+ACT_MAXOUT = 2
+ACT_LINEAR = 3
+ACT_SOFTMAX = 4
+
+# Output kinds.
+OUT_SOFTMAX = 0
+OUT_LINEAR = 1
+OUT_AUTOENCODER = 2
+
+LOSS_CE = 0
+LOSS_MSE = 1
+
+# Optimizer modes.
+OPT_ADADELTA = 0
+OPT_PLAIN = 1  # w += r * grad, no velocity
+OPT_MOMENTUM = 2  # classic momentum
+OPT_NESTEROV = 3
+OPT_GRAD = 4  # test hook: store grad into gout, leave the model untouched
+
+# Rows of the meta table.
+M_NIN = 0
+M_NOUT = 1
+M_WOFF = 2
+M_BOFF = 3
+M_AOFF = 4  # offset of the layer's outputs in the per-thread activation buffers
+M_KIND = 5
+
+# error_model="numpy": no ZeroDivisionError branch in float division, which would otherwise
+# stop LLVM from vectorizing the ADADELTA loop (sqrt and div on 8 floats at a time).
+_JIT = dict(nogil=True, cache=True, fastmath=True, error_model="numpy")
+
+_U12 = np.uint64(12)
+_U25 = np.uint64(25)
+_U27 = np.uint64(27)
+_U40 = np.uint64(40)
+_MULT = np.uint64(0x2545F4914F6CDD1D)
+_INV24 = np.float32(1.0 / 16777216.0)
+
+
+@njit(**_JIT)
+def rand_f32(state):
+    """Uniform float32 in [0, 1) from a xorshift64* stream kept in ``state[0]``."""
+    x = state[0]
+    x ^= x >> _U12
+    x ^= x << _U25
+    x ^= x >> _U27
+    state[0] = x
+    return F32((x * _MULT) >> _U40) * _INV24
+
+
+
+# ----------------------------------------------------------------------------------------------
+# Forward
+# ----------------------------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def layer_input(meta, l, x0, acts):
+    """Dense input vector of weight layer ``l``: the (dropped-out) row, or layer l-1's outputs."""
+    if l == 0:
+        return x0[:meta[M_NIN, 0]]
+    ao = meta[M_AOFF, l - 1]
+    return acts[ao:ao + meta[M_NOUT, l - 1]]
+
+
+@njit(**_JIT)
+def _dot(w, x):
+    s = ZERO
+    for k in range(x.shape[0]):
+        s += w[k] * x[k]
+    return s
+
+
+@njit(**_JIT)
+def _maxout_net(w, x):
+    """max_i w_i x_i over the non-zero inputs, and its index (-1 when no input is active)."""
+    best = ZERO
+    bi = -1
+    for k in range(x.shape[0]):
+        if x[k] != ZERO:
+            p = w[k] * x[k]
+            if bi < 0 or p > best:
+                best = p
+                bi = k
+    return best, bi
+
+
+@njit(**_JIT)
+def fprop_layer(weights, meta, l, xin, acts, keep, use_keep, scale, argmax, maxnorm):
+    """Compute the outputs of weight layer ``l`` into ``acts`` from its dense input ``xin``.
+
+    ``keep[aoff + j] == 0`` drops unit j (only when ``use_keep``); ``scale`` multiplies the
+    hidden activations after the nonlinearity (1 in training, 1 - p in scoring).
+    """
+    nin = meta[M_NIN, l]
+    nout = meta[M_NOUT, l]
+    wo = meta[M_WOFF, l]
+    bo = meta[M_BOFF, l]
+    ao = meta[M_AOFF, l]
+    kind = meta[M_KIND, l]
+    if kind == ACT_MAXOUT:
+        # Booklet's maxout: a_j = max_i(w_ji x_i) + b_j over the active (non-zero) inputs,
+        # then the layer is divided by its largest activation when that exceeds 1.
+        big = ZERO
+        big_j = -1
+        for j in range(nout):
+            if use_keep and keep[ao + j] == 0:
+                acts[ao + j] = ZERO
+                argmax[ao + j] = -1
+                continue
+            row = wo + j * nin
+            best, bi = _maxout_net(weights[row:row + nin], xin)
+            a = best + weights[bo + j]
+            acts[ao + j] = a
+            argmax[ao + j] = bi
+            if a > big:
+                big = a
+                big_j = j
+        norm = ONE
+        if big > ONE:
+            norm = big
+            inv = ONE / big
+            for j in range(nout):
+                acts[ao + j] *= inv
+        maxnorm[l] = norm
+        # The unit that set the norm lives in the last nl slots of argmax (see layout).
+        argmax[argmax.shape[0] - meta.shape[1] + l] = big_j if big > ONE else -1
+        if scale != ONE:
+            for j in range(nout):
+                acts[ao + j] *= scale
+        return
+    for j in range(nout):
+        if use_keep and keep[ao + j] == 0:
+            acts[ao + j] = ZERO
+            continue
+        row = wo + j * nin
+        acts[ao + j] = _dot(weights[row:row + nin], xin) + weights[bo + j]
+    if kind == ACT_RECT:
+        for j in range(nout):
+            a = acts[ao + j]
+            acts[ao + j] = a * scale if a > ZERO else ZERO
+    elif kind == ACT_TANH:
+        for j in range(nout):
+            acts[ao + j] = F32(math.tanh(acts[ao + j])) * scale
+    elif kind == ACT_SOFTMAX:
+        mx = acts[ao]
+        for j in range(1, nout):
+            if acts[ao + j] > mx:
+                mx = acts[ao + j]
+        tot = ZERO
+        for j in range(nout):
+            e = F32(math.exp(acts[ao + j] - mx))
+            acts[ao + j] = e
+            tot += e
+        inv = ONE / tot
+        for j in range(nout):
+            acts[ao + j] *= inv
+
+
+@njit(**_JIT)
+def load_input(x, x0, in_drop, rng):
+    """Copy row ``x`` to ``x0``, zeroing each non-zero input with probability ``in_drop``."""
+    for i in range(x.shape[0]):
+        v = x[i]
+        if v != ZERO and in_drop > ZERO and rand_f32(rng) < in_drop:
+            v = ZERO
+        x0[i] = v
+
+
+@njit(**_JIT)
+def forward_sample(weights, meta, drop, x, x0, acts, keep, argmax, maxnorm, training,
+                   in_drop, rng, last_layer):
+    """Forward pass of one row up to weight layer ``last_layer`` (inclusive).
+
+    In training, inputs and hidden units are dropped with their ratios (from ``rng``); in
+    scoring nothing is dropped and hidden activations are scaled by (1 - p).
+    """
+    load_input(x, x0, in_drop if training else ZERO, rng)
+    for l in range(last_layer + 1):
+        p = drop[l]
+        use_keep = training and p > ZERO
+        if use_keep:
+            ao = meta[M_AOFF, l]
+            for j in range(meta[M_NOUT, l]):
+                keep[ao + j] = 1 if rand_f32(rng) >= p else 0
+        scale = ONE if training else ONE - p
+        fprop_layer(weights, meta, l, layer_input(meta, l, x0, acts), acts, keep, use_keep,
+                    scale, argmax, maxnorm)
+
+
+# ----------------------------------------------------------------------------------------------
+# Backward
+# ----------------------------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _sgn(w):
+    if w > ZERO:
+        return ONE
+    if w < ZERO:
+        return -ONE
+    return ZERO
+
+
+@njit(**_JIT)
+def _adadelta_row(w, e1, e2, x, pe, need_pe, g, rho, eps, l1, l2, fast_mode):
+    """ADADELTA update of one unit's incoming weights; returns sum of grad^2 (updated ones).
+
+    Written branch-free (selects) so LLVM vectorizes it: with fast_mode, inputs x == 0 are
+    skipped, i.e. their weight and both accumulators keep their old values.
+    """
+    omr = ONE - rho
+    sum_g2 = ZERO
+    for k in range(x.shape[0]):
+        xk = x[k]
+        wk = w[k]
+        if need_pe:
+            pe[k] += g * wk
+        grad = g * xk - l1 * np.sign(wk) - l2 * wk
+        g2 = grad * grad
+        eg = rho * e1[k] + omr * g2
+        r = math.sqrt((e2[k] + eps) / (eg + eps))
+        on = xk != ZERO or not fast_mode
+        sum_g2 += g2 if on else ZERO
+        e2[k] = rho * e2[k] + omr * r * r * g2 if on else e2[k]
+        e1[k] = eg if on else e1[k]
+        w[k] = wk + r * grad if on else wk
+    return sum_g2
+
+
+@njit(**_JIT)
+def _generic_row(w, o1, o2, go, x, pe, need_pe, g, am, mode, rate, mom, rho, eps, l1, l2,
+                 fast_mode):
+    """Any optimizer on one unit's incoming weights (scalar code: maxout, momentum, tests).
+
+    ``am >= 0`` (maxout) restricts the data term g * x to that input: the max only depends
+    on the winning weight. Returns the sum of grad^2 of the updated weights.
+    """
+    omr = ONE - rho
+    sum_g2 = ZERO
+    for k in range(x.shape[0]):
+        xk = x[k]
+        if fast_mode and xk == ZERO:
+            continue
+        wk = w[k]
+        if am >= 0 and k != am:
+            gx = ZERO
+        else:
+            gx = g * xk
+            if need_pe:
+                pe[k] += g * wk
+        grad = gx - l1 * _sgn(wk) - l2 * wk
+        if mode == OPT_ADADELTA:
+            g2 = grad * grad
+            sum_g2 += g2
+            eg = rho * o1[k] + omr * g2
+            o1[k] = eg
+            r = F32(math.sqrt((o2[k] + eps) / (eg + eps)))
+            o2[k] = rho * o2[k] + omr * r * r * g2
+            w[k] = wk + r * grad
+        elif mode == OPT_PLAIN:
+            w[k] = wk + rate * grad
+        elif mode == OPT_NESTEROV:
+            v = mom * o1[k] + grad
+            o1[k] = v
+            w[k] = wk + rate * v
+        elif mode == OPT_MOMENTUM:
+            d = rate * grad
+            w[k] = wk + d + mom * o1[k]
+            o1[k] = d
+        else:
+            go[k] = grad
+    return sum_g2
+
+
+@njit(**_JIT)
+def update_unit(weights, opt1, opt2, gout, row, bpos, nin, xin, pe, need_pe, g, am, mode,
+                rate, mom, rho, eps, l1, l2, max_w2, fast_mode):
+    """Update the incoming weights and the bias of one unit with unit gradient ``g``.
+
+    grad_w = g * x_i - sign(w) l1 - w l2 ("target minus output": the step is +rate * grad).
+    When ``need_pe``, pe[i] accumulates g * w_ji with the weight read *before* its update:
+    the error handed to the layer below.
+    """
+    end = row + nin
+    w = weights[row:end]
+    if mode == OPT_ADADELTA and am < 0:
+        sum_g2 = _adadelta_row(w, opt1[row:end], opt2[row:end], xin, pe, need_pe, g, rho, eps,
+                               l1, l2, fast_mode)
+    else:
+        go = gout[row:end] if mode == OPT_GRAD else gout[:0]
+        sum_g2 = _generic_row(w, opt1[row:end], opt2[row:end], go, xin, pe, need_pe, g, am,
+                              mode, rate, mom, rho, eps, l1, l2, fast_mode)
+    if max_w2 < np.inf and mode != OPT_GRAD:
+        # Cap the squared norm of the unit's incoming weights.
+        ss = _dot(w, w)
+        if ss > max_w2:
+            f = F32(math.sqrt(max_w2 / ss))
+            for c in range(nin):
+                w[c] *= f
+    # Bias: gradient g, no l1/l2 (as H2O); ADADELTA uses the mean grad^2 of the unit's
+    # incoming weights (over all nin of them) as the bias's grad^2.
+    if mode == OPT_ADADELTA:
+        omr = ONE - rho
+        g2 = sum_g2 / F32(nin)
+        eg = rho * opt1[bpos] + omr * g2
+        opt1[bpos] = eg
+        r = F32(math.sqrt((opt2[bpos] + eps) / (eg + eps)))
+        opt2[bpos] = rho * opt2[bpos] + omr * r * r * g2
+        weights[bpos] += r * g
+    elif mode == OPT_PLAIN:
+        weights[bpos] += rate * g
+    elif mode == OPT_NESTEROV:
+        v = mom * opt1[bpos] + g
+        opt1[bpos] = v
+        weights[bpos] += rate * v
+    elif mode == OPT_MOMENTUM:
+        d = rate * g
+        weights[bpos] += d + mom * opt1[bpos]
+        opt1[bpos] = d
+    else:
+        gout[bpos] = g
+
+
+@njit(**_JIT)
+def bprop_layer(weights, opt1, opt2, gout, meta, l, xin, pe, acts, errs, keep, use_keep,
+                argmax, maxnorm, mode, rate, mom, rho, eps, l1, l2, max_w2, shortcut,
+                fast_mode):
+    """Back-propagate through weight layer ``l`` and update it.
+
+    ``errs`` holds dE/da of the layer's outputs (for the output layer the caller stored
+    dE/dnet, and softmax/linear kinds take it as is). ``pe`` (dense, the layer below's
+    errors) receives the back-propagated error when l > 0.
+    """
+    nin = meta[M_NIN, l]
+    nout = meta[M_NOUT, l]
+    wo = meta[M_WOFF, l]
+    bo = meta[M_BOFF, l]
+    ao = meta[M_AOFF, l]
+    kind = meta[M_KIND, l]
+    need_pe = l > 0
+    if need_pe:
+        for k in range(nin):
+            pe[k] = ZERO
+    if kind == ACT_MAXOUT:
+        # Undo the layer normalisation a'_j = a_j / M (M = a_k*, the largest unit):
+        # dE/da_j = (e'_j - [j == k*] * sum_i e'_i a'_i) / M.
+        m = maxnorm[l]
+        kstar = argmax[argmax.shape[0] - meta.shape[1] + l]
+        if m > ONE:
+            s = ZERO
+            for j in range(nout):
+                s += errs[ao + j] * acts[ao + j]
+            inv = ONE / m
+            for j in range(nout):
+                errs[ao + j] *= inv
+            errs[ao + kstar] -= s * inv
+    for j in range(nout):
+        if use_keep and keep[ao + j] == 0:
+            continue  # dropped units keep their incoming weights for this sample
+        e = errs[ao + j]
+        a = acts[ao + j]
+        if kind == ACT_TANH:
+            g = e * (ONE - a * a * F32(0.9))
+        elif kind == ACT_RECT:
+            g = e if a > ZERO else ZERO
+        else:
+            g = e
+        if shortcut and g == ZERO:
+            continue
+        am = argmax[ao + j] if kind == ACT_MAXOUT else -1
+        if kind == ACT_MAXOUT and am < 0:
+            am = nin  # no active input: only the bias moves (data term nowhere)
+        update_unit(weights, opt1, opt2, gout, wo + j * nin, bo + j, nin, xin, pe, need_pe,
+                    g, am, mode, rate[l], mom, rho, eps, l1, l2, max_w2, fast_mode)
+
+
+@njit(**_JIT)
+def output_error(meta, acts, errs, out_kind, loss_kind, x, target):
+    """Store dE/dnet (softmax, linear) or dE/da (autoencoder) of the output layer in errs."""
+    lo_ = meta.shape[1] - 1
+    ao = meta[M_AOFF, lo_]
+    nout = meta[M_NOUT, lo_]
+    if out_kind == OUT_SOFTMAX:
+        t_cls = int(target)
+        for k in range(nout):
+            y = acts[ao + k]
+            t = ONE if k == t_cls else ZERO
+            if loss_kind == LOSS_CE:
+                errs[ao + k] = t - y
+            else:
+                errs[ao + k] = (t - y) * (ONE - y) * y
+    elif out_kind == OUT_LINEAR:
+        errs[ao] = target - acts[ao]
+    else:
+        for k in range(nout):
+            errs[ao + k] = x[k] - acts[ao + k]
+
+
+@njit(**_JIT)
+def backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep, argmax,
+                    maxnorm, out_kind, loss_kind, x, target, mode, rate, mom, rho, eps, l1, l2,
+                    max_w2, shortcut, fast_mode):
+    """Output error, then back-propagation and update of every layer, top to bottom."""
+    nl = meta.shape[1]
+    output_error(meta, acts, errs, out_kind, loss_kind, x, target)
+    for l in range(nl - 1, -1, -1):
+        xin = layer_input(meta, l, x0, acts)
+        if l > 0:
+            ao = meta[M_AOFF, l - 1]
+            pe = errs[ao:ao + meta[M_NIN, l]]
+        else:
+            pe = errs[:0]
+        bprop_layer(weights, opt1, opt2, gout, meta, l, xin, pe, acts, errs, keep,
+                    drop[l] > ZERO, argmax, maxnorm, mode, rate, mom, rho, eps, l1, l2, max_w2,
+                    shortcut, fast_mode)
+
+
+# ----------------------------------------------------------------------------------------------
+# Loops over rows
+# ----------------------------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, rows, out_kind, loss_kind, mode,
+               base_rate, rate_annealing, rate_decay, mom_start, mom_ramp, mom_stable, rho, eps,
+               l1, l2, max_w2, in_drop, fast_mode, shortcut, n_start, n_stride, rng,
+               x0, acts, errs, keep, argmax, maxnorm):
+    """Train on ``rows`` in order, one sample at a time, updating the shared arrays in place.
+
+    The k-th sample of this slice is taken to be global sample ``n_start + k * n_stride``
+    (the threads interleave), which drives rate annealing and the momentum ramp.
+    """
+    nl = meta.shape[1]
+    rate = np.empty(nl, dtype=np.float32)
+    for k in range(rows.shape[0]):
+        r_ = rows[k]
+        n = n_start + k * n_stride
+        ann = base_rate / (1.0 + rate_annealing * n)
+        m = mom_start
+        if mom_ramp > 0.0:
+            m += (mom_stable - mom_start) * min(float(n), mom_ramp) / mom_ramp
+        else:
+            m = mom_stable
+        for l in range(nl):
+            rate[l] = F32(ann * rate_decay**l * (1.0 - m))
+        x = X[r_]
+        forward_sample(weights, meta, drop, x, x0, acts, keep, argmax, maxnorm, True, in_drop,
+                       rng, nl - 1)
+        backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep, argmax,
+                        maxnorm, out_kind, loss_kind, x, y[r_], mode, rate, F32(m), rho, eps,
+                        l1, l2, max_w2, shortcut, fast_mode)
+
+
+@njit(**_JIT)
+def score_rows(weights, meta, drop, X, lo_row, hi_row, layer, out, x0, acts, keep, argmax,
+               maxnorm, rng):
+    """Scoring forward pass of rows [lo_row, hi_row): copy layer ``layer``'s outputs to out."""
+    ao = meta[M_AOFF, layer]
+    nout = meta[M_NOUT, layer]
+    for r_ in range(lo_row, hi_row):
+        forward_sample(weights, meta, drop, X[r_], x0, acts, keep, argmax, maxnorm, False,
+                       ZERO, rng, layer)
+        for j in range(nout):
+            out[r_, j] = acts[ao + j]

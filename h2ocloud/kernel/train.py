@@ -1,0 +1,119 @@
+"""Hogwild training: Python threads run the nogil Numba kernel on the same shared arrays."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from . import core
+from .layout import Scratch, build_meta, dropout_vector
+from .net import Net
+from .spec import NetSpec, TrainConfig
+
+_OUT = {"softmax": core.OUT_SOFTMAX, "linear": core.OUT_LINEAR,
+        "autoencoder": core.OUT_AUTOENCODER}
+_LOSS = {"CrossEntropy": core.LOSS_CE, "MeanSquare": core.LOSS_MSE}
+_MASK64 = (1 << 64) - 1
+
+
+def thread_seed(seed: int, thread: int) -> np.ndarray:
+    """Non-zero xorshift state for one thread: splitmix64 of (seed, thread)."""
+    z = (int(seed) * 0x9E3779B97F4A7C15 + (int(thread) + 1) * 0xD1B54A32D192ED03) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    z ^= z >> 31
+    return np.array([z or 0x2545F4914F6CDD1D], dtype=np.uint64)
+
+
+def _opt_mode(cfg: TrainConfig) -> int:
+    if cfg.adaptive_rate:
+        return core.OPT_ADADELTA
+    if not cfg.has_momentum:
+        return core.OPT_PLAIN
+    return core.OPT_NESTEROV if cfg.nesterov_accelerated_gradient else core.OPT_MOMENTUM
+
+
+def _check_data(spec: NetSpec, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if X.ndim != 2 or X.shape[1] != spec.n_inputs:
+        raise ValueError(f"X must be (n_rows, {spec.n_inputs})")
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    if y is None or spec.output == "autoencoder" and len(y) != X.shape[0]:
+        y = np.zeros(X.shape[0], dtype=np.float32)  # unused by the autoencoder
+    y = np.ascontiguousarray(y, dtype=np.float32)
+    if y.shape != (X.shape[0],):
+        raise ValueError("y must be (n_rows,)")
+    return X, y
+
+
+def _run_slice(net: Net, cfg: TrainConfig, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
+               n_start: int, n_stride: int, rng: np.ndarray, gout: np.ndarray,
+               mode: int) -> None:
+    spec = net.spec
+    s = Scratch.for_spec(spec)
+    plain_no_extra = mode == core.OPT_PLAIN and cfg.l1 == 0 and cfg.l2 == 0
+    # H2O's shortcut: units with zero gradient are skipped when that changes nothing or
+    # when fast_mode accepts the approximation (l1/l2 not applied to them).
+    shortcut = mode != core.OPT_GRAD and (cfg.fast_mode or plain_no_extra)
+    core.train_rows(
+        net.weights, net.opt1, net.opt2, gout, build_meta(spec), dropout_vector(spec), X, y,
+        rows, _OUT[spec.output], _LOSS[spec.loss], mode,
+        float(cfg.rate), float(cfg.rate_annealing), float(cfg.rate_decay),
+        float(cfg.momentum_start), float(cfg.momentum_ramp), float(cfg.momentum_stable),
+        np.float32(cfg.rho), np.float32(cfg.epsilon), np.float32(cfg.l1), np.float32(cfg.l2),
+        np.float32(cfg.max_w2), np.float32(cfg.input_dropout_ratio), bool(cfg.fast_mode),
+        bool(shortcut), int(n_start), int(n_stride), rng,
+        s.x0, s.acts, s.errs, s.keep, s.argmax, s.maxnorm,
+    )
+
+
+def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
+                  cfg: TrainConfig | None = None, nthreads: int = 2, seed: int = 0) -> int:
+    """Train ``net`` in place on ``X[rows]`` (in that order), one sample at a time.
+
+    ``rows`` is split into ``nthreads`` contiguous slices; each thread trains its slice on the
+    same shared arrays without locks (Hogwild). Thread t draws its dropout masks from a
+    xorshift stream seeded from (seed, t), so nthreads=1 is reproducible bit for bit.
+    Returns ``len(rows)`` and adds it to ``net.samples_seen``.
+    """
+    cfg = cfg or TrainConfig()
+    X, y = _check_data(net.spec, X, y)
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    n = rows.shape[0]
+    if n == 0:
+        return 0
+    if rows.min() < 0 or rows.max() >= X.shape[0]:
+        raise IndexError("rows out of range")
+    mode = _opt_mode(cfg)
+    gout = np.zeros(1, dtype=np.float32)
+    nthreads = max(1, min(int(nthreads), n))
+    bounds = np.linspace(0, n, nthreads + 1).astype(np.int64)
+    start = net.samples_seen
+    jobs = [(rows[bounds[t]:bounds[t + 1]], start + t, thread_seed(seed, t))
+            for t in range(nthreads)]
+    if nthreads == 1:
+        _run_slice(net, cfg, X, y, jobs[0][0], jobs[0][1], 1, jobs[0][2], gout, mode)
+    else:
+        with ThreadPoolExecutor(max_workers=nthreads) as pool:
+            futures = [pool.submit(_run_slice, net, cfg, X, y, r, n0, nthreads, st, gout, mode)
+                       for r, n0, st in jobs]
+            for f in futures:
+                f.result()
+    net.samples_seen += n
+    return n
+
+
+def sample_gradient(net: Net, x: np.ndarray, y: float, cfg: TrainConfig | None = None,
+                    seed: int = 0) -> np.ndarray:
+    """Test hook: the update direction ("target minus output" gradient, l1/l2 included) of
+    one training sample, laid out like ``net.weights``; the net is not modified.
+
+    Dropout follows ``cfg`` and the spec (use ratios 0 for an exact gradient).
+    """
+    cfg = cfg or TrainConfig()
+    X, yy = _check_data(net.spec, np.asarray(x, np.float32).reshape(1, -1),
+                        np.array([y], dtype=np.float32))
+    gout = np.zeros_like(net.weights)
+    _run_slice(net, cfg, X, yy, np.zeros(1, np.int64), net.samples_seen, 1,
+               thread_seed(seed, 0), gout, core.OPT_GRAD)
+    return gout

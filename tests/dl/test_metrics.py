@@ -1,0 +1,121 @@
+"""Every metric against scikit-learn (or a direct computation) on the same predictions,
+computed chunk by chunk and merged, after a to_arrays/from_arrays round trip."""
+
+import json
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from h2ocloud.dl.metrics import (
+    AutoencoderMetricsBuilder,
+    BinomialMetricsBuilder,
+    MultinomialMetricsBuilder,
+    RegressionMetricsBuilder,
+    builder_from_arrays,
+)
+
+
+def chunked(make, preds, actual, n_chunks=3):
+    """Build in chunks, ship each through to_arrays/from_arrays, merge."""
+    total = make()
+    for p, a in zip(np.array_split(preds, n_chunks), np.array_split(actual, n_chunks)):
+        b = make()
+        b.add(p, a)
+        total.merge(builder_from_arrays(b.to_arrays()))
+    out = total.result()
+    json.dumps(out)  # JSON-able
+    return out
+
+
+def test_regression():
+    rng = np.random.default_rng(0)
+    y = rng.normal(3, 2, 500)
+    p = y + rng.normal(0, 0.7, 500)
+    r = chunked(RegressionMetricsBuilder, p, y)
+    assert r["mse"] == pytest.approx(skm.mean_squared_error(y, p), rel=1e-10)
+    assert r["rmse"] == pytest.approx(np.sqrt(skm.mean_squared_error(y, p)), rel=1e-10)
+    assert r["mae"] == pytest.approx(skm.mean_absolute_error(y, p), rel=1e-10)
+    assert r["r2"] == pytest.approx(skm.r2_score(y, p), rel=1e-9)
+    assert r["mean_residual_deviance"] == pytest.approx(r["mse"])
+    assert r["nobs"] == 500
+
+
+def test_binomial():
+    rng = np.random.default_rng(1)
+    n = 2000
+    y = rng.integers(0, 2, n)
+    score = np.clip(0.35 * y + rng.normal(0.35, 0.25, n), 0.01, 0.99)
+    probs = np.stack([1 - score, score], axis=1)
+    r = chunked(lambda: BinomialMetricsBuilder(["no", "yes"]), probs, y.astype(float))
+    assert r["auc"] == pytest.approx(skm.roc_auc_score(y, score), abs=1e-3)
+    assert r["logloss"] == pytest.approx(skm.log_loss(y, probs), rel=1e-9)
+    # H2O-3's MSE: mean (1 - p_actual)^2; for two classes half the Brier sum.
+    pa = probs[np.arange(n), y]
+    assert r["mse"] == pytest.approx(np.mean((1 - pa) ** 2), rel=1e-10)
+    assert r["brier"] == pytest.approx(2 * skm.brier_score_loss(y, score), rel=1e-9)
+    # F1 at the reported threshold is exactly sklearn's, and near sklearn's best F1.
+    thr = r["threshold"]
+    pred = (score >= thr).astype(int)
+    assert r["max_f1"] == pytest.approx(skm.f1_score(y, pred), rel=1e-12)
+    prec, rec, _ = skm.precision_recall_curve(y, score)
+    best = np.max(2 * prec * rec / np.maximum(prec + rec, 1e-300))
+    assert r["max_f1"] == pytest.approx(best, abs=2e-3)
+    cm = skm.confusion_matrix(y, pred)
+    assert r["confusion_matrix"]["matrix"] == cm.tolist()
+    assert r["classification_error"] == pytest.approx(1 - skm.accuracy_score(y, pred))
+    assert r["mean_per_class_error"] == pytest.approx(
+        1 - skm.balanced_accuracy_score(y, pred), rel=1e-12)
+
+
+def test_binomial_auc_saturated_scores():
+    # A well-trained model puts its scores near 0 and 1: the logit bins keep them apart.
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 3000)
+    z = rng.normal(8 * (y - 0.5) * 2, 4)
+    score = 1 / (1 + np.exp(-z))
+    b = BinomialMetricsBuilder(["0", "1"])
+    b.add(score, y)
+    assert b.result()["auc"] == pytest.approx(skm.roc_auc_score(y, score), abs=1e-3)
+
+
+def test_multinomial():
+    rng = np.random.default_rng(3)
+    n, k = 1500, 5
+    y = rng.integers(0, k, n)
+    logits = rng.normal(0, 1, (n, k))
+    logits[np.arange(n), y] += 1.2
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    dom = ["a", "b", "c", "d", "e"]
+    r = chunked(lambda: MultinomialMetricsBuilder(dom, 4), p, y.astype(np.float32))
+    pred = p.argmax(axis=1)
+    assert r["logloss"] == pytest.approx(skm.log_loss(y, p), rel=1e-9)
+    assert r["classification_error"] == pytest.approx(1 - skm.accuracy_score(y, pred))
+    assert r["confusion_matrix"]["matrix"] == skm.confusion_matrix(y, pred).tolist()
+    assert r["confusion_matrix"]["domain"] == dom
+    assert r["mean_per_class_error"] == pytest.approx(1 - skm.balanced_accuracy_score(y, pred))
+    pa = p[np.arange(n), y]
+    assert r["mse"] == pytest.approx(np.mean((1 - pa) ** 2), rel=1e-10)
+    t = np.eye(k)[y]
+    assert r["brier"] == pytest.approx(np.mean(((t - p) ** 2).sum(axis=1)), rel=1e-10)
+    assert len(r["hit_ratios"]) == 4
+    for kk in range(1, 5):
+        expect = skm.top_k_accuracy_score(y, p, k=kk, labels=np.arange(k))
+        assert r["hit_ratios"][kk - 1] == pytest.approx(expect, abs=1e-12)
+
+
+def test_autoencoder_and_missing_actuals():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(100, 6))
+    rec = x + rng.normal(0, 0.3, x.shape)
+    r = chunked(AutoencoderMetricsBuilder, rec, x)
+    assert r["mse"] == pytest.approx(skm.mean_squared_error(x, rec), rel=1e-10)
+    b = RegressionMetricsBuilder()
+    b.add(np.array([1.0, 2.0, 3.0]), np.array([1.0, np.nan, 4.0]))
+    assert b.result()["nobs"] == 2 and b.result()["mse"] == pytest.approx(0.5)
+
+
+def test_merge_refuses_other_domain():
+    a, b = MultinomialMetricsBuilder(["a", "b", "c"]), MultinomialMetricsBuilder(["a", "b", "d"])
+    with pytest.raises(ValueError):
+        a.merge(b)

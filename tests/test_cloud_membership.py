@@ -1,0 +1,393 @@
+"""Discovery and membership of a cloud of real daemons (issue 5): flatfile, peers, zeroconf and
+Kubernetes DNS; agreement on members and epoch; death by SIGKILL within the timeout and rejoin;
+a frozen (SIGSTOPped) peer blocks nothing; shared secret and cloud name admission.
+
+Every daemon is a separate process started by tests/cloudfixture.py and stopped even on failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import struct
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import h2ocloud
+from h2ocloud.node import auth
+from tests.cloudfixture import Cloud, NodeProc, free_ports, get_json, start_cloud
+
+TIMEOUT = 3.0  # --heartbeat-timeout used by the death tests
+FAST = ["--heartbeat-timeout", str(TIMEOUT)]
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+def statuses(nodes: list[NodeProc]) -> list[dict]:
+    return [n.status() for n in nodes]
+
+
+def assert_same_view(nodes: list[NodeProc]) -> dict:
+    """Every node, asked through the client, reports the same members and epoch."""
+    views = []
+    for n in nodes:
+        h2ocloud.init(url=n.url)
+        c = h2ocloud.cluster()
+        views.append((c.epoch, tuple(sorted(x["node_id"] for x in c.nodes)), c.consensus))
+    assert len(set(views)) == 1, views
+    epoch, members, consensus = views[0]
+    assert consensus and len(members) == len(nodes)
+    # The members are exactly the nodes' own ids.
+    assert set(members) == {n.status()["node_id"] for n in nodes}
+    return {"epoch": epoch, "members": members}
+
+
+def wait_until(pred, timeout: float, what: str, step: float = 0.1):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = pred()
+            if last:
+                return last
+        except OSError as e:
+            last = e
+        time.sleep(step)
+    raise AssertionError(f"{what} not within {timeout}s (last: {last!r})")
+
+
+@contextmanager
+def cloud_of(nodes: list[NodeProc], workdir: Path, name: str):
+    """Start the given (not yet started) nodes in order; stop every one of them at the end."""
+    cloud = Cloud(nodes, workdir, name)
+    try:
+        yield cloud
+    except BaseException:
+        print(cloud.logs())
+        raise
+    finally:
+        for n in nodes:
+            if n.proc is not None and n.proc.poll() is None:
+                os.kill(n.proc.pid, signal.SIGCONT)  # a stopped process cannot handle SIGTERM
+        cloud.stop()
+
+
+class IpNode(NodeProc):
+    """A node bound to another loopback address (all of 127.0.0.0/8 is loopback on Linux)."""
+
+    ip: str = "127.0.0.1"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.ip}:{self.web_port}"
+
+
+# ---- flatfile: agreement, SIGKILL -> dead within the timeout, restart -> rejoin -------------
+def test_flatfile_cloud_agrees_detects_sigkill_and_rejoins():
+    with start_cloud(3, args=FAST, discovery="flatfile") as cloud:
+        before = assert_same_view(cloud.nodes)
+        victim, others = cloud.nodes[2], cloud.nodes[:2]
+        victim_id = victim.status()["node_id"]
+
+        t0 = time.time()
+        victim.kill()
+
+        def declared_dead():
+            sts = statuses(others)
+            return all(victim_id in {d["node_id"] for d in s["dead_nodes"]} and s["cloud_size"] == 2 for s in sts)
+
+        wait_until(declared_dead, TIMEOUT + 1.0, "both survivors listing the killed node as dead")
+        dead_after = time.time() - t0
+        assert dead_after <= TIMEOUT + 0.6, dead_after
+        cloud.wait_formed(2, timeout=TIMEOUT, among=others)
+        after = assert_same_view(others)
+        assert after["epoch"] > before["epoch"] and victim_id not in after["members"]
+        for s in statuses(others):
+            assert victim_id not in {x["node_id"] for x in s["nodes"]}
+
+        victim.start()  # same ports, new node id
+        victim.wait_up()
+        cloud.wait_formed(3, timeout=15)
+        back = assert_same_view(cloud.nodes)
+        new_id = victim.status()["node_id"]
+        assert new_id != victim_id and new_id in back["members"] and back["epoch"] > after["epoch"]
+        for s in statuses(cloud.nodes):
+            assert victim_id not in {x["node_id"] for x in s["nodes"]}
+
+
+# ---- peers, and a frozen peer --------------------------------------------------------------
+def test_peers_cloud_and_sigstopped_peer_blocks_nothing():
+    with start_cloud(3, args=FAST, discovery="peers") as cloud:
+        assert_same_view(cloud.nodes)
+        frozen, others = cloud.nodes[0], cloud.nodes[1:]
+        frozen_id = frozen.status()["node_id"]
+        os.kill(frozen.proc.pid, signal.SIGSTOP)
+        try:
+            # /3/Cloud keeps answering fast, before and after the frozen peer is declared dead.
+            slowest = 0.0
+            t_end = time.time() + TIMEOUT + 1.5
+            while time.time() < t_end:
+                for n in others:
+                    t0 = time.time()
+                    n.status()
+                    slowest = max(slowest, time.time() - t0)
+                time.sleep(0.1)
+            assert slowest < 1.0, slowest
+            for s in statuses(others):
+                assert s["cloud_size"] == 2 and frozen_id in {d["node_id"] for d in s["dead_nodes"]}
+            # The client's cluster() (a gRPC call) answers fast too.
+            h2ocloud.init(url=others[0].url)
+            t0 = time.time()
+            assert h2ocloud.cluster().cloud_size == 2
+            assert time.time() - t0 < 1.0
+        finally:
+            os.kill(frozen.proc.pid, signal.SIGCONT)
+        # Thawed, it comes back with the same id.
+        cloud.wait_formed(3, timeout=15)
+        assert frozen_id in assert_same_view(cloud.nodes)["members"]
+
+
+# ---- flatfile in any start order ------------------------------------------------------------
+def test_flatfile_nodes_started_in_any_order(tmp_path):
+    ports = free_ports(6)
+    flat = tmp_path / "flatfile"
+    flat.write_text("# the cloud\n" + "".join(f"127.0.0.1:{ports[2 * i + 1]}\n" for i in range(3)))
+    name = f"order-{ports[0]}"
+    nodes = [NodeProc(ports[2 * i], ports[2 * i + 1], tmp_path / f"n{i}.log",
+                      ["--name", name, "--heartbeat-interval", "0.5", "--flatfile", str(flat)]) for i in range(3)]
+    with cloud_of(nodes, tmp_path, name) as cloud:
+        nodes[2].start()
+        nodes[2].wait_up()
+        time.sleep(1.5)  # alone, heartbeating addresses where nothing listens yet
+        assert nodes[2].status()["cloud_size"] == 1
+        nodes[0].start()
+        nodes[1].start()
+        cloud.wait_formed(3, timeout=20, among=nodes)
+        assert_same_view(nodes)
+
+
+# ---- zeroconf ---------------------------------------------------------------------------------
+def loopback_multicast_works() -> bool:
+    """Whether a multicast datagram sent on 127.0.0.1 reaches a socket joined on 127.0.0.1."""
+    group = "224.0.0.251"
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        rx.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        rx.bind(("", 0))
+        rx.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                      socket.inet_aton(group) + socket.inet_aton("127.0.0.1"))
+        rx.settimeout(1.0)
+        tx.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
+        tx.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+        tx.sendto(b"probe", (group, rx.getsockname()[1]))
+        return rx.recv(16) == b"probe"
+    except OSError:
+        return False
+    finally:
+        rx.close()
+        tx.close()
+
+
+def test_zeroconf_cloud_forms_on_loopback():
+    if not loopback_multicast_works():
+        pytest.skip("multicast on the loopback interface is unavailable here, so mDNS cannot run")
+    with start_cloud(3, args=["--zeroconf"], discovery="none") as cloud:  # start_cloud waits for 3
+        assert_same_view(cloud.nodes)
+        assert all("zeroconf: announcing _h2ocloud._tcp.local. on 127.0.0.1" in n.log() for n in cloud.nodes)
+
+
+def test_zeroconf_ignores_other_clouds():
+    from h2ocloud.node.mdns import instance_name, seed_from_info, txt_properties
+
+    class Info:  # what AsyncServiceInfo gives the browser callback
+        def __init__(self, props):
+            self.properties = {k.encode(): v.encode() for k, v in props.items()}
+
+        def parsed_addresses(self, version):
+            return ["127.0.0.9"]
+
+    assert seed_from_info(Info(txt_properties("a", "id1", 7001, 7000)), "a", "me") == "127.0.0.9:7001"
+    assert seed_from_info(Info(txt_properties("b", "id1", 7001, 7000)), "a", "me") is None
+    assert seed_from_info(Info(txt_properties("a", "me", 7001, 7000)), "a", "me") is None
+    name = instance_name("x" * 100, "abcdef123456")
+    assert name.endswith("._h2ocloud._tcp.local.") and len(name.split(".")[0].encode()) <= 63
+
+
+# ---- Kubernetes DNS -----------------------------------------------------------------------
+class TinyDNS:
+    """A UDP DNS server on 127.0.0.1 answering A queries for one name (written here, apart from
+    h2ocloud.node.k8s, so the test checks that code against an independent encoder)."""
+
+    def __init__(self, name: str, ips: list[str]):
+        self.name, self.ips, self.queries = name.rstrip(".").lower(), ips, 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(5)
+        self.sock.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                q, peer = self.sock.recvfrom(512)
+            except OSError:
+                continue
+            self.queries += 1
+            self.sock.sendto(self.answer(q), peer)
+
+    def answer(self, q: bytes) -> bytes:
+        qid = q[:2]
+        labels, pos = [], 12
+        while q[pos]:
+            labels.append(q[pos + 1:pos + 1 + q[pos]].decode())
+            pos += 1 + q[pos]
+        question = q[12:pos + 5]
+        qtype = struct.unpack("!H", q[pos + 1:pos + 3])[0]
+        if ".".join(labels).lower() != self.name:
+            return qid + struct.pack("!HHHHH", 0x8183, 1, 0, 0, 0) + question  # NXDOMAIN
+        ips = self.ips if qtype == 1 else []
+        answers = b"".join(struct.pack("!HHHIH", 0xC00C, 1, 1, 5, 4) + socket.inet_aton(ip) for ip in ips)
+        return qid + struct.pack("!HHHHH", 0x8180, 1, len(ips), 0, 0) + question + answers
+
+
+def test_k8s_resolver_against_independent_dns_server():
+    from h2ocloud.node.k8s import resolve_service
+
+    with TinyDNS("svc.ns.svc.cluster.local", ["10.1.0.7", "10.1.0.3", "10.1.0.7"]) as dns:
+        got = asyncio.run(resolve_service("svc.ns.svc.cluster.local.", 54322, dns.address))
+        assert got == ["10.1.0.3:54322", "10.1.0.7:54322"]
+        assert asyncio.run(resolve_service("other.ns.svc.cluster.local", 54322, dns.address)) == []
+
+
+def test_k8s_dns_cloud_on_one_grpc_port(tmp_path):
+    service = "h2o-headless.default.svc.cluster.local"
+    ips = ["127.0.0.2", "127.0.0.3", "127.0.0.4"]
+    grpc_port, web_port = free_ports(2)  # the same ports on every address, as in a StatefulSet
+    name = f"k8s-{grpc_port}"
+    with TinyDNS(service, ips) as dns:
+        nodes = []
+        for i, ip in enumerate(ips):
+            n = IpNode(web_port, grpc_port, tmp_path / f"n{i}.log",
+                       ["--ip", ip, "--name", name, "--heartbeat-interval", "0.5", "--k8s-service-dns", service],
+                       env={"H2OCLOUD_K8S_NAMESERVER": dns.address})
+            n.ip = ip
+            nodes.append(n)
+        with cloud_of(nodes, tmp_path, name) as cloud:
+            for n in nodes:
+                n.start()
+            cloud.wait_formed(3, timeout=20, among=nodes)
+            view = assert_same_view(nodes)
+            addresses = {x["address"] for x in nodes[0].status()["nodes"]}
+            assert addresses == {f"{ip}:{grpc_port}" for ip in ips} and len(view["members"]) == 3
+            assert dns.queries >= 3
+
+
+# ---- admission: shared secret and cloud name ----------------------------------------------
+def test_secret_and_cloud_name_admission(tmp_path):
+    ports = free_ports(8)
+    flat = tmp_path / "flatfile"
+    flat.write_text("".join(f"127.0.0.1:{ports[2 * i + 1]}\n" for i in range(4)))
+    (tmp_path / "right").write_text("s3cret-shared\n")
+    (tmp_path / "wrong").write_text("not-the-secret\n")
+    name = f"adm-{ports[0]}"
+    base = ["--heartbeat-interval", "0.5", "--flatfile", str(flat)]
+    specs = [  # (args, env)
+        (["--name", name], {"H2OCLOUD_SECRET": "s3cret-shared"}),  # right secret, by environment
+        (["--name", name, "--secret-file", str(tmp_path / "right")], {}),  # right secret, by file
+        (["--name", name, "--secret-file", str(tmp_path / "wrong")], {}),  # wrong secret
+        (["--name", "another-cloud", "--secret-file", str(tmp_path / "right")], {}),  # wrong name
+    ]
+    nodes = [NodeProc(ports[2 * i], ports[2 * i + 1], tmp_path / f"n{i}.log", [*base, *a], env=e)
+             for i, (a, e) in enumerate(specs)]
+    for n in nodes:
+        n.env.setdefault("H2OCLOUD_SECRET", "")  # none leaks in from the test's environment
+    with cloud_of(nodes, tmp_path, name) as cloud:
+        for n in nodes:
+            n.start()
+        good, wrong_secret, wrong_name = nodes[:2], nodes[2], nodes[3]
+        cloud.wait_formed(2, timeout=20, among=good)
+        assert_same_view(good)
+
+        def refusals_recorded():
+            sts = statuses(nodes)
+            return all(len(s["refused"]) >= 2 for s in sts[:2]) and sts[2]["refused"] and sts[3]["refused"]
+
+        wait_until(refusals_recorded, 10, "every side recording its refusals")
+        time.sleep(1.0)  # a few more heartbeat rounds: nobody is admitted late
+        sts = statuses(nodes)
+        assert [s["cloud_size"] for s in sts] == [2, 2, 1, 1]
+        for s in sts[:2]:
+            assert "secret" in s["refused"][wrong_secret.address]
+            assert "cloud name" in s["refused"][wrong_name.address]
+        # Both sides refuse: the outsiders list the good nodes too, with the reason.
+        assert all("secret" in sts[2]["refused"][g.address] for g in good)
+        assert all("cloud name" in sts[3]["refused"][g.address] for g in good)
+        # The secret never crosses the wire (nor reaches the status page).
+        for s in sts:
+            assert "s3cret-shared" not in str(s)
+
+
+def test_empty_secret_file_refuses_to_start(tmp_path):
+    import subprocess
+    import sys
+
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    web, grpc_port = free_ports(2)
+    r = subprocess.run([sys.executable, "-m", "h2ocloud", "node", "--port", str(web), "--grpc-port", str(grpc_port),
+                        "--secret-file", str(empty)], capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0 and "empty" in r.stderr
+
+
+def test_auth_proofs():
+    md = auth.sign("k-secret", "Heartbeat", "c")
+    assert "k-secret" not in str(md)  # a MAC of it, never the secret itself
+    assert auth.verify("k-secret", md, "Heartbeat", "c") is None
+    assert "wrong shared secret" in auth.verify("k2", md, "Heartbeat", "c")
+    md = auth.sign("k", "Heartbeat", "c")
+    assert auth.verify("k", md, "Call", "c") is not None  # bound to the method
+    assert "cloud name 'c' is not 'other'" in auth.verify("k", md, "Heartbeat", "other")
+    forged = [(auth.HEADER, md[0][1][:-1] + "other")]  # claiming another cloud breaks the MAC
+    assert "wrong shared secret" in auth.verify("k", forged, "Heartbeat", "other")
+    assert "no proof" in auth.verify("k", [], "Heartbeat", "c")
+    assert "has none" in auth.verify(None, md, "Heartbeat", "c")  # both sides refuse
+    assert auth.verify(None, [], "Heartbeat", "c") is None
+    stale = [(auth.HEADER, f"{int((time.time() - 600) * 1000)}:00:c")]
+    assert "too old" in auth.verify("k", stale, "Heartbeat", "c")
+
+
+def test_admit_refuses_other_major_version_and_records_it():
+    from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2 as pb
+    from h2ocloud.node.config import NodeConfig
+    from h2ocloud.node.membership import Membership
+
+    node = SimpleNamespace(config=NodeConfig(name="c"), node_id="me")
+    m = Membership(node)
+    other_major = str(int(h2ocloud.__version__.split(".")[0]) + 1) + ".0.0"
+    st = pb.NodeStatus(node_id="x", cloud_name="c", version=other_major, host="127.0.0.5", grpc_port=9)
+    assert "version" in m.admit(st)
+    assert "version" in m.refused["127.0.0.5:9"]
+    same = pb.NodeStatus(node_id="y", cloud_name="c", version=h2ocloud.__version__, host="127.0.0.6", grpc_port=9)
+    assert m.admit(same) is None and "127.0.0.6:9" not in m.refused
+
+
+def test_status_page_lists_refusals(cloud1):
+    st = get_json(cloud1.nodes[0].url + "/3/Cloud")
+    assert st["refused"] == {} and st["dead_nodes"] == [] and st["consensus"]
