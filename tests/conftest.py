@@ -34,3 +34,10 @@ def h2o(cloud1):
 
     h2ocloud.init(url=cloud1.nodes[0].url)
     yield h2ocloud
+
+
+@pytest.fixture(scope="session")
+def cloud3():
+    """Three real daemons in one cloud, shared by the multi-node tests that do not kill nodes."""
+    with start_cloud(3, args=["--heartbeat-timeout", "3"]) as cloud:
+        yield cloud

@@ -16,10 +16,12 @@ from h2ocloud.wire import PIECE
 _PANDAS_TYPES = {"numeric": "real", "enum": "enum", "string": "string"}
 
 
-def _parse_args(destination_frame, header, sep, col_names, col_types, na_strings) -> dict[str, Any]:
+def _parse_args(destination_frame, header, sep, col_names, col_types, na_strings, chunk_rows=None) -> dict[str, Any]:
     if header not in (-1, 0, 1):
         raise ValueError(f"header must be -1 (no header), 0 (guess) or 1 (first line), got {header!r}")
     args: dict[str, Any] = {"header": header}
+    if chunk_rows is not None:
+        args["chunk_rows"] = int(chunk_rows)
     if destination_frame is not None:
         args["destination_frame"] = destination_frame
     if sep is not None:
@@ -34,14 +36,16 @@ def _parse_args(destination_frame, header, sep, col_names, col_types, na_strings
 
 
 def import_file(path: str, destination_frame: str | None = None, header: int = 0, sep: str | None = None,
-                col_names: Sequence[str] | None = None, col_types: Any = None, na_strings: Any = None) -> H2OFrame:
+                col_names: Sequence[str] | None = None, col_types: Any = None, na_strings: Any = None,
+                chunk_rows: int | None = None) -> H2OFrame:
     """Parse a file the node can read (CSV, CSV.gz, CSV.zip, Parquet) into a frame.
 
     header: -1 no header, 0 guess, 1 the first line is a header. sep: the separator (guessed when
     None). col_types: a list, or a dict by column name, of "numeric", "enum" or "string".
     na_strings: strings read as missing (a list, or a dict by column name).
+    chunk_rows: rows per chunk (default: about 1 MB stored per chunk), an h2ocloud extension.
     """
-    args = _parse_args(destination_frame, header, sep, col_names, col_types, na_strings)
+    args = _parse_args(destination_frame, header, sep, col_names, col_types, na_strings, chunk_rows)
     args["path"] = os.path.abspath(os.path.expanduser(path)) if not os.path.isabs(path) else path
     result, _ = connection().call("frames.import", args)
     wait_job(result["job"])
@@ -58,13 +62,14 @@ def _file_pieces(path: str):
 
 
 def upload_file(path: str, destination_frame: str | None = None, header: int = 0, sep: str | None = None,
-                col_names: Sequence[str] | None = None, col_types: Any = None, na_strings: Any = None) -> H2OFrame:
+                col_names: Sequence[str] | None = None, col_types: Any = None, na_strings: Any = None,
+                chunk_rows: int | None = None) -> H2OFrame:
     """Stream a local file to the node in pieces and parse it (same options as import_file)."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such file: {path}")
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path} is a directory, not a file")
-    args = _parse_args(destination_frame, header, sep, col_names, col_types, na_strings)
+    args = _parse_args(destination_frame, header, sep, col_names, col_types, na_strings, chunk_rows)
     args["filename"] = os.path.basename(path)
     args["_nbytes"] = os.path.getsize(path)
     result, _ = connection().call_stream("frames.upload", args, _file_pieces(path))

@@ -50,6 +50,8 @@ class DeepLearningModel:
     variable_importances: dict[str, Any] | None = None
     samples_per_iteration: int = 0
     nodes_per_iteration: list[int] = field(default_factory=list)
+    training_nodes: list[list[str]] = field(default_factory=list)  # ids that trained, per iteration (cloud)
+    comm_seconds: float = 0.0  # time spent sending and averaging models (cloud)
     run_time: float = 0.0
     status: str = "done"  # done | stopped_early | cancelled
     prior_class_dist: list[float] | None = None  # set when balance_classes resampled
@@ -177,6 +179,8 @@ class DeepLearningModel:
             "iterations": self.iterations,
             "samples_per_iteration": self.samples_per_iteration,
             "nodes_per_iteration": self.nodes_per_iteration,
+            "training_nodes": self.training_nodes,
+            "comm_seconds": self.comm_seconds,
             "run_time": self.run_time,
             "training_metrics": self.training_metrics,
             "validation_metrics": self.validation_metrics,

@@ -14,6 +14,7 @@ from h2ocloud.frame.chunk import (
     encode_column,
 )
 from h2ocloud.frame.errors import ParseError
+from h2ocloud.frame.export import column_values, to_pandas
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.frame.parse import default_chunk_rows, parse_file, parse_table
 from h2ocloud.frame.setup import ParseSetup, guess_setup
@@ -35,5 +36,5 @@ __all__ = [
     "ParseError", "ParseSetup", "Rollups", "decode_column", "default_chunk_rows",
     "encode_column", "guess_setup", "histogram_map", "histogram_reduce", "parse_file",
     "parse_table", "rollup_finish", "rollup_map", "rollup_reduce", "split_rows", "summary",
-    "take_columns",
+    "take_columns", "column_values", "to_pandas",
 ]

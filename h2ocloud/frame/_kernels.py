@@ -33,7 +33,6 @@ def scan_block(x):  # pragma: no cover - compiled
         mx = -np.inf
         z = 0
         w = True
-        f = True
         for i in range(n):
             v = x[j, i]
             if v != v:
@@ -48,8 +47,6 @@ def scan_block(x):  # pragma: no cover - compiled
                 z += 1
             if w and v != np.rint(v):
                 w = False
-            if f and np.float64(np.float32(v)) != v:
-                f = False
         count[j] = cnt
         zeros[j] = z
         if cnt > 0:
@@ -64,9 +61,17 @@ def scan_block(x):  # pragma: no cover - compiled
             m2[j] = acc
             lo[j] = mn
             hi[j] = mx
-            # infinities are not whole numbers (no integer type holds them)
-            whole[j] = w and np.isfinite(mn) and np.isfinite(mx)
-        f32ok[j] = f
+        # infinities are not whole numbers (no integer type holds them)
+        w = w and (cnt == 0 or (np.isfinite(mn) and np.isfinite(mx)))
+        whole[j] = w
+        # float32 exactness matters only for columns that will not be stored as integers
+        # (and whole numbers up to 2**24 are exact anyway): a third pass only for those.
+        if not w or max(abs(mn), abs(mx)) > 16777216.0:
+            for i in range(n):
+                v = x[j, i]
+                if v == v and np.float64(np.float32(v)) != v:
+                    f32ok[j] = False
+                    break
     return count, lo, hi, mean, m2, zeros, whole, f32ok
 
 

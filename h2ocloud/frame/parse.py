@@ -111,25 +111,32 @@ class ChunkBuilder:
         self._blocks.append(_numeric_block(batch, self.numeric))
         self._others.append(batch.select(self.other))
         self._pending_rows += batch.num_rows
-        if self._pending_rows < self.chunk_rows:
-            return
-        block = self._blocks[0] if len(self._blocks) == 1 else np.concatenate(self._blocks, 1)
+        while self._pending_rows >= self.chunk_rows:
+            self._make_chunk(*self._take(self.chunk_rows))
+
+    def _take(self, nrows: int) -> tuple[np.ndarray, pa.Table]:
+        """The first ``nrows`` pending rows; a view of one batch's block when the rows lie in
+        one batch (the common case), a copy only for chunks that straddle two batches."""
+        pieces, got = [], 0
+        while got < nrows:
+            block = self._blocks[0]
+            take = min(nrows - got, block.shape[1])
+            pieces.append(block[:, :take])
+            if take == block.shape[1]:
+                self._blocks.pop(0)
+            else:
+                self._blocks[0] = block[:, take:]
+            got += take
         others = pa.Table.from_batches(self._others)
-        start = 0
-        while self._pending_rows - start >= self.chunk_rows:
-            stop = start + self.chunk_rows
-            self._make_chunk(block[:, start:stop], others.slice(start, self.chunk_rows))
-            start = stop
-        self._blocks = [block[:, start:]]
-        self._others = others.slice(start).to_batches() or [batch.select(self.other).slice(0, 0)]
-        self._pending_rows -= start
+        self._others = others.slice(nrows).to_batches()
+        self._pending_rows -= nrows
+        numeric = pieces[0] if len(pieces) == 1 else np.concatenate(pieces, axis=1)
+        return numeric, others.slice(0, nrows)
 
     def finish(self, frame_id: str, source: str | None) -> FrameHeader:
         """Emit the last partial chunk and return the header."""
         if self._pending_rows:
-            block = np.concatenate(self._blocks, 1)
-            self._make_chunk(block, pa.Table.from_batches(self._others))
-            self._blocks, self._others, self._pending_rows = [], [], 0
+            self._make_chunk(*self._take(self._pending_rows))
         stats = rollup_finish(self.rollups)
         domains: list[list[str] | None] = []
         for s in stats:
@@ -156,16 +163,34 @@ class ChunkBuilder:
         self.layout.append(n)
 
 
+# Arrow types whose values buffer numpy reads directly.
+_NUMPY_OF = {
+    pa.int8(): np.dtype("i1"), pa.int16(): np.dtype("i2"), pa.int32(): np.dtype("i4"),
+    pa.int64(): np.dtype("i8"), pa.uint8(): np.dtype("u1"), pa.uint16(): np.dtype("u2"),
+    pa.uint32(): np.dtype("u4"), pa.uint64(): np.dtype("u8"), pa.float32(): np.dtype("f4"),
+    pa.float64(): np.dtype("f8"),
+}
+
+
 def _numeric_block(batch: pa.RecordBatch, cols: list[int]) -> np.ndarray:
-    """The batch's numeric (float64) columns as a (columns x rows) array, NaN for nulls."""
+    """The batch's numeric columns as a (columns x rows) float64 array, NaN for nulls."""
     m = batch.num_rows
+    if cols and m:
+        try:  # one C++ call gathers and widens every column (MNIST: 785 of them)
+            tensor = batch.select(cols).to_tensor(null_to_nan=True, row_major=False)
+            out = tensor.to_numpy().T  # column-major rows x cols -> C-ordered cols x rows
+            if out.dtype == np.float64:
+                return out
+        except (pa.ArrowException, NotImplementedError):
+            pass  # unusual types: the column by column path below
     out = np.empty((len(cols), m))
     for r, j in enumerate(cols):
         arr = batch.column(j)
-        if arr.null_count == 0:  # read the Arrow buffer directly (no conversion call)
-            out[r] = np.frombuffer(arr.buffers()[1], dtype=np.float64, count=m,
-                                   offset=arr.offset * 8)
-        else:
+        dt = _NUMPY_OF.get(arr.type)
+        if dt is not None and arr.null_count == 0:  # read the Arrow buffer directly
+            out[r] = np.frombuffer(arr.buffers()[1], dtype=dt, count=m,
+                                   offset=arr.offset * dt.itemsize)
+        else:  # nulls become NaN
             out[r] = arr.to_numpy(zero_copy_only=False)
     return out
 
@@ -184,8 +209,8 @@ def _typed_column(arr: pa.Array, ctype: str, extra_na: Sequence[str]) -> pa.Arra
     """One column as the builder wants it: float64 for numeric, string otherwise; values in
     ``extra_na`` (the column's own NA strings) become null."""
     t = arr.type
-    if ctype == NUMERIC and not extra_na and pa.types.is_float64(t):
-        return arr  # the common case: pyarrow already parsed it
+    if ctype == NUMERIC and not extra_na and t in _NUMPY_OF:
+        return arr  # the common case: the builder reads the Arrow buffer as it is
     if pa.types.is_dictionary(t):
         arr = pc.cast(arr, t.value_type)  # decode to plain values
         t = arr.type
@@ -240,13 +265,24 @@ def _typed_batch(batch: pa.RecordBatch, setup: ParseSetup) -> pa.RecordBatch:
 # --------------------------------------------------------------------------- CSV
 
 
-def _csv_batches(setup: ParseSetup, as_text: set[int]) -> Iterator[pa.RecordBatch]:
-    """Record batches of a CSV source; numeric columns parsed by pyarrow as float64 except
-    those in ``as_text`` (read as strings, converted leniently)."""
-    types = {
-        name: pa.float64() if t == NUMERIC and j not in as_text else pa.string()
-        for j, (name, t) in enumerate(zip(setup.column_names, setup.column_types, strict=True))
-    }
+def _csv_read_types(setup: ParseSetup, as_float: set[int], as_text: set[int]) -> list[pa.DataType]:
+    """What pyarrow parses each column as: int64 where the sample had only integer text
+    (Arrow parses integers faster than doubles), float64 for other numbers, strings for
+    text and for numeric columns that turned out to hold words (``as_text``)."""
+    out = []
+    for j, t in enumerate(setup.column_types):
+        if t != NUMERIC or j in as_text:
+            out.append(pa.string())
+        elif j < len(setup.int_text) and setup.int_text[j] and j not in as_float:
+            out.append(pa.int64())
+        else:
+            out.append(pa.float64())
+    return out
+
+
+def _csv_batches(setup: ParseSetup, read_types: list[pa.DataType]) -> Iterator[pa.RecordBatch]:
+    """Record batches of a CSV source, each column parsed by pyarrow as ``read_types``."""
+    types = dict(zip(setup.column_names, read_types, strict=True))
     read = pacsv.ReadOptions(
         use_threads=True,
         block_size=CSV_BLOCK_BYTES,
@@ -307,18 +343,25 @@ def parse_csv(setup: ParseSetup, builder: ChunkBuilder) -> None:
     re-read as text (values that are not numbers become NA, as H2O) without re-emitting."""
     # Columns with their own NA strings are read as text so those strings can be matched.
     as_text = {j for j in range(setup.ncols) if setup.na_strings[j]}
+    as_float: set[int] = set()
     while True:
+        read_types = _csv_read_types(setup, as_float, as_text)
         try:
-            typed = (_typed_batch(b, setup) for b in _csv_batches(setup, as_text))
+            typed = (_typed_batch(b, setup) for b in _csv_batches(setup, read_types))
             for batch in prefetch(typed):
                 builder.add(batch)
             return
         except pa.ArrowInvalid as exc:
+            # A value the sample did not foresee: widen that column (int64 -> float64 ->
+            # text read leniently) and read again; chunks already emitted are not redone.
             m = _CONVERSION_COLUMN.search(str(exc))
             col = int(m.group(1)) if m else None
             if col is None or col in as_text:
                 raise _csv_error(setup, exc) from None
-            as_text.add(col)
+            if read_types[col] == pa.int64():
+                as_float.add(col)
+            else:
+                as_text.add(col)
             builder.restart()
         except (OSError, EOFError) as exc:
             raise ParseError(setup.source, f"cannot read ({exc})") from None

@@ -31,8 +31,8 @@ from h2ocloud.frame.errors import ParseError
 SEPARATORS = (",", ";", "\t", "|", " ")  # tried in this order; the first consistent one wins
 NA_DEFAULT = ("", "NA")  # always missing, as in H2O
 SAMPLE_BYTES = 1 << 20
-SAMPLE_ROWS = 1000
-SEP_GUESS_ROWS = 100
+SAMPLE_ROWS = 500
+SEP_GUESS_ROWS = 50
 _CSV_FIELD_LIMIT = 1 << 30
 
 NUMBER_RE = re.compile(r"^[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf|infinity|nan)$", re.IGNORECASE)
@@ -59,6 +59,7 @@ class ParseSetup:
     column_types: list[str]
     na_strings: list[list[str]]  # per column, on top of NA_DEFAULT and global_na
     global_na: list[str] = field(default_factory=list)  # NA strings of every column
+    int_text: list[bool] = field(default_factory=list)  # sampled numbers all integer text
     bytes_per_row: float = 8.0  # estimated stored bytes a row, to size chunks
     est_rows: int | None = None  # estimated row count of the whole source
 
@@ -240,6 +241,7 @@ class _Profile:
     others: int  # non-missing fields that do not
     values: np.ndarray  # the finite numbers
     fields: list[str]  # the raw sampled fields
+    int_text: bool  # every number is written as an integer (no '.', no exponent)
 
 
 def _profiles(rows: Sequence[Sequence[str]], ncols: int, na: Sequence[set[str]]) -> list[_Profile]:
@@ -263,6 +265,8 @@ def _profiles(rows: Sequence[Sequence[str]], ncols: int, na: Sequence[set[str]])
     except pa.ArrowInvalid:  # spellings Arrow does not read ("infinity", ...)
         values = np.array([np.nan if v is None else float(v) for v in numeric_text.to_pylist()])
     values = values.reshape(ncols, m)
+    isint = pc.match_substring_regex(arr, r"^[+-]?\d{1,18}$").to_numpy(zero_copy_only=False)
+    ints = (isint.reshape(ncols, m) & ~isna).sum(axis=1)
     numbers = isnum.sum(axis=1)
     others = (~isna & ~isnum).sum(axis=1)
     out = []
@@ -270,7 +274,7 @@ def _profiles(rows: Sequence[Sequence[str]], ncols: int, na: Sequence[set[str]])
         v = values[j]
         out.append(_Profile(int(numbers[j]), int(others[j]), v[np.isfinite(v)],
                             [f for f, bad in zip(flat[j * m : (j + 1) * m], isna[j], strict=True)
-                             if not bad]))
+                             if not bad], bool(numbers[j] > 0 and ints[j] == numbers[j])))
     return out
 
 
@@ -424,8 +428,9 @@ def guess_setup(
     bpr = sum(_estimate_cell_bytes(p, t) for p, t in zip(profiles, types, strict=True))
     sampled = len(text.encode("utf-8"))
     est_rows = int(_uncompressed_size(path, compression) / max(sampled / max(len(rows), 1), 1.0))
+    int_text = [p.int_text and t == NUMERIC for p, t in zip(profiles, types, strict=True)]
     return ParseSetup(source, "csv", compression, sep, has_header, names, types, per_col_na,
-                      global_na, float(bpr), est_rows)
+                      global_na, int_text, float(bpr), est_rows)
 
 
 def _flat_na(na_strings: Any) -> list[str]:
@@ -484,7 +489,7 @@ def schema_setup(
     global_na, per_col_na = apply_na_strings(source, names, na_strings)
     bpr = sum(_arrow_cell_bytes(f.type) for f in schema)
     return ParseSetup(source, fmt, None, ",", False, names, types, per_col_na, global_na,
-                      float(bpr), est_rows)
+                      [False] * len(names), float(bpr), est_rows)
 
 
 def _parquet_setup(

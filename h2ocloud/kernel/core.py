@@ -394,7 +394,7 @@ def bprop_layer(weights, opt1, opt2, gout, meta, l, xin, pe, acts, errs, keep, u
         e = errs[ao + j]
         a = acts[ao + j]
         if kind == ACT_TANH:
-            g = e * (ONE - a * a * F32(0.9))
+            g = e * (ONE - a * a)
         elif kind == ACT_RECT:
             g = e if a > ZERO else ZERO
         else:

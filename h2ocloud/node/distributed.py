@@ -1,18 +1,238 @@
-"""Choosing the training backend: one node's Hogwild, or the cloud's (issue 6)."""
+"""Training across the cloud: the booklet's section 2.2 on top of the single-node Hogwild kernel.
+
+One iteration: the driver (the node running the job) sends the current model -- weights, biases and
+optimizer state -- to every training node (`dl.train`, streamed), each runs Hogwild over its own
+rows for its share of the iteration's samples and returns its model and sample count, and the
+driver averages them weighted by samples (Net.average). Scoring and stopping stay in the shared
+training loop (h2ocloud.dl.trainer), which does not know whether its backend is one node or many.
+
+Each node keeps its training rows for the job in memory (`dl.prepare`): the whole training frame
+when replicate_training_data is on, else the chunks it homes. A node that dies is dropped from the
+iteration and the job goes on with the others; only if none answers does the job fail. The model
+is stored only when training has finished, so no half-averaged model ever sits under its key.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from h2ocloud import wire
+from h2ocloud.dl.datainfo import DataInfo
 from h2ocloud.dl.local_backend import LocalBackend
+from h2ocloud.dl.seeds import sub_seed
+from h2ocloud.errors import NodeUnavailable, NotFound
+from h2ocloud.kernel import Net, NetSpec
+from h2ocloud.node import framedata
+from h2ocloud.node.hashing import chunk_key
+from h2ocloud.node.ops.registry import Reply, op
+from h2ocloud.node.peercall import call_member
 
 if TYPE_CHECKING:
     from h2ocloud.node.server import Node
 
+log = logging.getLogger("h2ocloud.distributed")
 
-def make_backend(node: Node, args: dict[str, Any], params: dict[str, Any], info, X, Y, Xv, Yv):
-    """A LocalBackend when this node trains alone, else the cloud's backend."""
+
+def _node_params(node: Node, params: dict[str, Any], worker_index: int) -> dict[str, Any]:
+    """A worker's parameters: its own seed (so nodes do not draw the same rows and dropout masks)
+    and its own core count."""
+    p = dict(params)
+    p["seed"] = sub_seed(int(params["seed"]), 7_000 + worker_index)
+    if p.get("nthreads", -1) in (-1, 0, None):
+        p["nthreads"] = node.config.effective_nthreads
+    return p
+
+
+def _net_to_wire(net: Net) -> tuple[dict[str, Any], list[np.ndarray]]:
+    meta, blobs = wire.pack_arrays({k: np.asarray(v) for k, v in net.to_arrays().items()})
+    return {"spec": net.spec.to_dict(), "arrays": meta}, blobs
+
+
+def _net_from_wire(head: dict[str, Any], blobs: list[bytes]) -> Net:
+    arrays = {k: np.array(v) for k, v in wire.unpack_arrays(head["arrays"], blobs).items()}
+    return Net.from_arrays(NetSpec.from_dict(head["spec"]), arrays)
+
+
+# ---- the worker side ---------------------------------------------------------------------
+class WorkerData:
+    """A node's training rows for one job."""
+
+    def __init__(self, backend: LocalBackend):
+        self.backend = backend
+        self.lock = threading.Lock()  # one iteration at a time per job on a node
+
+
+def prepare_worker(node: Node, args: dict[str, Any]) -> WorkerData:
+    """Build this node's training matrix for a job (thread-side)."""
+    from h2ocloud.node.models import frame_header_sync
+
+    header = frame_header_sync(node, args["training_frame"], "training_frame")
+    info = DataInfo.from_dict(args["info"])
+    if args.get("replicate", True):
+        chunks = None
+    else:  # only the chunks this node is the first live home of: each row on one node
+        chunks = [i for i in range(header.nchunks) if node.dkv.homes(chunk_key(header.frame_id, i))[:1] == [node.node_id]]
+    metas = framedata.metas(header)
+    cols = framedata.columns(node, header, chunks=chunks)
+    X = info.transform(metas, cols)
+    Y = None if info.autoencoder else info.transform_response(metas[header.col_index(info.response)], cols[info.response])
+    return WorkerData(LocalBackend(X, Y, params=args["params"], info=info))
+
+
+@op("dl.prepare")
+async def _prepare(node, args, blobs):
+    data = await node.run_in_thread(prepare_worker, node, args)
+    node.training_data[str(args["job_id"])] = data
+    return {"rows": data.backend.n_train_rows()}
+
+
+def _train_local(data: WorkerData, net: Net, n: int, iteration: int) -> tuple[Net, int, float]:
+    with data.lock:
+        t = time.perf_counter()
+        net, done, _ = data.backend.train_iteration(net, n, iteration)
+        return net, done, time.perf_counter() - t
+
+
+@op("dl.train")
+async def _train(node, args, blobs):
+    data = node.training_data.get(str(args["job_id"]))
+    if data is None:
+        raise NotFound(f"no training data prepared for job {args['job_id']!r} on node {node.node_id}")
+    net = _net_from_wire(args["net"], blobs)
+    net, done, seconds = await node.run_in_thread(_train_local, data, net, int(args["n"]), int(args["iteration"]))
+    head, out = _net_to_wire(net)
+    return Reply({"net": head, "n": done, "seconds": seconds}, out)
+
+
+@op("dl.release")
+async def _release(node, args, blobs):
+    node.training_data.pop(str(args.get("job_id")), None)
+    return {}
+
+
+# ---- the driver side ---------------------------------------------------------------------
+class CloudBackend:
+    """TrainingBackend over several nodes (used by h2ocloud.dl.trainer.train_model)."""
+
+    def __init__(self, node: Node, job_id: str, args: dict[str, Any], params: dict[str, Any], info: DataInfo,
+                 X, Y, Xv, Yv, workers: list[str]):
+        self.node = node
+        self.job_id = job_id
+        self.params = params
+        # Scoring uses the driver's full copy of the frames (sampled as on one node).
+        self.scoring = LocalBackend(X, Y, Xv, Yv, params=_node_params(node, params, 0) | {"seed": params["seed"]}, info=info)
+        self.prior_class_dist = self.scoring.prior_class_dist
+        self.model_class_dist = self.scoring.model_class_dist
+        self.replicate = bool(params["replicate_training_data"])
+        self.workers: list[str] = list(workers)
+        self.rows: dict[str, int] = {}
+        self.last_comm_seconds: float | None = None
+        self.comm_seconds = 0.0
+        self.iteration_log: list[dict[str, Any]] = []
+        prep = {"job_id": job_id, "training_frame": args["training_frame"], "info": info.to_dict(),
+                "replicate": self.replicate}
+        futures = {}
+        for i, nid in enumerate(self.workers):
+            a = dict(prep, params=_node_params(node, params, i + 1))
+            if nid == node.node_id:
+                if self.replicate:
+                    self._local = WorkerData(LocalBackend(X, Y, params=a["params"], info=info))
+                else:
+                    self._local = prepare_worker(node, a)
+                self.rows[nid] = self._local.backend.n_train_rows()
+            else:
+                futures[nid] = self._submit(call_member(node, nid, "dl.prepare", a, timeout=600))
+        for nid, fut in futures.items():
+            try:
+                self.rows[nid] = int(fut.result()[0]["rows"])
+            except Exception as e:
+                log.warning("node %s could not prepare its training data: %s", nid, e)
+                self.workers.remove(nid)
+        self.nodes = list(self.workers)
+
+    def _submit(self, coro):
+        return asyncio.run_coroutine_threadsafe(coro, self.node.dkv.loop)
+
+    def n_train_rows(self) -> int:
+        return self.scoring.n_train_rows()
+
+    def _shares(self, n_samples: int, workers: list[str]) -> dict[str, int]:
+        """Each node's part of an iteration: in proportion to the rows it trains on."""
+        weights = np.array([max(self.rows.get(w, 0), 1) for w in workers], dtype=np.float64)
+        raw = n_samples * weights / weights.sum()
+        shares = np.floor(raw).astype(int)
+        for i in np.argsort(-(raw - shares))[: n_samples - int(shares.sum())]:
+            shares[i] += 1
+        return {w: int(s) for w, s in zip(workers, shares)}
+
+    def train_iteration(self, net: Net, n_samples: int, iteration: int):
+        t0 = time.perf_counter()
+        workers = [w for w in self.workers if w in self.node.membership.members]
+        if not workers:
+            raise NodeUnavailable("no live node is left to train on")
+        shares = self._shares(n_samples, workers)
+        head, blobs = _net_to_wire(net)
+        futures = {}
+        for nid in workers:
+            if nid != self.node.node_id and shares[nid] > 0:
+                args = {"job_id": self.job_id, "n": shares[nid], "iteration": iteration, "net": head}
+                futures[nid] = self._submit(call_member(self.node, nid, "dl.train", args, blobs))
+        nets, counts, trained, compute = [], [], [], []
+        if self.node.node_id in workers and shares[self.node.node_id] > 0:
+            local_net, done, secs = _train_local(self._local, net.copy(), shares[self.node.node_id], iteration)
+            nets.append(local_net)
+            counts.append(done)
+            trained.append(self.node.node_id)
+            compute.append(secs)
+        for nid, fut in futures.items():
+            try:
+                rhead, rblobs = fut.result()
+            except Exception as e:
+                log.warning("node %s failed in iteration %d (%s); going on without it", nid, iteration, e)
+                self.workers.remove(nid)
+                continue
+            nets.append(_net_from_wire(rhead["net"], rblobs))
+            counts.append(int(rhead["n"]))
+            trained.append(nid)
+            compute.append(float(rhead["seconds"]))
+        if not nets:
+            raise NodeUnavailable(f"every training node failed in iteration {iteration}")
+        t_avg = time.perf_counter()
+        avg = Net.average(nets, counts) if len(nets) > 1 else nets[0]
+        wall = time.perf_counter() - t0
+        # Communication: the iteration's wall time beyond the slowest node's own training.
+        self.last_comm_seconds = max(0.0, wall - max(compute))
+        self.comm_seconds += self.last_comm_seconds
+        self.iteration_log.append({"iteration": iteration, "nodes": trained, "samples": counts,
+                                   "wall_s": wall, "average_s": time.perf_counter() - t_avg})
+        return avg, int(sum(counts)), trained
+
+    def score(self, net: Net, which: str) -> dict:
+        return self.scoring.score(net, which)
+
+    def release(self) -> None:
+        for nid in list(self.workers):
+            if nid != self.node.node_id:
+                try:
+                    self._submit(call_member(self.node, nid, "dl.release", {"job_id": self.job_id}, timeout=10)).result(15)
+                except Exception:
+                    pass
+
+
+def make_backend(node: Node, job_id: str, args: dict[str, Any], params: dict[str, Any], info, X, Y, Xv, Yv):
+    """A LocalBackend when this node trains alone (one node, or single_node_mode), else a
+    CloudBackend over every live member."""
     p = dict(params)
     if p.get("nthreads", -1) in (-1, 0, None):
         p["nthreads"] = node.config.effective_nthreads
-    return LocalBackend(X, Y, Xv, Yv, params=p, info=info)
+    members = list(node.membership.members)
+    if params.get("single_node_mode") or len(members) == 1:
+        return LocalBackend(X, Y, Xv, Yv, params=p, info=info)
+    workers = [node.node_id] + [m for m in members if m != node.node_id]
+    return CloudBackend(node, job_id, args, p, info, X, Y, Xv, Yv, workers)

@@ -156,6 +156,8 @@ class Membership:
         if peer is None:
             peer = self.peers[st.node_id] = Peer(status=st, last_seen=time.monotonic())
             log.info("peer %s at %s joined", st.node_id, addr)
+        elif not peer.alive:
+            log.info("peer %s at %s is back", st.node_id, addr)
         peer.status, peer.last_seen, peer.alive = st, time.monotonic(), True
         peer.epoch, peer.members = int(epoch), tuple(sorted(members))
         self.refused.pop(addr, None)

@@ -134,7 +134,7 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
         checkpoint = load_model_sync(node, params["checkpoint"])
     job.update(0.0, "preparing data")
     info, X, Y, Xv, Yv = prepare_training(node, args, params)
-    backend = make_backend(node, args, params, info, X, Y, Xv, Yv)
+    backend = make_backend(node, job.job_id, args, params, info, X, Y, Xv, Yv)
 
     def progress(p: dict[str, Any]) -> None:
         tm = p.get("training_metrics") or {}
@@ -147,8 +147,15 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
                    samples_per_second=p["samples_per_second"], training_metrics=tm,
                    validation_metrics=p.get("validation_metrics") or {})
 
-    model = train_model(params, info, backend, progress=progress, cancelled=lambda: job.cancelled,
-                        checkpoint=checkpoint)
+    try:
+        model = train_model(params, info, backend, progress=progress, cancelled=lambda: job.cancelled,
+                            checkpoint=checkpoint)
+    finally:
+        if hasattr(backend, "release"):
+            backend.release()
+    if getattr(backend, "iteration_log", None):
+        model.training_nodes = [it["nodes"] for it in backend.iteration_log]
+        model.comm_seconds = backend.comm_seconds
     job.check_cancelled()
     if params.get("model_id"):
         model.model_id = params["model_id"]

@@ -22,6 +22,7 @@ from h2ocloud.frame.chunk import Chunk
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.node.hashing import chunk_key
 from h2ocloud.node.ops.registry import Reply, op
+from h2ocloud.node.peercall import call_member
 
 if TYPE_CHECKING:
     from h2ocloud.node.server import Node
@@ -158,17 +159,8 @@ async def _map_on(node: Node, nid: str, name: str, args: dict[str, Any], header:
     task = make_task(name, args)
     if nid == node.node_id:
         return await node.run_in_thread(map_local, node, task, header, idx)
-    call = asyncio.ensure_future(node.peer_client.call(
-        node.membership.address_of(nid), "mr.map",
-        {"task": name, "args": args, "header": header.to_dict(), "chunks": idx}, timeout=3600))
-    # Watch membership while waiting: a peer declared dead (even a frozen one whose connection
-    # stays open) has its chunks redone elsewhere instead of the task waiting for the deadline.
-    while not call.done():
-        await asyncio.wait([call], timeout=0.5)
-        if not call.done() and nid not in node.membership.members:
-            call.cancel()
-            raise NodeUnavailable(f"node {nid} left the cloud during {name}")
-    head, blobs = call.result()
+    head, blobs = await call_member(
+        node, nid, "mr.map", {"task": name, "args": args, "header": header.to_dict(), "chunks": idx})
     if head.get("empty"):
         return None
     return task.from_wire(head, blobs)

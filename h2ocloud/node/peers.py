@@ -1,4 +1,8 @@
-"""Outgoing calls to peers: one cached gRPC channel per address, a deadline on every call."""
+"""Outgoing calls to peers: one cached gRPC channel per address, a deadline on every call.
+
+Nothing waits forever on a dead or frozen peer: a call given no deadline (None or <= 0) gets
+DEFAULT_CALL_TIMEOUT_S, and retries are off, so a call fails once its deadline passes.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,13 @@ CHANNEL_OPTIONS = [
 ]
 
 
+DEFAULT_CALL_TIMEOUT_S = 60.0
+
+
+def _deadline(timeout: float | None) -> float:
+    return timeout if timeout is not None and timeout > 0 else DEFAULT_CALL_TIMEOUT_S
+
+
 class PeerClient:
     """The node's side of calls to other nodes."""
 
@@ -39,14 +50,15 @@ class PeerClient:
 
     async def heartbeat(self, address: str, request: pb.HeartbeatRequest, timeout: float) -> pb.HeartbeatReply:
         md = auth.sign(self._secret, "Heartbeat", self._cloud)
-        return await self._stub(address).Heartbeat(request, timeout=timeout, metadata=md)
+        return await self._stub(address).Heartbeat(request, timeout=_deadline(timeout), metadata=md)
 
     async def call(
-        self, address: str, name: str, args: dict[str, Any], blobs: list[Any] = (), timeout: float = 60.0
+        self, address: str, name: str, args: dict[str, Any], blobs: list[Any] = (),
+        timeout: float | None = DEFAULT_CALL_TIMEOUT_S,
     ) -> tuple[dict[str, Any], list[bytes]]:
         """Run operation `name` on the peer at address; raise the peer's error as ours."""
         md = auth.sign(self._secret, "Call", self._cloud)
-        call = self._stub(address).Call(wire.encode({"op": name, "args": args}, blobs), timeout=timeout, metadata=md)
+        call = self._stub(address).Call(wire.encode({"op": name, "args": args}, blobs), timeout=_deadline(timeout), metadata=md)
         try:
             header, out = await wire.decode_async(call)
         except grpc.aio.AioRpcError as e:

@@ -93,6 +93,7 @@ class Node:
         from h2ocloud.node.models import ModelCache
 
         self.model_cache = ModelCache()
+        self.training_data: dict[str, Any] = {}  # job id -> this node's training rows (distributed)
         self.peer_client = PeerClient(config.name, config.secret)
         self._own_data_dir = config.data_dir is None
         self.data_dir = config.data_dir or tempfile.mkdtemp(prefix=f"h2ocloud-{self.node_id}-")

@@ -16,7 +16,7 @@ from h2ocloud.node.hashing import chunk_key
 from h2ocloud.node.mrtask import run_task
 from h2ocloud.node.ops.registry import Reply, op
 
-PARSE_OPTIONS = ("header", "sep", "col_names", "col_types", "na_strings")
+PARSE_OPTIONS = ("header", "sep", "col_names", "col_types", "na_strings", "chunk_rows")
 
 
 def _parse_job(node, path: str, dest: str, args: dict[str, Any], cleanup: bool = False):
@@ -27,6 +27,10 @@ def _parse_job(node, path: str, dest: str, args: dict[str, Any], cleanup: bool =
         options["header"] = int(options["header"])
         if options["header"] not in (-1, 0, 1):
             raise ValueError(f"header must be -1 (none), 0 (guess) or 1 (first line), got {options['header']}")
+    if "chunk_rows" in options:
+        options["chunk_rows"] = int(options["chunk_rows"])
+        if options["chunk_rows"] < 1:
+            raise ValueError(f"chunk_rows must be >= 1, got {options['chunk_rows']}")
     if options.get("sep") is not None and len(options["sep"]) != 1:
         raise ValueError(f"sep must be a single character, got {options['sep']!r}")
 
