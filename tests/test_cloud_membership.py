@@ -22,7 +22,7 @@ import pytest
 
 import h2ocloud
 from h2ocloud.node import auth
-from tests.cloudfixture import Cloud, NodeProc, free_ports, get_json, start_cloud
+from tests.cloudfixture import Cloud, NodeProc, free_ports, start_cloud
 
 TIMEOUT = 3.0  # --heartbeat-timeout used by the death tests
 FAST = ["--heartbeat-timeout", str(TIMEOUT)]
@@ -88,13 +88,26 @@ class IpNode(NodeProc):
         return f"http://{self.ip}:{self.web_port}"
 
 
-# ---- flatfile: agreement, SIGKILL -> dead within the timeout, restart -> rejoin -------------
-def test_flatfile_cloud_agrees_detects_sigkill_and_rejoins():
-    with start_cloud(3, args=FAST, discovery="flatfile") as cloud:
-        before = assert_same_view(cloud.nodes)
-        victim, others = cloud.nodes[2], cloud.nodes[:2]
-        victim_id = victim.status()["node_id"]
+# ---- flatfile in any start order: agreement, SIGKILL -> dead within the timeout, rejoin ---
+def test_flatfile_any_start_order_sigkill_and_rejoin(tmp_path):
+    ports = free_ports(6)
+    flat = tmp_path / "flatfile"
+    flat.write_text("# the cloud\n" + "".join(f"127.0.0.1:{ports[2 * i + 1]}\n" for i in range(3)))
+    name = f"flat-{ports[0]}"
+    args = ["--name", name, "--heartbeat-interval", "0.5", "--flatfile", str(flat), *FAST]
+    nodes = [NodeProc(ports[2 * i], ports[2 * i + 1], tmp_path / f"n{i}.log", list(args)) for i in range(3)]
+    with cloud_of(nodes, tmp_path, name) as cloud:
+        nodes[2].start()  # node 3 first, alone, heartbeating addresses where nothing listens yet
+        nodes[2].wait_up()
+        time.sleep(1.0)
+        assert nodes[2].status()["cloud_size"] == 1
+        nodes[0].start()
+        nodes[1].start()
+        cloud.wait_formed(3, timeout=20, among=nodes)
+        before = assert_same_view(nodes)
 
+        victim, others = nodes[1], [nodes[0], nodes[2]]
+        victim_id = victim.status()["node_id"]
         t0 = time.time()
         victim.kill()
 
@@ -102,22 +115,20 @@ def test_flatfile_cloud_agrees_detects_sigkill_and_rejoins():
             sts = statuses(others)
             return all(victim_id in {d["node_id"] for d in s["dead_nodes"]} and s["cloud_size"] == 2 for s in sts)
 
+        # Declared dead by both within the timeout (plus the 0.25 s check tick and polling).
         wait_until(declared_dead, TIMEOUT + 1.0, "both survivors listing the killed node as dead")
-        dead_after = time.time() - t0
-        assert dead_after <= TIMEOUT + 0.6, dead_after
+        assert time.time() - t0 >= TIMEOUT - 1.0  # not before the timeout either (interval 0.5)
         cloud.wait_formed(2, timeout=TIMEOUT, among=others)
         after = assert_same_view(others)
         assert after["epoch"] > before["epoch"] and victim_id not in after["members"]
-        for s in statuses(others):
-            assert victim_id not in {x["node_id"] for x in s["nodes"]}
 
         victim.start()  # same ports, new node id
         victim.wait_up()
-        cloud.wait_formed(3, timeout=15)
-        back = assert_same_view(cloud.nodes)
+        cloud.wait_formed(3, timeout=15, among=nodes)
+        back = assert_same_view(nodes)
         new_id = victim.status()["node_id"]
         assert new_id != victim_id and new_id in back["members"] and back["epoch"] > after["epoch"]
-        for s in statuses(cloud.nodes):
+        for s in statuses(nodes):
             assert victim_id not in {x["node_id"] for x in s["nodes"]}
 
 
@@ -151,25 +162,6 @@ def test_peers_cloud_and_sigstopped_peer_blocks_nothing():
         # Thawed, it comes back with the same id.
         cloud.wait_formed(3, timeout=15)
         assert frozen_id in assert_same_view(cloud.nodes)["members"]
-
-
-# ---- flatfile in any start order ------------------------------------------------------------
-def test_flatfile_nodes_started_in_any_order(tmp_path):
-    ports = free_ports(6)
-    flat = tmp_path / "flatfile"
-    flat.write_text("# the cloud\n" + "".join(f"127.0.0.1:{ports[2 * i + 1]}\n" for i in range(3)))
-    name = f"order-{ports[0]}"
-    nodes = [NodeProc(ports[2 * i], ports[2 * i + 1], tmp_path / f"n{i}.log",
-                      ["--name", name, "--heartbeat-interval", "0.5", "--flatfile", str(flat)]) for i in range(3)]
-    with cloud_of(nodes, tmp_path, name) as cloud:
-        nodes[2].start()
-        nodes[2].wait_up()
-        time.sleep(1.5)  # alone, heartbeating addresses where nothing listens yet
-        assert nodes[2].status()["cloud_size"] == 1
-        nodes[0].start()
-        nodes[1].start()
-        cloud.wait_formed(3, timeout=20, among=nodes)
-        assert_same_view(nodes)
 
 
 # ---- zeroconf ---------------------------------------------------------------------------------
@@ -218,6 +210,63 @@ def test_zeroconf_ignores_other_clouds():
     assert seed_from_info(Info(txt_properties("a", "me", 7001, 7000)), "a", "me") is None
     name = instance_name("x" * 100, "abcdef123456")
     assert name.endswith("._h2ocloud._tcp.local.") and len(name.split(".")[0].encode()) <= 63
+
+
+def test_zeroconf_multicasts_only_on_the_bound_interface():
+    """The announcing sockets send multicast out of 127.0.0.1 alone (never every interface)."""
+    from h2ocloud.node.config import NodeConfig
+    from h2ocloud.node.mdns import ZeroconfDiscovery, interface_ip
+
+    def fake_node(ip: str, advertise: str):
+        return SimpleNamespace(config=NodeConfig(name=f"probe-{os.getpid()}", ip=ip), advertise_host=advertise,
+                               node_id="probe1", grpc_port=1, web_port=2, membership=SimpleNamespace(seeds=set()))
+
+    assert interface_ip(fake_node("0.0.0.0", "127.0.0.1")) == "127.0.0.1"  # one interface, not all
+    assert interface_ip(fake_node("localhost", "127.0.0.1")) == "127.0.0.1"
+
+    async def sending_interfaces() -> list[str] | None:
+        zc = ZeroconfDiscovery(fake_node("127.0.0.1", "127.0.0.1"))
+        await zc.start()
+        try:
+            socks = getattr(zc._azc.zeroconf.engine, "_respond_sockets", None)  # zeroconf internals
+            if not socks:
+                return None
+            return [socket.inet_ntoa(s.getsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, 4)) for s in socks]
+        finally:
+            await zc.stop()
+
+    got = asyncio.run(sending_interfaces())
+    if got is None:
+        pytest.skip("this zeroconf version does not expose its sockets")
+    assert got == ["127.0.0.1"]
+
+
+def test_peer_call_to_a_frozen_peer_has_a_deadline():
+    """A peer that accepts the connection but never answers (as a SIGSTOPped one) costs the
+    caller its deadline, not forever."""
+    from h2ocloud.errors import NodeUnavailable
+    from h2ocloud.node.peers import PeerClient
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel completes handshakes; nobody ever reads
+    address = f"127.0.0.1:{silent.getsockname()[1]}"
+
+    async def go() -> float:
+        client = PeerClient("c", None)
+        t0 = time.monotonic()
+        try:
+            with pytest.raises(NodeUnavailable):
+                await client.call(address, "cloud.status", {}, timeout=0.5)
+            return time.monotonic() - t0
+        finally:
+            await client.close()
+
+    try:
+        took = asyncio.run(go())
+    finally:
+        silent.close()
+    assert 0.4 <= took < 2.0, took
 
 
 # ---- Kubernetes DNS -----------------------------------------------------------------------
@@ -284,9 +333,11 @@ def test_k8s_dns_cloud_on_one_grpc_port(tmp_path):
     with TinyDNS(service, ips) as dns:
         nodes = []
         for i, ip in enumerate(ips):
+            # The first node takes the service name from H2OCLOUD_K8S_SERVICE_DNS, the others by flag.
+            by_flag = ["--k8s-service-dns", service] if i else []
+            env = {"H2OCLOUD_K8S_NAMESERVER": dns.address, **({} if i else {"H2OCLOUD_K8S_SERVICE_DNS": service})}
             n = IpNode(web_port, grpc_port, tmp_path / f"n{i}.log",
-                       ["--ip", ip, "--name", name, "--heartbeat-interval", "0.5", "--k8s-service-dns", service],
-                       env={"H2OCLOUD_K8S_NAMESERVER": dns.address})
+                       ["--ip", ip, "--name", name, "--heartbeat-interval", "0.5", *by_flag], env=env)
             n.ip = ip
             nodes.append(n)
         with cloud_of(nodes, tmp_path, name) as cloud:
@@ -344,16 +395,25 @@ def test_secret_and_cloud_name_admission(tmp_path):
             assert "s3cret-shared" not in str(s)
 
 
-def test_empty_secret_file_refuses_to_start(tmp_path):
-    import subprocess
-    import sys
+def test_secret_from_file_or_environment(tmp_path, monkeypatch):
+    import argparse
 
-    empty = tmp_path / "empty"
-    empty.write_text("\n")
-    web, grpc_port = free_ports(2)
-    r = subprocess.run([sys.executable, "-m", "h2ocloud", "node", "--port", str(web), "--grpc-port", str(grpc_port),
-                        "--secret-file", str(empty)], capture_output=True, text=True, timeout=30)
-    assert r.returncode != 0 and "empty" in r.stderr
+    from h2ocloud.node.config import add_node_arguments, config_from_args
+
+    def cfg(*argv):
+        parser = argparse.ArgumentParser()
+        add_node_arguments(parser)
+        return config_from_args(parser.parse_args(list(argv)))
+
+    monkeypatch.setenv("H2OCLOUD_SECRET", "from-env")
+    assert cfg().secret == "from-env"
+    (tmp_path / "s").write_text("from-file\n")
+    assert cfg("--secret-file", str(tmp_path / "s")).secret == "from-file"  # the flag wins
+    (tmp_path / "empty").write_text("\n")
+    with pytest.raises(OSError, match="empty"):  # an empty file must not mean "no secret"
+        cfg("--secret-file", str(tmp_path / "empty"))
+    monkeypatch.delenv("H2OCLOUD_SECRET")
+    assert cfg().secret is None
 
 
 def test_auth_proofs():
@@ -386,8 +446,3 @@ def test_admit_refuses_other_major_version_and_records_it():
     assert "version" in m.refused["127.0.0.5:9"]
     same = pb.NodeStatus(node_id="y", cloud_name="c", version=h2ocloud.__version__, host="127.0.0.6", grpc_port=9)
     assert m.admit(same) is None and "127.0.0.6:9" not in m.refused
-
-
-def test_status_page_lists_refusals(cloud1):
-    st = get_json(cloud1.nodes[0].url + "/3/Cloud")
-    assert st["refused"] == {} and st["dead_nodes"] == [] and st["consensus"]

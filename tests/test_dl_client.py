@@ -12,8 +12,9 @@ from tests.conftest import shared_data
 
 @pytest.fixture(scope="module")
 def digits(cloud1):
-    import h2ocloud as h2o
     from sklearn.datasets import load_digits
+
+    import h2ocloud as h2o
 
     h2o.init(url=cloud1.nodes[0].url)
     d = load_digits()

@@ -108,6 +108,7 @@ class PeerService(pb_grpc.PeerServicer):
         m = self.node.membership
         why = self._refusal(context, "Heartbeat") or m.admit(request.sender)
         if why:
+            m.refuse(f"{request.sender.host}:{request.sender.grpc_port}", why)
             return m.heartbeat_reply(False, why)
         m.observe(request.sender, request.epoch, list(request.members), list(request.known))
         return m.heartbeat_reply(True)

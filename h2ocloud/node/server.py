@@ -63,6 +63,15 @@ def _check_free(ip: str, port: int, what: str) -> None:
             raise StartupError(f"{what} port {ip}:{port} is not available: {e.strerror}") from None
 
 
+def _is_loopback(ip: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(ip).is_loopback
+    except ValueError:
+        return ip == "localhost"
+
+
 def _warm_up() -> None:
     import importlib
 
@@ -144,7 +153,7 @@ class Node:
         # Import the parser (pyarrow) and kernels in the background now, so the first
         # import_file or train() does not pay for it.
         asyncio.get_running_loop().run_in_executor(self.executor, _warm_up)
-        if cfg.ip not in ("127.0.0.1", "localhost") and not cfg.secret:
+        if not _is_loopback(cfg.ip) and not cfg.secret:
             log.warning("bound to %s with no shared secret: any node named %r on the network may join", cfg.ip, cfg.name)
         log.info(
             "h2ocloud %s node %s up: cloud %r, web http://%s:%d, grpc %s:%d, %d threads",

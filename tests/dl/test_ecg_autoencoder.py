@@ -30,5 +30,8 @@ def test_ecg_anomalies():
     assert set(np.argsort(err)[-3:]) == {20, 21, 22}, err
     rec = m.predict(tem, tec)
     assert len(rec) == info.n_inputs and "reconstr_C1" in rec
+    assert m.deepfeatures(tem, tec, 1).shape == (23, 20)
+    with pytest.raises(ValueError, match="layer"):
+        m.deepfeatures(tem, tec, 3)
     assert m.training_metrics["mse"] == pytest.approx(
         m.anomaly(trm, trc)["Reconstruction.MSE"].mean(), rel=1e-5)

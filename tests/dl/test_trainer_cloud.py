@@ -116,3 +116,20 @@ def test_weather_binomial_end_to_end():
     pred = m.predict(metas, cols)
     assert set(pred) == {"predict", "0", "1"}
     np.testing.assert_array_equal(pred["predict"], (pred["1"] >= m.threshold()).astype(int))
+
+
+def test_row_order():
+    X = np.zeros((10, 1), np.float32)
+    y = np.arange(10, dtype=np.float32)
+    seq = LocalBackend(X, y, params={"train_samples_per_iteration": 4, "seed": 1})
+    assert seq.next_rows(4).tolist() == [0, 1, 2, 3]
+    assert seq.next_rows(8).tolist() == [4, 5, 6, 7, 8, 9, 0, 1]
+    shuf = LocalBackend(X, y, params={"train_samples_per_iteration": -1, "seed": 1})
+    a, b = shuf.next_rows(10), shuf.next_rows(10)
+    assert sorted(a.tolist()) == sorted(b.tolist()) == list(range(10))
+    assert a.tolist() != b.tolist() and a.tolist() != list(range(10))
+    # rows with a missing response are never trained on
+    y2 = y.copy()
+    y2[[2, 5]] = np.nan
+    miss = LocalBackend(X, y2, params={"seed": 1})
+    assert miss.n_train_rows() == 8 and not {2, 5} & set(miss.next_rows(30).tolist())

@@ -1,0 +1,283 @@
+"""Streaming parse against pandas, chunking, enum domains and bad input."""
+
+from __future__ import annotations
+
+import gzip
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from h2ocloud.frame import FrameHeader, ParseError, parse_file, parse_table, to_pandas
+from h2ocloud.frame.parse import default_chunk_rows
+from h2ocloud.frame.setup import guess_setup
+
+RNG = np.random.default_rng(11)
+
+
+def synthetic(n: int = 3000) -> pd.DataFrame:
+    """Mixed columns: small ints, floats with NAs, a factor whose levels drift by row."""
+    colour = np.where(np.arange(n) < n // 2, RNG.choice(["red", "green"], n),
+                      RNG.choice(["blue", "green", "zebra"], n)).astype(object)
+    colour[RNG.random(n) < 0.05] = None
+    real = RNG.normal(size=n).round(3)
+    real[RNG.random(n) < 0.1] = np.nan
+    return pd.DataFrame({
+        "id": np.arange(n, dtype=np.float64),
+        "small": RNG.integers(-3, 4, n).astype(np.float64),
+        "real": real,
+        "colour": colour,
+    })
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> Path:
+    df.to_csv(path, index=False, na_rep="")
+    return path
+
+
+def assert_frame_matches(header: FrameHeader, chunks: list, expected: pd.DataFrame) -> None:
+    got = to_pandas(header, chunks)
+    assert list(got.columns) == list(expected.columns)
+    assert len(got) == len(expected) == header.nrows
+    for name in expected.columns:
+        exp = expected[name]
+        if header.is_enum(name):
+            np.testing.assert_array_equal(got[name].astype(object).where(got[name].notna(), None),
+                                          exp.astype(object).where(exp.notna(), None))
+        else:
+            np.testing.assert_allclose(got[name].to_numpy(), exp.to_numpy(dtype=np.float64),
+                                       rtol=0, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("kind", ["csv", "gz", "zip", "parquet"])
+def test_formats_equal_pandas(tmp_path: Path, collector, kind: str) -> None:
+    df = synthetic()
+    csv_path = write_csv(df, tmp_path / "s.csv")
+    if kind == "gz":
+        path = tmp_path / "s.csv.gz"
+        path.write_bytes(gzip.compress(csv_path.read_bytes()))
+    elif kind == "zip":
+        path = tmp_path / "s.csv.zip"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.write(csv_path, "s.csv")
+    elif kind == "parquet":
+        path = tmp_path / "s.parquet"
+        pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path)
+    else:
+        path = csv_path
+    header = parse_file(path, emit=collector, chunk_rows=700)
+    assert header.types == ["numeric", "numeric", "numeric", "enum"]
+    assert header.domains[3] == ["blue", "green", "red", "zebra"]
+    assert header.chunk_rows == [700] * 4 + [200]
+    assert collector.order == list(range(5))  # emitted as made, in order
+    assert_frame_matches(header, collector.ordered(), pd.read_csv(csv_path))
+    assert FrameHeader.from_dict(header.to_dict()).to_dict() == header.to_dict()
+
+
+def test_weather_equals_pandas(data_dir: Path, collector) -> None:
+    path = data_dir / "weather.csv"
+    header = parse_file(path, emit=collector)
+    expected = pd.read_csv(path)
+    assert header.names == list(expected.columns)
+    for name in expected.columns:  # pandas' object columns are our enums
+        assert header.is_enum(name) == (not pd.api.types.is_numeric_dtype(expected[name])), name
+    assert_frame_matches(header, collector.ordered(), expected)
+
+
+def test_small_chunks_concatenate_to_whole(tmp_path: Path, collector) -> None:
+    df = synthetic(5000)
+    path = write_csv(df, tmp_path / "s.csv")
+    whole: list = []
+    h_whole = parse_file(path, emit=lambda i, c: whole.append(c), chunk_rows=10**6)
+    h_small = parse_file(path, emit=collector, chunk_rows=333)
+    assert h_whole.nchunks == 1 and h_small.nchunks == 16
+    assert h_small.row_offsets == list(range(0, 5000, 333))
+    chunks = collector.ordered()
+    assert [c.row_offset for c in chunks] == h_small.row_offsets
+    pd.testing.assert_frame_equal(to_pandas(h_small, chunks), to_pandas(h_whole, whole))
+    assert h_small.domains == h_whole.domains
+    for a, b in zip(h_small.stats, h_whole.stats, strict=True):
+        for key in ("min", "max", "missing", "zeros", "cardinality"):
+            assert a[key] == b[key] or (a[key] != a[key] and b[key] != b[key])
+        assert np.isclose(a["mean"], b["mean"], equal_nan=True)
+        assert np.isclose(a["sigma"], b["sigma"], equal_nan=True)
+
+
+def test_enum_codes_consistent_across_chunks(tmp_path: Path, collector) -> None:
+    levels = ["delta", "alpha", "charlie", "bravo"]
+    values = [levels[i // 50 % 4] if i % 7 else levels[(i // 50 + 1) % 4] for i in range(400)]
+    path = tmp_path / "e.csv"
+    path.write_text("lev\n" + "\n".join(values) + "\n")
+    header = parse_file(path, emit=collector, chunk_rows=50, header=1)
+    chunks = collector.ordered()
+    local_domains = {tuple(c.columns[0].meta["domain"]) for c in chunks}
+    assert len(local_domains) > 1  # chunks saw different levels...
+    assert header.domains[0] == sorted(levels)
+    got = np.concatenate([c.column(0, header.domains[0]) for c in chunks])
+    expected = np.array([sorted(levels).index(v) for v in values])
+    np.testing.assert_array_equal(got, expected)  # ...but one global coding
+
+
+def test_non_numbers_in_numeric_column_become_na(tmp_path: Path, collector) -> None:
+    rows = [f"{i},{i * 2}" for i in range(3000)]
+    rows[2500] = "2500,oops"  # beyond the setup sample: pyarrow meets it mid-stream
+    path = tmp_path / "n.csv"
+    path.write_text("a,b\n" + "\n".join(rows) + "\n")
+    header = parse_file(path, emit=collector, chunk_rows=1000)
+    assert header.types == ["numeric", "numeric"]
+    b = np.concatenate([c.column("b") for c in collector.ordered()])
+    expected = np.arange(3000) * 2.0
+    expected[2500] = np.nan
+    np.testing.assert_array_equal(b, expected)
+    assert header.stats[1]["missing"] == 1
+    assert sorted(set(collector.order)) == [0, 1, 2]  # no chunk lost or duplicated
+
+
+def test_na_strings_by_column_and_global(tmp_path: Path, collector) -> None:
+    path = tmp_path / "na.csv"
+    path.write_text("a,b,c\n1,x,-999\nnull,y,5\n3,?,-999\n")
+    header = parse_file(path, emit=collector,
+                        na_strings={"a": ["null"], "b": ["?"], "c": ["-999"]})
+    chunk = collector.ordered()[0]
+    np.testing.assert_array_equal(chunk.column("a"), [1, np.nan, 3])
+    np.testing.assert_array_equal(chunk.column("b", header.domains[1]), [0, 1, -1])
+    np.testing.assert_array_equal(chunk.column("c"), [np.nan, 5, np.nan])
+    assert header.domains[1] == ["x", "y"]
+
+
+def test_string_column(tmp_path: Path, collector) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text('id,text\n1,"hello, world"\n2,\n3,ünïcode\n')
+    header = parse_file(path, emit=collector, col_types={"text": "string"})
+    assert header.types == ["numeric", "string"] and header.domains[1] is None
+    assert list(collector.ordered()[0].column("text")) == ["hello, world", None, "ünïcode"]
+    assert header.stats[1]["missing"] == 1
+
+
+def test_mnist_one_byte_a_cell(data_dir: Path, collector) -> None:
+    header = parse_file(data_dir / "mnist_test.csv.gz", emit=collector)
+    assert header.nrows == 10000 and header.ncols == 785
+    assert header.nbytes / (header.nrows * header.ncols) <= 1.05
+    assert header.nchunks > 1
+    label = np.concatenate([c.column(784) for c in collector.ordered()])
+    assert set(np.unique(label)) == set(range(10))
+    assert header.stats[784]["min"] == 0 and header.stats[784]["max"] == 9
+
+
+def test_default_chunk_rows() -> None:
+    class S:
+        bytes_per_row, est_rows = 785.0, 100_000
+    rows = default_chunk_rows(S())  # type: ignore[arg-type]
+    assert 1000 <= rows <= 2000
+    S.bytes_per_row, S.est_rows = 8.0, 10**6
+    assert default_chunk_rows(S()) <= 10**6 // 4  # several chunks for a cloud to spread
+
+
+def test_parse_table_inputs(collector) -> None:
+    df = synthetic(1500)
+    header = parse_table(df, emit=collector, chunk_rows=400, frame_id="t.hex")
+    assert header.frame_id == "t.hex" and header.nchunks == 4
+    assert_frame_matches(header, collector.ordered(), df)
+    arr = RNG.integers(0, 256, (50, 3)).astype(np.uint8)
+    chunks: list = []
+    h = parse_table(arr, emit=lambda i, c: chunks.append(c))
+    assert h.names == ["C1", "C2", "C3"] and h.nbytes <= arr.size
+    np.testing.assert_array_equal(to_pandas(h, chunks).to_numpy(), arr)
+    chunks = []
+    h = parse_table({"x": [1, 2, None], "y": ["a", None, "b"]}, emit=lambda i, c: chunks.append(c))
+    assert h.types == ["numeric", "enum"] and h.stats[0]["missing"] == 1
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def _bad(path: Path, match: str, line: int | None = None, **kw) -> None:
+    with pytest.raises(ParseError, match=match) as err:
+        parse_file(path, emit=lambda i, c: None, **kw)
+    assert str(path) in str(err.value)
+    if line is not None:
+        assert err.value.line == line and f"line {line}" in str(err.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    _bad(tmp_path / "nope.csv", "no such file")
+
+
+def test_directory(tmp_path: Path) -> None:
+    _bad(tmp_path, "directory")
+
+
+def test_empty_files(tmp_path: Path) -> None:
+    (tmp_path / "e.csv").write_text("")
+    _bad(tmp_path / "e.csv", "empty")
+    (tmp_path / "w.csv").write_text("\n\n  \n")
+    _bad(tmp_path / "w.csv", "empty")
+    (tmp_path / "e.csv.gz").write_bytes(gzip.compress(b""))
+    _bad(tmp_path / "e.csv.gz", "empty")
+
+
+def test_ragged_row_in_sample(tmp_path: Path) -> None:
+    p = tmp_path / "r.csv"
+    p.write_text("a,b,c\n1,2,3\n4,5\n6,7,8\n")
+    _bad(p, "ragged", line=3)
+
+
+def test_ragged_row_beyond_sample(tmp_path: Path) -> None:
+    p = tmp_path / "r.csv"
+    lines = ["a,b,c"] + [f"{i},{i},{i}" for i in range(90000)]
+    lines[85001] = "1,2"
+    p.write_text("\n".join(lines) + "\n")
+    assert p.stat().st_size > (1 << 20)  # past the setup's sample
+    _bad(p, "ragged", line=85002)
+
+
+def test_binary_file(tmp_path: Path) -> None:
+    p = tmp_path / "b.csv"
+    p.write_bytes(b"a,b\n1,2\n" + bytes(range(256)) * 4)
+    _bad(p, "binary|UTF-8", line=3)
+    p2 = tmp_path / "l.csv"
+    p2.write_bytes("a,b\nx,\xe9\n".encode("latin-1"))
+    _bad(p2, "UTF-8", line=2)
+
+
+def test_header_only(tmp_path: Path) -> None:
+    p = tmp_path / "h.csv"
+    p.write_text("alpha,beta,gamma\n")
+    _bad(p, "header")
+    _bad(p, "header", header=1)
+
+
+def test_zip_with_two_members(tmp_path: Path) -> None:
+    p = tmp_path / "two.zip"
+    with zipfile.ZipFile(p, "w") as zf:
+        zf.writestr("a.csv", "1\n")
+        zf.writestr("b.csv", "2\n")
+    _bad(p, "exactly one file")
+
+
+def test_bad_overrides(tmp_path: Path) -> None:
+    p = tmp_path / "f.csv"
+    p.write_text("a,b\n1,2\n")
+    _bad(p, "unknown column 'z'", col_types={"z": "enum"})
+    _bad(p, "col_names has 3 names", col_names=["x", "y", "z"])
+
+
+def test_corrupt_gzip(tmp_path: Path) -> None:
+    p = tmp_path / "c.csv.gz"
+    p.write_bytes(gzip.compress(b"a,b\n" + b"1,2\n" * 1000)[:-30])
+    with pytest.raises(ParseError) as err:
+        parse_file(p, emit=lambda i, c: None)
+    assert str(p) in str(err.value)
+
+
+def test_setup_reuse(tmp_path: Path, collector) -> None:
+    p = tmp_path / "s.csv"
+    p.write_text("a,b\n1,10\n2,9\n3,10\n")
+    setup = guess_setup(p)
+    setup.column_types[1] = "enum"  # edited setup, as H2O's ParseSetup then Parse
+    header = parse_file(p, emit=collector, setup=setup)
+    assert header.types == ["numeric", "enum"] and header.domains[1] == ["10", "9"]
