@@ -309,7 +309,7 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
     p["epsilon"] = _as_float("epsilon", p["epsilon"])
     _in_range("epsilon", p["epsilon"], 0.0, 1.0, lo_open=True, hi_open=True)
     p["rate"] = _as_float("rate", p["rate"])
-    _in_range("rate", p["rate"], 0.0, math.inf, lo_open=True, hi_open=True)
+    _in_range("rate", p["rate"], 0.0, math.inf, hi_open=True)  # 0 freezes the weights (tests use it)
     p["rate_annealing"] = _as_float("rate_annealing", p["rate_annealing"])
     _in_range("rate_annealing", p["rate_annealing"], 0.0, math.inf, hi_open=True)
     p["rate_decay"] = _as_float("rate_decay", p["rate_decay"])

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import queue
 import re
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +56,9 @@ TARGET_CHUNK_BYTES = 1 << 20  # aim at ~1 MiB stored a chunk, as H2O's chunks
 MIN_CHUNK_ROWS = 1000
 MIN_CHUNKS_ABOVE = 4 << 20  # sources bigger than this are cut into at least MIN_CHUNKS chunks
 MIN_CHUNKS = 4
-CSV_BLOCK_BYTES = 8 << 20  # pyarrow parses blocks of this size in parallel
-_CONVERSION_COLUMN = re.compile(r"In CSV column #(\d+): CSV conversion error")
+CSV_BLOCK_BYTES = 4 << 20  # text blocks parsed in parallel by PARSE_WORKERS threads
+PARSE_WORKERS = max(2, min(8, os.cpu_count() or 2))
+_CONVERSION_COLUMN = re.compile(r"In CSV column #(\d+):.*CSV conversion error")
 
 
 def default_chunk_rows(setup: ParseSetup) -> int:
@@ -100,17 +104,27 @@ class ChunkBuilder:
         self._blocks, self._others, self._pending_rows = [], [], 0
         self._skip = self.emitted_rows
 
+    def prepare(self, batch: pa.RecordBatch) -> tuple[np.ndarray, pa.RecordBatch]:
+        """Split a typed batch into its numeric block and its other columns. Stateless, so
+        parse workers run it in parallel; ``add_prepared`` takes the result in order."""
+        return _numeric_block(batch, self.numeric), batch.select(self.other)
+
     def add(self, batch: pa.RecordBatch) -> None:
-        """Take one batch; emit every full chunk."""
+        """Take one typed batch; emit every full chunk."""
+        self.add_prepared(*self.prepare(batch))
+
+    def add_prepared(self, block: np.ndarray, others: pa.RecordBatch) -> None:
+        """Take one prepared batch (in source order); emit every full chunk."""
+        nrows = others.num_rows
         if self._skip:
-            take = min(self._skip, batch.num_rows)
+            take = min(self._skip, nrows)
             self._skip -= take
-            batch = batch.slice(take)
-        if batch.num_rows == 0:
+            block, others, nrows = block[:, take:], others.slice(take), nrows - take
+        if nrows == 0:
             return
-        self._blocks.append(_numeric_block(batch, self.numeric))
-        self._others.append(batch.select(self.other))
-        self._pending_rows += batch.num_rows
+        self._blocks.append(block)
+        self._others.append(others)
+        self._pending_rows += nrows
         while self._pending_rows >= self.chunk_rows:
             self._make_chunk(*self._take(self.chunk_rows))
 
@@ -266,49 +280,98 @@ def _typed_batch(batch: pa.RecordBatch, setup: ParseSetup) -> pa.RecordBatch:
 
 
 def _csv_read_types(setup: ParseSetup, as_float: set[int], as_text: set[int]) -> list[pa.DataType]:
-    """What pyarrow parses each column as: int64 where the sample had only integer text
-    (Arrow parses integers faster than doubles), float64 for other numbers, strings for
+    """What pyarrow parses each column as: int32 where the sample had only small integers
+    (Arrow parses them faster than doubles), float64 for other numbers, strings for
     text and for numeric columns that turned out to hold words (``as_text``)."""
     out = []
     for j, t in enumerate(setup.column_types):
         if t != NUMERIC or j in as_text:
             out.append(pa.string())
         elif j < len(setup.int_text) and setup.int_text[j] and j not in as_float:
-            out.append(pa.int64())
+            out.append(pa.int32())  # Arrow parses int32 fastest; overflow widens
         else:
             out.append(pa.float64())
     return out
 
 
-def _csv_batches(setup: ParseSetup, read_types: list[pa.DataType]) -> Iterator[pa.RecordBatch]:
-    """Record batches of a CSV source, each column parsed by pyarrow as ``read_types``."""
-    types = dict(zip(setup.column_names, read_types, strict=True))
-    read = pacsv.ReadOptions(
-        use_threads=True,
-        block_size=CSV_BLOCK_BYTES,
-        column_names=setup.column_names,
-        skip_rows=1 if setup.header else 0,
-    )
-    parse = pacsv.ParseOptions(delimiter=setup.sep)
-    convert = pacsv.ConvertOptions(
-        column_types=types,
-        null_values=[*NA_DEFAULT, *setup.global_na],
-        strings_can_be_null=True,
-        quoted_strings_can_be_null=True,
-    )
+def _csv_options(
+    setup: ParseSetup, read_types: list[pa.DataType], skip_header: bool, block_size: int
+) -> dict[str, Any]:
+    return {
+        "read_options": pacsv.ReadOptions(
+            use_threads=False,  # we parse blocks in parallel ourselves
+            block_size=block_size,
+            column_names=setup.column_names,
+            skip_rows=1 if skip_header else 0,
+        ),
+        "parse_options": pacsv.ParseOptions(delimiter=setup.sep),
+        "convert_options": pacsv.ConvertOptions(
+            column_types=dict(zip(setup.column_names, read_types, strict=True)),
+            null_values=[*NA_DEFAULT, *setup.global_na],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    }
+
+
+def _text_blocks(setup: ParseSetup, block_bytes: int) -> Iterator[bytes]:
+    """The decompressed source cut into blocks that end at a line end. As pyarrow's own
+    reader by default (newlines_in_values=False), a quoted field may not span lines."""
     if setup.compression == "zip":
-        source: Any = open_binary(setup.source, "zip")
-    elif setup.compression == "gzip":
-        source = pa.input_stream(setup.source, compression="gzip", buffer_size=1 << 20)
+        f: Any = open_binary(setup.source, "zip")
     else:
-        source = setup.source
+        f = pa.input_stream(setup.source, compression=setup.compression)
+    with f:
+        leftover = b""
+        while True:
+            data = f.read(block_bytes)  # Arrow decompresses with the GIL released
+            if not data:
+                break
+            buf = leftover + data if leftover else data
+            cut = buf.rfind(b"\n")
+            if cut < 0:
+                leftover = buf
+                continue
+            leftover = buf[cut + 1 :]
+            yield buf[: cut + 1]
+        if leftover.strip():
+            yield leftover
+
+
+def _parse_block(
+    block: bytes, setup: ParseSetup, read_types: list[pa.DataType], skip_header: bool
+) -> pa.RecordBatch:
+    """One block of CSV text as one typed batch (Arrow parses with the GIL released)."""
+    opts = _csv_options(setup, read_types, skip_header, max(len(block) + 1, 1 << 20))
+    table = pacsv.read_csv(pa.py_buffer(block), **opts)
+    if table.num_rows == 0:
+        return _typed_batch(pa.RecordBatch.from_pylist([], schema=table.schema), setup)
+    return _typed_batch(table.combine_chunks().to_batches()[0], setup)
+
+
+def _csv_prepared(
+    setup: ParseSetup,
+    read_types: list[pa.DataType],
+    prepare: Callable[[pa.RecordBatch], Any],
+    workers: int = PARSE_WORKERS,
+) -> Iterator[Any]:
+    """Parse and prepare blocks of a CSV source on ``workers`` threads, in source order,
+    with a bounded number in flight (memory stays a few blocks whatever the file size)."""
+
+    def work(block: bytes, first: bool) -> Any:
+        return prepare(_parse_block(block, setup, read_types, first and setup.header))
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="h2ocloud-parse")
+    inflight: deque[Future[Any]] = deque()
     try:
-        reader = pacsv.open_csv(source, read_options=read, parse_options=parse,
-                                convert_options=convert)
-        yield from reader
+        for i, block in enumerate(_text_blocks(setup, CSV_BLOCK_BYTES)):
+            inflight.append(pool.submit(work, block, i == 0))
+            if len(inflight) > workers:
+                yield inflight.popleft().result()
+        while inflight:
+            yield inflight.popleft().result()
     finally:
-        if not isinstance(source, str):
-            source.close()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _ragged_line(setup: ParseSetup) -> tuple[int, int] | None:
@@ -347,18 +410,17 @@ def parse_csv(setup: ParseSetup, builder: ChunkBuilder) -> None:
     while True:
         read_types = _csv_read_types(setup, as_float, as_text)
         try:
-            typed = (_typed_batch(b, setup) for b in _csv_batches(setup, read_types))
-            for batch in prefetch(typed):
-                builder.add(batch)
+            for block, others in prefetch(_csv_prepared(setup, read_types, builder.prepare)):
+                builder.add_prepared(block, others)
             return
         except pa.ArrowInvalid as exc:
-            # A value the sample did not foresee: widen that column (int64 -> float64 ->
+            # A value the sample did not foresee: widen that column (int32 -> float64 ->
             # text read leniently) and read again; chunks already emitted are not redone.
             m = _CONVERSION_COLUMN.search(str(exc))
             col = int(m.group(1)) if m else None
             if col is None or col in as_text:
                 raise _csv_error(setup, exc) from None
-            if read_types[col] == pa.int64():
+            if pa.types.is_integer(read_types[col]):
                 as_float.add(col)
             else:
                 as_text.add(col)

@@ -59,7 +59,7 @@ class ParseSetup:
     column_types: list[str]
     na_strings: list[list[str]]  # per column, on top of NA_DEFAULT and global_na
     global_na: list[str] = field(default_factory=list)  # NA strings of every column
-    int_text: list[bool] = field(default_factory=list)  # sampled numbers all integer text
+    int_text: list[bool] = field(default_factory=list)  # sampled numbers all small integers
     bytes_per_row: float = 8.0  # estimated stored bytes a row, to size chunks
     est_rows: int | None = None  # estimated row count of the whole source
 
@@ -241,7 +241,7 @@ class _Profile:
     others: int  # non-missing fields that do not
     values: np.ndarray  # the finite numbers
     fields: list[str]  # the raw sampled fields
-    int_text: bool  # every number is written as an integer (no '.', no exponent)
+    int_text: bool  # every number is a small integer as text (no '.', no exponent, < 2**24)
 
 
 def _profiles(rows: Sequence[Sequence[str]], ncols: int, na: Sequence[set[str]]) -> list[_Profile]:
@@ -274,7 +274,9 @@ def _profiles(rows: Sequence[Sequence[str]], ncols: int, na: Sequence[set[str]])
         v = values[j]
         out.append(_Profile(int(numbers[j]), int(others[j]), v[np.isfinite(v)],
                             [f for f, bad in zip(flat[j * m : (j + 1) * m], isna[j], strict=True)
-                             if not bad], bool(numbers[j] > 0 and ints[j] == numbers[j])))
+                             if not bad],
+                            bool(numbers[j] > 0 and ints[j] == numbers[j]
+                                 and np.all(np.abs(v[np.isfinite(v)]) < 2**24))))
     return out
 
 

@@ -154,6 +154,10 @@ class CloudBackend:
             except Exception as e:
                 log.warning("node %s could not prepare its training data: %s", nid, e)
                 self.workers.remove(nid)
+        # A node that homes none of the training rows (a small frame, replicate off) has nothing to do.
+        self.workers = [w for w in self.workers if self.rows.get(w, 0) > 0]
+        if not self.workers:
+            raise ValueError("training_frame: no node holds any training rows")
         self.nodes = list(self.workers)
 
     def _submit(self, coro):
@@ -164,7 +168,7 @@ class CloudBackend:
 
     def _shares(self, n_samples: int, workers: list[str]) -> dict[str, int]:
         """Each node's part of an iteration: in proportion to the rows it trains on."""
-        weights = np.array([max(self.rows.get(w, 0), 1) for w in workers], dtype=np.float64)
+        weights = np.array([self.rows[w] for w in workers], dtype=np.float64)
         raw = n_samples * weights / weights.sum()
         shares = np.floor(raw).astype(int)
         for i in np.argsort(-(raw - shares))[: n_samples - int(shares.sum())]:
