@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.cloudfixture
 
 from tests.cloudfixture import Cloud, NodeProc, free_ports  # noqa: E402
 

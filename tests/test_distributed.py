@@ -199,7 +199,7 @@ def test_mnist_three_nodes_close_to_single_node_mode(cloud3):
     errs = {}
     for mode in (False, True):
         m = h2ocloud.H2ODeepLearningEstimator(activation="RectifierWithDropout", hidden=[200, 200, 200],
-                                              input_dropout_ratio=0.2, l1=1e-5, epochs=3, seed=1,
+                                              input_dropout_ratio=0.2, l1=1e-5, epochs=10, seed=1,
                                               single_node_mode=mode)
         m.train(x=pixels, y="label", training_frame=train, validation_frame=test)
         errs[mode] = m.classification_error(valid=True)

@@ -119,10 +119,14 @@ def column_as_numeric(chunk: Chunk, j: int, domain: list[str] | None) -> Chunk:
 
 @dataclass
 class DerivedParts:
-    """Per destination frame: chunk index -> rows, and the rollups of what was written."""
+    """Per destination frame: chunk index -> (rows, rollups of what was written).
 
-    rows: dict[str, dict[int, int]] = field(default_factory=dict)
-    rollups: dict[str, Rollups] = field(default_factory=dict)
+    Rollups stay per chunk until the caller reduces them in chunk order, so a derived frame's
+    statistics are the same to the last bit however its chunks are spread over the cloud (floating
+    point sums depend on their order; models standardize with these statistics).
+    """
+
+    parts: dict[str, dict[int, tuple[int, Rollups]]] = field(default_factory=dict)
 
 
 class DeriveTask(MRTask):
@@ -175,30 +179,30 @@ class DeriveTask(MRTask):
         out = DerivedParts()
         for dest, new in zip(self.dests, self._transform(ctx, index, chunk)):
             ctx.node.dkv.put_sync(chunk_key(dest, index), chunk_value(new))
-            out.rows[dest] = {index: new.nrows}
-            out.rollups[dest] = chunk_rollups(new)
+            out.parts[dest] = {index: (new.nrows, chunk_rollups(new))}
         return out
 
     def reduce(self, a: DerivedParts, b: DerivedParts) -> DerivedParts:
-        for dest, rows in b.rows.items():
-            a.rows.setdefault(dest, {}).update(rows)
-            a.rollups[dest] = rollup_reduce(a.rollups[dest], b.rollups[dest]) if dest in a.rollups else b.rollups[dest]
+        for dest, per_chunk in b.parts.items():
+            a.parts.setdefault(dest, {}).update(per_chunk)
         return a
 
     def to_wire(self, p: DerivedParts) -> tuple[dict[str, Any], list[Any]]:
-        meta: dict[str, Any] = {"rows": {d: {str(k): v for k, v in r.items()} for d, r in p.rows.items()}, "rollups": {}}
+        meta: dict[str, Any] = {"parts": []}
         blobs: list[Any] = []
-        for dest, r in p.rollups.items():
-            rm, rb = r.to_wire()
-            meta["rollups"][dest] = {"meta": rm, "start": len(blobs), "n": len(rb)}
-            blobs.extend(rb)
+        for dest, per_chunk in p.parts.items():
+            for index, (rows, r) in per_chunk.items():
+                rm, rb = r.to_wire()
+                meta["parts"].append({"dest": dest, "index": index, "rows": rows, "meta": rm,
+                                      "start": len(blobs), "n": len(rb)})
+                blobs.extend(rb)
         return meta, blobs
 
     def from_wire(self, meta: dict[str, Any], blobs: list[bytes]) -> DerivedParts:
         p = DerivedParts()
-        p.rows = {d: {int(k): int(v) for k, v in r.items()} for d, r in meta["rows"].items()}
-        for dest, m in meta["rollups"].items():
-            p.rollups[dest] = Rollups.from_wire(m["meta"], blobs[m["start"] : m["start"] + m["n"]])
+        for m in meta["parts"]:
+            r = Rollups.from_wire(m["meta"], blobs[m["start"] : m["start"] + m["n"]])
+            p.parts.setdefault(m["dest"], {})[int(m["index"])] = (int(m["rows"]), r)
         return p
 
 
@@ -209,11 +213,11 @@ async def derive(node: Node, src: FrameHeader, kind: str, dests: list[str], name
                                          src.frame_id, src)
     headers = []
     for dest in dests:
-        rows = parts.rows.get(dest, {}) if parts else {}
-        layout = [rows.get(i, 0) for i in range(src.nchunks)]
-        roll = parts.rollups.get(dest) if parts else None
-        if roll is None:
-            roll = Rollups.empty(names, types)
+        per_chunk = parts.parts.get(dest, {}) if parts else {}
+        layout = [per_chunk[i][0] if i in per_chunk else 0 for i in range(src.nchunks)]
+        roll = Rollups.empty(names, types)
+        for i in sorted(per_chunk):  # chunk order: the same statistics wherever chunks live
+            roll = rollup_reduce(roll, per_chunk[i][1])
         h = header_from_rollups(dest, names, types, roll, layout, src.source)
         await node.dkv.put(dest, header_value(h))
         headers.append(h)

@@ -80,7 +80,7 @@ def test_with_dropout_defaults_to_half():
     ({"rho": -0.5}, "rho"),
     ({"epsilon": 0.0}, "epsilon"),
     ({"epsilon": 2.0}, "epsilon"),
-    ({"rate": 0}, "rate"),
+    ({"rate": -0.1}, "rate"),
     ({"l1": -1e-3}, "l1"),
     ({"l2": -1}, "l2"),
     ({"max_w2": 0}, "max_w2"),
