@@ -202,3 +202,31 @@ def test_ecg_autoencoder_flags_the_three_anomalies(h2o):
     assert feats.shape == (23, 20)
     rec = ae.predict(test)
     assert rec.ncols == 210
+
+
+def test_ctrl_c_in_train_cancels_the_job(h2o, digits, monkeypatch):
+    import time as real_time
+
+    import h2ocloud.client.jobs as jobs_mod
+
+    train, _, x = digits
+    calls = {"n": 0}
+
+    def interrupting_sleep(s):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        real_time.sleep(s)
+
+    monkeypatch.setattr(jobs_mod.time, "sleep", interrupting_sleep)
+    with pytest.raises(KeyboardInterrupt):
+        h2o.H2ODeepLearningEstimator(hidden=[100, 100], epochs=100000, model_id="interrupted").train(
+            x=x, y="label", training_frame=train)
+    monkeypatch.undo()
+    deadline = real_time.time() + 20
+    while real_time.time() < deadline:
+        job = next(j for j in h2o.list_jobs() if j["dest"] == "interrupted")
+        if job["status"] != "RUNNING":
+            break
+        real_time.sleep(0.1)
+    assert job["status"] == "CANCELLED"
