@@ -62,13 +62,12 @@ def wait_job(job: dict[str, Any], progress: bool | None = None) -> dict[str, Any
     show = PROGRESS if progress is None else progress
     show = show and sys.stderr.isatty()
     conn = connection()
-    delay = 0.005
     last_draw = 0.0
     try:
         while job["status"] == "RUNNING":
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.2)
-            job, _ = conn.call("jobs.get", {"job_id": job["job_id"]})
+            # Long poll: the node answers as soon as the job ends, or after wait_s to update the bar.
+            job, _ = conn.call("jobs.get", {"job_id": job["job_id"], "wait_s": 0.25})
+            time.sleep(0)  # a point where Ctrl-C lands between calls
             if show and time.time() - last_draw > 0.2:
                 sys.stderr.write(_bar(job))
                 sys.stderr.flush()

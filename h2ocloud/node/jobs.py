@@ -35,6 +35,7 @@ class Job:
     start_time: float = field(default_factory=time.time)
     end_time: float | None = None
     _cancel: threading.Event = field(default_factory=threading.Event)
+    _done: asyncio.Event | None = None  # set on the event loop when the job ends
 
     def update(self, progress: float | None = None, msg: str | None = None, **info: Any) -> None:
         if progress is not None:
@@ -69,6 +70,7 @@ class JobManager:
     def start(self, description: str, work: Callable[[Job], Any], dest: str | None = None) -> Job:
         """Run work(job) in a worker thread as a job; return at once."""
         job = Job(job_id="job-" + uuid.uuid4().hex[:12], description=description, dest=dest)
+        job._done = asyncio.Event()
         self._jobs[job.job_id] = job
 
         async def runner() -> None:
@@ -84,8 +86,19 @@ class JobManager:
                 log.warning("job %s (%s) failed: %s%s", job.job_id, description, e, detail)
             finally:
                 job.end_time = time.time()
+                job._done.set()
 
         asyncio.get_running_loop().create_task(runner())
+        return job
+
+    async def wait(self, job_id: str, timeout: float) -> Job:
+        """The job once it has ended, or after timeout seconds (a long poll: no polling delay)."""
+        job = self.get(job_id)
+        if job._done is not None and timeout > 0:
+            try:
+                await asyncio.wait_for(job._done.wait(), timeout)
+            except asyncio.TimeoutError:
+                pass
         return job
 
     def get(self, job_id: str) -> Job:

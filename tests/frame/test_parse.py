@@ -281,3 +281,93 @@ def test_setup_reuse(tmp_path: Path, collector) -> None:
     setup.column_types[1] = "enum"  # edited setup, as H2O's ParseSetup then Parse
     header = parse_file(p, emit=collector, setup=setup)
     assert header.types == ["numeric", "enum"] and header.domains[1] == ["10", "9"]
+
+
+def test_late_surprises_widen_columns(tmp_path: Path, collector, monkeypatch) -> None:
+    """Integers in the sample, then a float, a huge integer and a BOM: nothing is lost."""
+    monkeypatch.setattr("h2ocloud.frame.csvread.CSV_BLOCK_BYTES", 64 << 10)  # many blocks
+    n = 120_000
+    a = np.arange(n, dtype=np.float64)
+    b = np.arange(n, dtype=np.float64) % 7
+    a[100_000], b[110_000] = 2.5, 3e12
+    body = "\n".join(f"{x:g},{y:.0f}" for x, y in zip(a, b, strict=True))
+    path = tmp_path / "w.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + body.encode() + b"\n")  # BOM, no header
+    header = parse_file(path, emit=collector, chunk_rows=25_000)
+    assert header.names == ["C1", "C2"] and header.nrows == n
+    got = to_pandas(header, collector.ordered())
+    np.testing.assert_array_equal(got["C1"].to_numpy(), a)
+    np.testing.assert_array_equal(got["C2"].to_numpy(), b)
+    assert collector.order == list(range(5))  # widening re-read emitted nothing twice
+
+
+def test_crlf_quotes_and_no_final_newline(tmp_path: Path, collector) -> None:
+    path = tmp_path / "q.csv"
+    path.write_bytes(b'name,score\r\n"Smith, J",1.5\r\n"O""Brien",2\r\nLee,NA')
+    header = parse_file(path, emit=collector)
+    chunk = collector.ordered()[0]
+    assert header.domains[0] == ["Lee", 'O"Brien', "Smith, J"]
+    np.testing.assert_array_equal(chunk.column("score"), [1.5, 2.0, np.nan])
+
+
+def test_binary_beyond_sample_names_line(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("h2ocloud.frame.setup.SAMPLE_BYTES", 1 << 10)
+    lines = [b"name,v"] + [b"x%d,%d" % (i, i) for i in range(500)]
+    lines[400] = b"\xff\xfe,1"
+    path = tmp_path / "late.csv"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    _bad(path, "UTF-8", line=401)
+
+
+def test_failing_emit_leaves_no_threads(tmp_path: Path) -> None:
+    import threading
+
+    path = write_csv(synthetic(3000), tmp_path / "s.csv")
+    before = threading.active_count()
+
+    def emit(index: int, chunk) -> None:
+        if index == 1:
+            raise RuntimeError("store full")
+
+    with pytest.raises(RuntimeError, match="store full"):
+        parse_file(path, emit=emit, chunk_rows=500)
+    assert threading.active_count() == before
+
+
+def test_fast_numeric_path_equals_arrow_path(tmp_path: Path, monkeypatch) -> None:
+    """All-numeric files take the Numba parser; it must agree with pyarrow exactly, also
+    when it gives up half-way (an "NA" in a late block) and pyarrow takes over."""
+    import h2ocloud.frame.csvread as csvread
+
+    monkeypatch.setattr(csvread, "CSV_BLOCK_BYTES", 32 << 10)
+    n = 6000
+    cols = {
+        "i": RNG.integers(-500, 500, n).astype(str),
+        "f": np.char.mod("%.6g", RNG.normal(size=n) * 1e3),
+        "e": np.char.mod("%.3e", RNG.random(n)),
+        "z": np.where(RNG.random(n) < 0.1, "", RNG.integers(0, 9, n).astype(str)),
+    }
+    rows = [",".join(r) for r in zip(*cols.values(), strict=True)]
+    rows[5000] = rows[5000].split(",", 1)[0] + ",NA,1e-3,"
+    path = tmp_path / "num.csv"
+    path.write_text("i,f,e,z\n" + "\n".join(rows) + "\n")
+    calls: list[int] = []
+    real = csvread.try_parse_numeric
+
+    def counting(*a):
+        out = real(*a)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(csvread, "try_parse_numeric", counting)
+    fast: dict = {}
+    h_fast = parse_file(path, emit=fast.__setitem__, chunk_rows=1000)
+    assert any(calls) and not all(calls)  # some blocks fast, then pyarrow took over
+    monkeypatch.setattr(csvread, "fast_path_applies", lambda setup: False)
+    slow: dict = {}
+    h_slow = parse_file(path, emit=slow.__setitem__, chunk_rows=1000)
+    a = to_pandas(h_fast, [fast[i] for i in sorted(fast)])
+    b = to_pandas(h_slow, [slow[i] for i in sorted(slow)])
+    pd.testing.assert_frame_equal(a, b)
+    expected = pd.read_csv(path)
+    np.testing.assert_array_equal(a.to_numpy(), expected.to_numpy(dtype=np.float64))

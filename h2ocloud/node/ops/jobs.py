@@ -14,7 +14,9 @@ async def list_jobs(node, args: dict[str, Any], blobs: list[bytes]) -> dict[str,
 
 @op("jobs.get")
 async def get_job(node, args: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
-    return node.jobs.get(str(args.get("job_id"))).to_json()
+    """A job's state; with wait_s, wait up to that long for it to end first (long poll)."""
+    wait_s = min(max(float(args.get("wait_s", 0) or 0), 0.0), 30.0)
+    return (await node.jobs.wait(str(args.get("job_id")), wait_s)).to_json()
 
 
 @op("jobs.cancel")
