@@ -75,6 +75,7 @@ def route(node: Node, op_name: str, args_fn: ArgsFn | None = None):
 # a route whose operation is not registered answers 404 with a JSON body naming it.
 ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/3/Cloud", "cloud.status"),
+    ("GET", "/3/Ready", "cloud.ready"),
     ("POST", "/3/Shutdown", "cloud.shutdown"),
     ("GET", "/3/Jobs", "jobs.list"),
     ("GET", "/3/Jobs/{job_id}", "jobs.get"),

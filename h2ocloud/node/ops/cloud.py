@@ -13,6 +13,18 @@ async def status(node, args: dict[str, Any], blobs: list[bytes]) -> dict[str, An
     return node.membership.cloud_status_json()
 
 
+@op("cloud.ready")
+async def ready(node, args: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
+    """Readiness: the cloud has formed (consensus, and at least min_size members). 503 otherwise."""
+    from h2ocloud.errors import NodeUnavailable
+
+    st = node.membership.cloud_status_json()
+    min_size = int(args.get("min_size", 1) or 1)
+    if not st["consensus"] or st["cloud_size"] < min_size:
+        raise NodeUnavailable(f"cloud not formed: size {st['cloud_size']} (want {min_size}), consensus {st['consensus']}")
+    return {"ready": True, "cloud_size": st["cloud_size"], "epoch": st["epoch"]}
+
+
 @op("cloud.shutdown")
 async def shutdown(node, args: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
     """Stop this node and (unless local_only) every live peer, as h2o.shutdown() does."""
