@@ -162,3 +162,14 @@ def test_shutdown_stops_the_cloud():
         h2ocloud.init(url=cloud.nodes[0].url)
         h2ocloud.shutdown()
         assert cloud.nodes[0].proc.wait(15) == 0
+
+
+def test_readiness_endpoint(cloud1):
+    import json
+    import urllib.error
+
+    url = cloud1.nodes[0].url
+    assert get_json(url + "/3/Ready")["ready"] is True
+    with pytest.raises(urllib.error.HTTPError) as ei:
+        urllib.request.urlopen(url + "/3/Ready?min_size=3")
+    assert ei.value.code == 503 and "not formed" in json.loads(ei.value.read().decode())["error"]
