@@ -31,3 +31,12 @@ def local_node(nthreads: int = 0):
         yield h2o
     finally:
         node.stop()
+
+
+
+def mnist_frames(h2o):
+    """The booklet's MNIST frames, loaded as the demo loads them."""
+    from h2ocloud.demo import mnist_frames as load
+
+    data("mnist_train_10k.csv.gz")
+    return load(h2o, DATA)

@@ -11,24 +11,19 @@ from __future__ import annotations
 import argparse
 import time
 
-from _common import data
+from _common import mnist_frames
 
 import h2ocloud as h2o
+from h2ocloud.demo import PIXELS, TRIAL_RUN
 from tests.cloudfixture import start_cloud
-
-PIXELS = [f"p{i}" for i in range(784)]
 
 
 def run(n: int, epochs: float) -> None:
     with start_cloud(n, args=["--heartbeat-timeout", "10"]) as cloud:
         h2o.init(url=cloud.nodes[0].url)
         h2o.no_progress()
-        train = h2o.import_file(str(data("mnist_train_10k.csv.gz")), header=-1, col_names=["label", *PIXELS])
-        test = h2o.import_file(str(data("mnist_test.csv.gz")), header=-1, col_names=[*PIXELS, "label"])
-        train["label"] = train["label"].asfactor()
-        test["label"] = test["label"].asfactor()
-        params = dict(activation="RectifierWithDropout", hidden=[200, 200, 200], input_dropout_ratio=0.2,
-                      l1=1e-5, seed=1)
+        train, test = mnist_frames(h2o)
+        params = dict(TRIAL_RUN, seed=1)
         h2o.H2ODeepLearningEstimator(**params, epochs=0.05).train(x=PIXELS, y="label", training_frame=train)
         t = time.perf_counter()
         m = h2o.H2ODeepLearningEstimator(**params, epochs=epochs)

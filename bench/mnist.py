@@ -18,9 +18,9 @@ import argparse
 import time
 
 import numpy as np
-from _common import data, local_node
+from _common import data, local_node, mnist_frames
 
-PIXELS = [f"p{i}" for i in range(784)]
+from h2ocloud.demo import PIXELS, TRIAL_RUN
 
 
 def first_train_latency() -> float:
@@ -39,12 +39,8 @@ def main() -> None:
     print(f"first train() of a fresh node process: {first_train_latency():.2f} s (kernels cached, no compilation)")
     with local_node() as h2o:
         h2o.no_progress()
-        train = h2o.import_file(str(data("mnist_train_10k.csv.gz")), header=-1, col_names=["label", *PIXELS])
-        test = h2o.import_file(str(data("mnist_test.csv.gz")), header=-1, col_names=[*PIXELS, "label"])
-        train["label"] = train["label"].asfactor()
-        test["label"] = test["label"].asfactor()
-        params = dict(activation="RectifierWithDropout", hidden=[200, 200, 200], input_dropout_ratio=0.2,
-                      l1=1e-5, epochs=ns.epochs)
+        train, test = mnist_frames(h2o)
+        params = dict(TRIAL_RUN, epochs=ns.epochs)
         # warm-up: the node has trained once before (kernels compiled and loaded)
         h2o.H2ODeepLearningEstimator(**{**params, "epochs": 0.1}).train(x=PIXELS, y="label", training_frame=train)
         t = time.perf_counter()

@@ -15,6 +15,17 @@ from pathlib import Path
 import numpy as np
 
 PIXELS = [f"p{i}" for i in range(784)]
+# The booklet's MNIST trial run (section 3.2); epochs are given separately.
+TRIAL_RUN = dict(activation="RectifierWithDropout", hidden=[200, 200, 200], input_dropout_ratio=0.2, l1=1e-5)
+
+
+def mnist_frames(h2o, folder: Path):
+    """The MNIST train and test frames (label first in train, last in test), labels as factors."""
+    train = h2o.import_file(str(folder / "mnist_train_10k.csv.gz"), header=-1, col_names=["label", *PIXELS])
+    test = h2o.import_file(str(folder / "mnist_test.csv.gz"), header=-1, col_names=[*PIXELS, "label"])
+    train["label"] = train["label"].asfactor()
+    test["label"] = test["label"].asfactor()
+    return train, test
 
 
 def _find_data(given: str | None) -> Path | None:
@@ -29,12 +40,8 @@ def _find_data(given: str | None) -> Path | None:
 
 def _mnist(h2o, folder: Path, epochs: float):
     print(f"MNIST from {folder}: the booklet's trial run ({epochs:g} epochs)")
-    train = h2o.import_file(str(folder / "mnist_train_10k.csv.gz"), header=-1, col_names=["label", *PIXELS])
-    test = h2o.import_file(str(folder / "mnist_test.csv.gz"), header=-1, col_names=[*PIXELS, "label"])
-    train["label"] = train["label"].asfactor()
-    test["label"] = test["label"].asfactor()
-    model = h2o.H2ODeepLearningEstimator(activation="RectifierWithDropout", hidden=[200, 200, 200],
-                                         input_dropout_ratio=0.2, l1=1e-5, epochs=epochs)
+    train, test = mnist_frames(h2o, folder)
+    model = h2o.H2ODeepLearningEstimator(**TRIAL_RUN, epochs=epochs)
     return model, PIXELS, train, test
 
 

@@ -124,6 +124,17 @@ class DKV:
                 log.warning("listing keys on %s failed: %s", nid, e)
         return sorted(out)
 
+    async def values_of_kind(self, kind: str) -> list[tuple[str, Value]]:
+        """(key, value) of every user-visible key of a kind ("frame", "model") in the cloud."""
+        out = []
+        for key in await self.keys():
+            if hashing.parse_chunk_key(key) is not None:
+                continue
+            v = await self.get_or_none(key)
+            if v is not None and v.kind == kind:
+                out.append((key, v))
+        return out
+
     # ---- sync API (worker threads) ------------------------------------------------------
     def _sync(self, coro):
         assert self.loop is not None

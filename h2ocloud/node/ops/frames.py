@@ -95,14 +95,8 @@ async def get_frame(node, args, blobs):
 
 @op("frames.list")
 async def list_frames(node, args, blobs):
-    out = []
-    for key in await node.dkv.keys():
-        if "/chunk/" in key:
-            continue
-        v = await node.dkv.get_or_none(key)
-        if v is not None and v.kind == "frame":
-            out.append({"frame_id": key, "nrows": v.meta["nrows"], "ncols": len(v.meta["names"]), "nbytes": v.meta.get("nbytes", 0)})
-    return {"frames": out}
+    return {"frames": [{"frame_id": key, "nrows": v.meta["nrows"], "ncols": len(v.meta["names"]),
+                        "nbytes": v.meta.get("nbytes", 0)} for key, v in await node.dkv.values_of_kind("frame")]}
 
 
 @op("frames.summary")

@@ -45,14 +45,8 @@ async def get(node, args, blobs):
 
 @op("models.list")
 async def list_models(node, args, blobs):
-    out = []
-    for key in await node.dkv.keys():
-        if "/chunk/" in key:
-            continue
-        v = await node.dkv.get_or_none(key)
-        if v is not None and v.kind == "model":
-            out.append({"model_id": key, "algo": "deeplearning", "model_category": v.meta.get("model_category")})
-    return {"models": out}
+    return {"models": [{"model_id": key, "algo": "deeplearning", "model_category": v.meta.get("model_category")}
+                       for key, v in await node.dkv.values_of_kind("model")]}
 
 
 def _model_and_frame(node, args):
