@@ -133,3 +133,11 @@ def test_max_mem_refuses_a_put_with_a_clear_error(numeric_csv):
         with pytest.raises(OutOfMemory, match="max-mem"):
             h2ocloud.import_file(str(path))
         assert h2ocloud.cluster().cloud_size == 1  # still serving
+
+
+def test_sigterm_leaves_the_cloud_at_once():
+    with start_cloud(3, args=["--heartbeat-timeout", "30"]) as cloud:
+        t0 = time.time()
+        assert cloud.nodes[2].stop() == 0
+        cloud.wait_formed(2, timeout=10, among=cloud.nodes[:2])
+        assert time.time() - t0 < 10  # far sooner than the 30 s heartbeat timeout

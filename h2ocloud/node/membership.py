@@ -56,6 +56,7 @@ class Membership:
     def __init__(self, node: Node):
         self.node = node
         self.cfg = node.config
+        self._left: set[str] = set()  # ids of peers that said they were stopping
         self.peers: dict[str, Peer] = {}  # node id -> peer (alive or dead)
         self.seeds: set[str] = set()  # addresses from discovery providers
         self.epoch = 1
@@ -143,7 +144,7 @@ class Membership:
 
     def observe(self, st: pb.NodeStatus, epoch: int, members: list[str], known: list[pb.NodeStatus]) -> None:
         """Record a live sign from a peer (a heartbeat it sent, or its reply to ours)."""
-        if st.node_id == self.node.node_id:
+        if st.node_id == self.node.node_id or st.node_id in self._left:
             return
         addr = f"{st.host}:{st.grpc_port}"
         # A node restarted on the same address comes back with a new id. Two processes cannot
@@ -169,6 +170,17 @@ class Membership:
         # Adopt a larger epoch for the same member set so everyone converges.
         if peer.members == self._members and peer.epoch > self.epoch:
             self.epoch = peer.epoch
+
+    def mark_left(self, node_id: str) -> None:
+        """A peer said it is leaving (graceful stop): drop it now rather than after the timeout,
+        and ignore any heartbeat of that id still in flight."""
+        self._left.add(node_id)
+        p = self.peers.get(node_id)
+        if p is not None and p.alive:
+            p.alive = False
+            p.last_seen = time.monotonic() - self.cfg.heartbeat_timeout - 1
+            log.info("peer %s at %s left the cloud", node_id, p.address)
+        self._recompute()
 
     def _recompute(self) -> None:
         now = time.monotonic()

@@ -165,6 +165,8 @@ class Node:
         log.info("node %s stopping", self.node_id)
         self.jobs.cancel_all()
         await self.membership.stop()
+        if len(self.membership.members) > 1:  # leave the cloud: peers drop us now, not after a timeout
+            await self.membership.broadcast("cloud.leave", {"node_id": self.node_id}, timeout=2.0)
         for extra in reversed(self._extras):
             try:
                 await extra.stop()

@@ -25,6 +25,13 @@ async def ready(node, args: dict[str, Any], blobs: list[bytes]) -> dict[str, Any
     return {"ready": True, "cloud_size": st["cloud_size"], "epoch": st["epoch"]}
 
 
+@op("cloud.leave")
+async def leave(node, args: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
+    """A peer is stopping: drop it from the members now."""
+    node.membership.mark_left(str(args.get("node_id")))
+    return {}
+
+
 @op("cloud.shutdown")
 async def shutdown(node, args: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
     """Stop this node and (unless local_only) every live peer, as h2o.shutdown() does."""
