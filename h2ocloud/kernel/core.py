@@ -201,21 +201,33 @@ def load_input(x, x0, in_drop, rng):
 
 
 @njit(**_JIT)
-def forward_sample(weights, meta, drop, x, x0, acts, keep, argmax, maxnorm, training,
+def forward_sample(weights, meta, drop, x, x0, acts, keep, udraw, argmax, maxnorm, training,
                    in_drop, rng, last_layer):
     """Forward pass of one row up to weight layer ``last_layer`` (inclusive).
 
     In training, inputs and hidden units are dropped with their ratios (from ``rng``); in
     scoring nothing is dropped and hidden activations are scaled by (1 - p).
+
+    Hidden unit j of EVERY layer is kept when the same draw ``udraw[j] >= p_l``: H2O seeds
+    each hidden layer's Dropout with the same per-row seed (H2O-2 and H2O-3
+    RectifierDropout/TanhDropout/MaxoutDropout.fprop add a constant to the row's seed, and
+    step() hands every layer that same seed), so its layers drop the same unit indices.
+    The draws are made once per row, as far as the widest hidden layer needs.
     """
     load_input(x, x0, in_drop if training else ZERO, rng)
+    ndrawn = 0  # udraw[:ndrawn] already holds this row's draws
     for l in range(last_layer + 1):
         p = drop[l]
         use_keep = training and p > ZERO
         if use_keep:
             ao = meta[M_AOFF, l]
-            for j in range(meta[M_NOUT, l]):
-                keep[ao + j] = 1 if rand_f32(rng) >= p else 0
+            nout = meta[M_NOUT, l]
+            for j in range(nout):
+                if j >= ndrawn:
+                    udraw[j] = rand_f32(rng)
+                keep[ao + j] = 1 if udraw[j] >= p else 0
+            if nout > ndrawn:
+                ndrawn = nout
         scale = ONE if training else ONE - p
         fprop_layer(weights, meta, l, layer_input(meta, l, x0, acts), acts, keep, use_keep,
                     scale, argmax, maxnorm)
@@ -331,8 +343,9 @@ def update_unit(weights, opt1, opt2, gout, row, bpos, nin, xin, pe, need_pe, g, 
             f = F32(math.sqrt(max_w2 / ss))
             for c in range(nin):
                 w[c] *= f
-    # Bias: gradient g, no l1/l2 (as H2O); ADADELTA uses the mean grad^2 of the unit's
-    # incoming weights (over all nin of them) as the bias's grad^2.
+    # Bias: gradient g, no l1/l2 (as H2O-2, the booklet's system; H2O-3's update_bias
+    # also subtracts sign(b) l1 + b l2). ADADELTA uses the mean grad^2 of the unit's
+    # incoming weights (summed over the updated ones, divided by all nin) as its grad^2.
     if mode == OPT_ADADELTA:
         omr = ONE - rho
         g2 = sum_g2 / F32(nin)
@@ -458,7 +471,7 @@ def backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep,
 def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, rows, out_kind, loss_kind, mode,
                base_rate, rate_annealing, rate_decay, mom_start, mom_ramp, mom_stable, rho, eps,
                l1, l2, max_w2, in_drop, fast_mode, shortcut, n_start, n_stride, rng,
-               x0, acts, errs, keep, argmax, maxnorm):
+               x0, acts, errs, keep, udraw, argmax, maxnorm):
     """Train on ``rows`` in order, one sample at a time, updating the shared arrays in place.
 
     The k-th sample of this slice is taken to be global sample ``n_start + k * n_stride``
@@ -478,21 +491,21 @@ def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, rows, out_kind, loss
         for l in range(nl):
             rate[l] = F32(ann * rate_decay**l * (1.0 - m))
         x = X[r_]
-        forward_sample(weights, meta, drop, x, x0, acts, keep, argmax, maxnorm, True, in_drop,
-                       rng, nl - 1)
+        forward_sample(weights, meta, drop, x, x0, acts, keep, udraw, argmax, maxnorm, True,
+                       in_drop, rng, nl - 1)
         backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep, argmax,
                         maxnorm, out_kind, loss_kind, x, y[r_], mode, rate, F32(m), rho, eps,
                         l1, l2, max_w2, shortcut, fast_mode)
 
 
 @njit(**_JIT)
-def score_rows(weights, meta, drop, X, lo_row, hi_row, layer, out, x0, acts, keep, argmax,
-               maxnorm, rng):
+def score_rows(weights, meta, drop, X, lo_row, hi_row, layer, out, x0, acts, keep, udraw,
+               argmax, maxnorm, rng):
     """Scoring forward pass of rows [lo_row, hi_row): copy layer ``layer``'s outputs to out."""
     ao = meta[M_AOFF, layer]
     nout = meta[M_NOUT, layer]
     for r_ in range(lo_row, hi_row):
-        forward_sample(weights, meta, drop, X[r_], x0, acts, keep, argmax, maxnorm, False,
-                       ZERO, rng, layer)
+        forward_sample(weights, meta, drop, X[r_], x0, acts, keep, udraw, argmax, maxnorm,
+                       False, ZERO, rng, layer)
         for j in range(nout):
             out[r_, j] = acts[ao + j]

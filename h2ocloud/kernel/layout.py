@@ -68,6 +68,7 @@ class Scratch:
     acts: np.ndarray  # float32: outputs of every layer (meta row M_AOFF)
     errs: np.ndarray  # float32: dE/da of every layer
     keep: np.ndarray  # uint8: dropout mask, same layout as acts
+    udraw: np.ndarray  # float32: one uniform draw per hidden unit index, shared by the layers
     argmax: np.ndarray  # int64: maxout's winning input per unit, then one slot per layer
     maxnorm: np.ndarray  # float32: maxout's layer normaliser per layer
 
@@ -81,6 +82,7 @@ class Scratch:
             acts=np.zeros(n_act, dtype=np.float32),
             errs=np.zeros(n_act, dtype=np.float32),
             keep=np.ones(n_act, dtype=np.uint8),
+            udraw=np.zeros(max(sizes[1:]), dtype=np.float32),
             argmax=np.full(n_act + nl, -1, dtype=np.int64),
             maxnorm=np.ones(nl, dtype=np.float32),
         )

@@ -26,7 +26,7 @@ def _layer_outputs(net: Net, X: np.ndarray, layer: int, nthreads: int) -> np.nda
         s = Scratch.for_spec(spec)
         rng = np.ones(1, dtype=np.uint64)  # unused: scoring draws no randomness
         core.score_rows(net.weights, meta, drop, X, lo, hi, layer, out, s.x0, s.acts,
-                        s.keep, s.argmax, s.maxnorm, rng)
+                        s.keep, s.udraw, s.argmax, s.maxnorm, rng)
 
     nthreads = max(1, min(int(nthreads), n))
     bounds = np.linspace(0, n, nthreads + 1).astype(np.int64)

@@ -63,7 +63,7 @@ def _run_slice(net: Net, cfg: TrainConfig, X: np.ndarray, y: np.ndarray, rows: n
         np.float32(cfg.rho), np.float32(cfg.epsilon), np.float32(cfg.l1), np.float32(cfg.l2),
         np.float32(cfg.max_w2), np.float32(cfg.input_dropout_ratio), bool(cfg.fast_mode),
         bool(shortcut), int(n_start), int(n_stride), rng,
-        s.x0, s.acts, s.errs, s.keep, s.argmax, s.maxnorm,
+        s.x0, s.acts, s.errs, s.keep, s.udraw, s.argmax, s.maxnorm,
     )
 
 
