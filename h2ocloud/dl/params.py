@@ -95,6 +95,8 @@ DEFAULTS: dict[str, Any] = {
     "single_node_mode": False,
     "shuffle_training_data": False,
     "reproducible": False,
+    # H2O-3's name and default: keep the weights that scored best on the validation frame.
+    "override_with_best_model": True,
     "nthreads": -1,
     "mini_batch_size": 1,
 }
@@ -239,7 +241,7 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
                  "nesterov_accelerated_gradient", "quiet_mode", "balance_classes",
                  "diagnostics", "variable_importances", "fast_mode", "ignore_const_cols",
                  "force_load_balance", "replicate_training_data", "single_node_mode",
-                 "shuffle_training_data", "reproducible"):
+                 "shuffle_training_data", "reproducible", "override_with_best_model"):
         p[name] = _as_bool(name, p[name])
     if p["autoencoder"]:
         # The booklet: all factor levels are "auto-enabled for autoencoder" (every input is

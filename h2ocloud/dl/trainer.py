@@ -99,6 +99,15 @@ def _history_entry(start: float, epochs: float, samples: int, iteration: int,
     return e
 
 
+def _validation_error(info: DataInfo, valid: dict) -> float | None:
+    """The error override_with_best_model minimizes: validation classification error, else MSE."""
+    if not valid or not valid.get("nobs"):
+        return None
+    if info.classification and not info.autoencoder:
+        return valid.get("classification_error")
+    return valid.get("mse")
+
+
 def _stop_early(p: dict[str, Any], info: DataInfo, train: dict) -> bool:
     """The booklet's criteria, on the training scoring sample."""
     if not train or not train.get("nobs"):
@@ -164,6 +173,7 @@ def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
     spi_chosen = spi
     scored_last = True
     iter_base = checkpoint.iterations if checkpoint is not None else 0
+    best: tuple[float, Net, dict, dict] | None = None  # override_with_best_model
 
     while done < target:
         if cancelled is not None and cancelled():
@@ -199,6 +209,9 @@ def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
             epochs = epochs_before + done / n_rows
             history.append(_history_entry(start, epochs, samples_before + done, iteration,
                                           train_m, valid_m))
+            err = _validation_error(info, valid_m)
+            if err is not None and (best is None or err < best[0]):
+                best = (err, net.copy(), train_m, valid_m)
             if _stop_early(p, info, train_m) and not last:
                 status = "stopped_early"
         if progress is not None:
@@ -222,6 +235,11 @@ def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
                                       samples_before + done, iteration, train_m, valid_m))
     elif iteration == 0 and checkpoint is not None:
         train_m, valid_m = checkpoint.training_metrics, checkpoint.validation_metrics
+    err = _validation_error(info, valid_m)
+    if p["override_with_best_model"] and best is not None and err is not None and best[0] < err:
+        # As H2O: the final model is the one that scored best on the validation frame. The
+        # epochs and samples stay those trained; the scoring history shows every scoring.
+        _, net, train_m, valid_m = best
 
     model = DeepLearningModel(
         model_id=p["model_id"] or f"DeepLearningModel_{uuid.uuid4().hex[:12]}",
