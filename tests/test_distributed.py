@@ -164,7 +164,7 @@ def test_sigkill_a_node_mid_training_ends_with_a_model_or_clear_error():
 
         def run():
             try:
-                m = h2ocloud.H2ODeepLearningEstimator(hidden=[200, 200], epochs=60, seed=1,
+                m = h2ocloud.H2ODeepLearningEstimator(hidden=[200, 200], epochs=60, seed=1, classification_stop=-1,
                                                       train_samples_per_iteration=1000, model_id="survivor")
                 m.train(x=X, y="label", training_frame=train, validation_frame=test)
                 outcome["model"] = m
