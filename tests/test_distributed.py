@@ -49,7 +49,7 @@ def test_three_nodes_train_within_3_points_of_one(cloud3, digits3):
         errs[mode] = m.classification_error(valid=True)
         nodes = m.summary_json()["training_nodes"]
         if mode:
-            assert nodes == [] or all(len(n) == 1 for n in nodes)
+            assert nodes and all(len(n) == 1 for n in nodes)
         else:
             assert all(len(n) == 3 for n in nodes)
     assert errs[False] < 0.06 and abs(errs[False] - errs[True]) <= 0.03

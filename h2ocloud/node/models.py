@@ -156,6 +156,10 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
     if getattr(backend, "iteration_log", None):
         model.training_nodes = [it["nodes"] for it in backend.iteration_log]
         model.comm_seconds = backend.comm_seconds
+    else:  # this node trained alone
+        done_before = len(checkpoint.training_nodes) if checkpoint is not None else 0
+        model.training_nodes = (checkpoint.training_nodes if checkpoint is not None else []) + \
+            [[node.node_id]] * (model.iterations - done_before)
     job.check_cancelled()
     if params.get("model_id"):
         model.model_id = params["model_id"]
