@@ -79,12 +79,12 @@ def test_dropout_activation_defaults_and_varimp_and_diagnostics(h2o, digits):
 def test_regression_learns_a_sine(h2o):
     x = np.linspace(-3, 3, 600)
     fr = h2o.H2OFrame(pd.DataFrame({"x": x, "y": np.sin(x)}))
-    m = h2o.H2ODeepLearningEstimator(hidden=[30, 30], epochs=200, seed=7, train_samples_per_iteration=0)
+    m = h2o.H2ODeepLearningEstimator(hidden=[30, 30], epochs=200, seed=7)  # tspi -1: rows shuffled
     m.train(x=["x"], y="y", training_frame=fr)
     assert m.model_category == "Regression"
-    assert m.r2() > 0.9  # a constant predictor scores 0
+    assert m.r2() > 0.98  # a constant predictor scores 0
     pred = m.predict(fr).as_data_frame()["predict"].to_numpy()
-    assert np.sqrt(np.mean((pred - np.sin(x)) ** 2)) < 0.25
+    assert np.sqrt(np.mean((pred - np.sin(x)) ** 2)) < 0.1
 
 
 def test_prediction_matches_columns_by_name_and_maps_levels(h2o):

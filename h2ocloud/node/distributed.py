@@ -140,6 +140,10 @@ class CloudBackend:
         futures = {}
         for i, nid in enumerate(self.workers):
             a = dict(prep, params=_node_params(node, params, i + 1))
+            if self.replicate:
+                # Every node holds every row: each draws its own random rows for its share of an
+                # iteration (the booklet's "active subset"), rather than all walking the same order.
+                a["params"]["shuffle_training_data"] = True
             if nid == node.node_id:
                 if self.replicate:
                     self._local = WorkerData(LocalBackend(X, Y, params=a["params"], info=info))
