@@ -139,10 +139,10 @@ class DeepLearningModel:
         X = self.info.transform(metas, columns)
         return hidden_layer(self.net, X, layer, self._nthreads())
 
-    def performance(self, metas: Sequence[Meta] | Mapping[str, Meta],
-                    columns: Mapping[str, np.ndarray]) -> dict[str, Any]:
-        """Metrics of the model on a frame (which must hold the response, unless an
-        autoencoder)."""
+    def performance_builder(self, metas: Sequence[Meta] | Mapping[str, Meta],
+                            columns: Mapping[str, np.ndarray]):
+        """The mergeable metric builder of the model on some rows (a chunk, or a whole frame),
+        which must hold the response unless the model is an autoencoder."""
         X, out = self._raw(metas, columns)
         info = self.info
         y = None
@@ -151,10 +151,20 @@ class DeepLearningModel:
             if info.response not in columns or info.response not in by_name:
                 raise ValueError(f"response column {info.response!r} is missing from the frame")
             y = info.transform_response(by_name[info.response], columns[info.response])
-        b = new_builder(info.classification, info.autoencoder, info.response_domain,
-                        self.params.get("max_hit_ratio_k", 10))
+        b = self.new_metrics_builder()
         b.add(predictions(info, out, *self._dists()), actuals(info, X, y))
-        return b.result()
+        return b
+
+    def new_metrics_builder(self):
+        """An empty metric builder of this model's kind."""
+        return new_builder(self.info.classification, self.info.autoencoder, self.info.response_domain,
+                           self.params.get("max_hit_ratio_k", 10))
+
+    def performance(self, metas: Sequence[Meta] | Mapping[str, Meta],
+                    columns: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        """Metrics of the model on a frame (which must hold the response, unless an
+        autoencoder)."""
+        return self.performance_builder(metas, columns).result()
 
     # ------------------------------------------------------------------ summary
     def summary_json(self) -> dict[str, Any]:

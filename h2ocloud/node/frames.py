@@ -166,6 +166,10 @@ class DeriveTask(MRTask):
                     names.append(target)
                     cols.append(col)
             return [Chunk(names, cols, chunk.nrows, chunk.row_offset)]
+        if self.kind == "predict":
+            from h2ocloud.node.models import load_model_sync, prediction_chunk
+
+            return [prediction_chunk(load_model_sync(ctx.node, a["model_id"]), a, ctx.header, chunk)]
         if self.kind == "split":
             part = split_assign(int(a["seed"]), chunk.row_offset, chunk.nrows, a["ratios"])
             outs = []

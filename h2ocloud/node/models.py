@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from h2ocloud import wire
 from h2ocloud.dl.datainfo import DataInfo
 from h2ocloud.dl.model import DeepLearningModel
 from h2ocloud.dl.model_format import model_from_bytes, model_to_bytes
@@ -20,6 +21,7 @@ from h2ocloud.dl.params import validate_parameters
 from h2ocloud.errors import NotFound
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.node import framedata
+from h2ocloud.node.mrtask import MapContext, MRTask
 from h2ocloud.node.store import Value
 
 if TYPE_CHECKING:
@@ -179,3 +181,105 @@ def prediction_columns(model: DeepLearningModel, out: dict[str, np.ndarray]) -> 
         else:
             data[name] = np.asarray(values, dtype=np.float64)
     return data
+
+
+# ---- prediction and metrics by map/reduce over the scored frame's chunks --------------------
+def output_layout(model: DeepLearningModel, args: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Names and types of the frame that predict/anomaly/deepfeatures make (args["output"])."""
+    kind = args.get("output", "predict")
+    info = model.info
+    if kind == "anomaly":
+        if not info.autoencoder:
+            raise ValueError("anomaly needs an autoencoder model (autoencoder=True)")
+        names = [f"reconstr_{n}.SE" for n in info.input_names] if args.get("per_feature") else ["Reconstruction.MSE"]
+        return names, ["numeric"] * len(names)
+    if kind == "deepfeatures":
+        layer = int(args.get("layer", 0))
+        hidden = model.spec.hidden
+        if not 0 <= layer < len(hidden):
+            raise ValueError(f"layer {layer} out of range: the model has {len(hidden)} hidden layers")
+        names = [f"DF.L{layer + 1}.C{i + 1}" for i in range(hidden[layer])]
+        return names, ["numeric"] * len(names)
+    if kind != "predict":
+        raise ValueError(f"unknown prediction kind {kind!r}")
+    if info.autoencoder:
+        names = [f"reconstr_{n}" for n in info.input_names]
+        return names, ["numeric"] * len(names)
+    if info.classification:
+        dom = list(info.response_domain or [])
+        return ["predict", *dom], ["enum"] + ["numeric"] * len(dom)
+    return ["predict"], ["numeric"]
+
+
+def chunk_columns(header: FrameHeader, chunk) -> dict[str, np.ndarray]:
+    """A chunk's columns decoded against the frame's domains, as h2ocloud.dl expects them."""
+    out = {}
+    for j, name in enumerate(header.names):
+        if header.types[j] == "string":
+            continue
+        v = chunk.column(name, header.domains[j])
+        out[name] = v.astype(np.int32 if header.types[j] == "enum" else np.float64, copy=False)
+    return out
+
+
+def prediction_chunk(model: DeepLearningModel, args: dict[str, Any], header: FrameHeader, chunk):
+    """One chunk of a prediction frame from one chunk of the scored frame (rows in order)."""
+    from h2ocloud.frame.chunk import Chunk, encode_enum_codes, encode_numeric_block
+
+    names, types = output_layout(model, args)
+    metas, cols = framedata.metas(header), chunk_columns(header, chunk)
+    kind = args.get("output", "predict")
+    if kind == "predict":
+        out = model.predict(metas, cols)
+    elif kind == "anomaly":
+        if args.get("per_feature"):
+            X, rec = model._raw(metas, cols)
+            se = (rec.astype(np.float64) - X) ** 2
+            out = {n: se[:, i] for i, n in enumerate(names)}
+        else:
+            out = model.anomaly(metas, cols)
+    else:
+        feats = model.deepfeatures(metas, cols, int(args.get("layer", 0)))
+        out = {n: feats[:, i] for i, n in enumerate(names)}
+    values = [np.asarray(out[n]) for n in names]
+    num = [i for i, t in enumerate(types) if t == "numeric"]
+    encoded: list[Any] = [None] * len(names)
+    if num:
+        block = np.vstack([values[i].astype(np.float64) for i in num]) if chunk.nrows else np.zeros((len(num), 0))
+        for i, enc in zip(num, encode_numeric_block(block)):
+            encoded[i] = enc
+    for i, t in enumerate(types):
+        if t == "enum":
+            encoded[i] = encode_enum_codes(values[i].astype(np.int32), model.info.response_domain or [])
+    return Chunk(names, encoded, chunk.nrows, chunk.row_offset)
+
+
+class ModelMetricsTask(MRTask):
+    """A model's metrics on a frame: one mergeable metric builder per chunk, merged."""
+
+    name = "model.metrics"
+
+    def setup(self, ctx: MapContext) -> None:
+        self.model = load_model_sync(ctx.node, self.args["model_id"])
+        self.metas = framedata.metas(ctx.header)
+
+    def map(self, ctx: MapContext, index: int, chunk):
+        if chunk.nrows == 0:
+            return None
+        return self.model.performance_builder(self.metas, chunk_columns(ctx.header, chunk))
+
+    def reduce(self, a, b):
+        return a.merge(b)
+
+    def to_wire(self, b):
+        d = b.to_arrays()
+        arrays = {k: v for k, v in d.items() if isinstance(v, np.ndarray)}
+        meta, blobs = wire.pack_arrays(arrays)
+        return {"scalars": {k: v for k, v in d.items() if k not in arrays}, "arrays": meta}, blobs
+
+    def from_wire(self, meta, blobs):
+        from h2ocloud.dl.metrics import builder_from_arrays
+
+        d = dict(meta["scalars"])
+        d.update({k: np.array(v) for k, v in wire.unpack_arrays(meta["arrays"], blobs).items()})
+        return builder_from_arrays(d)

@@ -6,13 +6,11 @@ from __future__ import annotations
 import os
 import uuid
 
-import numpy as np
-
 from h2ocloud.dl.model_format import load_model, save_model
 from h2ocloud.errors import NotFound
-from h2ocloud.node import framedata
 from h2ocloud.node import models as md
-from h2ocloud.node.frames import check_frame_id
+from h2ocloud.node.frames import check_frame_id, derive
+from h2ocloud.node.mrtask import run_task
 from h2ocloud.node.ops.frames import header_json
 from h2ocloud.node.ops.registry import op
 
@@ -49,46 +47,39 @@ async def list_models(node, args, blobs):
                        for key, v in await node.dkv.values_of_kind("model")]}
 
 
-def _model_and_frame(node, args):
-    model = md.load_model_sync(node, str(args.get("model_id")))
-    h = md.frame_header_sync(node, args.get("frame_id"), "frame")
-    return model, h, framedata.metas(h), framedata.columns(node, h)
-
-
-def _predict(node, args):
-    model, h, metas, cols = _model_and_frame(node, args)
-    kind = args.get("kind", "predict")
-    if kind == "predict":
-        out = md.prediction_columns(model, model.predict(metas, cols))
-    elif kind == "anomaly":
-        out = model.anomaly(metas, cols)
-        if args.get("per_feature"):
-            X, rec = model._raw(metas, cols)
-            diff = (rec.astype(np.float64) - X) ** 2
-            out = {f"reconstr_{n}.SE": diff[:, i] for i, n in enumerate(model.info.input_names)}
-    elif kind == "deepfeatures":
-        layer = int(args.get("layer", 0))
-        feats = model.deepfeatures(metas, cols, layer)
-        out = {f"DF.L{layer + 1}.C{i + 1}": feats[:, i].astype(np.float64) for i in range(feats.shape[1])}
-    else:
-        raise ValueError(f"unknown prediction kind {kind!r}")
-    dest = args.get("dest") or f"{kind}-{uuid.uuid4().hex[:12]}.hex"
-    return framedata.store_table(node, check_frame_id(dest), out, f"<{kind} of {model.model_id}>")
-
-
 @op("models.predict")
 async def predict(node, args, blobs):
-    """predict / anomaly / deepfeatures of a model on a frame, as a new frame (rows in order)."""
-    return header_json(await node.run_in_thread(_predict, node, args))
+    """predict / anomaly / deepfeatures of a model on a frame, as a new frame with the rows in
+    order: a map/reduce over the frame's chunks, each prediction chunk written where it is made."""
+    model = await node.run_in_thread(md.load_model_sync, node, str(args.get("model_id")))
+    h = await node.run_in_thread(md.frame_header_sync, node, args.get("frame_id"), "frame")
+    kind = str(args.get("kind", "predict"))
+    task_args = {"output": kind, **{k: args[k] for k in ("layer", "per_feature") if k in args}}
+    names, types = md.output_layout(model, task_args)
+    await node.run_in_thread(_check_columns, model, h)
+    dest = check_frame_id(args.get("dest") or f"{kind}-{uuid.uuid4().hex[:12]}.hex")
+    (header,) = await derive(node, h, "predict", [dest], names, types, model_id=model.model_id, **task_args)
+    return header_json(header)
+
+
+def _check_columns(model, header) -> None:
+    """Fail before any chunk is written when the frame lacks a column the model needs."""
+    missing = [c for c in model.info.x_columns if c not in header.names]
+    if missing:
+        raise ValueError(f"frame {header.frame_id!r} lacks the model's input column(s) {missing}")
 
 
 @op("models.performance")
 async def performance(node, args, blobs):
-    def work():
-        model, h, metas, cols = _model_and_frame(node, args)
-        return model.performance(metas, cols)
-
-    return {"model_id": args.get("model_id"), "frame_id": args.get("frame_id"), "metrics": await node.run_in_thread(work)}
+    """The model's metrics on a frame, by map/reduce of mergeable metric builders."""
+    model = await node.run_in_thread(md.load_model_sync, node, str(args.get("model_id")))
+    h = await node.run_in_thread(md.frame_header_sync, node, args.get("frame_id"), "frame")
+    await node.run_in_thread(_check_columns, model, h)
+    if not model.info.autoencoder and model.info.response not in h.names:
+        raise ValueError(f"response column {model.info.response!r} is missing from frame {h.frame_id!r}")
+    builder = await run_task(node, "model.metrics", {"model_id": model.model_id}, h.frame_id, h)
+    metrics = (builder or model.new_metrics_builder()).result()
+    return {"model_id": model.model_id, "frame_id": h.frame_id, "metrics": metrics}
 
 
 @op("models.save")
