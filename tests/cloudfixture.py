@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -64,8 +65,10 @@ class NodeProc:
         return f"127.0.0.1:{self.grpc_port}"
 
     def start(self) -> None:
+        # The data dir sits beside the log, so it goes with the test's folder even after SIGKILL.
+        data_dir = self.log_path.with_suffix(".data")
         cmd = [sys.executable, "-m", "h2ocloud", "node", "--ip", "127.0.0.1", "--port", str(self.web_port),
-               "--grpc-port", str(self.grpc_port), *self.args]
+               "--grpc-port", str(self.grpc_port), "--data-dir", str(data_dir), *self.args]
         log = open(self.log_path, "ab")
         env = dict(os.environ)
         env.update(self.env)
@@ -173,6 +176,7 @@ def start_cloud(n: int = 1, args: list[str] | None = None, discovery: str = "fla
             extra += ["--peers", ",".join(f"127.0.0.1:{ports[2 * j + 1]}" for j in range(n) if j != i)]
         nodes.append(NodeProc(ports[2 * i], ports[2 * i + 1], workdir / f"node-{i}.log", extra))
     cloud = Cloud(nodes, workdir, name)
+    failed = False
     try:
         for nd in nodes:
             nd.start()
@@ -182,7 +186,10 @@ def start_cloud(n: int = 1, args: list[str] | None = None, discovery: str = "fla
             cloud.wait_formed(n)
         yield cloud
     except BaseException:
+        failed = True
         sys.stderr.write(cloud.logs())
         raise
     finally:
         cloud.stop()
+        if not failed:  # logs are kept (and printed) only for a failure
+            shutil.rmtree(workdir, ignore_errors=True)

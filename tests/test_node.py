@@ -87,11 +87,30 @@ def test_second_daemon_cannot_share_grpc_port():
 
 
 def test_two_nodes_same_directory_have_distinct_ids_and_data_dirs(tmp_path):
-    with start_cloud(2, discovery="none", form=False) as cloud:
-        ids = {n.status()["node_id"] for n in cloud.nodes}
-        assert len(ids) == 2
-        logs = [n.log() for n in cloud.nodes]
-        assert all("up: cloud" in log for log in logs)
+    ports = free_ports(4)
+    procs = [subprocess.Popen([sys.executable, "-m", "h2ocloud", "node", "--port", str(ports[2 * i]),
+                               "--grpc-port", str(ports[2 * i + 1])], cwd=tmp_path,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(2)]
+    try:
+        sts = []
+        for i in range(2):
+            deadline = time.time() + 20
+            while True:
+                try:
+                    sts.append(get_json(f"http://127.0.0.1:{ports[2 * i]}/3/Cloud"))
+                    break
+                except OSError:
+                    assert time.time() < deadline
+                    time.sleep(0.1)
+        assert sts[0]["node_id"] != sts[1]["node_id"]
+        assert sts[0]["data_dir"] != sts[1]["data_dir"]
+        dirs = [s["data_dir"] for s in sts]
+        assert all(os.path.isdir(d) for d in dirs)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+            p.wait(15)
+    assert not any(os.path.exists(d) for d in dirs)  # a default data dir goes with its node
 
 
 def test_environment_variables_set_flags():

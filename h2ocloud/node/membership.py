@@ -117,7 +117,7 @@ class Membership:
         return {
             "cloud_name": self.cfg.name, "cloud_size": len(nodes), "version": __version__,
             "epoch": self.epoch, "consensus": self.consensus(), "locked": False,
-            "node_id": self.node.node_id, "grpc_port": self.node.grpc_port,
+            "node_id": self.node.node_id, "grpc_port": self.node.grpc_port, "data_dir": self.node.data_dir,
             "web_port": self.node.web_port, "nodes": nodes, "dead_nodes": dead,
             "refused": dict(self.refused),
         }
