@@ -125,8 +125,8 @@ class CloudBackend:
         self.node = node
         self.job_id = job_id
         self.params = params
-        # Scoring uses the driver's full copy of the frames (sampled as on one node).
-        self.scoring = LocalBackend(X, Y, Xv, Yv, params=_node_params(node, params, 0) | {"seed": params["seed"]}, info=info)
+        # Scoring uses the driver's full copy of the frames, sampled exactly as on one node.
+        self.scoring = LocalBackend(X, Y, Xv, Yv, params=params, info=info)
         self.prior_class_dist = self.scoring.prior_class_dist
         self.model_class_dist = self.scoring.model_class_dist
         self.replicate = bool(params["replicate_training_data"])
