@@ -165,7 +165,7 @@ def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
     done = 0
     iteration = 0
     score_time = 0.0
-    last_score_end = start
+    last_score_start, last_score_seconds = start, 0.0
     train_m: dict = {}
     valid_m: dict = {}
     status = "done"
@@ -195,16 +195,17 @@ def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
             spi_chosen = spi
         last = done >= target
         now = time.time()
-        wall = now - start
-        due = (now - last_score_end >= p["score_interval"]
-               and score_time <= p["score_duty_cycle"] * wall)
+        # H2O's rule: score once score_interval has passed since the last scoring started, and
+        # only while that scoring took less than score_duty_cycle of the time since it started.
+        since = now - last_score_start
+        due = (since > p["score_interval"] and last_score_seconds / max(since, 1e-9) < p["score_duty_cycle"])
         scored_last = False
         if last or iteration == 1 or due:
             s0 = time.time()
             train_m = backend.score(net, "train")
             valid_m = backend.score(net, "valid") or {}
-            last_score_end = time.time()
-            score_time += last_score_end - s0
+            last_score_start, last_score_seconds = s0, time.time() - s0
+            score_time += last_score_seconds
             scored_last = True
             epochs = epochs_before + done / n_rows
             history.append(_history_entry(start, epochs, samples_before + done, iteration,
