@@ -70,6 +70,15 @@ def header_from_rollups(frame_id: str, names: list[str], types: list[str], rollu
 
 
 # ---- deriving frames ----------------------------------------------------------------------
+def set_column(names: list[str], values: list[Any], name: str, value: Any) -> None:
+    """Replace column `name` (in place), or append it when the frame has none of that name."""
+    if name in names:
+        values[names.index(name)] = value
+    else:
+        names.append(name)
+        values.append(value)
+
+
 def _level_name(v: float) -> str:
     """H2O names the levels of whole numbers "0", "1" (not "0.0")."""
     return str(int(v)) if float(v).is_integer() else repr(float(v))
@@ -159,12 +168,7 @@ class DeriveTask(MRTask):
                 raise ValueError(f"cannot assign: chunk {index} has {src.nrows} rows in the source, {chunk.nrows} in the target")
             names, cols = list(chunk.names), list(chunk.columns)
             for target, source in zip(a["columns"], a["source_columns"]):
-                col = src.columns[src.index(source)]
-                if target in names:
-                    cols[names.index(target)] = col
-                else:
-                    names.append(target)
-                    cols.append(col)
+                set_column(names, cols, target, src.columns[src.index(source)])
             return [Chunk(names, cols, chunk.nrows, chunk.row_offset)]
         if self.kind == "predict":
             from h2ocloud.node.models import load_model_sync, prediction_chunk

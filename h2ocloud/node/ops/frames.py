@@ -212,12 +212,7 @@ async def assign(node, args, blobs):
         raise ValueError(f"frame {src.frame_id!r} does not have the row layout of {h.frame_id!r} (it must be derived from it)")
     names, types = list(h.names), list(h.types)
     for c, s in zip(cols, src_cols):
-        t = src.types[src.col_index(s)]
-        if c in names:
-            types[names.index(c)] = t
-        else:
-            names.append(c)
-            types.append(t)
+        fr.set_column(names, types, c, src.types[src.col_index(s)])
     (nh,) = await fr.derive(node, h, "assign", [h.frame_id], names, types, columns=cols,
                             source_columns=src_cols, source_frame=src.frame_id)
     return header_json(nh)
