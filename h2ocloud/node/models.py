@@ -169,20 +169,6 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
     return model
 
 
-def prediction_columns(model: DeepLearningModel, out: dict[str, np.ndarray]) -> dict[str, Any]:
-    """Model outputs -> columns of a prediction frame (labels as level names)."""
-    import pandas as pd
-
-    data: dict[str, Any] = {}
-    for name, values in out.items():
-        if name == "predict" and model.info.classification and not model.info.autoencoder:
-            dom = model.info.response_domain or []
-            data[name] = pd.Categorical.from_codes(values.astype(np.int64), categories=dom)
-        else:
-            data[name] = np.asarray(values, dtype=np.float64)
-    return data
-
-
 # ---- prediction and metrics by map/reduce over the scored frame's chunks --------------------
 def output_layout(model: DeepLearningModel, args: dict[str, Any]) -> tuple[list[str], list[str]]:
     """Names and types of the frame that predict/anomaly/deepfeatures make (args["output"])."""
@@ -211,23 +197,12 @@ def output_layout(model: DeepLearningModel, args: dict[str, Any]) -> tuple[list[
     return ["predict"], ["numeric"]
 
 
-def chunk_columns(header: FrameHeader, chunk) -> dict[str, np.ndarray]:
-    """A chunk's columns decoded against the frame's domains, as h2ocloud.dl expects them."""
-    out = {}
-    for j, name in enumerate(header.names):
-        if header.types[j] == "string":
-            continue
-        v = chunk.column(name, header.domains[j])
-        out[name] = v.astype(np.int32 if header.types[j] == "enum" else np.float64, copy=False)
-    return out
-
-
 def prediction_chunk(model: DeepLearningModel, args: dict[str, Any], header: FrameHeader, chunk):
     """One chunk of a prediction frame from one chunk of the scored frame (rows in order)."""
     from h2ocloud.frame.chunk import Chunk, encode_enum_codes, encode_numeric_block
 
     names, types = output_layout(model, args)
-    metas, cols = framedata.metas(header), chunk_columns(header, chunk)
+    metas, cols = framedata.metas(header), framedata.chunk_columns(header, chunk)
     kind = args.get("output", "predict")
     if kind == "predict":
         out = model.predict(metas, cols)
@@ -266,7 +241,7 @@ class ModelMetricsTask(MRTask):
     def map(self, ctx: MapContext, index: int, chunk):
         if chunk.nrows == 0:
             return None
-        return self.model.performance_builder(self.metas, chunk_columns(ctx.header, chunk))
+        return self.model.performance_builder(self.metas, framedata.chunk_columns(ctx.header, chunk))
 
     def reduce(self, a, b):
         return a.merge(b)
