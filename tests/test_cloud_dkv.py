@@ -49,6 +49,11 @@ def test_rendezvous_homes_balance_chunks():
 def test_frame_summarized_identically_from_every_node(cloud3, numeric_csv):
     path, arr = numeric_csv
     h2ocloud.init(url=cloud3.nodes[0].url)
+
+    def held():  # keys each node holds, as node 0 sees it (the shared cloud holds other tests' keys)
+        return [n["keys"] for n in sorted(cloud3.nodes[0].status()["nodes"], key=lambda n: n["node_id"])]
+
+    before = wait_for(held, lambda h: False, timeout=1.5)  # let heartbeats settle
     fr = h2ocloud.import_file(str(path), destination_frame="spread.hex", chunk_rows=100)
     summaries = []
     for node in cloud3.nodes:
@@ -67,10 +72,10 @@ def test_frame_summarized_identically_from_every_node(cloud3, numeric_csv):
     assert sums["chunks"] == 300  # each chunk mapped once, not once per replica
     assert len(sums["nodes"]) == 3
     np.testing.assert_allclose(sums["sums"], np.nansum(arr, axis=0))
-    # every node holds about 2/3 of the chunks (R=2 of 3)
-    held = wait_for(lambda: [n["keys"] for n in cloud3.nodes[0].status()["nodes"]],
-                    lambda h: sum(h) >= 2 * 301)
-    assert all(150 <= k <= 260 for k in held), held
+    # every node holds about 2/3 of the frame's 301 keys (R=2 of 3)
+    after = wait_for(held, lambda h: sum(h) - sum(before) >= 2 * 301)
+    added = [a - b for a, b in zip(after, before)]
+    assert sum(added) == 2 * 301 and all(150 <= k <= 260 for k in added), added
 
 
 def test_replication_one_parsing_node_holds_only_its_share(numeric_csv):
