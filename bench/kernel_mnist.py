@@ -46,6 +46,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--rho", type=float, default=0.95)
+    ap.add_argument("--epsilon", type=float, default=1e-6)
     ap.add_argument("--score-each-epoch", action="store_true",
                     help="score the test set after every epoch and report the best")
     args = ap.parse_args()
@@ -54,7 +56,7 @@ def main() -> None:
     spec = NetSpec(n_inputs=xtr.shape[1], hidden=(200, 200, 200), n_outputs=10,
                    activation="Rectifier", output="softmax", loss="CrossEntropy",
                    hidden_dropout_ratios=(0.5, 0.5, 0.5))
-    cfg = TrainConfig(input_dropout_ratio=0.2, l1=1e-5)
+    cfg = TrainConfig(input_dropout_ratio=0.2, l1=1e-5, rho=args.rho, epsilon=args.epsilon)
     net = Net.initialize(spec, seed=args.seed)
     # Warm up (compile or load the cache) on a copy so the timing is training only.
     train_hogwild(net.copy(), xtr, ytr, np.arange(10, dtype=np.int64), cfg, nthreads=1)

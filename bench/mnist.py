@@ -4,12 +4,16 @@ MNIST: train on mnist_train_10k.csv.gz (label first), validate on mnist_test.csv
 hidden [200,200,200], RectifierWithDropout, input_dropout_ratio 0.2, l1 1e-5, epochs 10. Prints
 training samples per second and wall time of the whole train() call (preprocessing, training,
 scoring), and the test classification error. Targets: >= 10,000 samples/s, <= 11% test error.
+Each configuration runs with seeds 1..--repeats: Hogwild on several threads is not
+deterministic and one run's error moves by about a point, so the mean is the figure to read.
+The trial run runs twice: with the booklet's ADADELTA defaults (rho 0.95, epsilon 1e-6, our
+defaults) and with H2O-3's (rho 0.99, epsilon 1e-8), which the H2O-3 reference figures used.
 
 ECG (section 4.2): Tanh autoencoder, hidden [50,20,50], l1 1e-4, epochs 100; prints the 23
 reconstruction errors (rows 21-23 should be the largest) and the training time (target < 1 s).
 
 Also prints the first train() latency of a fresh node process (kernels come from Numba's cache).
-Run: python bench/mnist.py [--epochs N]
+Run: python bench/mnist.py [--epochs N] [--repeats N]
 """
 
 from __future__ import annotations
@@ -32,9 +36,36 @@ def first_train_latency() -> float:
         return time.perf_counter() - t
 
 
+# H2O-3 3.46's ADADELTA defaults. The issue's reference figures (10.5-11.2%) were measured with
+# H2O-3, which uses these instead of the booklet's rho 0.95 / epsilon 1e-6; running the same
+# trial run with them compares like with like.
+H2O3_ADADELTA = {"rho": 0.99, "epsilon": 1e-8}
+
+
+def trial_runs(h2o, train, test, params: dict, repeats: int, label: str) -> list[float]:
+    """Train the trial run with seeds 1..repeats; print each run and the summary; return errors."""
+    errors, speeds = [], []
+    print(f"MNIST trial run, {label}:")
+    for seed in range(1, repeats + 1):
+        t = time.perf_counter()
+        m = h2o.H2ODeepLearningEstimator(**params, seed=seed)
+        m.train(x=PIXELS, y="label", training_frame=train, validation_frame=test)
+        wall = time.perf_counter() - t
+        errors.append(m.classification_error(valid=True))
+        speeds.append(m.samples_trained / wall)
+        print(f"  seed {seed}: {m.samples_trained} samples ({m.epochs_trained:.2f} epochs) in {wall:.2f} s"
+              f" = {speeds[-1]:,.0f} samples/s; test error {errors[-1] * 100:.2f}%"
+              f" (training sample {m.classification_error() * 100:.2f}%, scored {len(m.scoring_history())} times)")
+    e = np.array(errors) * 100
+    print(f"  test error mean {e.mean():.2f}% (range {e.min():.2f}-{e.max():.2f}%) over {repeats} runs;"
+          f" samples/s median {np.median(speeds):,.0f} (target >= 10,000)")
+    return errors
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=float, default=10)
+    ap.add_argument("--repeats", type=int, default=3, help="runs (seeds 1..N) of each configuration")
     ns = ap.parse_args()
     print(f"first train() of a fresh node process: {first_train_latency():.2f} s (kernels cached, no compilation)")
     with local_node() as h2o:
@@ -43,16 +74,10 @@ def main() -> None:
         params = dict(TRIAL_RUN, epochs=ns.epochs)
         # warm-up: the node has trained once before (kernels compiled and loaded)
         h2o.H2ODeepLearningEstimator(**{**params, "epochs": 0.1}).train(x=PIXELS, y="label", training_frame=train)
-        t = time.perf_counter()
-        m = h2o.H2ODeepLearningEstimator(**params)
-        m.train(x=PIXELS, y="label", training_frame=train, validation_frame=test)
-        wall = time.perf_counter() - t
-        err = m.classification_error(valid=True)
-        print(f"MNIST trial run: {m.samples_trained} samples ({m.epochs_trained:.2f} epochs) in {wall:.2f} s wall "
-              f"= {m.samples_trained / wall:,.0f} samples/s (target >= 10,000)")
-        print(f"MNIST test classification error: {err * 100:.2f}% (target <= 11%; H2O-3: 10.5-11.2%)")
-        print(f"  training error on the scoring sample: {m.classification_error() * 100:.2f}%,"
-              f" scored {len(m.scoring_history())} times")
+        trial_runs(h2o, train, test, params, ns.repeats,
+                   "the booklet's defaults (rho 0.95, epsilon 1e-6); target <= 11%")
+        trial_runs(h2o, train, test, {**params, **H2O3_ADADELTA}, ns.repeats,
+                   "H2O-3's ADADELTA defaults (rho 0.99, epsilon 1e-8), as the reference run; H2O-3: 10.5-11.2%")
 
         ecg_train = h2o.import_file(str(data("ecg_discord_train.csv")), header=-1)
         ecg_test = h2o.import_file(str(data("ecg_discord_test.csv")), header=-1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -10,6 +11,7 @@ from . import core
 from .layout import Scratch, build_meta, dropout_vector
 from .net import Net
 from .spec import NetSpec, TrainConfig
+from .threads import tuner_for
 
 _OUT = {"softmax": core.OUT_SOFTMAX, "linear": core.OUT_LINEAR,
         "autoencoder": core.OUT_AUTOENCODER}
@@ -71,9 +73,12 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
                   cfg: TrainConfig | None = None, nthreads: int = 2, seed: int = 0) -> int:
     """Train ``net`` in place on ``X[rows]`` (in that order), one sample at a time.
 
-    ``rows`` is split into ``nthreads`` contiguous slices; each thread trains its slice on the
-    same shared arrays without locks (Hogwild). Thread t draws its dropout masks from a
-    xorshift stream seeded from (seed, t), so nthreads=1 is reproducible bit for bit.
+    With ``nthreads`` > 1 the rows go in consecutive timed rounds of about a thousand rows per
+    thread; each round is split into contiguous slices, one per thread, and the threads train
+    them on the same shared arrays without locks (Hogwild). How many threads a round uses (1
+    or ``nthreads``) is chosen by measured throughput (see :mod:`.threads`). Thread t draws its
+    dropout masks from its own xorshift stream seeded from (seed, t), kept across rounds, so
+    nthreads=1 is reproducible bit for bit.
     Returns ``len(rows)`` and adds it to ``net.samples_seen``.
     """
     cfg = cfg or TrainConfig()
@@ -87,18 +92,26 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
     mode = _opt_mode(cfg)
     gout = np.zeros(1, dtype=np.float32)
     nthreads = max(1, min(int(nthreads), n))
-    bounds = np.linspace(0, n, nthreads + 1).astype(np.int64)
-    start = net.samples_seen
-    jobs = [(rows[bounds[t]:bounds[t + 1]], start + t, thread_seed(seed, t))
-            for t in range(nthreads)]
+    states = [thread_seed(seed, t) for t in range(nthreads)]
+    done = 0
     if nthreads == 1:
-        _run_slice(net, cfg, X, y, jobs[0][0], jobs[0][1], 1, jobs[0][2], gout, mode)
+        _run_slice(net, cfg, X, y, rows, net.samples_seen, 1, states[0], gout, mode)
     else:
+        tuner = tuner_for(nthreads, net.weights.size)
         with ThreadPoolExecutor(max_workers=nthreads) as pool:
-            futures = [pool.submit(_run_slice, net, cfg, X, y, r, n0, nthreads, st, gout, mode)
-                       for r, n0, st in jobs]
-            for f in futures:
-                f.result()
+            while done < n:
+                k, size = tuner.choose()
+                take = min(n - done, size)
+                chunk = rows[done:done + take]
+                bounds = np.linspace(0, take, k + 1).astype(np.int64)
+                first = net.samples_seen + done
+                t0 = time.perf_counter()
+                futures = [pool.submit(_run_slice, net, cfg, X, y, chunk[bounds[t]:bounds[t + 1]],
+                                       first + t, k, states[t], gout, mode) for t in range(k)]
+                for f in futures:
+                    f.result()
+                tuner.record(k, take, time.perf_counter() - t0)
+                done += take
     net.samples_seen += n
     return n
 

@@ -1,0 +1,56 @@
+"""The Hogwild thread-count tuner: it follows measured throughput and keeps probing."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from h2ocloud.kernel import Net, NetSpec, TrainConfig, train_hogwild
+from h2ocloud.kernel.threads import PROBE_EVERY, ROWS_PER_THREAD, ThreadCountTuner, tuner_for
+
+
+def test_tries_every_candidate_then_runs_the_fastest_and_probes_the_other():
+    t = ThreadCountTuner(2)
+    assert t.choose() == (2, 2 * ROWS_PER_THREAD)  # untried, the full budget first
+    t.record(2, 2048, 0.1)  # 20,480 rows/s
+    assert t.choose() == (1, ROWS_PER_THREAD)
+    t.record(1, 1024, 0.1)  # 10,240 rows/s: two threads win
+    picks = [t.choose() for _ in range(2 * PROBE_EVERY)]
+    probes = [p for p in picks if p[0] == 1]
+    assert len(probes) == 2 and all(p == (1, ROWS_PER_THREAD) for p in probes)
+    # Two threads slow down (cores placed far apart): after a few rounds one thread wins.
+    for _ in range(3):
+        t.record(2, 2048, 0.4)
+    assert t.choose()[0] == 1
+    assert t.speed[2] < t.speed[1]
+
+
+def test_single_thread_budget_has_one_candidate():
+    t = ThreadCountTuner(1)
+    assert t.choose() == (1, ROWS_PER_THREAD)
+    t.record(1, 100, 0.01)
+    assert all(t.choose()[0] == 1 for _ in range(3 * PROBE_EVERY))
+
+
+def test_ignores_empty_rounds():
+    t = ThreadCountTuner(2)
+    t.record(2, 0, 0.1)
+    t.record(2, 10, 0.0)
+    assert t.speed == {}
+
+
+def test_train_hogwild_trains_every_row_through_timed_rounds():
+    rng = np.random.default_rng(0)
+    spec = NetSpec(n_inputs=5, hidden=(7,), n_outputs=3, activation="Tanh", output="softmax",
+                   loss="CrossEntropy")
+    X = rng.normal(size=(5000, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 5000).astype(np.float32)
+    net = Net.initialize(spec, seed=3)
+    before = net.weights.copy()
+    tuner = tuner_for(2, net.weights.size)
+    rounds = tuner.rounds
+    assert train_hogwild(net, X, y, np.arange(5000), TrainConfig(), nthreads=2, seed=1) == 5000
+    assert net.samples_seen == 5000
+    assert not np.array_equal(before, net.weights)
+    # 5,000 rows in rounds of at most 2 x ROWS_PER_THREAD: at least 3 rounds, all timed.
+    assert tuner.rounds - rounds >= 3
+    assert set(tuner.speed) == {1, 2}
