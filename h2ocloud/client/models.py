@@ -94,15 +94,18 @@ class H2OModelMetrics:
         return f"H2OModelMetrics({self._m.get('kind')}: {shown})"
 
 
-def _pick(train: bool, valid: bool, fn):
-    """h2o-py's convention: neither flag -> training; one flag -> that value; both -> a dict."""
-    if not train and not valid:
+def _pick(train: bool, valid: bool, fn, xval: bool = False):
+    """h2o-py's convention: no flag -> training; one flag -> that value; several -> a dict
+    keyed "train" / "valid" / "xval" (xval: the cross-validation metrics of nfolds)."""
+    if not train and not valid and not xval:
         train = True
     out = {}
     if train:
         out["train"] = fn("training_metrics")
     if valid:
         out["valid"] = fn("validation_metrics")
+    if xval:
+        out["xval"] = fn("cross_validation_metrics")
     return next(iter(out.values())) if len(out) == 1 else out
 
 
@@ -146,41 +149,56 @@ class H2ODeepLearningModel:
         self._s = get_model(self.model_id)._s
         return self
 
-    def _metric(self, name: str, train: bool, valid: bool):
-        return _pick(train, valid, lambda which: (self._s.get(which) or {}).get(name))
+    def _metric(self, name: str, train: bool, valid: bool, xval: bool = False):
+        return _pick(train, valid, lambda which: (self._s.get(which) or {}).get(name), xval)
 
-    def mse(self, train: bool = False, valid: bool = False):
-        return self._metric("mse", train, valid)
+    def mse(self, train: bool = False, valid: bool = False, xval: bool = False):
+        return self._metric("mse", train, valid, xval)
 
-    def rmse(self, train: bool = False, valid: bool = False):
-        return self._metric("rmse", train, valid)
+    def rmse(self, train: bool = False, valid: bool = False, xval: bool = False):
+        return self._metric("rmse", train, valid, xval)
 
-    def logloss(self, train: bool = False, valid: bool = False):
-        return self._metric("logloss", train, valid)
+    def logloss(self, train: bool = False, valid: bool = False, xval: bool = False):
+        return self._metric("logloss", train, valid, xval)
 
-    def auc(self, train: bool = False, valid: bool = False):
-        return self._metric("auc", train, valid)
+    def auc(self, train: bool = False, valid: bool = False, xval: bool = False):
+        return self._metric("auc", train, valid, xval)
 
-    def r2(self, train: bool = False, valid: bool = False):
-        return self._metric("r2", train, valid)
+    def r2(self, train: bool = False, valid: bool = False, xval: bool = False):
+        return self._metric("r2", train, valid, xval)
 
-    def mae(self, train: bool = False, valid: bool = False):
-        return self._metric("mae", train, valid)
+    def mae(self, train: bool = False, valid: bool = False, xval: bool = False):
+        return self._metric("mae", train, valid, xval)
 
-    def mean_residual_deviance(self, train: bool = False, valid: bool = False):
-        return self._metric("mean_residual_deviance", train, valid)
+    def mean_residual_deviance(self, train: bool = False, valid: bool = False, xval: bool = False):
+        return self._metric("mean_residual_deviance", train, valid, xval)
 
-    def classification_error(self, train: bool = False, valid: bool = False):
-        return self._metric("classification_error", train, valid)
+    def classification_error(self, train: bool = False, valid: bool = False, xval: bool = False):
+        return self._metric("classification_error", train, valid, xval)
 
-    def mean_per_class_error(self, train: bool = False, valid: bool = False):
-        return self._metric("mean_per_class_error", train, valid)
+    def mean_per_class_error(self, train: bool = False, valid: bool = False, xval: bool = False):
+        return self._metric("mean_per_class_error", train, valid, xval)
 
-    def confusion_matrix(self, train: bool = False, valid: bool = False):
-        return _pick(train, valid, lambda w: H2OModelMetrics(self._s.get(w) or {}).confusion_matrix())
+    def confusion_matrix(self, train: bool = False, valid: bool = False, xval: bool = False):
+        return _pick(train, valid, lambda w: H2OModelMetrics(self._s.get(w) or {}).confusion_matrix(), xval)
 
-    def hit_ratio_table(self, train: bool = False, valid: bool = False):
-        return _pick(train, valid, lambda w: H2OModelMetrics(self._s.get(w) or {}).hit_ratio_table())
+    def hit_ratio_table(self, train: bool = False, valid: bool = False, xval: bool = False):
+        return _pick(train, valid, lambda w: H2OModelMetrics(self._s.get(w) or {}).hit_ratio_table(), xval)
+
+    def cross_validation_metrics_summary(self):
+        """nfolds: one row per metric with its mean and standard deviation over the folds and
+        each fold model's value on its held-out fold (None without cross-validation)."""
+        table = self._s.get("cross_validation_metrics_summary")
+        if not table:
+            return None
+        import pandas as pd
+
+        return pd.DataFrame(table).set_index("metric")
+
+    def cross_validation_models(self) -> list[H2ODeepLearningModel] | None:
+        """nfolds: the fold models (trained with keep_cross_validation_models, the default)."""
+        ids = self._s.get("cross_validation_models")
+        return [get_model(i) for i in ids] if ids else None
 
     def scoring_history(self):
         """One row per scoring: timestamp, duration, epochs, samples, training_* and validation_*."""
@@ -227,10 +245,11 @@ class H2ODeepLearningModel:
         return self._predict_frame(test_data, "deepfeatures", layer=int(layer))
 
     def model_performance(self, test_data: H2OFrame | None = None, train: bool = False,
-                          valid: bool = False) -> H2OModelMetrics:
-        """Metrics on a frame, or the stored training/validation metrics."""
+                          valid: bool = False, xval: bool = False) -> H2OModelMetrics:
+        """Metrics on a frame, or the stored training / validation / cross-validation metrics."""
         if test_data is None:
-            return H2OModelMetrics(self._s.get("validation_metrics" if valid else "training_metrics") or {})
+            which = "cross_validation_metrics" if xval else "validation_metrics" if valid else "training_metrics"
+            return H2OModelMetrics(self._s.get(which) or {})
         result, _ = connection().call("models.performance", {"model_id": self.model_id,
                                                               "frame_id": _frame_id(test_data, "test_data")})
         return H2OModelMetrics(result["metrics"])
@@ -240,7 +259,7 @@ class H2ODeepLearningModel:
 
     def show(self) -> None:
         print(repr(self))
-        for which in ("training_metrics", "validation_metrics"):
+        for which in ("training_metrics", "validation_metrics", "cross_validation_metrics"):
             if self._s.get(which):
                 print(f"  {which}: {H2OModelMetrics(self._s[which])}")
 

@@ -56,6 +56,11 @@ class DeepLearningModel:
     status: str = "done"  # done | stopped_early | cancelled
     prior_class_dist: list[float] | None = None  # set when balance_classes resampled
     model_class_dist: list[float] | None = None
+    # nfolds: metrics of the fold models on their held-out rows, pooled; per-fold summary
+    # (H2O-3's cross_validation_metrics_summary); ids of the stored fold models.
+    cross_validation_metrics: dict[str, Any] = field(default_factory=dict)
+    cross_validation_metrics_summary: dict[str, Any] | None = None
+    cross_validation_models: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ shape
     @property
@@ -194,6 +199,9 @@ class DeepLearningModel:
             "run_time": self.run_time,
             "training_metrics": self.training_metrics,
             "validation_metrics": self.validation_metrics,
+            "cross_validation_metrics": self.cross_validation_metrics,
+            "cross_validation_metrics_summary": self.cross_validation_metrics_summary,
+            "cross_validation_models": self.cross_validation_models,
             "scoring_history": self.scoring_history,
             "diagnostics": self.diagnostics,
             "variable_importances": self.variable_importances,

@@ -44,7 +44,9 @@ _NET_PREFIX = "net."
 _FIELDS = ("epochs_trained", "samples_trained", "iterations", "scoring_history",
            "training_metrics", "validation_metrics", "diagnostics", "variable_importances",
            "samples_per_iteration", "nodes_per_iteration", "run_time", "status",
-           "prior_class_dist", "model_class_dist", "training_nodes", "comm_seconds")
+           "prior_class_dist", "model_class_dist", "training_nodes", "comm_seconds",
+           "cross_validation_metrics", "cross_validation_metrics_summary",
+           "cross_validation_models")
 
 
 def _document(model: DeepLearningModel) -> dict[str, Any]:

@@ -31,6 +31,7 @@ ACTIVATIONS = (
 DISTRIBUTIONS = ("UniformAdaptive", "Uniform", "Normal")
 LOSSES = ("Automatic", "CrossEntropy", "MeanSquare")
 SAMPLINGS = ("Uniform", "Stratified")
+FOLD_ASSIGNMENTS = ("AUTO", "Random", "Modulo")
 
 #: Canonical parameter names and appendix A's defaults.
 DEFAULTS: dict[str, Any] = {
@@ -44,6 +45,9 @@ DEFAULTS: dict[str, Any] = {
     "best_model_key": None,
     "classification": None,  # None: decide from the response column's type
     "nfolds": 0,
+    # H2O-3's cross-validation companions of nfolds (the booklet has nfolds only).
+    "fold_assignment": "AUTO",
+    "keep_cross_validation_models": True,
     # network
     "activation": "Tanh",
     "hidden": [200, 200],
@@ -241,7 +245,8 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
                  "nesterov_accelerated_gradient", "quiet_mode", "balance_classes",
                  "diagnostics", "variable_importances", "fast_mode", "ignore_const_cols",
                  "force_load_balance", "replicate_training_data", "single_node_mode",
-                 "shuffle_training_data", "reproducible", "override_with_best_model"):
+                 "shuffle_training_data", "reproducible", "override_with_best_model",
+                 "keep_cross_validation_models"):
         p[name] = _as_bool(name, p[name])
     if p["autoencoder"]:
         # The booklet: all factor levels are "auto-enabled for autoencoder" (every input is
@@ -257,6 +262,7 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
     p["loss"] = _as_choice("loss", p["loss"], LOSSES)
     p["score_validation_sampling"] = _as_choice(
         "score_validation_sampling", p["score_validation_sampling"], SAMPLINGS)
+    p["fold_assignment"] = _as_choice("fold_assignment", p["fold_assignment"], FOLD_ASSIGNMENTS)
     if p["autoencoder"] and p["loss"] == "CrossEntropy":
         raise _bad("loss", "an autoencoder reconstructs its inputs with MeanSquare")
     if p["classification"] is False and p["loss"] == "CrossEntropy":
@@ -361,6 +367,11 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
     p["nfolds"] = _as_int("nfolds", p["nfolds"])
     if p["nfolds"] < 0 or p["nfolds"] == 1:
         raise _bad("nfolds", "must be 0 (no cross-validation) or >= 2")
+    if p["nfolds"] and p["validation_frame"] is not None:
+        # The booklet: "If nfolds != 0, then validation must remain empty."
+        raise _bad("nfolds", "cross-validation replaces the validation frame: give one or the other")
+    if p["nfolds"] and p["checkpoint"] is not None:
+        raise _bad("nfolds", "cross-validation cannot continue from a checkpoint")
 
     if p["seed"] is None:
         # "The default is a random real number": draw one and keep it, so the model records

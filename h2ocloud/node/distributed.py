@@ -24,6 +24,7 @@ import numpy as np
 
 from h2ocloud import wire
 from h2ocloud.dl.datainfo import DataInfo
+from h2ocloud.dl.folds import fold_ids
 from h2ocloud.dl.local_backend import LocalBackend
 from h2ocloud.dl.seeds import sub_seed
 from h2ocloud.errors import NodeUnavailable, NotFound
@@ -82,7 +83,21 @@ def prepare_worker(node: Node, args: dict[str, Any]) -> WorkerData:
     cols = framedata.columns(node, header, chunks=chunks)
     X = info.transform(metas, cols)
     Y = None if info.autoencoder else info.transform_response(metas[header.col_index(info.response)], cols[info.response])
+    fold = args.get("fold")
+    if fold:  # a cross-validation fold model: leave out the held-out fold's rows
+        keep = fold_ids(_global_rows(header, chunks), int(fold["nfolds"]), str(fold["assignment"]),
+                        int(fold["seed"])) != int(fold["holdout"])
+        X = X[keep]
+        Y = None if Y is None else Y[keep]
     return WorkerData(LocalBackend(X, Y, params=args["params"], info=info))
+
+
+def _global_rows(header, chunks: list[int] | None) -> np.ndarray:
+    """Frame row numbers of the given chunks' rows (all chunks when None), in chunk order."""
+    idx = range(header.nchunks) if chunks is None else chunks
+    offsets = header.row_offsets
+    parts = [np.arange(offsets[i], offsets[i] + header.chunk_rows[i]) for i in idx]
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
 
 @op("dl.prepare")
@@ -136,7 +151,7 @@ class CloudBackend:
         self.comm_seconds = 0.0
         self.iteration_log: list[dict[str, Any]] = []
         prep = {"job_id": job_id, "training_frame": args["training_frame"], "info": info.to_dict(),
-                "replicate": self.replicate}
+                "replicate": self.replicate, "fold": args.get("fold")}
         futures = {}
         for i, nid in enumerate(self.workers):
             a = dict(prep, params=_node_params(node, params, i + 1))

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from h2ocloud import wire
+from h2ocloud.dl.crossval import fold_model_id, summary_table, training_folds
 from h2ocloud.dl.datainfo import DataInfo
 from h2ocloud.dl.model import DeepLearningModel
 from h2ocloud.dl.model_format import model_from_bytes, model_to_bytes
-from h2ocloud.dl.params import validate_parameters
+from h2ocloud.dl.params import resolve_nthreads, validate_parameters
+from h2ocloud.dl.scoring import score_builder
 from h2ocloud.errors import NotFound
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.node import framedata
@@ -96,6 +98,10 @@ def frame_header_sync(node: Node, frame_id: str, what: str) -> FrameHeader:
 def check_train_request(args: dict[str, Any]) -> dict[str, Any]:
     """Validate parameters before a job starts, so bad input fails the call, not the job."""
     params = validate_parameters(dict(args.get("params") or {}))
+    if params["nfolds"] and args.get("validation_frame"):
+        # The booklet: "If nfolds != 0, then validation must remain empty."
+        raise ValueError("parameter 'nfolds': cross-validation replaces the validation frame; "
+                         "give nfolds or validation_frame, not both")
     return params
 
 
@@ -128,15 +134,37 @@ def prepare_training(node: Node, args: dict[str, Any], params: dict[str, Any]):
 
 
 def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job) -> DeepLearningModel:
-    from h2ocloud.dl.trainer import train_model
-    from h2ocloud.node.distributed import make_backend
-
+    """The training job: with nfolds, the fold models first (see h2ocloud.dl.crossval), then
+    the model on every row, which is stored under the model id."""
     checkpoint = None
     if params.get("checkpoint"):
         checkpoint = load_model_sync(node, params["checkpoint"])
     job.update(0.0, "preparing data")
     info, X, Y, Xv, Yv = prepare_training(node, args, params)
-    backend = make_backend(node, job.job_id, args, params, info, X, Y, Xv, Yv)
+    nfolds = int(params.get("nfolds") or 0)
+    cv = _cross_validate(node, job, args, params, info, X, Y) if nfolds else None
+    model = _train_part(node, job, args, params, info, X, Y, Xv, Yv, checkpoint,
+                        part=nfolds, parts=nfolds + 1, label="main model" if nfolds else "")
+    if cv is not None:
+        model.cross_validation_metrics, model.cross_validation_metrics_summary, \
+            model.cross_validation_models = cv
+    job.check_cancelled()
+    if params.get("model_id"):
+        model.model_id = params["model_id"]
+    store_model(node, model)
+    return model
+
+
+def _train_part(node: Node, job: Job, args: dict[str, Any], params: dict[str, Any], info: DataInfo,
+                X, Y, Xv, Yv, checkpoint: DeepLearningModel | None, part: int, parts: int,
+                label: str) -> DeepLearningModel:
+    """Train one model of the job (the main one or a fold model); its progress is the job's
+    from part/parts to (part+1)/parts."""
+    from h2ocloud.dl.trainer import train_model
+    from h2ocloud.node.distributed import make_backend
+
+    backend = make_backend(node, job.job_id if parts == 1 else f"{job.job_id}.{part}",
+                           args, params, info, X, Y, Xv, Yv)
 
     def progress(p: dict[str, Any]) -> None:
         tm = p.get("training_metrics") or {}
@@ -145,7 +173,8 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
             msg += f", train err {tm['classification_error']:.4f}"
         elif tm.get("mse") is not None:
             msg += f", train mse {tm['mse']:.4g}"
-        job.update(p["progress"], msg, epochs=p["epochs"], samples=p["samples"],
+        job.update((part + p["progress"]) / parts, f"{label}: {msg}" if label else msg,
+                   epochs=p["epochs"], samples=p["samples"],
                    samples_per_second=p["samples_per_second"], training_metrics=tm,
                    validation_metrics=p.get("validation_metrics") or {})
 
@@ -162,11 +191,47 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
         done_before = len(checkpoint.training_nodes) if checkpoint is not None else 0
         model.training_nodes = (checkpoint.training_nodes if checkpoint is not None else []) + \
             [[node.node_id]] * (model.iterations - done_before)
-    job.check_cancelled()
-    if params.get("model_id"):
-        model.model_id = params["model_id"]
-    store_model(node, model)
     return model
+
+
+def _rows(a: np.ndarray | None, r: np.ndarray) -> np.ndarray | None:
+    return None if a is None else a[r]
+
+
+def _cross_validate(node: Node, job: Job, args: dict[str, Any], params: dict[str, Any], info: DataInfo,
+                    X: np.ndarray, Y: np.ndarray | None) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """Train the nfolds fold models; return the pooled held-out metrics, the per-fold summary
+    and the ids of the fold models kept in the DKV."""
+    nfolds = int(params["nfolds"])
+    folds = training_folds(X.shape[0], params)
+    labeled = np.ones(X.shape[0], bool) if Y is None or info.autoencoder else ~np.isnan(Y)
+    pooled = None
+    per_fold: list[dict[str, Any]] = []
+    kept: list[str] = []
+    for k in range(nfolds):
+        job.check_cancelled()
+        train_rows = np.nonzero((folds != k) & labeled)[0]
+        holdout = np.nonzero((folds == k) & labeled)[0]
+        if train_rows.size == 0 or holdout.size == 0:
+            raise ValueError(f"parameter 'nfolds': fold {k + 1} of {nfolds} leaves no rows to "
+                             f"{'hold out' if holdout.size == 0 else 'train on'} "
+                             f"({int(labeled.sum())} training rows)")
+        fold_params = dict(params, nfolds=0, model_id=fold_model_id(params["model_id"], k))
+        # Nodes that build their rows from the frame's chunks drop the held-out fold themselves.
+        fold_args = dict(args, fold={"nfolds": nfolds, "assignment": params["fold_assignment"],
+                                     "seed": params["seed"], "holdout": k})
+
+        m = _train_part(node, job, fold_args, fold_params, info, X[train_rows], _rows(Y, train_rows),
+                        X[holdout], _rows(Y, holdout), None, part=k, parts=nfolds + 1,
+                        label=f"fold {k + 1}/{nfolds}")
+        b = score_builder(m.net, info, X[holdout], _rows(Y, holdout), params["max_hit_ratio_k"],
+                          resolve_nthreads(params), *m._dists())
+        per_fold.append(b.result())
+        pooled = b if pooled is None else pooled.merge(b)
+        if params["keep_cross_validation_models"]:
+            store_model(node, m)
+            kept.append(m.model_id)
+    return pooled.result(), summary_table(per_fold), kept
 
 
 # ---- prediction and metrics by map/reduce over the scored frame's chunks --------------------

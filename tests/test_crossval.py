@@ -1,0 +1,167 @@
+"""Cross-validation (nfolds): folds, fold models, pooled held-out metrics, on real daemons."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import h2ocloud
+from h2ocloud.dl.crossval import summary_table
+from h2ocloud.dl.folds import fold_ids
+from h2ocloud.errors import NotFound
+
+X = [f"p{i}" for i in range(64)]
+
+
+# ---- folds and the summary table ------------------------------------------------------------
+def test_modulo_folds_cycle_through_the_rows():
+    assert fold_ids(np.arange(7), 3, "Modulo", seed=1).tolist() == [0, 1, 2, 0, 1, 2, 0]
+
+
+def test_random_folds_are_balanced_seeded_and_independent_of_the_row_set():
+    rows = np.arange(50_000)
+    f = fold_ids(rows, 5, "AUTO", seed=42)
+    assert np.all(np.abs(np.bincount(f) - 10_000) < 400)
+    assert np.array_equal(f, fold_ids(rows, 5, "Random", seed=42))
+    assert not np.array_equal(f, fold_ids(rows, 5, "Random", seed=43))
+    # A node that holds only some rows computes the same folds for them.
+    part = rows[12_345:23_456]
+    assert np.array_equal(fold_ids(part, 5, "AUTO", seed=42), f[12_345:23_456])
+
+
+@pytest.mark.parametrize("nfolds, assignment", [(1, "AUTO"), (3, "Stratified")])
+def test_fold_ids_refuse_bad_arguments(nfolds, assignment):
+    with pytest.raises(ValueError):
+        fold_ids(np.arange(10), nfolds, assignment, seed=1)
+
+
+def test_summary_table_has_mean_sd_and_one_column_per_fold():
+    t = summary_table([{"mse": 1.0, "auc": None}, {"mse": 3.0, "auc": 0.5}])
+    assert t["metric"] == ["mse"]  # auc is missing in a fold
+    assert t["mean"] == [2.0] and t["sd"] == [pytest.approx(np.sqrt(2.0))]
+    assert t["cv_1_valid"] == [1.0] and t["cv_2_valid"] == [3.0]
+
+
+# ---- one node ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def digits1(cloud1):
+    from tests.test_distributed import digits_frames
+
+    h2ocloud.init(url=cloud1.nodes[0].url)
+    return digits_frames("cv1")
+
+
+def test_nfolds_trains_fold_models_on_the_other_folds_and_pools_their_holdout_metrics(cloud1, digits1):
+    h2ocloud.init(url=cloud1.nodes[0].url)
+    train, _ = digits1
+    n = train.nrows
+    m = h2ocloud.H2ODeepLearningEstimator(hidden=[32], epochs=4, seed=3, nfolds=3, fold_assignment="Modulo",
+                                         model_id="cv_digits")
+    m.train(x=X, y="label", training_frame=train)
+    sizes = np.bincount(np.arange(n) % 3)
+
+    summary = m.cross_validation_metrics_summary()
+    assert list(summary.columns) == ["mean", "sd", "cv_1_valid", "cv_2_valid", "cv_3_valid"]
+    assert {"classification_error", "logloss", "mse"} <= set(summary.index)
+
+    xval = m.model_performance(xval=True)
+    assert xval["nobs"] == n  # every row held out exactly once
+    # Pooled error = the fold errors weighted by fold size.
+    errs = summary.loc["classification_error", ["cv_1_valid", "cv_2_valid", "cv_3_valid"]].to_numpy()
+    assert m.classification_error(xval=True) == pytest.approx(float(errs @ sizes / n), abs=1e-9)
+    assert m.classification_error(xval=True) < 0.2
+    assert set(m.logloss(train=True, xval=True)) == {"train", "xval"}
+
+    folds = m.cross_validation_models()
+    assert [f.model_id for f in folds] == ["cv_digits_cv_1", "cv_digits_cv_2", "cv_digits_cv_3"]
+    for k, f in enumerate(folds):
+        # Trained on the other folds (epochs count those rows), validated on its own fold.
+        assert f.samples_trained / f.epochs_trained == pytest.approx(n - sizes[k], rel=1e-6)
+        assert f.model_performance(valid=True)["nobs"] == sizes[k]
+        assert f.classification_error(valid=True) == pytest.approx(errs[k], abs=1e-9)
+    # The main model trains on every row.
+    assert m.samples_trained / m.epochs_trained == pytest.approx(n, rel=1e-6)
+    assert h2ocloud.get_model("cv_digits").cross_validation_metrics_summary() is not None
+
+
+def test_fold_models_are_dropped_unless_kept(cloud1, digits1, tmp_path):
+    h2ocloud.init(url=cloud1.nodes[0].url)
+    train, _ = digits1
+    m = h2ocloud.H2ODeepLearningEstimator(hidden=[8], epochs=1, seed=1, nfolds=2, model_id="cv_nokeep",
+                                         keep_cross_validation_models=False)
+    m.train(x=X, y="label", training_frame=train)
+    assert m.cross_validation_models() is None
+    assert m.model_performance(xval=True)["nobs"] == train.nrows
+    with pytest.raises(NotFound):
+        h2ocloud.get_model("cv_nokeep_cv_1")
+    # The cross-validation results are part of the saved model.
+    path = h2ocloud.save_model(m, str(tmp_path))
+    h2ocloud.remove("cv_nokeep")
+    loaded = h2ocloud.load_model(path)
+    assert loaded.model_performance(xval=True)["nobs"] == train.nrows
+    assert loaded.cross_validation_metrics_summary().equals(m.cross_validation_metrics_summary())
+
+
+def test_bad_cross_validation_requests_are_refused_naming_the_parameter(cloud1, digits1):
+    h2ocloud.init(url=cloud1.nodes[0].url)
+    train, test = digits1
+    with pytest.raises(ValueError, match="nfolds"):
+        h2ocloud.H2ODeepLearningEstimator(nfolds=3, epochs=1).train(x=X, y="label", training_frame=train,
+                                                                    validation_frame=test)
+    with pytest.raises(ValueError, match="nfolds"):
+        h2ocloud.H2ODeepLearningEstimator(nfolds=1, epochs=1).train(x=X, y="label", training_frame=train)
+    with pytest.raises(ValueError, match="fold_assignment"):
+        h2ocloud.H2ODeepLearningEstimator(nfolds=2, fold_assignment="Stratified").train(
+            x=X, y="label", training_frame=train)
+    tiny = h2ocloud.H2OFrame({"a": [1.0, 2.0, 3.0], "b": [0.5, 0.1, 0.9]}, destination_frame="cv_tiny.hex")
+    with pytest.raises(Exception, match="nfolds"):
+        h2ocloud.H2ODeepLearningEstimator(nfolds=5, fold_assignment="Modulo", hidden=[2], epochs=1).train(
+            x=["a"], y="b", training_frame=tiny)
+    # The node is still there and answers.
+    assert h2ocloud.get_frame(train.frame_id).nrows == train.nrows
+
+
+# ---- several nodes ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def digits3(cloud3):
+    from tests.test_distributed import digits_frames
+
+    h2ocloud.init(url=cloud3.nodes[0].url)
+    return digits_frames("cv3")
+
+
+def test_cross_validation_across_the_cloud(cloud3, digits3):
+    h2ocloud.init(url=cloud3.nodes[0].url)
+    train, _ = digits3
+    m = h2ocloud.H2ODeepLearningEstimator(hidden=[16], epochs=2, seed=4, nfolds=2, model_id="cv_cloud",
+                                         replicate_training_data=False)
+    m.train(x=X, y="label", training_frame=train)
+    assert m.model_performance(xval=True)["nobs"] == train.nrows
+    for f in m.cross_validation_models():
+        nodes = {nid for it in f.summary_json()["training_nodes"] for nid in it}
+        assert len(nodes) == 3  # each fold model trained on every node
+
+
+def test_a_node_builds_fold_rows_without_the_held_out_fold(cloud3, digits3):
+    """dl.prepare on a node, for a fold model: the rows it keeps are the frame's minus the fold."""
+    from h2ocloud.client.session import connection
+    from h2ocloud.dl.datainfo import DataInfo
+    from h2ocloud.dl.params import validate_parameters
+    from h2ocloud.frame.header import FrameHeader
+    from h2ocloud.node import framedata
+
+    h2ocloud.init(url=cloud3.nodes[0].url)
+    train, _ = digits3
+    header = FrameHeader.from_dict(connection().call("frames.get", {"frame_id": train.frame_id})[0])
+    params = validate_parameters({"hidden": [4], "seed": 9})
+    info = DataInfo.build(framedata.metas(header), X, "label", params)
+    fold = {"nfolds": 4, "assignment": "AUTO", "seed": 9, "holdout": 2}
+    args = {"job_id": "cv-prepare-test", "training_frame": train.frame_id, "info": info.to_dict(),
+            "replicate": True, "params": params, "fold": fold}
+    try:
+        rows = connection().call("dl.prepare", args)[0]["rows"]
+    finally:
+        connection().call("dl.release", {"job_id": "cv-prepare-test"})
+    held = int(np.sum(fold_ids(np.arange(train.nrows), 4, "AUTO", 9) == 2))
+    assert 0 < held < train.nrows
+    assert rows == train.nrows - held
