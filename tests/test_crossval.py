@@ -43,12 +43,17 @@ def test_summary_table_has_mean_sd_and_one_column_per_fold():
 
 
 # ---- one node ---------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def digits1(cloud1):
+def _digits_on(cloud, prefix: str):
+    """sklearn's digits on ``cloud`` in 100-row chunks, split 75/25 (as test_distributed's)."""
     from tests.test_distributed import digits_frames
 
-    h2ocloud.init(url=cloud1.nodes[0].url)
-    return digits_frames("cv1")
+    h2ocloud.init(url=cloud.nodes[0].url)
+    return digits_frames(prefix)
+
+
+@pytest.fixture(scope="module")
+def digits1(cloud1):
+    return _digits_on(cloud1, "cv1")
 
 
 def test_nfolds_trains_fold_models_on_the_other_folds_and_pools_their_holdout_metrics(cloud1, digits1):
@@ -124,10 +129,7 @@ def test_bad_cross_validation_requests_are_refused_naming_the_parameter(cloud1, 
 # ---- several nodes ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def digits3(cloud3):
-    from tests.test_distributed import digits_frames
-
-    h2ocloud.init(url=cloud3.nodes[0].url)
-    return digits_frames("cv3")
+    return _digits_on(cloud3, "cv3")
 
 
 def test_cross_validation_across_the_cloud(cloud3, digits3):
