@@ -7,7 +7,7 @@ import pytest
 
 import h2ocloud
 from h2ocloud.dl.crossval import summary_table
-from h2ocloud.dl.folds import fold_ids
+from h2ocloud.dl.folds import column_fold_ids, fold_ids, stratified_fold_ids
 from h2ocloud.errors import NotFound
 
 X = [f"p{i}" for i in range(64)]
@@ -29,10 +29,29 @@ def test_random_folds_are_balanced_seeded_and_independent_of_the_row_set():
     assert np.array_equal(fold_ids(part, 5, "AUTO", seed=42), f[12_345:23_456])
 
 
-@pytest.mark.parametrize("nfolds, assignment", [(1, "AUTO"), (3, "Stratified")])
+@pytest.mark.parametrize("nfolds, assignment", [(1, "AUTO"), (3, "Stratified"), (3, "Sorted")])
 def test_fold_ids_refuse_bad_arguments(nfolds, assignment):
     with pytest.raises(ValueError):
         fold_ids(np.arange(10), nfolds, assignment, seed=1)
+
+
+def test_stratified_folds_keep_class_proportions():
+    y = np.array([0.0] * 90 + [1.0] * 10 + [np.nan] * 3)
+    f = stratified_fold_ids(y, 5, seed=7)
+    for c in (0.0, 1.0):
+        counts = np.bincount(f[y == c], minlength=5)
+        assert counts.max() - counts.min() <= 1 and counts.sum() == (90 if c == 0 else 10)
+    assert np.all((f >= 0) & (f < 5))
+    assert not np.array_equal(f, stratified_fold_ids(y, 5, seed=8))
+
+
+def test_a_fold_column_names_the_folds():
+    folds, names = column_fold_ids(np.array([3.0, 1.0, 3.0, 2.0]))
+    assert folds.tolist() == [2, 0, 2, 1] and names == ["1", "2", "3"]
+    with pytest.raises(ValueError, match="fold_column"):
+        column_fold_ids(np.array([1.0, np.nan]))
+    with pytest.raises(ValueError, match="fold_column"):
+        column_fold_ids(np.array([4, 4, 4]))
 
 
 def test_summary_table_has_mean_sd_and_one_column_per_fold():
@@ -107,6 +126,36 @@ def test_fold_models_are_dropped_unless_kept(cloud1, digits1, tmp_path):
     assert loaded.cross_validation_metrics_summary().equals(m.cross_validation_metrics_summary())
 
 
+def test_stratified_and_fold_column_cross_validation(cloud1, digits1):
+    h2ocloud.init(url=cloud1.nodes[0].url)
+    train, _ = digits1
+    n = train.nrows
+    m = h2ocloud.H2ODeepLearningEstimator(hidden=[16], epochs=1, seed=2, nfolds=4, fold_assignment="Stratified",
+                                         model_id="cv_strat")
+    m.train(x=X, y="label", training_frame=train)
+    assert m.model_performance(xval=True)["nobs"] == n
+    labels = train.as_data_frame()["label"].astype(str).to_numpy()
+    for f in m.cross_validation_models():
+        # Each held-out fold holds a quarter of every class, give or take one row.
+        cm = f.confusion_matrix(valid=True)
+        classes = [c for c in cm.columns if c not in ("Error", "Rate")]
+        held = cm[classes].sum(axis=1)
+        full = np.array([np.sum(labels == c) for c in held.index])
+        assert np.all(np.abs(held.to_numpy() - full / 4) <= 1)
+
+    df = train.as_data_frame()
+    df["fold"] = np.arange(n) % 3 + 1
+    with_fold = h2ocloud.H2OFrame(df, destination_frame="cv_with_fold.hex")
+    with_fold["label"] = with_fold["label"].asfactor()
+    m = h2ocloud.H2ODeepLearningEstimator(hidden=[16], epochs=1, seed=2, fold_column="fold", model_id="cv_col")
+    m.train(y="label", training_frame=with_fold)  # every column but the response and the fold column
+    assert "fold" not in m.summary_json()["x"]
+    assert list(m.cross_validation_metrics_summary().columns)[2:] == ["cv_1_valid", "cv_2_valid", "cv_3_valid"]
+    sizes = np.bincount(np.arange(n) % 3)
+    for k, f in enumerate(m.cross_validation_models()):
+        assert f.model_performance(valid=True)["nobs"] == sizes[k]
+
+
 def test_bad_cross_validation_requests_are_refused_naming_the_parameter(cloud1, digits1):
     h2ocloud.init(url=cloud1.nodes[0].url)
     train, test = digits1
@@ -116,8 +165,18 @@ def test_bad_cross_validation_requests_are_refused_naming_the_parameter(cloud1, 
     with pytest.raises(ValueError, match="nfolds"):
         h2ocloud.H2ODeepLearningEstimator(nfolds=1, epochs=1).train(x=X, y="label", training_frame=train)
     with pytest.raises(ValueError, match="fold_assignment"):
-        h2ocloud.H2ODeepLearningEstimator(nfolds=2, fold_assignment="Stratified").train(
+        h2ocloud.H2ODeepLearningEstimator(nfolds=2, fold_assignment="Sorted").train(
             x=X, y="label", training_frame=train)
+    with pytest.raises(Exception, match="fold_assignment"):  # Stratified needs classes
+        h2ocloud.H2ODeepLearningEstimator(nfolds=2, fold_assignment="Stratified", epochs=1).train(
+            x=X[:5], y="p20", training_frame=train)
+    with pytest.raises(ValueError, match="nfolds"):
+        h2ocloud.H2ODeepLearningEstimator(nfolds=3, fold_column="label").train(x=X[:3], y="label",
+                                                                             training_frame=train)
+    with pytest.raises(ValueError, match="fold_column"):
+        h2ocloud.H2ODeepLearningEstimator(fold_column="nope", epochs=1).train(x=X, y="label", training_frame=train)
+    with pytest.raises(ValueError, match="fold_column"):
+        h2ocloud.H2ODeepLearningEstimator(fold_column="p3", epochs=1).train(x=X, y="label", training_frame=train)
     tiny = h2ocloud.H2OFrame({"a": [1.0, 2.0, 3.0], "b": [0.5, 0.1, 0.9]}, destination_frame="cv_tiny.hex")
     with pytest.raises(Exception, match="nfolds"):
         h2ocloud.H2ODeepLearningEstimator(nfolds=5, fold_assignment="Modulo", hidden=[2], epochs=1).train(
@@ -157,13 +216,16 @@ def test_a_node_builds_fold_rows_without_the_held_out_fold(cloud3, digits3):
     header = FrameHeader.from_dict(connection().call("frames.get", {"frame_id": train.frame_id})[0])
     params = validate_parameters({"hidden": [4], "seed": 9})
     info = DataInfo.build(framedata.metas(header), X, "label", params)
-    fold = {"nfolds": 4, "assignment": "AUTO", "seed": 9, "holdout": 2}
+    folds = fold_ids(np.arange(train.nrows), 4, "AUTO", 9)
     args = {"job_id": "cv-prepare-test", "training_frame": train.frame_id, "info": info.to_dict(),
-            "replicate": True, "params": params, "fold": fold}
+            "replicate": True, "params": params, "fold": {"holdout": 2}}
     try:
-        rows = connection().call("dl.prepare", args)[0]["rows"]
+        rows = connection().call("dl.prepare", args, [folds])[0]["rows"]
     finally:
         connection().call("dl.release", {"job_id": "cv-prepare-test"})
-    held = int(np.sum(fold_ids(np.arange(train.nrows), 4, "AUTO", 9) == 2))
+    held = int(np.sum(folds == 2))
     assert 0 < held < train.nrows
     assert rows == train.nrows - held
+    # Folds that do not match the frame are refused with a clear error.
+    with pytest.raises(ValueError, match="row folds"):
+        connection().call("dl.prepare", dict(args, job_id="cv-prepare-bad"), [folds[:10]])

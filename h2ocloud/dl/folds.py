@@ -1,13 +1,13 @@
-"""Cross-validation folds: which fold each training row is held out in.
+"""Cross-validation folds: which fold each training row is held out in (H2O's fold_assignment).
 
-A row's fold depends only on its global row number in the training frame (and the seed), so
-every node can work out the folds of the chunks it holds without seeing the others, and the
-driver's full copy agrees with them:
+* ``Modulo``: row % nfolds;
+* ``Random`` (and ``AUTO``): a splitmix64 hash of (seed, row number) mod nfolds -- a seeded
+  draw per row, as H2O's Random, so folds come out about equal in size;
+* ``Stratified``: each class's rows, in a seeded random order, dealt round-robin to the folds,
+  so every fold holds the same share of every class (give or take one row);
+* ``fold_column``: the folds a column of the training frame names, one per distinct value.
 
-* ``Modulo``: row % nfolds (H2O's Modulo);
-* ``Random`` (and ``AUTO``): a splitmix64 hash of (seed, row) mod nfolds -- H2O's Random
-  assignment is a seeded draw per row too, so folds come out about equal in size and
-  independent of the row order.
+The driver computes the folds of every row once and sends them to the nodes with the job.
 """
 
 from __future__ import annotations
@@ -40,3 +40,28 @@ def fold_ids(rows: np.ndarray, nfolds: int, assignment: str, seed: int) -> np.nd
     with np.errstate(over="ignore"):  # uint64 arithmetic wraps, as the hash intends
         h = _splitmix64(r ^ np.uint64(sub_seed(seed, 31_337)))
     return (h % np.uint64(nfolds)).astype(np.int32)
+
+
+def stratified_fold_ids(y: np.ndarray, nfolds: int, seed: int) -> np.ndarray:
+    """Folds that keep the class proportions: each class dealt round-robin, from a random fold
+    and in a random order. Rows with a missing class get Random folds."""
+    y = np.asarray(y, dtype=np.float64)
+    folds = fold_ids(np.arange(y.size), nfolds, "Random", seed)
+    rng = np.random.default_rng(sub_seed(seed, 31_338))
+    for c in np.unique(y[~np.isnan(y)]):
+        rows = rng.permutation(np.nonzero(y == c)[0])
+        folds[rows] = (np.arange(rows.size) + rng.integers(nfolds)) % nfolds
+    return folds
+
+
+def column_fold_ids(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Folds from a fold column: one fold per distinct non-missing value, in sorted order.
+    Returns the folds and the values' names; a missing value is an error."""
+    v = np.asarray(values)
+    if v.dtype.kind == "f" and np.isnan(v).any():
+        raise ValueError("parameter 'fold_column': the column has missing values")
+    levels, folds = np.unique(v, return_inverse=True)
+    if levels.size < 2:
+        raise ValueError(f"parameter 'fold_column': needs at least 2 distinct values, got {levels.size}")
+    names = [f"{x:g}" if isinstance(x, float) else str(x) for x in levels.tolist()]
+    return folds.astype(np.int32), names

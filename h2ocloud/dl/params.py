@@ -31,7 +31,7 @@ ACTIVATIONS = (
 DISTRIBUTIONS = ("UniformAdaptive", "Uniform", "Normal")
 LOSSES = ("Automatic", "CrossEntropy", "MeanSquare")
 SAMPLINGS = ("Uniform", "Stratified")
-FOLD_ASSIGNMENTS = ("AUTO", "Random", "Modulo")
+FOLD_ASSIGNMENTS = ("AUTO", "Random", "Modulo", "Stratified")
 
 #: Canonical parameter names and appendix A's defaults.
 DEFAULTS: dict[str, Any] = {
@@ -47,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "nfolds": 0,
     # H2O-3's cross-validation companions of nfolds (the booklet has nfolds only).
     "fold_assignment": "AUTO",
+    "fold_column": None,
     "keep_cross_validation_models": True,
     # network
     "activation": "Tanh",
@@ -233,7 +234,7 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
             raise _bad("x", "a column is named twice")
         p["x"] = list(x)
     for name in ("y", "training_frame", "validation_frame", "model_id", "checkpoint",
-                 "best_model_key"):
+                 "best_model_key", "fold_column"):
         p[name] = _as_opt_str(name, p[name])
     if p["x"] is not None and p["y"] is not None and p["y"] in p["x"]:
         raise _bad("x", f"the response {p['y']!r} is also a predictor")
@@ -367,11 +368,16 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
     p["nfolds"] = _as_int("nfolds", p["nfolds"])
     if p["nfolds"] < 0 or p["nfolds"] == 1:
         raise _bad("nfolds", "must be 0 (no cross-validation) or >= 2")
-    if p["nfolds"] and p["validation_frame"] is not None:
+    if p["nfolds"] and p["fold_column"] is not None:
+        raise _bad("nfolds", "give nfolds or fold_column, not both (the column sets the folds)")
+    if p["fold_column"] is not None and p["fold_column"] == p["y"]:
+        raise _bad("fold_column", "the response cannot be the fold column")
+    cv = "nfolds" if p["nfolds"] else "fold_column" if p["fold_column"] is not None else None
+    if cv and p["validation_frame"] is not None:
         # The booklet: "If nfolds != 0, then validation must remain empty."
-        raise _bad("nfolds", "cross-validation replaces the validation frame: give one or the other")
-    if p["nfolds"] and p["checkpoint"] is not None:
-        raise _bad("nfolds", "cross-validation cannot continue from a checkpoint")
+        raise _bad(cv, "cross-validation replaces the validation frame: give one or the other")
+    if cv and p["checkpoint"] is not None:
+        raise _bad(cv, "cross-validation cannot continue from a checkpoint")
 
     if p["seed"] is None:
         # "The default is a random real number": draw one and keep it, so the model records
@@ -384,7 +390,12 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
 
 # Parameters whose None is meaningful (and so overrides nothing but stays None).
 _NULLABLE = {"x", "y", "training_frame", "validation_frame", "model_id", "checkpoint",
-             "best_model_key", "classification", "seed", "hidden_dropout_ratios"}
+             "best_model_key", "classification", "seed", "hidden_dropout_ratios", "fold_column"}
+
+
+def cross_validating(p: dict[str, Any]) -> bool:
+    """Whether the parameters ask for cross-validation (nfolds or a fold column)."""
+    return bool(p.get("nfolds")) or p.get("fold_column") is not None
 
 
 def resolve_nthreads(p: dict[str, Any]) -> int:

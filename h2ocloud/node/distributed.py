@@ -24,7 +24,6 @@ import numpy as np
 
 from h2ocloud import wire
 from h2ocloud.dl.datainfo import DataInfo
-from h2ocloud.dl.folds import fold_ids
 from h2ocloud.dl.local_backend import LocalBackend
 from h2ocloud.dl.seeds import sub_seed
 from h2ocloud.errors import NodeUnavailable, NotFound
@@ -69,8 +68,10 @@ class WorkerData:
         self.lock = threading.Lock()  # one iteration at a time per job on a node
 
 
-def prepare_worker(node: Node, args: dict[str, Any]) -> WorkerData:
-    """Build this node's training matrix for a job (thread-side)."""
+def prepare_worker(node: Node, args: dict[str, Any], folds: np.ndarray | None = None) -> WorkerData:
+    """Build this node's training matrix for a job (thread-side). For a cross-validation fold
+    model, ``folds`` holds every training-frame row's fold and args["fold"]["holdout"] the fold
+    to leave out."""
     from h2ocloud.node.models import frame_header_sync
 
     header = frame_header_sync(node, args["training_frame"], "training_frame")
@@ -85,8 +86,10 @@ def prepare_worker(node: Node, args: dict[str, Any]) -> WorkerData:
     Y = None if info.autoencoder else info.transform_response(metas[header.col_index(info.response)], cols[info.response])
     fold = args.get("fold")
     if fold:  # a cross-validation fold model: leave out the held-out fold's rows
-        keep = fold_ids(_global_rows(header, chunks), int(fold["nfolds"]), str(fold["assignment"]),
-                        int(fold["seed"])) != int(fold["holdout"])
+        if folds is None or folds.size != header.nrows:
+            raise ValueError(f"fold model: {0 if folds is None else folds.size} row folds sent "
+                             f"for a training frame of {header.nrows} rows")
+        keep = folds[_global_rows(header, chunks)] != int(fold["holdout"])
         X = X[keep]
         Y = None if Y is None else Y[keep]
     return WorkerData(LocalBackend(X, Y, params=args["params"], info=info))
@@ -102,7 +105,8 @@ def _global_rows(header, chunks: list[int] | None) -> np.ndarray:
 
 @op("dl.prepare")
 async def _prepare(node, args, blobs):
-    data = await node.run_in_thread(prepare_worker, node, args)
+    folds = np.frombuffer(bytes(blobs[0]), dtype=np.int32) if blobs else None  # fold models only
+    data = await node.run_in_thread(prepare_worker, node, args, folds)
     node.training_data[str(args["job_id"])] = data
     return {"rows": data.backend.n_train_rows()}
 
@@ -136,7 +140,7 @@ class CloudBackend:
     """TrainingBackend over several nodes (used by h2ocloud.dl.trainer.train_model)."""
 
     def __init__(self, node: Node, job_id: str, args: dict[str, Any], params: dict[str, Any], info: DataInfo,
-                 X, Y, Xv, Yv, workers: list[str]):
+                 X, Y, Xv, Yv, workers: list[str], folds: np.ndarray | None = None):
         self.node = node
         self.job_id = job_id
         self.params = params
@@ -163,10 +167,11 @@ class CloudBackend:
                 if self.replicate:
                     self._local = WorkerData(LocalBackend(X, Y, params=a["params"], info=info))
                 else:
-                    self._local = prepare_worker(node, a)
+                    self._local = prepare_worker(node, a, folds)
                 self.rows[nid] = self._local.backend.n_train_rows()
             else:
-                futures[nid] = self._submit(call_member(node, nid, "dl.prepare", a, timeout=600))
+                fold_blobs = [] if folds is None else [np.ascontiguousarray(folds, np.int32)]
+                futures[nid] = self._submit(call_member(node, nid, "dl.prepare", a, fold_blobs, timeout=600))
         for nid, fut in futures.items():
             try:
                 self.rows[nid] = int(fut.result()[0]["rows"])
@@ -248,9 +253,11 @@ class CloudBackend:
                     pass
 
 
-def make_backend(node: Node, job_id: str, args: dict[str, Any], params: dict[str, Any], info, X, Y, Xv, Yv):
+def make_backend(node: Node, job_id: str, args: dict[str, Any], params: dict[str, Any], info, X, Y, Xv, Yv,
+                 folds: np.ndarray | None = None):
     """A LocalBackend when this node trains alone (one node, or single_node_mode), else a
-    CloudBackend over every live member."""
+    CloudBackend over every live member. X, Y are the rows to train on; for a cross-validation
+    fold model (args["fold"]), ``folds`` tells the nodes which training-frame rows to drop."""
     p = dict(params)
     if p.get("nthreads", -1) in (-1, 0, None):
         p["nthreads"] = node.config.effective_nthreads
@@ -258,4 +265,4 @@ def make_backend(node: Node, job_id: str, args: dict[str, Any], params: dict[str
     if params.get("single_node_mode") or len(members) == 1:
         return LocalBackend(X, Y, Xv, Yv, params=p, info=info)
     workers = [node.node_id] + [m for m in members if m != node.node_id]
-    return CloudBackend(node, job_id, args, p, info, X, Y, Xv, Yv, workers)
+    return CloudBackend(node, job_id, args, p, info, X, Y, Xv, Yv, workers, folds)

@@ -18,7 +18,7 @@ from h2ocloud.dl.crossval import fold_model_id, summary_table, training_folds
 from h2ocloud.dl.datainfo import DataInfo
 from h2ocloud.dl.model import DeepLearningModel
 from h2ocloud.dl.model_format import model_from_bytes, model_to_bytes
-from h2ocloud.dl.params import resolve_nthreads, validate_parameters
+from h2ocloud.dl.params import cross_validating, resolve_nthreads, validate_parameters
 from h2ocloud.dl.scoring import score_builder
 from h2ocloud.errors import NotFound
 from h2ocloud.frame.header import FrameHeader
@@ -98,24 +98,36 @@ def frame_header_sync(node: Node, frame_id: str, what: str) -> FrameHeader:
 def check_train_request(args: dict[str, Any]) -> dict[str, Any]:
     """Validate parameters before a job starts, so bad input fails the call, not the job."""
     params = validate_parameters(dict(args.get("params") or {}))
-    if params["nfolds"] and args.get("validation_frame"):
+    if cross_validating(params) and args.get("validation_frame"):
         # The booklet: "If nfolds != 0, then validation must remain empty."
-        raise ValueError("parameter 'nfolds': cross-validation replaces the validation frame; "
-                         "give nfolds or validation_frame, not both")
+        name = "nfolds" if params["nfolds"] else "fold_column"
+        raise ValueError(f"parameter '{name}': cross-validation replaces the validation frame; "
+                         f"give {name} or validation_frame, not both")
     return params
 
 
 def prepare_training(node: Node, args: dict[str, Any], params: dict[str, Any]):
-    """Frames -> DataInfo and float32 matrices (thread-side)."""
+    """Frames -> DataInfo, float32 matrices and, with a fold column, its values (thread-side)."""
     train_h = frame_header_sync(node, args.get("training_frame"), "training_frame")
     tm = framedata.metas(train_h)
     x, y = args.get("x"), args.get("y")
+    fold_column = params.get("fold_column")
     if y is not None and y not in train_h.names:
         raise ValueError(f"parameter 'y': response column {y!r} is not in the training frame")
     if x is not None:
         missing = [c for c in x if c not in train_h.names]
         if missing:
             raise ValueError(f"parameter 'x': column(s) {missing} are not in the training frame")
+    if fold_column is not None:
+        # The fold column says where a row is held out; it is never a predictor.
+        if fold_column not in train_h.names:
+            raise ValueError(f"parameter 'fold_column': {fold_column!r} is not in the training frame")
+        if train_h.types[train_h.col_index(fold_column)] == "string":
+            raise ValueError(f"parameter 'fold_column': {fold_column!r} is a string column")
+        if x is None:
+            x = [c for c in train_h.names if c not in (y, fold_column)]
+        elif fold_column in x:
+            raise ValueError(f"parameter 'fold_column': {fold_column!r} is also a predictor in x")
     cols = framedata.columns(node, train_h)
     info = DataInfo.build(tm, x, y, params, y_values=cols.get(y) if y else None)
     X = info.transform(tm, cols)
@@ -130,7 +142,8 @@ def prepare_training(node: Node, args: dict[str, Any], params: dict[str, Any]):
             if y not in vh.names:
                 raise ValueError(f"validation_frame: response column {y!r} is missing")
             Yv = info.transform_response(vm[vh.col_index(y)], vcols[y])
-    return info, X, Y, Xv, Yv
+    fold_values = cols[fold_column] if fold_column is not None else None
+    return info, X, Y, Xv, Yv, fold_values
 
 
 def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job) -> DeepLearningModel:
@@ -140,9 +153,14 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
     if params.get("checkpoint"):
         checkpoint = load_model_sync(node, params["checkpoint"])
     job.update(0.0, "preparing data")
-    info, X, Y, Xv, Yv = prepare_training(node, args, params)
-    nfolds = int(params.get("nfolds") or 0)
-    cv = _cross_validate(node, job, args, params, info, X, Y) if nfolds else None
+    info, X, Y, Xv, Yv, fold_values = prepare_training(node, args, params)
+    folds = None
+    if cross_validating(params):
+        folds = training_folds(params, X.shape[0], Y, info.classification and not info.autoencoder,
+                               fold_values)
+    # nfolds folds (some may be empty: refused below), or one per value of the fold column.
+    nfolds = 0 if folds is None else int(params["nfolds"]) or int(folds.max()) + 1
+    cv = _cross_validate(node, job, args, params, info, X, Y, folds, nfolds) if nfolds else None
     model = _train_part(node, job, args, params, info, X, Y, Xv, Yv, checkpoint,
                         part=nfolds, parts=nfolds + 1, label="main model" if nfolds else "")
     if cv is not None:
@@ -157,14 +175,14 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
 
 def _train_part(node: Node, job: Job, args: dict[str, Any], params: dict[str, Any], info: DataInfo,
                 X, Y, Xv, Yv, checkpoint: DeepLearningModel | None, part: int, parts: int,
-                label: str) -> DeepLearningModel:
+                label: str, folds: np.ndarray | None = None) -> DeepLearningModel:
     """Train one model of the job (the main one or a fold model); its progress is the job's
     from part/parts to (part+1)/parts."""
     from h2ocloud.dl.trainer import train_model
     from h2ocloud.node.distributed import make_backend
 
     backend = make_backend(node, job.job_id if parts == 1 else f"{job.job_id}.{part}",
-                           args, params, info, X, Y, Xv, Yv)
+                           args, params, info, X, Y, Xv, Yv, folds=folds)
 
     def progress(p: dict[str, Any]) -> None:
         tm = p.get("training_metrics") or {}
@@ -199,11 +217,10 @@ def _rows(a: np.ndarray | None, r: np.ndarray) -> np.ndarray | None:
 
 
 def _cross_validate(node: Node, job: Job, args: dict[str, Any], params: dict[str, Any], info: DataInfo,
-                    X: np.ndarray, Y: np.ndarray | None) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-    """Train the nfolds fold models; return the pooled held-out metrics, the per-fold summary
-    and the ids of the fold models kept in the DKV."""
-    nfolds = int(params["nfolds"])
-    folds = training_folds(X.shape[0], params)
+                    X: np.ndarray, Y: np.ndarray | None, folds: np.ndarray,
+                    nfolds: int) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """Train one model per fold (``folds``: each training-frame row's fold, 0..nfolds-1); return
+    the pooled held-out metrics, the per-fold summary and the ids of the fold models kept."""
     labeled = np.ones(X.shape[0], bool) if Y is None or info.autoencoder else ~np.isnan(Y)
     pooled = None
     per_fold: list[dict[str, Any]] = []
@@ -216,14 +233,14 @@ def _cross_validate(node: Node, job: Job, args: dict[str, Any], params: dict[str
             raise ValueError(f"parameter 'nfolds': fold {k + 1} of {nfolds} leaves no rows to "
                              f"{'hold out' if holdout.size == 0 else 'train on'} "
                              f"({int(labeled.sum())} training rows)")
-        fold_params = dict(params, nfolds=0, model_id=fold_model_id(params["model_id"], k))
+        fold_params = dict(params, nfolds=0, fold_column=None,
+                           model_id=fold_model_id(params["model_id"], k))
         # Nodes that build their rows from the frame's chunks drop the held-out fold themselves.
-        fold_args = dict(args, fold={"nfolds": nfolds, "assignment": params["fold_assignment"],
-                                     "seed": params["seed"], "holdout": k})
+        fold_args = dict(args, fold={"holdout": k})
 
         m = _train_part(node, job, fold_args, fold_params, info, X[train_rows], _rows(Y, train_rows),
                         X[holdout], _rows(Y, holdout), None, part=k, parts=nfolds + 1,
-                        label=f"fold {k + 1}/{nfolds}")
+                        label=f"fold {k + 1}/{nfolds}", folds=folds)
         b = score_builder(m.net, info, X[holdout], _rows(Y, holdout), params["max_hit_ratio_k"],
                           resolve_nthreads(params), *m._dists())
         per_fold.append(b.result())
