@@ -446,3 +446,54 @@ def test_admit_refuses_other_major_version_and_records_it():
     assert "version" in m.refused["127.0.0.5:9"]
     same = pb.NodeStatus(node_id="y", cloud_name="c", version=h2ocloud.__version__, host="127.0.0.6", grpc_port=9)
     assert m.admit(same) is None and "127.0.0.6:9" not in m.refused
+
+
+# ---- forgetting the dead -------------------------------------------------------------------------
+def test_seedbook_forgets_addresses_nobody_names_but_keeps_the_users_peers(monkeypatch):
+    from h2ocloud.node import seedbook
+
+    now = [100.0]
+    monkeypatch.setattr(seedbook.time, "monotonic", lambda: now[0])
+    book = seedbook.SeedBook()
+    book.name(["a:1", "b:2"])
+    book.name(["p:9"], permanent=True)
+    now[0] = 105.0
+    book.name(["a:1"])  # a is still named (by the flatfile, DNS or gossip), b is not
+    now[0] = 112.0
+    assert book.forget_older_than(10.0, keep=["c:3"]) == ["b:2"]
+    assert set(book) == {"a:1", "p:9"}
+    now[0] = 1e9
+    assert book.forget_older_than(10.0, keep=["a:1"]) == [] and set(book) == {"a:1", "p:9"}
+
+
+def test_a_dead_node_taken_out_of_the_flatfile_is_forgotten(tmp_path):
+    ports = free_ports(6)
+    flat = tmp_path / "flatfile"
+    lines = [f"127.0.0.1:{ports[2 * i + 1]}\n" for i in range(3)]
+    flat.write_text("".join(lines))
+    name = f"forget-{ports[0]}"
+    args = ["--name", name, "--heartbeat-interval", "0.5", "--flatfile", str(flat), *FAST, "--forget-dead", "2"]
+    nodes = [NodeProc(ports[2 * i], ports[2 * i + 1], tmp_path / f"n{i}.log", list(args)) for i in range(3)]
+    with cloud_of(nodes, tmp_path, name) as cloud:
+        for n in nodes:
+            n.start()
+        cloud.wait_formed(3, timeout=20, among=nodes)
+        victim, others = nodes[2], nodes[:2]
+        victim_id, victim_addr = victim.status()["node_id"], lines[2].strip()
+        assert all(victim_addr in s["seed_addresses"] for s in statuses(others))
+        victim.kill()
+        flat.write_text("".join(lines[:2]))  # the operator takes it out of the cloud's list
+
+        def listed_dead():
+            return all(victim_id in {d["node_id"] for d in s["dead_nodes"]} for s in statuses(others))
+
+        wait_until(listed_dead, TIMEOUT + 2.0, "the killed node listed as dead")
+
+        def forgotten():
+            return all(victim_id not in {d["node_id"] for d in s["dead_nodes"]}
+                       and victim_addr not in s["seed_addresses"] for s in statuses(others))
+
+        # Dead after TIMEOUT, forgotten TIMEOUT + 2 s later (and its address with it).
+        wait_until(forgotten, 2 * TIMEOUT + 2.0 + 3.0, "the dead node and its address forgotten")
+        assert all(s["cloud_size"] == 2 for s in statuses(others))
+        assert all("forgot peer " + victim_id in n.log_path.read_text() for n in others)

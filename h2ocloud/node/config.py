@@ -33,6 +33,7 @@ class NodeConfig:
     secret: str | None = None
     heartbeat_interval: float = 1.0
     heartbeat_timeout: float = 10.0
+    forget_dead: float = 600.0  # seconds after death (or last mention) a peer/address is dropped; 0: never
     replication: int = 0  # 0: automatic (2 when the cloud has 2 or more nodes)
     max_mem: int = 0  # bytes the DKV may hold; 0: no cap
     log_level: str = "INFO"
@@ -79,6 +80,7 @@ def add_node_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--secret-file", default=_env("secret_file", None), help="file holding the cloud's shared secret")
     parser.add_argument("--heartbeat-interval", type=float, default=float(_env("heartbeat_interval", d.heartbeat_interval)))
     parser.add_argument("--heartbeat-timeout", type=float, default=float(_env("heartbeat_timeout", d.heartbeat_timeout)), help="seconds without heartbeats before a peer is declared dead")
+    parser.add_argument("--forget-dead", type=float, default=float(_env("forget_dead", d.forget_dead)), help="seconds a dead peer, or an address no discovery source names any more, is kept before it is dropped (0: never)")
     parser.add_argument("--replication", type=int, default=int(_env("replication", d.replication)), help="copies of each DKV key (0: 2 when the cloud has 2+ nodes)")
     parser.add_argument("--max-mem", type=_size, default=_size(_env("max_mem", "0")), help="cap on bytes this node's store holds (e.g. 2g; 0: none)")
     parser.add_argument("--log-level", default=_env("log_level", d.log_level))
@@ -98,5 +100,6 @@ def config_from_args(ns: argparse.Namespace) -> NodeConfig:
         flatfile=ns.flatfile, peers=peers, data_dir=ns.data_dir, k8s_service_dns=ns.k8s_service_dns,
         k8s_nameserver=ns.k8s_nameserver, zeroconf=ns.zeroconf, secret_file=ns.secret_file, secret=secret,
         heartbeat_interval=ns.heartbeat_interval, heartbeat_timeout=ns.heartbeat_timeout,
+        forget_dead=ns.forget_dead,
         replication=ns.replication, max_mem=ns.max_mem, log_level=ns.log_level,
     )

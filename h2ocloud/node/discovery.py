@@ -39,7 +39,7 @@ class _Periodic:
         while True:
             try:
                 seeds = await self.source()
-                self.node.membership.seeds.update(seeds)
+                self.node.membership.seeds.name(seeds)
             except Exception as e:
                 log.warning("discovery: %s", e)
             await asyncio.sleep(self.every)
@@ -56,7 +56,7 @@ async def start_discovery(node: Node) -> list[Any]:
     """Start every provider the config asks for; return the ones that need stopping."""
     cfg = node.config
     started: list[Any] = []
-    node.membership.seeds.update(cfg.peers)
+    node.membership.seeds.name(cfg.peers, permanent=True)  # the user's own list: kept
     if cfg.flatfile:
         path = cfg.flatfile
 

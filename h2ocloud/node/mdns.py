@@ -104,9 +104,10 @@ class ZeroconfDiscovery:
         if not await info.async_request(self._azc.zeroconf, INFO_TIMEOUT_MS):
             return
         seed = seed_from_info(info, self.node.config.name, self.node.node_id)
-        if seed and seed not in self.node.membership.seeds:
-            log.info("zeroconf: found %s (%s)", seed, name)
-            self.node.membership.seeds.add(seed)
+        if seed:
+            if seed not in self.node.membership.seeds:
+                log.info("zeroconf: found %s (%s)", seed, name)
+            self.node.membership.seeds.name([seed])
 
     async def stop(self) -> None:
         for t in list(self._tasks):

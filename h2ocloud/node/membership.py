@@ -24,6 +24,7 @@ import grpc
 from h2ocloud import __version__
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2 as pb
 from h2ocloud.node import sysinfo
+from h2ocloud.node.seedbook import SeedBook
 
 if TYPE_CHECKING:
     from h2ocloud.node.server import Node
@@ -58,7 +59,7 @@ class Membership:
         self.cfg = node.config
         self._left: set[str] = set()  # ids of peers that said they were stopping
         self.peers: dict[str, Peer] = {}  # node id -> peer (alive or dead)
-        self.seeds: set[str] = set()  # addresses from discovery providers
+        self.seeds = SeedBook()  # addresses named by discovery providers and by gossip
         self.epoch = 1
         self._max_epoch_seen = 1
         self._members: tuple[str, ...] = (node.node_id,)
@@ -119,7 +120,7 @@ class Membership:
             "epoch": self.epoch, "consensus": self.consensus(), "locked": False,
             "node_id": self.node.node_id, "grpc_port": self.node.grpc_port, "data_dir": self.node.data_dir,
             "web_port": self.node.web_port, "nodes": nodes, "dead_nodes": dead,
-            "refused": dict(self.refused),
+            "refused": dict(self.refused), "seed_addresses": sorted(self.seeds),
         }
 
     # ---- admission -------------------------------------------------------------------
@@ -163,9 +164,8 @@ class Membership:
         peer.epoch, peer.members = int(epoch), tuple(sorted(members))
         self.refused.pop(addr, None)
         self._max_epoch_seen = max(self._max_epoch_seen, int(epoch))
-        for k in known:  # gossip: learn addresses of nodes we have not met
-            if k.node_id != self.node.node_id and k.node_id not in self.peers:
-                self.seeds.add(f"{k.host}:{k.grpc_port}")
+        # Gossip: learn addresses of nodes we have not met (and keep naming the live ones).
+        self.seeds.name(f"{k.host}:{k.grpc_port}" for k in known if k.node_id != self.node.node_id)
         self._recompute()
         # Adopt a larger epoch for the same member set so everyone converges.
         if peer.members == self._members and peer.epoch > self.epoch:
@@ -188,6 +188,7 @@ class Membership:
             if p.alive and now - p.last_seen > self.cfg.heartbeat_timeout:
                 p.alive = False
                 log.warning("peer %s at %s declared dead (no heartbeat for %.1fs)", p.status.node_id, p.address, now - p.last_seen)
+        self._forget_dead(now)
         new = tuple(sorted([self.node.node_id] + [nid for nid, p in self.peers.items() if p.alive]))
         if new != self._members:
             old, self._members = self._members, new
@@ -199,6 +200,22 @@ class Membership:
                     fn(old, new)
                 except Exception:  # a listener's bug must not stop membership
                     log.exception("membership listener failed")
+
+    def _forget_dead(self, now: float) -> None:
+        """Drop peers dead for longer than the timeout plus --forget-dead, and addresses no
+        source has named for that long (see seedbook.py); 0 keeps everything forever."""
+        forget = self.cfg.forget_dead
+        if forget <= 0:
+            return
+        horizon = self.cfg.heartbeat_timeout + forget
+        for nid, p in list(self.peers.items()):
+            if not p.alive and now - p.last_seen > horizon:
+                del self.peers[nid]
+                self._left.discard(nid)
+                log.info("forgot peer %s at %s (dead for %.0fs)", nid, p.address, now - p.last_seen)
+        for addr in self.seeds.forget_older_than(horizon, keep=(p.address for p in self.peers.values())):
+            self.refused.pop(addr, None)
+            log.info("forgot address %s (named by no discovery source or peer for %.0fs)", addr, horizon)
 
     # ---- heartbeats ------------------------------------------------------------------
     def heartbeat_request(self) -> pb.HeartbeatRequest:
