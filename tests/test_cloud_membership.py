@@ -395,6 +395,51 @@ def test_secret_and_cloud_name_admission(tmp_path):
             assert "s3cret-shared" not in str(s)
 
 
+def test_an_impostor_answering_heartbeats_without_the_secret_is_not_admitted(tmp_path):
+    """Something listening on a seed address that accepts every heartbeat, knowing the cloud's
+    name and version but not its secret, never becomes a member."""
+    from concurrent import futures
+
+    import grpc
+
+    from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2 as pb
+    from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2_grpc as pb_grpc
+
+    web, grpc_port, fake_port = free_ports(3)
+    name = f"imp-{web}"
+    impostor = pb.NodeStatus(node_id="impostor0000", cloud_name=name, version=h2ocloud.__version__,
+                             host="127.0.0.1", grpc_port=fake_port)
+
+    class Impostor(pb_grpc.PeerServicer):
+        calls = 0
+
+        def Heartbeat(self, request, context):
+            Impostor.calls += 1
+            return pb.HeartbeatReply(receiver=impostor, epoch=request.epoch + 5, accepted=True,
+                                     members=sorted([impostor.node_id, request.sender.node_id]))
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    pb_grpc.add_PeerServicer_to_server(Impostor(), server)
+    server.add_insecure_port(f"127.0.0.1:{fake_port}")
+    server.start()
+    node = NodeProc(web, grpc_port, tmp_path / "n0.log",
+                    ["--name", name, "--heartbeat-interval", "0.3", "--peers", f"127.0.0.1:{fake_port}"],
+                    env={"H2OCLOUD_SECRET": "the-real-secret"})
+    try:
+        with cloud_of([node], tmp_path, name):
+            node.start()
+            node.wait_up()
+            addr = f"127.0.0.1:{fake_port}"
+            wait_until(lambda: addr in node.status()["refused"], 10, "the impostor recorded as refused")
+            time.sleep(1.0)
+            st = node.status()
+            assert Impostor.calls >= 3
+            assert st["cloud_size"] == 1 and "impostor0000" not in str(st["nodes"])
+            assert "not authentic" in st["refused"][addr] and "secret" in st["refused"][addr]
+    finally:
+        server.stop(0)
+
+
 def test_secret_from_file_or_environment(tmp_path, monkeypatch):
     import argparse
 

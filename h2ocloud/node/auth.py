@@ -3,7 +3,9 @@
 Each peer call carries metadata `x-h2ocloud-auth: <unix_ms>:<hex hmac>:<cloud name>` where the
 HMAC-SHA256 is keyed by the secret over "<unix_ms>:<method>:<cloud name>". The receiver refuses
 another cloud's name as such (not as a wrong secret, so the status says the real reason),
-recomputes the HMAC, and refuses stale timestamps (replays older than MAX_SKEW_S). Without a secret, nothing is added or checked,
+recomputes the HMAC, and refuses stale timestamps (replays older than MAX_SKEW_S). A node that
+accepts a heartbeat signs its reply the same way, and the caller checks it before it takes the
+responder for a member. Without a secret, nothing is added or checked,
 but a secret-less node refuses a caller that does carry a proof: their secrets differ, and both
 sides must refuse.
 """
@@ -17,6 +19,9 @@ from collections.abc import Iterable
 
 HEADER = "x-h2ocloud-auth"
 MAX_SKEW_S = 120.0
+# The "method" a heartbeat's acceptance is signed for (in its trailing metadata): not a request
+# method, so a request's proof cannot be replayed as a reply's.
+HEARTBEAT_REPLY = "Heartbeat/reply"
 
 
 def _mac(secret: str, stamp: str, method: str, cloud: str) -> str:

@@ -111,6 +111,11 @@ class PeerService(pb_grpc.PeerServicer):
             m.refuse(f"{request.sender.host}:{request.sender.grpc_port}", why)
             return m.heartbeat_reply(False, why)
         m.observe(request.sender, request.epoch, list(request.members), list(request.known))
+        # Sign the acceptance too: the caller takes our status and gossip as a member's only if
+        # we prove we know the secret (else anything listening on a seed address could join).
+        md = auth.sign(self.node.config.secret, auth.HEARTBEAT_REPLY, self.node.config.name)
+        if md:
+            context.set_trailing_metadata(md)
         return m.heartbeat_reply(True)
 
     async def Call(self, request_iterator, context):

@@ -49,8 +49,18 @@ class PeerClient:
         return pb_grpc.PeerStub(ch)
 
     async def heartbeat(self, address: str, request: pb.HeartbeatRequest, timeout: float) -> pb.HeartbeatReply:
+        """Send a heartbeat; an acceptance that does not prove the secret comes back as a
+        refusal (so membership records why and never admits the responder)."""
         md = auth.sign(self._secret, "Heartbeat", self._cloud)
-        return await self._stub(address).Heartbeat(request, timeout=_deadline(timeout), metadata=md)
+        call = self._stub(address).Heartbeat(request, timeout=_deadline(timeout), metadata=md)
+        reply = await call
+        if reply.accepted:
+            why = auth.verify(self._secret, await call.trailing_metadata(), auth.HEARTBEAT_REPLY, self._cloud)
+            if why:
+                who = pb.NodeStatus(node_id=reply.receiver.node_id, cloud_name=reply.receiver.cloud_name,
+                                    host=reply.receiver.host, grpc_port=reply.receiver.grpc_port)
+                return pb.HeartbeatReply(receiver=who, accepted=False, reason=f"its reply is not authentic: {why}")
+        return reply
 
     async def call(
         self, address: str, name: str, args: dict[str, Any], blobs: list[Any] = (),
