@@ -27,9 +27,10 @@ def _lenient_float(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pc.cast(pc.if_else(ok, arr, pa.scalar(None, pa.string())), pa.float64())
 
 
-def _typed_column(arr: pa.Array, ctype: str, extra_na: Sequence[str]) -> pa.Array:
+def _typed_column(arr: pa.Array, ctype: str, extra_na: Sequence[str], is_time: bool = False) -> pa.Array:
     """One column as the builder wants it: float64 for numeric, string otherwise; values in
-    ``extra_na`` (the column's own NA strings) become null."""
+    ``extra_na`` (the column's own NA strings) become null; ``is_time``: text dates become
+    milliseconds since the epoch."""
     t = arr.type
     if ctype == NUMERIC and not extra_na and t in NUMPY_OF:
         return arr  # the common case: the builder reads the Arrow buffer as it is
@@ -41,7 +42,7 @@ def _typed_column(arr: pa.Array, ctype: str, extra_na: Sequence[str]) -> pa.Arra
         arr = pc.if_else(pc.is_in(arr, pa.array(list(extra_na), t)), pa.scalar(None, t), arr)
     if ctype == NUMERIC:
         if is_text:
-            return _lenient_float(arr)
+            return _text_dates_as_millis(arr) if is_time else _lenient_float(arr)
         if pa.types.is_temporal(t):
             arr = _time_as_millis(arr)
         elif pa.types.is_decimal(t):
@@ -66,6 +67,22 @@ def _time_as_millis(arr: pa.Array) -> pa.Array:
         return pc.cast(arr, pa.int64())  # durations and times of day: their own unit
 
 
+# The spellings DATE_RE accepts, as strptime formats (Arrow's strptime takes one- or two-digit
+# months and days).
+_DATE_FORMATS = [f"%Y{sep}%m{sep}%d{tail}" for sep in "-/"
+                 for tail in ("", " %H:%M:%S", "T%H:%M:%S", " %H:%M", "T%H:%M")]
+
+
+def _text_dates_as_millis(arr: pa.Array) -> pa.Array:
+    """Text dates and times as float64 milliseconds since the epoch (UTC); a field in none of
+    the date spellings is NA, as a stray word in a numeric column."""
+    arr = pc.utf8_trim_whitespace(arr)
+    out = pa.nulls(len(arr), pa.timestamp("ms"))
+    for fmt in _DATE_FORMATS:
+        out = pc.coalesce(out, pc.strptime(arr, format=fmt, unit="ms", error_is_null=True))
+    return pc.cast(pc.cast(out, pa.int64()), pa.float64())
+
+
 def _numbers_as_text(arr: pa.Array) -> pa.Array:
     """Numbers used as factor levels print as H2O does: whole floats without '.0'."""
     if pa.types.is_floating(arr.type):
@@ -85,8 +102,9 @@ def _is_float(v: str) -> bool:
 
 
 def typed_batch(batch: pa.RecordBatch, setup: ParseSetup) -> pa.RecordBatch:
+    times = set(setup.time_columns)
     cols = [
-        _typed_column(batch.column(j), setup.column_types[j], setup.na_strings[j])
+        _typed_column(batch.column(j), setup.column_types[j], setup.na_strings[j], j in times)
         for j in range(setup.ncols)
     ]
     return pa.RecordBatch.from_arrays(cols, names=setup.column_names)

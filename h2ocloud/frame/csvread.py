@@ -42,8 +42,9 @@ def _csv_read_types(setup: ParseSetup, as_float: set[int], as_text: set[int]) ->
     (Arrow parses them faster than doubles), float64 for other numbers, strings for
     text and for numeric columns that turned out to hold words (``as_text``)."""
     out = []
+    times = set(setup.time_columns)
     for j, t in enumerate(setup.column_types):
-        if t != NUMERIC or j in as_text:
+        if t != NUMERIC or j in as_text or j in times:  # dates are read as text, then converted
             out.append(pa.string())
         elif j < len(setup.int_text) and setup.int_text[j] and j not in as_float:
             out.append(pa.int32())  # Arrow parses int32 fastest; overflow widens
@@ -115,6 +116,7 @@ def fast_path_applies(setup: ParseSetup) -> bool:
     NA string such as "-999" would be read as a number by the fast parser)."""
     return (
         all(t == NUMERIC for t in setup.column_types)
+        and not setup.time_columns
         and not any(setup.na_strings)
         and not any(is_number(v.strip()) for v in setup.global_na)
         and len(setup.sep.encode()) == 1

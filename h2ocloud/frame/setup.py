@@ -35,12 +35,17 @@ SAMPLE_ROWS = 500
 SEP_GUESS_ROWS = 50
 _CSV_FIELD_LIMIT = 1 << 30
 
+# Dates and times H2O reads as time columns: year first, '-' or '/', one- or two-digit month and
+# day, optionally a time of day (' ' or 'T', HH:MM or HH:MM:SS).
+DATE_RE = re.compile(r"^\d{4}([-/])\d{1,2}\1\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$")
+TIME = "time"  # a type of the setup only: a time column is stored as numeric (ms since 1970)
 NUMBER_RE = re.compile(r"^[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf|infinity|nan)$", re.IGNORECASE)
 
 _TYPE_ALIASES = {
     "numeric": NUMERIC, "real": NUMERIC, "int": NUMERIC, "float": NUMERIC, "double": NUMERIC,
     "enum": ENUM, "factor": ENUM, "categorical": ENUM,
     "string": STRING, "str": STRING,
+    "time": TIME, "date": TIME,
 }
 
 csv.field_size_limit(_CSV_FIELD_LIMIT)
@@ -62,6 +67,7 @@ class ParseSetup:
     int_text: list[bool] = field(default_factory=list)  # sampled numbers all small integers
     bytes_per_row: float = 8.0  # estimated stored bytes a row, to size chunks
     est_rows: int | None = None  # estimated row count of the whole source
+    time_columns: list[int] = field(default_factory=list)  # text dates -> ms since the epoch
 
     @property
     def ncols(self) -> int:
@@ -90,7 +96,7 @@ def normalize_type(t: str, source: str = "<input>", column: str | None = None) -
     except KeyError:
         where = f" for column {column!r}" if column is not None else ""
         raise ParseError(
-            source, f"unknown column type {t!r}{where}; use numeric, enum or string"
+            source, f"unknown column type {t!r}{where}; use numeric, enum, string or time"
         ) from None
 
 
@@ -287,13 +293,24 @@ def guess_types(rows: Sequence[Sequence[str]], ncols: int, na: Sequence[set[str]
 
 
 def _guess_type(p: _Profile) -> str:
-    return NUMERIC if p.numbers >= p.others else ENUM
+    if p.numbers >= p.others:
+        return NUMERIC
+    # As H2O: a column of dates is a time column (numeric), not a factor of every day.
+    dates = sum(1 for f in p.fields if DATE_RE.match(f.strip()))
+    return TIME if dates and dates >= 0.9 * (p.numbers + p.others) else ENUM
+
+
+def split_time_types(types: list[str]) -> tuple[list[str], list[int]]:
+    """(types with time columns as numeric, indices of the time columns)."""
+    return [NUMERIC if t == TIME else t for t in types], [j for j, t in enumerate(types) if t == TIME]
 
 
 def _estimate_cell_bytes(p: _Profile, ctype: str) -> float:
     """Stored bytes a cell, judged from the sample (sizes the default chunk)."""
     if ctype == STRING:
         return 4.0 + (sum(len(f) for f in p.fields) / len(p.fields) if p.fields else 0.0)
+    if ctype == TIME:
+        return 8.0
     if ctype == ENUM:
         return 1.0 if len(set(p.fields)) < 255 else 2.0
     nums = p.values
@@ -430,9 +447,11 @@ def guess_setup(
     bpr = sum(_estimate_cell_bytes(p, t) for p, t in zip(profiles, types, strict=True))
     sampled = len(text.encode("utf-8"))
     est_rows = int(_uncompressed_size(path, compression) / max(sampled / max(len(rows), 1), 1.0))
-    int_text = [p.int_text and t == NUMERIC for p, t in zip(profiles, types, strict=True)]
+    types, time_columns = split_time_types(types)
+    int_text = [p.int_text and t == NUMERIC and j not in time_columns
+                for j, (p, t) in enumerate(zip(profiles, types, strict=True))]
     return ParseSetup(source, "csv", compression, sep, has_header, names, types, per_col_na,
-                      global_na, int_text, float(bpr), est_rows)
+                      global_na, int_text, float(bpr), est_rows, time_columns)
 
 
 def _flat_na(na_strings: Any) -> list[str]:
@@ -487,11 +506,11 @@ def schema_setup(
             raise ParseError(source, f"column {f.name!r} has unsupported type {f.type}")
         types.append(ctype)
     names = _resolve_names(source, [str(n) for n in schema.names], col_names)
-    types = apply_col_types(source, names, types, col_types)
+    types, time_columns = split_time_types(apply_col_types(source, names, types, col_types))
     global_na, per_col_na = apply_na_strings(source, names, na_strings)
     bpr = sum(_arrow_cell_bytes(f.type) for f in schema)
     return ParseSetup(source, fmt, None, ",", False, names, types, per_col_na, global_na,
-                      [False] * len(names), float(bpr), est_rows)
+                      [False] * len(names), float(bpr), est_rows, time_columns)
 
 
 def _parquet_setup(

@@ -81,7 +81,9 @@ def test_formats_equal_pandas(tmp_path: Path, collector, kind: str) -> None:
 def test_weather_equals_pandas(data_dir: Path, collector) -> None:
     path = data_dir / "weather.csv"
     header = parse_file(path, emit=collector)
-    expected = pd.read_csv(path)
+    expected = pd.read_csv(path, parse_dates=["Date"])
+    # As H2O: the Date column is a time column, milliseconds since the epoch.
+    expected["Date"] = (expected["Date"] - pd.Timestamp("1970-01-01")) // pd.Timedelta(milliseconds=1)
     assert header.names == list(expected.columns)
     for name in expected.columns:  # pandas' object columns are our enums
         assert header.is_enum(name) == (not pd.api.types.is_numeric_dtype(expected[name])), name
@@ -371,3 +373,25 @@ def test_fast_numeric_path_equals_arrow_path(tmp_path: Path, monkeypatch) -> Non
     pd.testing.assert_frame_equal(a, b)
     expected = pd.read_csv(path)
     np.testing.assert_array_equal(a.to_numpy(), expected.to_numpy(dtype=np.float64))
+
+
+def test_dates_become_time_columns_in_milliseconds(tmp_path: Path, collector) -> None:
+    rows = ["2007-11-6,a,2007-11-06 10:22:01,2007/1/5,5", "2008-02-29,b,2008-02-29T23:59,2007/1/6,x",
+            ",c,NA,2007/1/7,x", "2009-1-1,d,2009-01-01 00:00,2007/1/8,y"]
+    path = tmp_path / "dates.csv"
+    path.write_text("day,word,stamp,slash,mixed\n" + "\n".join(rows) + "\n")
+    header = parse_file(path, emit=collector)
+    assert header.types == ["numeric", "enum", "numeric", "numeric", "enum"]
+    frame = to_pandas(header, collector.ordered())
+
+    def ms(text: str) -> float:
+        return float((pd.Timestamp(text) - pd.Timestamp("1970-01-01")) // pd.Timedelta(milliseconds=1))
+
+    assert frame["day"].iloc[0] == ms("2007-11-06") and np.isnan(frame["day"].iloc[2])
+    assert frame["day"].iloc[3] == ms("2009-01-01")
+    assert frame["stamp"].tolist()[:2] == [ms("2007-11-06 10:22:01"), ms("2008-02-29 23:59")]
+    assert frame["slash"].iloc[3] == ms("2007-01-08")
+    # The user can keep dates as factors.
+    collector2: dict = {}
+    h2 = parse_file(path, emit=lambda i, c: collector2.__setitem__(i, c), col_types={"day": "enum"})
+    assert h2.types[0] == "enum" and "2007-11-6" in h2.domains[0]
