@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -63,7 +64,8 @@ def _csv_options(
             column_names=setup.column_names,
             skip_rows=1 if skip_header else 0,
         ),
-        "parse_options": pacsv.ParseOptions(delimiter=setup.sep),
+        # A quoted field may hold line ends (blocks are cut outside quotes, see _text_blocks).
+        "parse_options": pacsv.ParseOptions(delimiter=setup.sep, newlines_in_values=True),
         "convert_options": pacsv.ConvertOptions(
             column_types=dict(zip(setup.column_names, read_types, strict=True)),
             null_values=[*NA_DEFAULT, *setup.global_na],
@@ -73,9 +75,24 @@ def _csv_options(
     }
 
 
+def _last_record_end(buf: bytes) -> int:
+    """Index just past the last line end that is outside double quotes (-1 when none).
+
+    A block always starts outside quotes (it starts where the previous one was cut), and
+    CSV's escaped quote is doubled, so a line end is inside a quoted field exactly when an
+    odd number of quotes precede it in the block."""
+    if b'"' not in buf:
+        cut = buf.rfind(b"\n")
+        return cut + 1 if cut >= 0 else -1
+    a = np.frombuffer(buf, dtype=np.uint8)
+    outside = np.cumsum(a == 34, dtype=np.uint8) % 2 == 0  # uint8 wraps at 256: parity kept  # 34 = '"'; a '\n' is never a quote itself
+    ends = np.flatnonzero((a == 10) & outside)
+    return int(ends[-1]) + 1 if ends.size else -1
+
+
 def _text_blocks(setup: ParseSetup, block_bytes: int) -> Iterator[bytes]:
-    """The decompressed source cut into blocks that end at a line end. As pyarrow's own
-    reader by default (newlines_in_values=False), a quoted field may not span lines."""
+    """The decompressed source cut into blocks that end at a record end: a line end outside
+    quotes, so a quoted field may span lines."""
     if setup.compression == "zip":
         f: Any = open_binary(setup.source, "zip")
     else:
@@ -90,12 +107,12 @@ def _text_blocks(setup: ParseSetup, block_bytes: int) -> Iterator[bytes]:
             if first:
                 data, first = data.removeprefix(b"\xef\xbb\xbf"), False  # UTF-8 BOM
             buf = leftover + data if leftover else data
-            cut = buf.rfind(b"\n")
+            cut = _last_record_end(buf)
             if cut < 0:
                 leftover = buf
                 continue
-            leftover = buf[cut + 1 :]
-            yield buf[: cut + 1]
+            leftover = buf[cut:]
+            yield buf[:cut]
         if leftover.strip():
             yield leftover
 

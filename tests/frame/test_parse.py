@@ -395,3 +395,21 @@ def test_dates_become_time_columns_in_milliseconds(tmp_path: Path, collector) ->
     collector2: dict = {}
     h2 = parse_file(path, emit=lambda i, c: collector2.__setitem__(i, c), col_types={"day": "enum"})
     assert h2.types[0] == "enum" and "2007-11-6" in h2.domains[0]
+
+
+def test_quoted_fields_may_span_lines_across_blocks(tmp_path: Path, collector, monkeypatch) -> None:
+    from h2ocloud.frame import csvread
+
+    monkeypatch.setattr(csvread, "CSV_BLOCK_BYTES", 50)  # many blocks, cut inside quoted fields
+    notes = ['plain', 'two\nlines', 'say ""hi""\nthen\nbye', 'comma, inside', '']
+    df = pd.DataFrame({"x": np.arange(200, dtype=float),
+                       "note": [notes[i % len(notes)] + str(i) for i in range(200)],
+                       "y": np.arange(200) * 0.5})
+    path = tmp_path / "quoted.csv"
+    df.to_csv(path, index=False)
+    assert '"two\nlines1"' in path.read_text()
+    header = parse_file(path, emit=collector, chunk_rows=64)
+    assert header.nrows == 200 and header.types == ["numeric", "enum", "numeric"]
+    got = to_pandas(header, collector.ordered())
+    assert got["note"].astype(str).tolist() == df["note"].tolist()
+    np.testing.assert_array_equal(got["y"].to_numpy(), df["y"].to_numpy())
