@@ -130,6 +130,12 @@ def test_unknown_response_and_frame(h2o, digits):
         h2o.H2ODeepLearningEstimator(epochs=1).train(x=x, y="label", training_frame="missing.hex")
     with pytest.raises(NotFound):
         h2o.get_model("no-such-model")
+    # A key of the other kind is named as such.
+    with pytest.raises(ValueError, match="is a frame, not a model"):
+        h2o.get_model(train.frame_id)
+    m = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=0.1).train(x=x[:4], y="label", training_frame=train)
+    with pytest.raises(ValueError, match="training_frame: .* is a model, not a frame"):
+        h2o.H2ODeepLearningEstimator(epochs=1).train(x=x, y="label", training_frame=m.model_id)
 
 
 def test_reproducible_gives_identical_models(h2o, digits):

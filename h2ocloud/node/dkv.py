@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from h2ocloud.errors import NodeUnavailable, NotFound
 from h2ocloud.node import hashing
 from h2ocloud.node.ops.registry import op
-from h2ocloud.node.store import Value
+from h2ocloud.node.store import Value, expect_kind
 
 if TYPE_CHECKING:
     from h2ocloud.node.server import Node
@@ -100,6 +100,11 @@ class DKV:
         except NotFound:
             return None
 
+    async def get_kind(self, key: str, kind: str, what: str = "") -> Value:
+        """The value of key, which must be a ``kind`` ("frame", "model"): NotFound when there
+        is none, ValueError when it is something else; ``what`` names the parameter."""
+        return expect_kind(await self.get_or_none(key), key, kind, what)
+
     async def remove(self, key: str) -> None:
         """Remove key from every node (homes may have moved: ask everyone)."""
         self.node.store.remove(key)
@@ -146,6 +151,11 @@ class DKV:
     def get_sync(self, key: str) -> Value:
         v = self.node.store.get(key)
         return v if v is not None else self._sync(self.get(key))
+
+    def get_kind_sync(self, key: str, kind: str, what: str = "") -> Value:
+        """get_kind from a worker thread."""
+        v = self.node.store.get(key)
+        return expect_kind(v, key, kind, what) if v is not None else self._sync(self.get_kind(key, kind, what))
 
     # ---- re-replication ------------------------------------------------------------------
     def _on_membership_change(self, old: tuple[str, ...], new: tuple[str, ...]) -> None:

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from h2ocloud.errors import NotFound
 from h2ocloud.frame.chunk import ENUM, NUMERIC, Chunk, decode_column, encode_enum_codes
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.frame.summary import (
@@ -241,10 +240,7 @@ async def remove_frame(node: Node, frame_id: str) -> None:
 async def get_header(node: Node, frame_id: str) -> FrameHeader:
     if not isinstance(frame_id, str) or not frame_id:
         raise ValueError("frame_id is required")
-    try:
-        return await load_header(node, frame_id)
-    except NotFound:
-        raise NotFound(f"no frame {frame_id!r}") from None
+    return await load_header(node, frame_id)
 
 
 def check_columns(header: FrameHeader, columns: list[str], what: str = "column") -> list[str]:

@@ -20,7 +20,6 @@ from h2ocloud.dl.model import DeepLearningModel
 from h2ocloud.dl.model_format import model_from_bytes, model_to_bytes
 from h2ocloud.dl.params import cross_validating, resolve_nthreads, validate_parameters
 from h2ocloud.dl.scoring import score_builder
-from h2ocloud.errors import NotFound
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.node import framedata
 from h2ocloud.node.mrtask import MapContext, MRTask
@@ -72,13 +71,7 @@ def load_model_sync(node: Node, model_id: str) -> DeepLearningModel:
     m = node.model_cache.get(model_id)
     if m is not None:
         return m
-    try:
-        v = node.dkv.get_sync(model_id)
-    except NotFound:
-        raise NotFound(f"no model {model_id!r}") from None
-    if v.kind != "model":
-        raise ValueError(f"{model_id!r} is a {v.kind}, not a model")
-    m = model_from_bytes(bytes(v.blobs[0]))
+    m = model_from_bytes(bytes(node.dkv.get_kind_sync(model_id, "model").blobs[0]))
     node.model_cache.put(m)
     return m
 
@@ -86,13 +79,7 @@ def load_model_sync(node: Node, model_id: str) -> DeepLearningModel:
 def frame_header_sync(node: Node, frame_id: str, what: str) -> FrameHeader:
     if not isinstance(frame_id, str) or not frame_id:
         raise ValueError(f"{what} is required")
-    try:
-        v = node.dkv.get_sync(frame_id)
-    except NotFound:
-        raise NotFound(f"{what}: no frame {frame_id!r}") from None
-    if v.kind != "frame":
-        raise ValueError(f"{what}: {frame_id!r} is not a frame")
-    return FrameHeader.from_dict(v.meta)
+    return FrameHeader.from_dict(node.dkv.get_kind_sync(frame_id, "frame", what).meta)
 
 
 def check_train_request(args: dict[str, Any]) -> dict[str, Any]:

@@ -115,10 +115,7 @@ def map_local(node: Node, task: MRTask, header: FrameHeader, indices: list[int])
 
 
 async def load_header(node: Node, frame_id: str) -> FrameHeader:
-    v = await node.dkv.get_or_none(frame_id)
-    if v is None or v.kind != "frame":
-        raise NotFound(f"no frame {frame_id!r}")
-    return FrameHeader.from_dict(v.meta)
+    return FrameHeader.from_dict((await node.dkv.get_kind(frame_id, "frame")).meta)
 
 
 async def run_task(node: Node, name: str, args: dict[str, Any], frame_id: str,

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from h2ocloud.errors import OutOfMemory
+from h2ocloud.errors import NotFound, OutOfMemory
 
 
 @dataclass
@@ -24,6 +24,17 @@ class Value:
     @property
     def nbytes(self) -> int:
         return sum(len(memoryview(b).cast("B")) for b in self.blobs)
+
+
+def expect_kind(v: Value | None, key: str, kind: str, what: str = "") -> Value:
+    """``v`` (the value stored under ``key``) when it is a ``kind``; NotFound when there is
+    none, ValueError when it is another kind. ``what`` (a parameter name) prefixes the error."""
+    prefix = f"{what}: " if what else ""
+    if v is None:
+        raise NotFound(f"{prefix}no {kind} {key!r}")
+    if v.kind != kind:
+        raise ValueError(f"{prefix}{key!r} is a {v.kind}, not a {kind}")
+    return v
 
 
 class Store:

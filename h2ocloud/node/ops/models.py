@@ -7,7 +7,6 @@ import os
 import uuid
 
 from h2ocloud.dl.model_format import load_model, save_model
-from h2ocloud.errors import NotFound
 from h2ocloud.node import models as md
 from h2ocloud.node.frames import check_frame_id, derive
 from h2ocloud.node.mrtask import run_task
@@ -35,10 +34,7 @@ async def train(node, args, blobs):
 @op("models.get")
 async def get(node, args, blobs):
     model_id = args.get("model_id") or args.get("key")
-    v = await node.dkv.get_or_none(str(model_id))
-    if v is None or v.kind != "model":
-        raise NotFound(f"no model {model_id!r}")
-    return v.meta
+    return (await node.dkv.get_kind(str(model_id), "model")).meta
 
 
 @op("models.list")
