@@ -48,25 +48,35 @@ def _check_data(spec: NetSpec, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray
     return X, y
 
 
-def _run_slice(net: Net, cfg: TrainConfig, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
-               n_start: int, n_stride: int, rng: np.ndarray, gout: np.ndarray,
-               mode: int) -> None:
-    spec = net.spec
-    s = Scratch.for_spec(spec)
-    plain_no_extra = mode == core.OPT_PLAIN and cfg.l1 == 0 and cfg.l2 == 0
-    # H2O's shortcut: units with zero gradient are skipped when that changes nothing or
-    # when fast_mode accepts the approximation (l1/l2 not applied to them).
-    shortcut = mode != core.OPT_GRAD and (cfg.fast_mode or plain_no_extra)
-    core.train_rows(
-        net.weights, net.opt1, net.opt2, gout, build_meta(spec), dropout_vector(spec), X, y,
-        rows, _OUT[spec.output], _LOSS[spec.loss], mode,
-        float(cfg.rate), float(cfg.rate_annealing), float(cfg.rate_decay),
-        float(cfg.momentum_start), float(cfg.momentum_ramp), float(cfg.momentum_stable),
-        np.float32(cfg.rho), np.float32(cfg.epsilon), np.float32(cfg.l1), np.float32(cfg.l2),
-        np.float32(cfg.max_w2), np.float32(cfg.input_dropout_ratio), bool(cfg.fast_mode),
-        bool(shortcut), int(n_start), int(n_stride), rng,
-        s.x0, s.acts, s.errs, s.keep, s.udraw, s.argmax, s.maxnorm,
-    )
+class _SliceRunner:
+    """Everything the kernel needs for one call of train_hogwild but the rows: built once, so
+    a round of a few thousand rows does not rebuild the layer table or the scratch buffers."""
+
+    def __init__(self, net: Net, cfg: TrainConfig, X: np.ndarray, y: np.ndarray, gout: np.ndarray,
+                 mode: int, nthreads: int, seed: int) -> None:
+        spec = net.spec
+        plain_no_extra = mode == core.OPT_PLAIN and cfg.l1 == 0 and cfg.l2 == 0
+        # H2O's shortcut: units with zero gradient are skipped when that changes nothing or
+        # when fast_mode accepts the approximation (l1/l2 not applied to them).
+        shortcut = mode != core.OPT_GRAD and (cfg.fast_mode or plain_no_extra)
+        self.head = (net.weights, net.opt1, net.opt2, gout, build_meta(spec), dropout_vector(spec), X, y)
+        self.options = (
+            _OUT[spec.output], _LOSS[spec.loss], mode,
+            float(cfg.rate), float(cfg.rate_annealing), float(cfg.rate_decay),
+            float(cfg.momentum_start), float(cfg.momentum_ramp), float(cfg.momentum_stable),
+            np.float32(cfg.rho), np.float32(cfg.epsilon), np.float32(cfg.l1), np.float32(cfg.l2),
+            np.float32(cfg.max_w2), np.float32(cfg.input_dropout_ratio), bool(cfg.fast_mode),
+            bool(shortcut),
+        )
+        # Per thread: its dropout stream (kept across rounds) and its scratch buffers.
+        self.rngs = [thread_seed(seed, t) for t in range(nthreads)]
+        self.scratch = [Scratch.for_spec(spec) for _ in range(nthreads)]
+
+    def run(self, thread: int, rows: np.ndarray, n_start: int, n_stride: int) -> None:
+        """Thread ``thread`` trains ``rows``; its k-th row is global sample n_start + k * n_stride."""
+        s = self.scratch[thread]
+        core.train_rows(*self.head, rows, *self.options, int(n_start), int(n_stride), self.rngs[thread],
+                        s.x0, s.acts, s.errs, s.keep, s.udraw, s.argmax, s.maxnorm)
 
 
 def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
@@ -89,15 +99,13 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
         return 0
     if rows.min() < 0 or rows.max() >= X.shape[0]:
         raise IndexError("rows out of range")
-    mode = _opt_mode(cfg)
-    gout = np.zeros(1, dtype=np.float32)
     nthreads = max(1, min(int(nthreads), n))
-    states = [thread_seed(seed, t) for t in range(nthreads)]
-    done = 0
+    runner = _SliceRunner(net, cfg, X, y, np.zeros(1, dtype=np.float32), _opt_mode(cfg), nthreads, seed)
     if nthreads == 1:
-        _run_slice(net, cfg, X, y, rows, net.samples_seen, 1, states[0], gout, mode)
+        runner.run(0, rows, net.samples_seen, 1)
     else:
         tuner = tuner_for(nthreads, net.weights.size)
+        done = 0
         with ThreadPoolExecutor(max_workers=nthreads) as pool:
             while done < n:
                 k, size = tuner.choose()
@@ -106,8 +114,8 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
                 bounds = np.linspace(0, take, k + 1).astype(np.int64)
                 first = net.samples_seen + done
                 t0 = time.perf_counter()
-                futures = [pool.submit(_run_slice, net, cfg, X, y, chunk[bounds[t]:bounds[t + 1]],
-                                       first + t, k, states[t], gout, mode) for t in range(k)]
+                futures = [pool.submit(runner.run, t, chunk[bounds[t]:bounds[t + 1]], first + t, k)
+                           for t in range(k)]
                 for f in futures:
                     f.result()
                 tuner.record(k, take, time.perf_counter() - t0)
@@ -127,6 +135,5 @@ def sample_gradient(net: Net, x: np.ndarray, y: float, cfg: TrainConfig | None =
     X, yy = _check_data(net.spec, np.asarray(x, np.float32).reshape(1, -1),
                         np.array([y], dtype=np.float32))
     gout = np.zeros_like(net.weights)
-    _run_slice(net, cfg, X, yy, np.zeros(1, np.int64), net.samples_seen, 1,
-               thread_seed(seed, 0), gout, core.OPT_GRAD)
+    _SliceRunner(net, cfg, X, yy, gout, core.OPT_GRAD, 1, seed).run(0, np.zeros(1, np.int64), net.samples_seen, 1)
     return gout
