@@ -12,7 +12,7 @@ import numpy as np
 from h2ocloud.dl.datainfo import DataInfo, Meta
 from h2ocloud.dl.metrics import new_builder
 from h2ocloud.dl.params import resolve_nthreads
-from h2ocloud.dl.scoring import actuals, predictions
+from h2ocloud.dl.scoring import predictions, score_builder
 from h2ocloud.kernel import Net, NetSpec, forward, hidden_layer
 
 
@@ -148,7 +148,6 @@ class DeepLearningModel:
                             columns: Mapping[str, np.ndarray]):
         """The mergeable metric builder of the model on some rows (a chunk, or a whole frame),
         which must hold the response unless the model is an autoencoder."""
-        X, out = self._raw(metas, columns)
         info = self.info
         y = None
         if not info.autoencoder:
@@ -156,9 +155,13 @@ class DeepLearningModel:
             if info.response not in columns or info.response not in by_name:
                 raise ValueError(f"response column {info.response!r} is missing from the frame")
             y = info.transform_response(by_name[info.response], columns[info.response])
-        b = self.new_metrics_builder()
-        b.add(predictions(info, out, *self._dists()), actuals(info, X, y))
-        return b
+        return self.rows_builder(info.transform(metas, columns), y)
+
+    def rows_builder(self, X: np.ndarray, y: np.ndarray | None):
+        """The metric builder of the model on rows already transformed (X and y as the kernel
+        sees them, e.g. a cross-validation fold's held-out rows)."""
+        return score_builder(self.net, self.info, X, y, self.params.get("max_hit_ratio_k", 10),
+                             self._nthreads(), *self._dists())
 
     def new_metrics_builder(self):
         """An empty metric builder of this model's kind."""

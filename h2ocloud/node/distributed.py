@@ -27,6 +27,7 @@ from h2ocloud.dl.datainfo import DataInfo
 from h2ocloud.dl.local_backend import LocalBackend
 from h2ocloud.dl.seeds import sub_seed
 from h2ocloud.errors import NodeUnavailable, NotFound
+from h2ocloud.frame.header import FrameHeader
 from h2ocloud.kernel import Net, NetSpec
 from h2ocloud.node import framedata
 from h2ocloud.node.hashing import chunk_key
@@ -95,7 +96,7 @@ def prepare_worker(node: Node, args: dict[str, Any], folds: np.ndarray | None = 
     return WorkerData(LocalBackend(X, Y, params=args["params"], info=info))
 
 
-def _global_rows(header, chunks: list[int] | None) -> np.ndarray:
+def _global_rows(header: FrameHeader, chunks: list[int] | None) -> np.ndarray:
     """Frame row numbers of the given chunks' rows (all chunks when None), in chunk order."""
     idx = range(header.nchunks) if chunks is None else chunks
     offsets = header.row_offsets

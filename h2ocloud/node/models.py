@@ -18,8 +18,7 @@ from h2ocloud.dl.crossval import fold_model_id, summary_table, training_folds
 from h2ocloud.dl.datainfo import DataInfo
 from h2ocloud.dl.model import DeepLearningModel
 from h2ocloud.dl.model_format import model_from_bytes, model_to_bytes
-from h2ocloud.dl.params import cross_validating, resolve_nthreads, validate_parameters
-from h2ocloud.dl.scoring import score_builder
+from h2ocloud.dl.params import cross_validating, validate_parameters
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.node import framedata
 from h2ocloud.node.mrtask import MapContext, MRTask
@@ -228,8 +227,7 @@ def _cross_validate(node: Node, job: Job, args: dict[str, Any], params: dict[str
         m = _train_part(node, job, fold_args, fold_params, info, X[train_rows], _rows(Y, train_rows),
                         X[holdout], _rows(Y, holdout), None, part=k, parts=nfolds + 1,
                         label=f"fold {k + 1}/{nfolds}", folds=folds)
-        b = score_builder(m.net, info, X[holdout], _rows(Y, holdout), params["max_hit_ratio_k"],
-                          resolve_nthreads(params), *m._dists())
+        b = m.rows_builder(X[holdout], _rows(Y, holdout))
         per_fold.append(b.result())
         pooled = b if pooled is None else pooled.merge(b)
         if params["keep_cross_validation_models"]:
