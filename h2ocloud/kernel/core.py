@@ -88,6 +88,14 @@ def rand_f32(state):
 
 
 @njit(**_JIT)
+def layer_meta(meta, l):
+    """Weight layer ``l``'s row of the meta table: (n_in, n_out, weight offset, bias offset,
+    activation offset, kind)."""
+    return (meta[M_NIN, l], meta[M_NOUT, l], meta[M_WOFF, l], meta[M_BOFF, l], meta[M_AOFF, l],
+            meta[M_KIND, l])
+
+
+@njit(**_JIT)
 def layer_input(meta, l, x0, acts):
     """Dense input vector of weight layer ``l``: the (dropped-out) row, or layer l-1's outputs."""
     if l == 0:
@@ -125,12 +133,7 @@ def fprop_layer(weights, meta, l, xin, acts, keep, use_keep, scale, argmax, maxn
     ``keep[aoff + j] == 0`` drops unit j (only when ``use_keep``); ``scale`` multiplies the
     hidden activations after the nonlinearity (1 in training, 1 - p in scoring).
     """
-    nin = meta[M_NIN, l]
-    nout = meta[M_NOUT, l]
-    wo = meta[M_WOFF, l]
-    bo = meta[M_BOFF, l]
-    ao = meta[M_AOFF, l]
-    kind = meta[M_KIND, l]
+    nin, nout, wo, bo, ao, kind = layer_meta(meta, l)
     if kind == ACT_MAXOUT:
         # Booklet's maxout: a_j = max_i(w_ji x_i) + b_j over the active (non-zero) inputs,
         # then the layer is divided by its largest activation when that exceeds 1.
@@ -378,12 +381,7 @@ def bprop_layer(weights, opt1, opt2, gout, meta, l, xin, pe, acts, errs, keep, u
     dE/dnet, and softmax/linear kinds take it as is). ``pe`` (dense, the layer below's
     errors) receives the back-propagated error when l > 0.
     """
-    nin = meta[M_NIN, l]
-    nout = meta[M_NOUT, l]
-    wo = meta[M_WOFF, l]
-    bo = meta[M_BOFF, l]
-    ao = meta[M_AOFF, l]
-    kind = meta[M_KIND, l]
+    nin, nout, wo, bo, ao, kind = layer_meta(meta, l)
     need_pe = l > 0
     if need_pe:
         for k in range(nin):
