@@ -15,7 +15,7 @@ import numpy as np
 
 from h2ocloud.frame.chunk import Chunk
 from h2ocloud.frame.header import FrameHeader
-from h2ocloud.node.hashing import chunk_key
+from h2ocloud.node.store.hashing import chunk_key
 
 if TYPE_CHECKING:
     from h2ocloud.node.server import Node

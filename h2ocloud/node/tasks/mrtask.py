@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from h2ocloud.errors import NodeUnavailable, NotFound
 from h2ocloud.frame.chunk import Chunk
 from h2ocloud.frame.header import FrameHeader
-from h2ocloud.node.hashing import chunk_key
+from h2ocloud.node.cluster.peercall import call_member
 from h2ocloud.node.ops.registry import Reply, op
-from h2ocloud.node.peercall import call_member
+from h2ocloud.node.store.hashing import chunk_key
 
 if TYPE_CHECKING:
     from h2ocloud.node.server import Node

@@ -29,10 +29,10 @@ from h2ocloud.dl.seeds import sub_seed
 from h2ocloud.errors import NodeUnavailable, NotFound
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.kernel import Net, NetSpec
-from h2ocloud.node import framedata
-from h2ocloud.node.hashing import chunk_key
+from h2ocloud.node.cluster.peercall import call_member
 from h2ocloud.node.ops.registry import Reply, op
-from h2ocloud.node.peercall import call_member
+from h2ocloud.node.store.hashing import chunk_key
+from h2ocloud.node.tasks import framedata
 
 if TYPE_CHECKING:
     from h2ocloud.node.server import Node
@@ -73,7 +73,7 @@ def prepare_worker(node: Node, args: dict[str, Any], folds: np.ndarray | None = 
     """Build this node's training matrix for a job (thread-side). For a cross-validation fold
     model, ``folds`` holds every training-frame row's fold and args["fold"]["holdout"] the fold
     to leave out."""
-    from h2ocloud.node.models import frame_header_sync
+    from h2ocloud.node.tasks.models import frame_header_sync
 
     header = frame_header_sync(node, args["training_frame"], "training_frame")
     info = DataInfo.from_dict(args["info"])

@@ -1,6 +1,6 @@
 """The distributed key-value store as one node sees it: put/get/remove anywhere in the cloud.
 
-Each key lives on R home nodes (h2ocloud.node.hashing); this node's shard is `node.store`. A put goes
+Each key lives on R home nodes (h2ocloud.node.store.hashing); this node's shard is `node.store`. A put goes
 to every live home, a get reads the local copy or asks the homes in order. When membership changes,
 every node pushes the keys it holds to homes that lack them and drops copies it no longer homes
 once every home has one, so each key again has R live copies.
@@ -15,9 +15,9 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from h2ocloud.errors import NodeUnavailable, NotFound
-from h2ocloud.node import hashing
 from h2ocloud.node.ops.registry import op
-from h2ocloud.node.store import Value, expect_kind
+from h2ocloud.node.store import hashing
+from h2ocloud.node.store.local import Value, expect_kind
 
 if TYPE_CHECKING:
     from h2ocloud.node.server import Node

@@ -74,7 +74,7 @@ async def start_discovery(node: Node) -> list[Any]:
 
         started.append(_Periodic(node, dns, every=5.0))
     if cfg.zeroconf:
-        from h2ocloud.node.mdns import ZeroconfDiscovery
+        from h2ocloud.node.cluster.mdns import ZeroconfDiscovery
 
         zc = ZeroconfDiscovery(node)
         await zc.start()

@@ -23,8 +23,8 @@ import grpc
 
 from h2ocloud import __version__
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2 as pb
-from h2ocloud.node import sysinfo
-from h2ocloud.node.seedbook import SeedBook
+from h2ocloud.node.cluster import sysinfo
+from h2ocloud.node.cluster.seedbook import SeedBook
 
 if TYPE_CHECKING:
     from h2ocloud.node.server import Node
