@@ -272,7 +272,7 @@ def test_peer_call_to_a_frozen_peer_has_a_deadline():
 # ---- Kubernetes DNS -----------------------------------------------------------------------
 class TinyDNS:
     """A UDP DNS server on 127.0.0.1 answering A queries for one name (written here, apart from
-    h2ocloud.node.k8s, so the test checks that code against an independent encoder)."""
+    h2ocloud.node.cluster.k8s, so the test checks that code against an independent encoder)."""
 
     def __init__(self, name: str, ips: list[str]):
         self.name, self.ips, self.queries = name.rstrip(".").lower(), ips, 0
@@ -317,7 +317,7 @@ class TinyDNS:
 
 
 def test_k8s_resolver_against_independent_dns_server():
-    from h2ocloud.node.k8s import resolve_service
+    from h2ocloud.node.cluster.k8s import resolve_service
 
     with TinyDNS("svc.ns.svc.cluster.local", ["10.1.0.7", "10.1.0.3", "10.1.0.7"]) as dns:
         got = asyncio.run(resolve_service("svc.ns.svc.cluster.local.", 54322, dns.address))

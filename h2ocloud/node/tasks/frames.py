@@ -33,7 +33,7 @@ from h2ocloud.node.store.local import Value
 from h2ocloud.node.tasks.mrtask import MapContext, MRTask, load_header, run_task
 
 if TYPE_CHECKING:
-    from h2ocloud.node.server import Node
+    from h2ocloud.node.tasks.host import TaskHost as Node
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 

@@ -25,7 +25,7 @@ from h2ocloud.node.tasks import framedata
 from h2ocloud.node.tasks.mrtask import MapContext, MRTask
 
 if TYPE_CHECKING:
-    from h2ocloud.node.server import Node
+    from h2ocloud.node.tasks.host import TaskHost as Node
     from h2ocloud.node.tasks.jobs import Job
 
 
