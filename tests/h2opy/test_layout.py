@@ -10,6 +10,7 @@ import pytest
 
 
 def test_h2o_py_import_paths():
+    import h2ocloud as h2o
     from h2ocloud.estimators import H2OEstimator
     from h2ocloud.estimators.deeplearning import H2OAutoEncoderEstimator, H2ODeepLearningEstimator
     from h2ocloud.estimators.estimator_base import H2OEstimator as Base
@@ -19,8 +20,6 @@ def test_h2o_py_import_paths():
     from h2ocloud.model.metrics import H2OBinomialModelMetrics, H2ORegressionModelMetrics
     from h2ocloud.two_dim_table import H2OTwoDimTable
     from h2ocloud.utils.typechecks import assert_is_type
-
-    import h2ocloud as h2o
 
     assert H2OEstimator is Base and issubclass(H2ODeepLearningEstimator, H2OEstimator)
     assert issubclass(H2OAutoEncoderEstimator, H2ODeepLearningEstimator)
