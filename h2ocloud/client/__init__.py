@@ -3,8 +3,10 @@
 from h2ocloud.client.frame import H2OFrame, get_frame, import_file, ls, remove, upload_file
 from h2ocloud.client.jobs import cancel_job, list_jobs, no_progress, show_progress
 from h2ocloud.client.models import (
+    H2OAutoEncoderEstimator,
     H2ODeepLearningEstimator,
     H2ODeepLearningModel,
+    H2OEstimator,
     H2OModelMetrics,
     deeplearning,
     get_model,
@@ -18,6 +20,6 @@ __all__ = [
     "init", "cluster", "connection", "shutdown", "H2OCluster",
     "H2OFrame", "import_file", "upload_file", "get_frame", "ls", "remove",
     "list_jobs", "cancel_job", "no_progress", "show_progress",
-    "H2ODeepLearningEstimator", "H2ODeepLearningModel", "H2OModelMetrics", "deeplearning",
+    "H2ODeepLearningEstimator", "H2OAutoEncoderEstimator", "H2OEstimator", "H2ODeepLearningModel", "H2OModelMetrics", "deeplearning",
     "get_model", "save_model", "load_model", "H2OGridSearch", "get_grid",
 ]
