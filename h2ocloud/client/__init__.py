@@ -15,6 +15,7 @@ from h2ocloud.client.models import (
     save_model,
 )
 from h2ocloud.client.session import H2OCluster, cluster, connection, init, shutdown
+from h2ocloud.grid.grid_search import H2OGridSearch, get_grid  # noqa: E402  (needs the client above)
 
 __all__ = [
     "init", "cluster", "connection", "shutdown", "H2OCluster",
@@ -22,5 +23,5 @@ __all__ = [
     "export_file", "as_list", "frames", "remove_all",
     "list_jobs", "cancel_job", "no_progress", "show_progress",
     "H2ODeepLearningEstimator", "H2OAutoEncoderEstimator", "H2OEstimator", "H2ODeepLearningModel", "H2OModelMetrics", "deeplearning",
-    "get_model", "save_model", "load_model",
+    "get_model", "save_model", "load_model", "H2OGridSearch", "get_grid",
 ]

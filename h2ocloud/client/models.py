@@ -422,14 +422,45 @@ class H2OAutoEncoderEstimator(H2ODeepLearningEstimator):
 
 
 def deeplearning(x: Sequence[str] | None = None, y: str | None = None, training_frame: H2OFrame | None = None,
-                 validation_frame: H2OFrame | None = None, **params: Any) -> H2ODeepLearningEstimator:
-    """The booklet's functional form: train a deep learning model and return it."""
+                 validation_frame: H2OFrame | None = None, **params: Any) -> H2ODeepLearningEstimator | Any:
+    """The booklet's functional form: train a deep learning model and return it, or, when a
+    parameter is given several values (``hidden=[[200, 200], [100, 300, 100]], l1=[1e-5, 1e-7]``),
+    build the grid of them and return the H2OGridSearch."""
     data = params.pop("data", None)
     if training_frame is None:
         training_frame = data
     validation_frame = validation_frame if validation_frame is not None else params.pop("validation", None)
+    hyper = grid_axes(params)
+    if hyper:
+        # The booklet's R form: lists of values are a grid's axes, and the grid is returned.
+        from h2ocloud.grid.grid_search import H2OGridSearch
+
+        base = {k: v for k, v in params.items() if k not in hyper}
+        grid_id = base.pop("grid_id", None)
+        return H2OGridSearch(H2ODeepLearningEstimator(**base), hyper, grid_id=grid_id).train(
+            x=x, y=y, training_frame=training_frame, validation_frame=validation_frame)
     return H2ODeepLearningEstimator(**params).train(x=x, y=y, training_frame=training_frame,
                                                     validation_frame=validation_frame)
+
+
+# Parameters whose single value is a list: a grid axis of them is a list of lists.
+_LIST_VALUED = ("hidden", "hidden_dropout_ratios", "hidden_dropout_ratio", "class_sampling_factors",
+                "x", "ignored_columns", "initial_weights", "initial_biases")
+
+
+def grid_axes(params: dict[str, Any]) -> dict[str, list[Any]]:
+    """The parameters given as several values (a list for a scalar parameter, a list of lists
+    for a list-valued one such as hidden): the axes of the grid h2o.deeplearning builds."""
+    axes = {}
+    for k, v in params.items():
+        if not isinstance(v, list | tuple):
+            continue
+        if k in _LIST_VALUED:
+            if v and all(isinstance(e, list | tuple) for e in v) and k not in ("x", "initial_weights", "initial_biases"):
+                axes[k] = [list(e) for e in v]
+        else:
+            axes[k] = list(v)
+    return axes
 
 
 def get_model(model_id: str) -> H2ODeepLearningModel:
