@@ -28,12 +28,12 @@ from h2ocloud.frame.summary import (
     rollup_reduce,
     split_assign,
 )
-from h2ocloud.node.hashing import chunk_key
-from h2ocloud.node.mrtask import MapContext, MRTask, load_header, run_task
-from h2ocloud.node.store import Value
+from h2ocloud.node.store.hashing import chunk_key
+from h2ocloud.node.store.local import Value
+from h2ocloud.node.tasks.mrtask import MapContext, MRTask, load_header, run_task
 
 if TYPE_CHECKING:
-    from h2ocloud.node.server import Node
+    from h2ocloud.node.tasks.host import TaskHost as Node
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
@@ -170,9 +170,15 @@ class DeriveTask(MRTask):
                 set_column(names, cols, target, src.columns[src.index(source)])
             return [Chunk(names, cols, chunk.nrows, chunk.row_offset)]
         if self.kind == "predict":
-            from h2ocloud.node.models import load_model_sync, prediction_chunk
+            from h2ocloud.node.tasks.models import load_model_sync, prediction_chunk
 
             return [prediction_chunk(load_model_sync(ctx.node, a["model_id"]), a, ctx.header, chunk)]
+        if self.kind == "expr":
+            from h2ocloud.node.tasks.frame_expr import expr_chunk
+
+            return [expr_chunk(ctx.node, a, self.__dict__.setdefault("_expr_state", {}), index, chunk)]
+        if self.kind == "rename_chunk":  # rbind: the chunk as it is, under the first frame's names
+            return [Chunk(list(a["names"]), list(chunk.columns), chunk.nrows, chunk.row_offset)]
         if self.kind == "split":
             part = split_assign(int(a["seed"]), chunk.row_offset, chunk.nrows, a["ratios"])
             outs = []
@@ -184,9 +190,10 @@ class DeriveTask(MRTask):
 
     def map(self, ctx: MapContext, index: int, chunk: Chunk) -> DerivedParts:
         out = DerivedParts()
+        at = index + int(self.args.get("index_offset", 0))  # rbind writes after earlier frames' chunks
         for dest, new in zip(self.dests, self._transform(ctx, index, chunk)):
-            ctx.node.dkv.put_sync(chunk_key(dest, index), chunk_value(new))
-            out.parts[dest] = {index: (new.nrows, chunk_rollups(new))}
+            ctx.node.dkv.put_sync(chunk_key(dest, at), chunk_value(new))
+            out.parts[dest] = {at: (new.nrows, chunk_rollups(new))}
         return out
 
     def reduce(self, a: DerivedParts, b: DerivedParts) -> DerivedParts:
