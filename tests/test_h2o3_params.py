@@ -86,7 +86,8 @@ def test_refusals_name_the_parameter(h2o):
     cases = [({"stoping_rounds": 2}, "did you mean 'stopping_rounds'"),
              ({"stopping_rounds": -1}, "stopping_rounds"),
              ({"stopping_metric": "bogus"}, "stopping_metric"),
-             ({"weights_column": "c0"}, "weights_column.*not supported"),
+             ({"offset_column": "c0"}, "offset_column.*not supported"),
+             ({"weights_column": "c0"}, "weights_column.*predictor"),
              ({"missing_values_handling": "Skip"}, "missing_values_handling"),
              ({"max_runtime_secs": -1}, "max_runtime_secs")]
     for params, match in cases:
