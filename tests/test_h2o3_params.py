@@ -86,7 +86,8 @@ def test_refusals_name_the_parameter(h2o):
     cases = [({"stoping_rounds": 2}, "did you mean 'stopping_rounds'"),
              ({"stopping_rounds": -1}, "stopping_rounds"),
              ({"stopping_metric": "bogus"}, "stopping_metric"),
-             ({"weights_column": "c0"}, "weights_column.*not supported"),
+             ({"offset_column": "c0"}, "offset_column.*not supported"),
+             ({"weights_column": "c0"}, "weights_column.*predictor"),
              ({"missing_values_handling": "Skip"}, "missing_values_handling"),
              ({"max_runtime_secs": -1}, "max_runtime_secs")]
     for params, match in cases:
@@ -95,3 +96,34 @@ def test_refusals_name_the_parameter(h2o):
     # H2O-3's defaults of the parameters not supported are accepted, so h2o-py scripts run.
     h2o.H2ODeepLearningEstimator(hidden=[2], epochs=0.5, distribution="AUTO", weights_column=None,
                                  sparse=True).train(x=X, y="y", training_frame=tr)
+
+
+def _weights_checks(h2o, name: str):
+    """y is 0 on 100 rows and 1 on 100 others, x is noise: a model predicts the (weighted) mean
+    of y. Weight 3 on the zeros must act as three copies of them do."""
+    rng = np.random.default_rng(9)
+    base = pd.DataFrame({"x": rng.normal(size=200), "y": np.r_[np.zeros(100), np.ones(100)],
+                         "w": np.r_[np.full(100, 3.0), np.ones(100)]})
+    dup = pd.concat([base] + [base[base.y == 0]] * 2, ignore_index=True)
+    weighted = h2o.H2OFrame(base, destination_frame=f"{name}_w.hex")
+    duplicated = h2o.H2OFrame(dup.drop(columns="w"), destination_frame=f"{name}_d.hex")
+    common = dict(hidden=[4], epochs=10, seed=4, stopping_rounds=0, activation="Tanh")
+    mw = h2o.H2ODeepLearningEstimator(**common, weights_column="w").train(x=["x"], y="y", training_frame=weighted)
+    md = h2o.H2ODeepLearningEstimator(**common).train(x=["x"], y="y", training_frame=duplicated)
+    mu = h2o.H2ODeepLearningEstimator(**common).train(x=["x"], y="y", training_frame=weighted)  # unweighted
+    assert mw.summary_json()["x"] == ["x"]  # the weights column is never a predictor
+    assert mw.samples_trained == md.samples_trained == 10 * 400  # an epoch is the weighted rows
+    pw, pd_, pu = (m.predict(weighted).as_data_frame()["predict"].mean() for m in (mw, md, mu))
+    assert abs(pw - 0.25) < 0.1 and abs(pd_ - 0.25) < 0.1 and abs(pw - pd_) < 0.08
+    assert abs(pu - 0.5) < 0.1
+
+
+def test_weights_column_acts_as_duplicated_rows(h2o):
+    _weights_checks(h2o, "wts1")
+
+
+def test_weights_column_on_three_nodes(cloud3):
+    import h2ocloud as h2o
+
+    h2o.init(url=cloud3.nodes[0].url)
+    _weights_checks(h2o, "wts3")

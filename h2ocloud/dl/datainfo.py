@@ -125,6 +125,15 @@ class DataInfo:
         if autoencoder:
             y = None  # an autoencoder reconstructs x; a response is ignored as in H2O
         ignored = list(params.get("ignored_columns") or [])
+        weights = params.get("weights_column")
+        if weights is not None:
+            if weights not in by_name:
+                raise ValueError(f"parameter 'weights_column': column {weights!r} is not in the frame")
+            if by_name[weights]["type"] != "numeric":
+                raise ValueError(f"parameter 'weights_column': {weights!r} is not a numeric column")
+            if x is not None and weights in x:
+                raise ValueError(f"parameter 'weights_column': {weights!r} is also a predictor in x")
+            ignored.append(weights)  # a weight is never a predictor
         for c in ignored:
             if c not in by_name:
                 raise ValueError(f"parameter 'ignored_columns': column {c!r} is not in the frame")

@@ -114,6 +114,8 @@ DEFAULTS: dict[str, Any] = {
     "max_runtime_secs": 0.0,
     "score_each_iteration": False,
     "ignored_columns": None,
+    # A column of per-row weights: a row of weight w trains as w copies of it would.
+    "weights_column": None,
     "standardize": True,
     "missing_values_handling": "MeanImputation",
     # The booklet-era storage hints: the kernel needs neither (accepted with a warning).
@@ -124,7 +126,7 @@ DEFAULTS: dict[str, Any] = {
 #: H2O-3 parameters this implementation accepts at H2O-3's default only: an h2o-py script that
 #: leaves them alone runs unchanged, one that sets them is told they are not supported here.
 H2O3_DEFAULT_ONLY: dict[str, Any] = {
-    "weights_column": None, "offset_column": None, "distribution": "AUTO", "tweedie_power": 1.5,
+    "offset_column": None, "distribution": "AUTO", "tweedie_power": 1.5,
     "quantile_alpha": 0.5, "huber_alpha": 0.9, "categorical_encoding": "AUTO",
     "class_sampling_factors": None, "average_activation": 0.0, "sparsity_beta": 0.0,
     "export_weights_and_biases": False, "pretrained_autoencoder": None,
@@ -279,7 +281,7 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
             raise _bad("x", "a column is named twice")
         p["x"] = list(x)
     for name in ("y", "training_frame", "validation_frame", "model_id", "checkpoint",
-                 "best_model_key", "fold_column"):
+                 "best_model_key", "fold_column", "weights_column"):
         p[name] = _as_opt_str(name, p[name])
     if p["x"] is not None and p["y"] is not None and p["y"] in p["x"]:
         raise _bad("x", f"the response {p['y']!r} is also a predictor")
@@ -447,6 +449,14 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
     if p["missing_values_handling"] == "Skip":
         raise _bad("missing_values_handling", "Skip is not supported by h2ocloud yet; MeanImputation "
                                               "(the default) imputes the training mean")
+    if p["weights_column"] is not None:
+        w = p["weights_column"]
+        if w == p["y"]:
+            raise _bad("weights_column", "the response cannot be the weights column")
+        if p["x"] is not None and w in p["x"]:
+            raise _bad("weights_column", f"{w!r} is also a predictor in x")
+        if cv:
+            raise _bad("weights_column", "cross-validation with a weights column is not supported yet")
     ign = p["ignored_columns"]
     if ign is not None:
         if isinstance(ign, str):
@@ -471,7 +481,7 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
 # Parameters whose None is meaningful (and so overrides nothing but stays None).
 _NULLABLE = {"x", "y", "training_frame", "validation_frame", "model_id", "checkpoint",
              "best_model_key", "classification", "seed", "hidden_dropout_ratios", "fold_column",
-             "ignored_columns"}
+             "ignored_columns", "weights_column"}
 
 
 def cross_validating(p: dict[str, Any]) -> bool:
