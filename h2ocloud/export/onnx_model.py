@@ -54,17 +54,21 @@ class _Graph:
         return out
 
 
-def _column_units(g: _Graph, c: InputColumn) -> str:
-    """[N, units] float of one column, as DataInfo encodes it."""
-    T = g.onnx.TensorProto
-    if c.kind == "enum":
-        levels = g.const(np.array(list(c.unit_levels), dtype=object), f"{c.name}_levels")
-        hit = g.op("Equal", [c.name, levels])  # [N,1] vs [units] -> [N, units]
-        return g.op("Cast", [hit], to=T.FLOAT, hint=f"{c.name}_onehot")
-    z = g.op("Div", [g.op("Sub", [c.name, g.const(np.float32([c.mean]))]),
-                     g.const(np.float32([c.sigma]))])
-    return g.op("Where", [g.op("IsNaN", [z]), g.const(np.float32([0.0])), z],
-                hint=f"{c.name}_std")  # missing -> 0, the training mean
+def _factor_units(g: _Graph, c: InputColumn) -> str:
+    """[N, units] float one-hot of a factor column: a missing ("") or unseen level lights none."""
+    levels = g.const(np.array(list(c.unit_levels), dtype=object), f"{c.name}_levels")
+    hit = g.op("Equal", [c.name, levels])  # [N,1] vs [units] -> [N, units]
+    return g.op("Cast", [hit], to=g.onnx.TensorProto.FLOAT, hint=f"{c.name}_onehot")
+
+
+def _numeric_units(g: _Graph, cols: list[InputColumn]) -> str:
+    """[N, n] float of the numeric columns (in unit order), standardized in one step;
+    missing -> 0, the training mean. One block rather than nodes per column keeps a wide
+    model's graph small and fast."""
+    x = cols[0].name if len(cols) == 1 else g.op("Concat", [c.name for c in cols], axis=1)
+    z = g.op("Div", [g.op("Sub", [x, g.const(np.float32([c.mean for c in cols]))]),
+                     g.const(np.float32([c.sigma for c in cols]))])
+    return g.op("Where", [g.op("IsNaN", [z]), g.const(np.float32([0.0])), z], hint="numeric_std")
 
 
 def _layer(g: _Graph, x: str, lay, l: int) -> str:
@@ -103,8 +107,11 @@ def write_onnx(d: ScoringDescription) -> bytes:
     g = _Graph(onnx)
     inputs = [h.make_tensor_value_info(c.name, T.STRING if c.kind == "enum" else T.FLOAT,
                                        ["N", 1]) for c in d.columns]
-    by_offset = sorted(d.columns, key=lambda c: c.offset)  # the units' order
-    parts = [_column_units(g, c) for c in by_offset]
+    by_offset = sorted(d.columns, key=lambda c: c.offset)  # the units' order: factors, numerics
+    parts = [_factor_units(g, c) for c in by_offset if c.kind == "enum"]
+    numeric = [c for c in by_offset if c.kind == "numeric"]
+    if numeric:
+        parts.append(_numeric_units(g, numeric))
     x = parts[0] if len(parts) == 1 else g.op("Concat", parts, axis=1, hint="inputs")
     a = x
     for l, lay in enumerate(d.layers):
