@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,18 @@ def jsonable(obj: Any) -> Any:
     if isinstance(obj, float) and not math.isfinite(obj):
         return "NaN" if math.isnan(obj) else ("Infinity" if obj > 0 else "-Infinity")
     return obj
+
+
+def probability_column_names(domain: Sequence[str]) -> list[str]:
+    """The probability columns of a classifier's prediction frame, named as H2O's
+    Model.makeScoringNames names them: a level that is an integer ("0", "1") becomes "p0",
+    "p1" (so h2o-py scripts can index ``pred["p1"]``); other levels keep their names."""
+    out = []
+    for level in map(str, domain):
+        # Java's Integer.valueOf: optional sign, decimal digits, 32-bit range.
+        is_int = re.fullmatch(r"[+-]?[0-9]+", level) is not None and -2**31 <= int(level) < 2**31
+        out.append(f"p{level}" if is_int else level)
+    return out
 
 
 @dataclass
@@ -121,7 +134,7 @@ class DeepLearningModel:
         else:
             label = p.argmax(axis=1).astype(np.int32)
         res: dict[str, np.ndarray] = {"predict": label}
-        for k, name in enumerate(info.response_domain or []):
+        for k, name in enumerate(probability_column_names(info.response_domain or [])):
             res[name] = p[:, k]
         return res
 

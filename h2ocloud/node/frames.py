@@ -58,8 +58,9 @@ def header_value(header: FrameHeader) -> Value:
 
 
 def header_from_rollups(frame_id: str, names: list[str], types: list[str], rollups: Rollups,
-                        chunk_rows: list[int], source: str | None = None) -> FrameHeader:
-    stats = rollup_finish(rollups)
+                        chunk_rows: list[int], source: str | None = None,
+                        domains: list[list[str] | None] | None = None) -> FrameHeader:
+    stats = rollup_finish(rollups, domains)
     domains: list[list[str] | None] = []
     for s in stats:
         domains.append(s.pop("domain", None))
@@ -214,8 +215,14 @@ class DeriveTask(MRTask):
 
 
 async def derive(node: Node, src: FrameHeader, kind: str, dests: list[str], names: list[str],
-                 types: list[str], **args: Any) -> list[FrameHeader]:
-    """Run frame.derive and store the new frames' headers; return them."""
+                 types: list[str], domains: list[list[str] | None] | None = None,
+                 **args: Any) -> list[FrameHeader]:
+    """Run frame.derive and store the new frames' headers; return them.
+
+    ``domains``: per new column, the factor levels it keeps (its parent's), None where the levels
+    are those the new chunks hold (a column just made a factor). Every derived frame passes its
+    parent's domains, as H2O keeps them: a chunk's local codes then always map into the header's
+    domain, even where a part lacks a level."""
     parts: DerivedParts = await run_task(node, "frame.derive", {"kind": kind, "dests": dests, **args},
                                          src.frame_id, src)
     headers = []
@@ -225,7 +232,7 @@ async def derive(node: Node, src: FrameHeader, kind: str, dests: list[str], name
         roll = Rollups.empty(names, types)
         for i in sorted(per_chunk):  # chunk order: the same statistics wherever chunks live
             roll = rollup_reduce(roll, per_chunk[i][1])
-        h = header_from_rollups(dest, names, types, roll, layout, src.source)
+        h = header_from_rollups(dest, names, types, roll, layout, src.source, domains)
         await node.dkv.put(dest, header_value(h))
         headers.append(h)
     return headers

@@ -16,9 +16,14 @@ import numpy as np
 from h2ocloud import wire
 from h2ocloud.dl.crossval import fold_model_id, summary_table, training_folds
 from h2ocloud.dl.datainfo import DataInfo
-from h2ocloud.dl.model import DeepLearningModel
+from h2ocloud.dl.model import DeepLearningModel, probability_column_names
 from h2ocloud.dl.model_format import model_from_bytes, model_to_bytes
-from h2ocloud.dl.params import cross_validating, validate_parameters
+from h2ocloud.dl.params import (
+    check_checkpoint_compatible,
+    cross_validating,
+    inherit_from_checkpoint,
+    validate_parameters,
+)
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.node import framedata
 from h2ocloud.node.mrtask import MapContext, MRTask
@@ -81,9 +86,26 @@ def frame_header_sync(node: Node, frame_id: str, what: str) -> FrameHeader:
     return FrameHeader.from_dict(node.dkv.get_kind_sync(frame_id, "frame", what).meta)
 
 
-def check_train_request(args: dict[str, Any]) -> dict[str, Any]:
-    """Validate parameters before a job starts, so bad input fails the call, not the job."""
-    params = validate_parameters(dict(args.get("params") or {}))
+def check_train_request(args: dict[str, Any], checkpoint: DeepLearningModel | None = None) -> dict[str, Any]:
+    """Validate parameters before a job starts, so bad input fails the call, not the job.
+    With a checkpoint, what may not change is taken from it when not given (and x / y, when
+    args has none, are the checkpoint's columns); a given value that differs is refused."""
+    raw = dict(args.get("params") or {})
+    if checkpoint is not None:
+        raw = inherit_from_checkpoint(raw, checkpoint.params)
+        if args.get("y") is None and not checkpoint.info.autoencoder:
+            args["y"] = checkpoint.info.response
+        if args.get("x") is None:
+            args["x"] = list(checkpoint.info.x_columns)
+    params = validate_parameters(raw)
+    if checkpoint is not None:
+        check_checkpoint_compatible(checkpoint.params, params)
+        if args.get("y") is not None and not checkpoint.info.autoencoder and args["y"] != checkpoint.info.response:
+            raise ValueError(f"parameter 'y': cannot change on a checkpoint restart "
+                             f"({checkpoint.info.response!r} -> {args['y']!r})")
+        if params["epochs"] <= checkpoint.epochs_trained:
+            raise ValueError(f"parameter 'epochs': {params['epochs']:g} is the total with the checkpoint's "
+                             f"{checkpoint.epochs_trained:g} epochs, and must exceed them")
     if cross_validating(params) and args.get("validation_frame"):
         # The booklet: "If nfolds != 0, then validation must remain empty."
         name = "nfolds" if params["nfolds"] else "fold_column"
@@ -259,8 +281,8 @@ def output_layout(model: DeepLearningModel, args: dict[str, Any]) -> tuple[list[
         names = [f"reconstr_{n}" for n in info.input_names]
         return names, ["numeric"] * len(names)
     if info.classification:
-        dom = list(info.response_domain or [])
-        return ["predict", *dom], ["enum"] + ["numeric"] * len(dom)
+        probs = probability_column_names(info.response_domain or [])
+        return ["predict", *probs], ["enum"] + ["numeric"] * len(probs)
     return ["predict"], ["numeric"]
 
 

@@ -7,6 +7,7 @@ import os
 import uuid
 
 from h2ocloud.dl.model_format import load_model, save_model
+from h2ocloud.dl.params import canonical_names, parameter_warnings
 from h2ocloud.node import models as md
 from h2ocloud.node.frames import check_frame_id, derive
 from h2ocloud.node.mrtask import run_task
@@ -16,7 +17,13 @@ from h2ocloud.node.ops.registry import op
 
 @op("models.train")
 async def train(node, args, blobs):
-    params = md.check_train_request(args)
+    checkpoint = None
+    ck = (args.get("params") or {}).get("checkpoint")
+    if ck:
+        if not isinstance(ck, str):
+            raise ValueError(f"parameter 'checkpoint': expected a model or its id, got {ck!r}")
+        checkpoint = await node.run_in_thread(md.load_model_sync, node, ck)
+    params = md.check_train_request(args, checkpoint)
     if params.get("model_id"):
         check_frame_id(params["model_id"], "model_id")
     for k in ("training_frame",):
@@ -28,7 +35,8 @@ async def train(node, args, blobs):
     model_id = params.get("model_id") or f"DeepLearning_model_{uuid.uuid4().hex[:12]}"
     params["model_id"] = model_id
     job = node.jobs.start(f"DeepLearning {model_id}", lambda j: md.train_job(node, args, params, j), dest=model_id)
-    return {"job": job.to_json(), "model_id": model_id}
+    warnings = parameter_warnings(canonical_names(dict(args.get("params") or {})))
+    return {"job": job.to_json(), "model_id": model_id, "warnings": warnings}
 
 
 @op("models.get")
@@ -54,7 +62,11 @@ async def predict(node, args, blobs):
     names, types = md.output_layout(model, task_args)
     await node.run_in_thread(_check_columns, model, h)
     dest = check_frame_id(args.get("dest") or f"{kind}-{uuid.uuid4().hex[:12]}.hex")
-    (header,) = await derive(node, h, "predict", [dest], names, types, model_id=model.model_id, **task_args)
+    # The predicted class keeps the model's whole response domain, even where no row is
+    # predicted as some class (the chunks' codes are against that domain).
+    domains = [list(model.info.response_domain or []) if t == "enum" else None for t in types]
+    (header,) = await derive(node, h, "predict", [dest], names, types, domains,
+                             model_id=model.model_id, **task_args)
     return header_json(header)
 
 

@@ -1,0 +1,130 @@
+"""Issue 10: the booklet as a user types it. Each case here corrupted data or was silently
+ignored before; every test runs through the client against a real daemon."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def _rare_level_frame(h2o):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"c": ["a"] * 38 + ["b", "c"], "v": rng.normal(size=40),
+                       "y": ["yes", "no"] * 20})
+    return h2o.H2OFrame(df), df
+
+
+def test_split_frame_parts_keep_the_parents_domain(h2o):
+    fr, df = _rare_level_frame(h2o)
+    parts = fr.split_frame([0.5], seed=2)
+    assert any("b" not in set(p.as_data_frame()["c"]) or "c" not in set(p.as_data_frame()["c"]) for p in parts)
+    got = []
+    for p in parts:
+        assert p.levels()[0] == ["a", "b", "c"]
+        local = p.as_data_frame()  # failed: "level 'b' of a chunk is not in the frame's domain"
+        assert list(local["c"].cat.categories) == ["a", "b", "c"]
+        got += list(local["c"].astype(str))
+    assert sorted(got) == sorted(df["c"])
+    # training and prediction on a part that lacks a level
+    m = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=2, seed=1)
+    m.train(x=["c", "v"], y="y", training_frame=parts[0])
+    assert m.predict(parts[1]).nrows == parts[1].nrows
+
+
+def test_every_derived_frame_keeps_the_domain(h2o):
+    fr, _ = _rare_level_frame(h2o)
+    part = fr.split_frame([0.5], seed=2)[0]
+    sel = part[["c"]]
+    assert sel.levels() == [["a", "b", "c"]]
+    sel.as_data_frame()
+    num = part[["v"]].asfactor()          # a column just made a factor: the levels its rows hold
+    assert num.levels()[0] == sorted(num.levels()[0]) and len(num.levels()[0]) == part.nrows
+    conv = part.asnumeric()               # conversion of other columns leaves the factor's domain
+    assert conv.types["v"] == "real"
+    part["c2"] = part["c"]                # assign keeps the source's domain
+    assert part.levels()[part.columns.index("c2")] == ["a", "b", "c"]
+    part.as_data_frame()
+
+
+def test_prediction_keeps_the_response_domain_when_a_class_is_never_predicted(h2o):
+    fr, _ = _rare_level_frame(h2o)
+    m = h2o.H2ODeepLearningEstimator(hidden=[2], epochs=0.1, seed=3, rate=0.0, adaptive_rate=False,
+                                     initial_weight_scale=1e-6)
+    m.train(x=["v"], y="c", training_frame=fr)
+    pred = m.predict(fr)
+    assert pred.levels()[0] == ["a", "b", "c"]
+    pred.as_data_frame()
+
+
+def test_probability_columns_of_integer_levels_are_p0_p1(h2o):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 3))
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    df["y"] = (X[:, 0] > 0).astype(int)
+    fr = h2o.H2OFrame(df)
+    fr["y"] = fr["y"].asfactor()
+    m = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=2, seed=1)
+    m.train(x=["a", "b", "c"], y="y", training_frame=fr)
+    pred = m.predict(fr)
+    assert pred.columns == ["predict", "p0", "p1"]
+    assert pred["p1"].as_data_frame()["p1"].between(0, 1).all()
+    # other levels keep their names
+    fr2, _ = _rare_level_frame(h2o)
+    m2 = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=1, seed=1)
+    m2.train(x=["v"], y="y", training_frame=fr2)
+    assert m2.predict(fr2).columns == ["predict", "no", "yes"]
+
+
+def test_x_and_y_by_position(h2o):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(50, 3))
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    df["label"] = np.where(X[:, 1] > 0, "u", "v")
+    fr = h2o.H2OFrame(df)
+    m = h2o.deeplearning(x=[0, 1], y=3, training_frame=fr, hidden=[3], epochs=1, seed=1)
+    assert m.summary_json()["x"] == ["a", "b"] and m.summary_json()["response_column"] == "label"
+    m2 = h2o.H2ODeepLearningEstimator(hidden=[3], epochs=1, seed=1)
+    m2.train(x=range(3), y=-1, training_frame=fr)
+    assert m2.summary_json()["x"] == ["a", "b", "c"] and m2.summary_json()["response_column"] == "label"
+    with pytest.raises(ValueError, match="'y'.*out of range"):
+        h2o.deeplearning(x=[0], y=9, training_frame=fr, hidden=[3], epochs=1)
+
+
+def _digits_like(h2o):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(120, 4))
+    df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    df["label"] = np.where(X[:, 0] + X[:, 1] > 0, "p", "q")
+    return h2o.H2OFrame(df)
+
+
+def test_checkpoint_as_the_booklet_calls_it(h2o):
+    fr = _digits_like(h2o)
+    x = ["a", "b", "c", "d"]
+    base = h2o.deeplearning(x=x, y="label", data=fr, validation=fr, hidden=[16, 16],
+                            activation="Rectifier", epochs=2, seed=1)
+    # a model object as checkpoint; hidden/activation are taken from it; epochs is the total
+    more = h2o.deeplearning(x=x, y="label", data=fr, validation=fr, checkpoint=base, epochs=5)
+    assert more.params["hidden"] == [16, 16] and more.params["activation"] == "Rectifier"
+    assert more.epochs_trained == pytest.approx(5.0)
+    assert more.samples_trained == pytest.approx(5 * fr.nrows, abs=1)
+    # its id, as the estimator form
+    est = h2o.H2ODeepLearningEstimator(checkpoint=more.model_id, epochs=6)
+    est.train(x=x, y="label", training_frame=fr)
+    assert est.epochs_trained == pytest.approx(6.0)
+    with pytest.raises(ValueError, match="'hidden'"):
+        h2o.H2ODeepLearningEstimator(checkpoint=base, hidden=[32], epochs=9).train(
+            x=x, y="label", training_frame=fr)
+    with pytest.raises(ValueError, match="'epochs'"):
+        h2o.deeplearning(x=x, y="label", data=fr, checkpoint=base, epochs=1)
+
+
+def test_mini_batch_refused_and_layout_hints_warn(h2o):
+    fr = _digits_like(h2o)
+    with pytest.raises(ValueError, match="mini_batch_size"):
+        h2o.deeplearning(x=["a"], y="label", data=fr, hidden=[2], epochs=1, mini_batch_size=8)
+    with pytest.warns(UserWarning, match="'sparse'.*changes nothing"):
+        h2o.deeplearning(x=["a"], y="label", data=fr, hidden=[2], epochs=1, sparse=True)
+    with pytest.warns(UserWarning, match="'col_major'"):
+        h2o.deeplearning(x=["a"], y="label", data=fr, hidden=[2], epochs=1, col_major=True)
