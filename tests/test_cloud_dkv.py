@@ -11,7 +11,7 @@ import pytest
 
 import h2ocloud
 from h2ocloud.errors import OutOfMemory
-from h2ocloud.node.hashing import chunk_key, homes
+from h2ocloud.node.store.hashing import chunk_key, homes
 from tests.cloudfixture import start_cloud
 
 

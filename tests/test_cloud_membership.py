@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import pytest
 
 import h2ocloud
-from h2ocloud.node import auth
+from h2ocloud.node.cluster import auth
 from tests.cloudfixture import Cloud, NodeProc, free_ports, start_cloud
 
 TIMEOUT = 3.0  # --heartbeat-timeout used by the death tests
@@ -196,7 +196,7 @@ def test_zeroconf_cloud_forms_on_loopback():
 
 
 def test_zeroconf_ignores_other_clouds():
-    from h2ocloud.node.mdns import instance_name, seed_from_info, txt_properties
+    from h2ocloud.node.cluster.mdns import instance_name, seed_from_info, txt_properties
 
     class Info:  # what AsyncServiceInfo gives the browser callback
         def __init__(self, props):
@@ -214,8 +214,8 @@ def test_zeroconf_ignores_other_clouds():
 
 def test_zeroconf_multicasts_only_on_the_bound_interface():
     """The announcing sockets send multicast out of 127.0.0.1 alone (never every interface)."""
+    from h2ocloud.node.cluster.mdns import ZeroconfDiscovery, interface_ip
     from h2ocloud.node.config import NodeConfig
-    from h2ocloud.node.mdns import ZeroconfDiscovery, interface_ip
 
     def fake_node(ip: str, advertise: str):
         return SimpleNamespace(config=NodeConfig(name=f"probe-{os.getpid()}", ip=ip), advertise_host=advertise,
@@ -245,7 +245,7 @@ def test_peer_call_to_a_frozen_peer_has_a_deadline():
     """A peer that accepts the connection but never answers (as a SIGSTOPped one) costs the
     caller its deadline, not forever."""
     from h2ocloud.errors import NodeUnavailable
-    from h2ocloud.node.peers import PeerClient
+    from h2ocloud.node.cluster.peers import PeerClient
 
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
@@ -272,7 +272,7 @@ def test_peer_call_to_a_frozen_peer_has_a_deadline():
 # ---- Kubernetes DNS -----------------------------------------------------------------------
 class TinyDNS:
     """A UDP DNS server on 127.0.0.1 answering A queries for one name (written here, apart from
-    h2ocloud.node.k8s, so the test checks that code against an independent encoder)."""
+    h2ocloud.node.cluster.k8s, so the test checks that code against an independent encoder)."""
 
     def __init__(self, name: str, ips: list[str]):
         self.name, self.ips, self.queries = name.rstrip(".").lower(), ips, 0
@@ -317,7 +317,7 @@ class TinyDNS:
 
 
 def test_k8s_resolver_against_independent_dns_server():
-    from h2ocloud.node.k8s import resolve_service
+    from h2ocloud.node.cluster.k8s import resolve_service
 
     with TinyDNS("svc.ns.svc.cluster.local", ["10.1.0.7", "10.1.0.3", "10.1.0.7"]) as dns:
         got = asyncio.run(resolve_service("svc.ns.svc.cluster.local.", 54322, dns.address))
@@ -480,8 +480,8 @@ def test_auth_proofs():
 
 def test_admit_refuses_other_major_version_and_records_it():
     from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2 as pb
+    from h2ocloud.node.cluster.membership import Membership
     from h2ocloud.node.config import NodeConfig
-    from h2ocloud.node.membership import Membership
 
     node = SimpleNamespace(config=NodeConfig(name="c"), node_id="me")
     m = Membership(node)
@@ -495,7 +495,7 @@ def test_admit_refuses_other_major_version_and_records_it():
 
 # ---- forgetting the dead -------------------------------------------------------------------------
 def test_seedbook_forgets_addresses_nobody_names_but_keeps_the_users_peers(monkeypatch):
-    from h2ocloud.node import seedbook
+    from h2ocloud.node.cluster import seedbook
 
     now = [100.0]
     monkeypatch.setattr(seedbook.time, "monotonic", lambda: now[0])

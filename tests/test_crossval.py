@@ -209,7 +209,7 @@ def test_a_node_builds_fold_rows_without_the_held_out_fold(cloud3, digits3):
     from h2ocloud.dl.datainfo import DataInfo
     from h2ocloud.dl.params import validate_parameters
     from h2ocloud.frame.header import FrameHeader
-    from h2ocloud.node import framedata
+    from h2ocloud.node.tasks import framedata
 
     h2ocloud.init(url=cloud3.nodes[0].url)
     train, _ = digits3

@@ -18,7 +18,7 @@ from h2ocloud import wire
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2 as pb
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2_grpc as pb_grpc
 from h2ocloud.errors import error_message, status_for
-from h2ocloud.node import auth
+from h2ocloud.node.cluster import auth
 from h2ocloud.node.ops import dispatch
 
 if TYPE_CHECKING:

@@ -25,14 +25,14 @@ from aiohttp import web
 
 from h2ocloud import __version__
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2_grpc as pb_grpc
+from h2ocloud.node.cluster.membership import Membership
+from h2ocloud.node.cluster.peers import PeerClient
 from h2ocloud.node.config import NodeConfig
-from h2ocloud.node.dkv import DKV
 from h2ocloud.node.grpc_service import NodeService, PeerService
-from h2ocloud.node.jobs import JobManager
-from h2ocloud.node.membership import Membership
 from h2ocloud.node.ops import register_all
-from h2ocloud.node.peers import PeerClient
-from h2ocloud.node.store import Store
+from h2ocloud.node.store.dkv import DKV
+from h2ocloud.node.store.local import Store
+from h2ocloud.node.tasks.jobs import JobManager
 
 register_all()
 
@@ -99,7 +99,7 @@ class Node:
         self.jobs = JobManager(self.run_in_thread)
         self.membership = Membership(self)
         self.dkv = DKV(self)
-        from h2ocloud.node.models import ModelCache
+        from h2ocloud.node.tasks.models import ModelCache
 
         self.model_cache = ModelCache()
         self.training_data: dict[str, Any] = {}  # job id -> this node's training rows (distributed)
@@ -146,7 +146,7 @@ class Node:
             raise StartupError(f"web port {cfg.ip}:{cfg.port} is not available: {e.strerror}") from None
         self.web_port = site._server.sockets[0].getsockname()[1]  # the real port when --port 0
         await self._grpc.start()
-        from h2ocloud.node.discovery import start_discovery
+        from h2ocloud.node.cluster.discovery import start_discovery
 
         self._extras.extend(await start_discovery(self))
         self.membership.start()

@@ -11,10 +11,10 @@ from h2ocloud.errors import NotFound
 from h2ocloud.frame.chunk import ENUM, NUMERIC, Chunk
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.frame.summary import summary as summary_rows
-from h2ocloud.node import frames as fr
-from h2ocloud.node.hashing import chunk_key
-from h2ocloud.node.mrtask import run_task
 from h2ocloud.node.ops.registry import Reply, op
+from h2ocloud.node.store.hashing import chunk_key
+from h2ocloud.node.tasks import frames as fr
+from h2ocloud.node.tasks.mrtask import run_task
 
 PARSE_OPTIONS = ("header", "sep", "col_names", "col_types", "na_strings", "chunk_rows")
 

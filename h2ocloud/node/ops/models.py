@@ -8,11 +8,11 @@ import uuid
 
 from h2ocloud.dl.model_format import load_model, save_model
 from h2ocloud.dl.params import canonical_names, parameter_warnings
-from h2ocloud.node import models as md
-from h2ocloud.node.frames import check_frame_id, derive
-from h2ocloud.node.mrtask import run_task
 from h2ocloud.node.ops.frames import header_json
 from h2ocloud.node.ops.registry import op
+from h2ocloud.node.tasks import models as md
+from h2ocloud.node.tasks.frames import check_frame_id, derive
+from h2ocloud.node.tasks.mrtask import run_task
 
 
 @op("models.train")

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from h2ocloud.errors import NotFound
+from h2ocloud.node.tasks.host import TaskHost
 
-if TYPE_CHECKING:
-    from h2ocloud.node.server import Node
+
+class OpHost(TaskHost, Protocol):
+    """The node as operations see it: what tasks see, plus stopping the process."""
+
+    def request_stop(self) -> None: ...
+
+
+Node = OpHost  # handlers' annotations
 
 
 @dataclass

@@ -28,12 +28,12 @@ from h2ocloud.frame.summary import (
     rollup_reduce,
     split_assign,
 )
-from h2ocloud.node.hashing import chunk_key
-from h2ocloud.node.mrtask import MapContext, MRTask, load_header, run_task
-from h2ocloud.node.store import Value
+from h2ocloud.node.store.hashing import chunk_key
+from h2ocloud.node.store.local import Value
+from h2ocloud.node.tasks.mrtask import MapContext, MRTask, load_header, run_task
 
 if TYPE_CHECKING:
-    from h2ocloud.node.server import Node
+    from h2ocloud.node.tasks.host import TaskHost as Node
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
@@ -171,7 +171,7 @@ class DeriveTask(MRTask):
                 set_column(names, cols, target, src.columns[src.index(source)])
             return [Chunk(names, cols, chunk.nrows, chunk.row_offset)]
         if self.kind == "predict":
-            from h2ocloud.node.models import load_model_sync, prediction_chunk
+            from h2ocloud.node.tasks.models import load_model_sync, prediction_chunk
 
             return [prediction_chunk(load_model_sync(ctx.node, a["model_id"]), a, ctx.header, chunk)]
         if self.kind == "split":

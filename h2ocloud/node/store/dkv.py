@@ -1,6 +1,6 @@
 """The distributed key-value store as one node sees it: put/get/remove anywhere in the cloud.
 
-Each key lives on R home nodes (h2ocloud.node.hashing); this node's shard is `node.store`. A put goes
+Each key lives on R home nodes (h2ocloud.node.store.hashing); this node's shard is `node.store`. A put goes
 to every live home, a get reads the local copy or asks the homes in order. When membership changes,
 every node pushes the keys it holds to homes that lack them and drops copies it no longer homes
 once every home has one, so each key again has R live copies.
@@ -12,17 +12,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from h2ocloud.errors import NodeUnavailable, NotFound
-from h2ocloud.node import hashing
-from h2ocloud.node.ops.registry import op
-from h2ocloud.node.store import Value, expect_kind
+from h2ocloud.node.store import hashing
+from h2ocloud.node.store.local import Store, Value, expect_kind
 
 if TYPE_CHECKING:
-    from h2ocloud.node.server import Node
+    from h2ocloud.node.cluster.membership import Membership
+    from h2ocloud.node.cluster.peers import PeerClient
+    from h2ocloud.node.config import NodeConfig
 
 log = logging.getLogger("h2ocloud.dkv")
+
+
+class DKVHost(Protocol):
+    """What the DKV needs from its node: its id, shard, membership and peer client."""
+
+    node_id: str
+    config: NodeConfig
+    store: Store
+    membership: Membership
+    peer_client: PeerClient
 
 
 def value_to_wire(value: Value) -> tuple[dict[str, Any], list[Any]]:
@@ -36,7 +47,7 @@ def value_from_wire(header: dict[str, Any], blobs: list[bytes]) -> Value:
 class DKV:
     """Cloud-wide store operations for one node."""
 
-    def __init__(self, node: Node):
+    def __init__(self, node: DKVHost):
         self.node = node
         self.loop: asyncio.AbstractEventLoop | None = None
         self._rebalance_task: asyncio.Task | None = None
@@ -205,42 +216,3 @@ class DKV:
             log.info("re-replication: pushed %d copies, dropped %d", pushed, dropped)
         return {"pushed": pushed, "dropped": dropped}
 
-
-# ---- peer operations on this node's shard ------------------------------------------------
-@op("dkv.store")
-async def _store(node, args, blobs):
-    node.store.put(str(args["key"]), value_from_wire(args, blobs))
-    return {}
-
-
-@op("dkv.fetch")
-async def _fetch(node, args, blobs):
-    v = node.store.get(str(args["key"]))
-    if v is None:
-        raise NotFound(f"no key {args['key']!r} on node {node.node_id}")
-    from h2ocloud.node.ops.registry import Reply
-
-    head, out = value_to_wire(v)
-    return Reply(head, out)
-
-
-@op("dkv.delete")
-async def _delete(node, args, blobs):
-    for k in args.get("keys", []):
-        node.store.remove(str(k))
-    return {}
-
-
-@op("dkv.missing")
-async def _missing(node, args, blobs):
-    return {"missing": [k for k in args.get("keys", []) if k not in node.store]}
-
-
-@op("dkv.keys")
-async def _keys(node, args, blobs):
-    return {"keys": node.store.keys(str(args.get("prefix", "")))}
-
-
-@op("dkv.rebalance")
-async def _rebalance(node, args, blobs):
-    return await node.dkv.rebalance()

@@ -26,16 +26,15 @@ from h2ocloud import wire
 from h2ocloud.dl.datainfo import DataInfo
 from h2ocloud.dl.local_backend import LocalBackend
 from h2ocloud.dl.seeds import sub_seed
-from h2ocloud.errors import NodeUnavailable, NotFound
+from h2ocloud.errors import NodeUnavailable
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.kernel import Net, NetSpec
-from h2ocloud.node import framedata
-from h2ocloud.node.hashing import chunk_key
-from h2ocloud.node.ops.registry import Reply, op
-from h2ocloud.node.peercall import call_member
+from h2ocloud.node.cluster.peercall import call_member
+from h2ocloud.node.store.hashing import chunk_key
+from h2ocloud.node.tasks import framedata
 
 if TYPE_CHECKING:
-    from h2ocloud.node.server import Node
+    from h2ocloud.node.tasks.host import TaskHost as Node
 
 log = logging.getLogger("h2ocloud.distributed")
 
@@ -73,7 +72,7 @@ def prepare_worker(node: Node, args: dict[str, Any], folds: np.ndarray | None = 
     """Build this node's training matrix for a job (thread-side). For a cross-validation fold
     model, ``folds`` holds every training-frame row's fold and args["fold"]["holdout"] the fold
     to leave out."""
-    from h2ocloud.node.models import frame_header_sync
+    from h2ocloud.node.tasks.models import frame_header_sync
 
     header = frame_header_sync(node, args["training_frame"], "training_frame")
     info = DataInfo.from_dict(args["info"])
@@ -104,36 +103,11 @@ def _global_rows(header: FrameHeader, chunks: list[int] | None) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
 
-@op("dl.prepare")
-async def _prepare(node, args, blobs):
-    folds = np.frombuffer(bytes(blobs[0]), dtype=np.int32) if blobs else None  # fold models only
-    data = await node.run_in_thread(prepare_worker, node, args, folds)
-    node.training_data[str(args["job_id"])] = data
-    return {"rows": data.backend.n_train_rows()}
-
-
 def _train_local(data: WorkerData, net: Net, n: int, iteration: int) -> tuple[Net, int, float]:
     with data.lock:
         t = time.perf_counter()
         net, done, _ = data.backend.train_iteration(net, n, iteration)
         return net, done, time.perf_counter() - t
-
-
-@op("dl.train")
-async def _train(node, args, blobs):
-    data = node.training_data.get(str(args["job_id"]))
-    if data is None:
-        raise NotFound(f"no training data prepared for job {args['job_id']!r} on node {node.node_id}")
-    net = _net_from_wire(args["net"], blobs)
-    net, done, seconds = await node.run_in_thread(_train_local, data, net, int(args["n"]), int(args["iteration"]))
-    head, out = _net_to_wire(net)
-    return Reply({"net": head, "n": done, "seconds": seconds}, out)
-
-
-@op("dl.release")
-async def _release(node, args, blobs):
-    node.training_data.pop(str(args.get("job_id")), None)
-    return {}
 
 
 # ---- the driver side ---------------------------------------------------------------------

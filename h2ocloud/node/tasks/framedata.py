@@ -15,10 +15,10 @@ import numpy as np
 
 from h2ocloud.frame.chunk import Chunk
 from h2ocloud.frame.header import FrameHeader
-from h2ocloud.node.hashing import chunk_key
+from h2ocloud.node.store.hashing import chunk_key
 
 if TYPE_CHECKING:
-    from h2ocloud.node.server import Node
+    from h2ocloud.node.tasks.host import TaskHost as Node
 
 
 def metas(header: FrameHeader) -> list[dict[str, Any]]:

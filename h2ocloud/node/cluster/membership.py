@@ -23,11 +23,11 @@ import grpc
 
 from h2ocloud import __version__
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2 as pb
-from h2ocloud.node import sysinfo
-from h2ocloud.node.seedbook import SeedBook
+from h2ocloud.node.cluster import sysinfo
+from h2ocloud.node.cluster.seedbook import SeedBook
 
 if TYPE_CHECKING:
-    from h2ocloud.node.server import Node
+    from h2ocloud.node.cluster.host import ClusterHost
 
 log = logging.getLogger("h2ocloud.membership")
 
@@ -54,7 +54,7 @@ class Peer:
 class Membership:
     """The node's view of the cloud. Runs on the node's event loop only."""
 
-    def __init__(self, node: Node):
+    def __init__(self, node: ClusterHost):
         self.node = node
         self.cfg = node.config
         self._left: set[str] = set()  # ids of peers that said they were stopping

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -20,12 +19,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from h2ocloud.errors import NodeUnavailable, NotFound
 from h2ocloud.frame.chunk import Chunk
 from h2ocloud.frame.header import FrameHeader
-from h2ocloud.node.hashing import chunk_key
-from h2ocloud.node.ops.registry import Reply, op
-from h2ocloud.node.peercall import call_member
+from h2ocloud.node.cluster.peercall import call_member
+from h2ocloud.node.store.hashing import chunk_key
 
 if TYPE_CHECKING:
-    from h2ocloud.node.server import Node
+    from h2ocloud.node.tasks.host import TaskHost as Node
 
 log = logging.getLogger("h2ocloud.mrtask")
 
@@ -162,15 +160,3 @@ async def _map_on(node: Node, nid: str, name: str, args: dict[str, Any], header:
         return None
     return task.from_wire(head, blobs)
 
-
-@op("mr.map")
-async def _mr_map(node, args, blobs):
-    task = make_task(str(args["task"]), args.get("args") or {})
-    header = FrameHeader.from_dict(args["header"])
-    t0 = time.perf_counter()
-    partial = await node.run_in_thread(map_local, node, task, header, [int(i) for i in args["chunks"]])
-    log.debug("mapped %d chunks of %s in %.3fs", len(args["chunks"]), header.frame_id, time.perf_counter() - t0)
-    if partial is None:
-        return {"empty": True}
-    meta, out = task.to_wire(partial)
-    return Reply(meta, out)

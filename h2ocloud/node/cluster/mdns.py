@@ -20,7 +20,7 @@ from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZerocon
 from h2ocloud import __version__
 
 if TYPE_CHECKING:
-    from h2ocloud.node.server import Node
+    from h2ocloud.node.cluster.host import ClusterHost
 
 log = logging.getLogger("h2ocloud.mdns")
 
@@ -50,7 +50,7 @@ def seed_from_info(info: AsyncServiceInfo, cloud: str, own_id: str) -> str | Non
     return f"{addrs[0]}:{int(props['grpc'])}"
 
 
-def interface_ip(node: Node) -> str:
+def interface_ip(node: ClusterHost) -> str:
     """The one IPv4 address to announce on: the bound one (the advertised one for 0.0.0.0)."""
     ip = node.config.ip
     if ip in ("0.0.0.0", "", "localhost"):
@@ -62,7 +62,7 @@ def interface_ip(node: Node) -> str:
 class ZeroconfDiscovery:
     """Announces this node and seeds membership with the nodes of the same cloud it hears."""
 
-    def __init__(self, node: Node):
+    def __init__(self, node: ClusterHost):
         self.node = node
         self._azc: AsyncZeroconf | None = None
         self._browser: AsyncServiceBrowser | None = None

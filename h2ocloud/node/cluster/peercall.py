@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from h2ocloud.errors import NodeUnavailable
 
 if TYPE_CHECKING:
-    from h2ocloud.node.server import Node
+    from h2ocloud.node.cluster.host import ClusterHost
 
 
-async def call_member(node: Node, nid: str, name: str, args: dict[str, Any], blobs: list[Any] = (),
+async def call_member(node: ClusterHost, nid: str, name: str, args: dict[str, Any], blobs: list[Any] = (),
                       timeout: float = 3600.0) -> tuple[dict[str, Any], list[bytes]]:
     """node.peer_client.call to member nid, failing with NodeUnavailable if nid leaves the cloud."""
     if nid not in node.membership.members:

@@ -12,7 +12,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from h2ocloud.node.server import Node
+    from h2ocloud.node.cluster.host import ClusterHost
 
 log = logging.getLogger("h2ocloud.discovery")
 
@@ -31,7 +31,7 @@ def read_flatfile(path: str) -> list[str]:
 class _Periodic:
     """Re-run a seed source every few seconds (files change, DNS answers change)."""
 
-    def __init__(self, node: Node, source, every: float = 2.0):
+    def __init__(self, node: ClusterHost, source, every: float = 2.0):
         self.node, self.source, self.every = node, source, every
         self._task = asyncio.get_running_loop().create_task(self._loop())
 
@@ -52,7 +52,7 @@ class _Periodic:
             pass
 
 
-async def start_discovery(node: Node) -> list[Any]:
+async def start_discovery(node: ClusterHost) -> list[Any]:
     """Start every provider the config asks for; return the ones that need stopping."""
     cfg = node.config
     started: list[Any] = []
@@ -65,7 +65,7 @@ async def start_discovery(node: Node) -> list[Any]:
 
         started.append(_Periodic(node, flat))
     if cfg.k8s_service_dns:
-        from h2ocloud.node.k8s import resolve_service
+        from h2ocloud.node.cluster.k8s import resolve_service
 
         name, nameserver = cfg.k8s_service_dns, cfg.k8s_nameserver
 
@@ -74,7 +74,7 @@ async def start_discovery(node: Node) -> list[Any]:
 
         started.append(_Periodic(node, dns, every=5.0))
     if cfg.zeroconf:
-        from h2ocloud.node.mdns import ZeroconfDiscovery
+        from h2ocloud.node.cluster.mdns import ZeroconfDiscovery
 
         zc = ZeroconfDiscovery(node)
         await zc.start()

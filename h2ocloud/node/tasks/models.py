@@ -25,13 +25,13 @@ from h2ocloud.dl.params import (
     validate_parameters,
 )
 from h2ocloud.frame.header import FrameHeader
-from h2ocloud.node import framedata
-from h2ocloud.node.mrtask import MapContext, MRTask
-from h2ocloud.node.store import Value
+from h2ocloud.node.store.local import Value
+from h2ocloud.node.tasks import framedata
+from h2ocloud.node.tasks.mrtask import MapContext, MRTask
 
 if TYPE_CHECKING:
-    from h2ocloud.node.jobs import Job
-    from h2ocloud.node.server import Node
+    from h2ocloud.node.tasks.host import TaskHost as Node
+    from h2ocloud.node.tasks.jobs import Job
 
 
 class ModelCache:
@@ -187,7 +187,7 @@ def _train_part(node: Node, job: Job, args: dict[str, Any], params: dict[str, An
     """Train one model of the job (the main one or a fold model); its progress is the job's
     from part/parts to (part+1)/parts."""
     from h2ocloud.dl.trainer import train_model
-    from h2ocloud.node.distributed import make_backend
+    from h2ocloud.node.tasks.distributed import make_backend
 
     backend = make_backend(node, job.job_id if parts == 1 else f"{job.job_id}.{part}",
                            args, params, info, X, Y, Xv, Yv, folds=folds)
