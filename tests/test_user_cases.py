@@ -128,3 +128,91 @@ def test_mini_batch_refused_and_layout_hints_warn(h2o):
         h2o.deeplearning(x=["a"], y="label", data=fr, hidden=[2], epochs=1, sparse=True)
     with pytest.warns(UserWarning, match="'col_major'"):
         h2o.deeplearning(x=["a"], y="label", data=fr, hidden=[2], epochs=1, col_major=True)
+
+
+def test_temporary_frames_are_freed_and_named_ones_stay(h2o):
+    import gc
+    import time
+
+    fr = h2o.H2OFrame(pd.DataFrame({"a": [1, 2, 3, 1] * 5, "b": np.arange(20.0)}),
+                      destination_frame="issue10_named.hex")
+    sel = fr[["a"]]
+    fac = sel.asfactor()
+    parts = fr.split_frame([0.5], seed=1)
+    kept = fr[["b"]]
+    again = h2o.get_frame(kept.frame_id)      # a second handle of the same temporary
+    named = h2o.assign(fr[["a", "b"]], "issue10_assigned.hex")
+    temps = [sel.frame_id, fac.frame_id] + [p.frame_id for p in parts]
+    assert set(temps) <= set(h2o.ls())
+    del sel, fac, parts, kept
+    gc.collect()
+    deadline = time.time() + 10
+    while time.time() < deadline and set(temps) & set(h2o.ls()):
+        time.sleep(0.2)
+    keys = set(h2o.ls())
+    assert not set(temps) & keys, "dropped temporaries are still in the cloud"
+    assert {"issue10_named.hex", "issue10_assigned.hex", again.frame_id} <= keys
+    assert named.frame_id == "issue10_assigned.hex"
+    again_id = again.frame_id
+    del again
+    gc.collect()
+    deadline = time.time() + 10
+    while time.time() < deadline and again_id in h2o.ls():
+        time.sleep(0.2)
+    assert again_id not in h2o.ls()
+    h2o.remove(fr)
+    h2o.remove("issue10_assigned.hex")
+
+
+def test_predictions_are_temporary_too(h2o):
+    import gc
+    import time
+
+    fr = _digits_like(h2o)
+    m = h2o.deeplearning(x=["a", "b"], y="label", data=fr, hidden=[2], epochs=1, seed=1)
+    pid = m.predict(fr).frame_id
+    gc.collect()
+    deadline = time.time() + 10
+    while time.time() < deadline and pid in h2o.ls():
+        time.sleep(0.2)
+    assert pid not in h2o.ls()
+
+
+def test_quiet_mode_silences_client_and_node_progress(h2o, cloud1, monkeypatch):
+    import io
+    import sys
+
+    fr = _digits_like(h2o)
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = {}
+    for quiet in (False, True):
+        err = Tty()
+        monkeypatch.setattr(sys, "stderr", err)
+        m = h2o.deeplearning(x=["a", "b"], y="label", data=fr, hidden=[64, 64], epochs=200,
+                             train_samples_per_iteration=20, seed=1, quiet_mode=quiet,
+                             model_id=f"issue10_quiet_{quiet}")
+        out[quiet] = (err.getvalue(), m.model_id)
+    monkeypatch.undo()
+    log = cloud1.nodes[0].log()
+    assert "|" in out[False][0] and out[True][0] == ""
+    import re
+
+    assert re.search(r"issue10_quiet_False\s*: iteration \d+", log)
+    assert not re.search(r"issue10_quiet_True\s*: iteration", log)
+
+
+def test_remove_all():
+    import h2ocloud as h2o
+    from tests.cloudfixture import start_cloud
+
+    with start_cloud(1) as cloud:  # its own node: the shared one holds other tests' frames
+        h2o.init(url=cloud.nodes[0].url)
+        fr = _digits_like(h2o)
+        h2o.deeplearning(x=["a"], y="label", data=fr, hidden=[2], epochs=1, nfolds=2)
+        assert len(h2o.ls()) >= 4
+        h2o.remove_all()
+        assert h2o.ls() == []

@@ -1,6 +1,15 @@
 """The Python client, with the names H2O's Python users know."""
 
-from h2ocloud.client.frame import H2OFrame, get_frame, import_file, ls, remove, upload_file
+from h2ocloud.client.frame import (
+    H2OFrame,
+    assign,
+    get_frame,
+    import_file,
+    ls,
+    remove,
+    remove_all,
+    upload_file,
+)
 from h2ocloud.client.jobs import cancel_job, list_jobs, no_progress, show_progress
 from h2ocloud.client.models import (
     H2ODeepLearningEstimator,
@@ -15,7 +24,7 @@ from h2ocloud.client.session import H2OCluster, cluster, connection, init, shutd
 
 __all__ = [
     "init", "cluster", "connection", "shutdown", "H2OCluster",
-    "H2OFrame", "import_file", "upload_file", "get_frame", "ls", "remove",
+    "H2OFrame", "import_file", "upload_file", "get_frame", "ls", "remove", "remove_all", "assign",
     "list_jobs", "cancel_job", "no_progress", "show_progress",
     "H2ODeepLearningEstimator", "H2ODeepLearningModel", "H2OModelMetrics", "deeplearning",
     "get_model", "save_model", "load_model",

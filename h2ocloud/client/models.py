@@ -276,7 +276,7 @@ class H2ODeepLearningModel:
     def _predict_frame(self, frame: H2OFrame, kind: str, **extra: Any) -> H2OFrame:
         args = {"model_id": self.model_id, "frame_id": _frame_id(frame, "test_data"), "kind": kind, **extra}
         result, _ = connection().call("models.predict", args)
-        return H2OFrame._from_header(result)
+        return H2OFrame._from_header(result, temporary=True)
 
     def predict(self, test_data: H2OFrame) -> H2OFrame:
         """Predictions for each row, in order: `predict` and one probability column per class
@@ -346,7 +346,9 @@ class H2ODeepLearningEstimator(H2ODeepLearningModel):
         result, _ = connection().call("models.train", args)
         for w in result.get("warnings") or []:
             warnings.warn(w, UserWarning, stacklevel=2)
-        wait_job(result["job"], progress=None if progress is None else progress)
+        if progress is None and params.get("quiet_mode"):
+            progress = False  # quiet_mode: no per-iteration progress here nor in the node's log
+        wait_job(result["job"], progress=progress)
         self._s = get_model(result["model_id"])._s
         return self
 

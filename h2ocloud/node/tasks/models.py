@@ -7,6 +7,7 @@ deserialized models they used recently, so repeated predictions do not re-read t
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,8 @@ from h2ocloud.frame.header import FrameHeader
 from h2ocloud.node.store.local import Value
 from h2ocloud.node.tasks import framedata
 from h2ocloud.node.tasks.mrtask import MapContext, MRTask
+
+log = logging.getLogger("h2ocloud.training")
 
 if TYPE_CHECKING:
     from h2ocloud.node.tasks.host import TaskHost as Node
@@ -199,6 +202,8 @@ def _train_part(node: Node, job: Job, args: dict[str, Any], params: dict[str, An
             msg += f", train err {tm['classification_error']:.4f}"
         elif tm.get("mse") is not None:
             msg += f", train mse {tm['mse']:.4g}"
+        if not params["quiet_mode"]:  # the node's log shows each iteration, as H2O's does
+            log.info("%s %s: iteration %d, %s", params["model_id"], label or "", p["iteration"], msg)
         job.update((part + p["progress"]) / parts, f"{label}: {msg}" if label else msg,
                    epochs=p["epochs"], samples=p["samples"],
                    samples_per_second=p["samples_per_second"], training_metrics=tm,
