@@ -216,3 +216,35 @@ def test_remove_all():
         assert len(h2o.ls()) >= 4
         h2o.remove_all()
         assert h2o.ls() == []
+
+
+def test_best_model_key_max_confusion_matrix_size_force_load_balance(h2o, cloud1):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(400, 4))
+    df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    df["label"] = np.array(list("pqrs"))[(X[:, 0] > 0) * 2 + (X[:, 1] > 0)]
+    fr = h2o.H2OFrame(df)
+    assert fr._header["nchunks"] == 1
+    tr, va = fr.split_frame([0.5], seed=1)
+    m = h2o.H2ODeepLearningEstimator(hidden=[16], epochs=30, seed=2, score_interval=0,
+                                     score_duty_cycle=1.0, train_samples_per_iteration=50,
+                                     best_model_key="issue10_best", max_confusion_matrix_size=3,
+                                     override_with_best_model=False, rate=0.5, adaptive_rate=False)
+    m.train(x=["a", "b", "c", "d"], y="label", training_frame=tr, validation_frame=va)
+    best = h2o.get_model("issue10_best")
+    errors = m.scoring_history()["validation_classification_error"]
+    assert best.classification_error(valid=True) == pytest.approx(errors.min())
+    # 4 classes > max_confusion_matrix_size=3: no matrix reported, the reason instead
+    assert m.confusion_matrix(valid=True) is None
+    assert "max_confusion_matrix_size" in m.summary_json()["validation_metrics"]["confusion_matrix_omitted"]
+    assert m.model_performance(va).confusion_matrix() is None
+    m4 = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=1, seed=2)
+    m4.train(x=["a", "b"], y="label", training_frame=tr, validation_frame=va)
+    assert m4.confusion_matrix(valid=True).shape[0] == 4
+    # force_load_balance (the default): a 1-chunk frame is cut into a chunk per core
+    cores = sum(n["nthreads"] or n["cores"] for n in h2o.cluster().nodes)
+    assert m4.summary_json()["training_chunks"] >= cores
+    off = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=1, seed=2, force_load_balance=False)
+    off.train(x=["a", "b"], y="label", training_frame=tr)
+    assert off.summary_json()["training_chunks"] == 1
+    assert not [k for k in h2o.ls() if "_rebalanced-" in k]  # the copy is removed after training

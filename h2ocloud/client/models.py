@@ -117,6 +117,8 @@ class H2OModelMetrics:
 
         cm = self._m.get("confusion_matrix")
         if not cm:
+            if self._m.get("confusion_matrix_omitted"):
+                print(f"confusion matrix not shown: {self._m['confusion_matrix_omitted']}")
             return None
         dom = [str(d) for d in cm["domain"]]
         df = pd.DataFrame(cm["matrix"], index=dom, columns=dom)

@@ -185,6 +185,19 @@ class DeriveTask(MRTask):
 
     def map(self, ctx: MapContext, index: int, chunk: Chunk) -> DerivedParts:
         out = DerivedParts()
+        if self.kind == "rebalance":
+            # Chunk i becomes chunks i*k .. i*k+k-1 of the new frame: contiguous row ranges, so
+            # the rows keep their order and the new chunks spread over the cloud's nodes.
+            k = int(self.args["pieces"])
+            dest = self.dests[0]
+            bounds = np.linspace(0, chunk.nrows, k + 1).astype(np.int64)
+            out.parts[dest] = {}
+            for s in range(k):
+                rows = np.arange(bounds[s], bounds[s + 1])
+                new = chunk.take_rows(rows, row_offset=chunk.row_offset + int(bounds[s]))
+                ctx.node.dkv.put_sync(chunk_key(dest, index * k + s), chunk_value(new))
+                out.parts[dest][index * k + s] = (new.nrows, chunk_rollups(new))
+            return out
         for dest, new in zip(self.dests, self._transform(ctx, index, chunk)):
             ctx.node.dkv.put_sync(chunk_key(dest, index), chunk_value(new))
             out.parts[dest] = {index: (new.nrows, chunk_rollups(new))}
@@ -228,7 +241,8 @@ async def derive(node: Node, src: FrameHeader, kind: str, dests: list[str], name
     headers = []
     for dest in dests:
         per_chunk = parts.parts.get(dest, {}) if parts else {}
-        layout = [per_chunk[i][0] if i in per_chunk else 0 for i in range(src.nchunks)]
+        nchunks = src.nchunks * int(args.get("pieces", 1)) if kind == "rebalance" else src.nchunks
+        layout = [per_chunk[i][0] if i in per_chunk else 0 for i in range(nchunks)]
         roll = Rollups.empty(names, types)
         for i in sorted(per_chunk):  # chunk order: the same statistics wherever chunks live
             roll = rollup_reduce(roll, per_chunk[i][1])

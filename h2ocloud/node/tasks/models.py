@@ -180,8 +180,23 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
     job.check_cancelled()
     if params.get("model_id"):
         model.model_id = params["model_id"]
+    model.training_chunks = frame_header_sync(node, args["training_frame"], "training_frame").nchunks
     store_model(node, model)
+    if params.get("best_model_key"):
+        store_model(node, best_model(model, params["best_model_key"]))
     return model
+
+
+def best_model(model: DeepLearningModel, key: str) -> DeepLearningModel:
+    """best_model_key (appendix A): the model as it was at its best scoring, under ``key``."""
+    import dataclasses
+
+    best = getattr(model, "best_scoring", None)
+    if best is None:  # never scored with an error to compare: the final model is the best
+        return dataclasses.replace(model, model_id=key)
+    _, net, train_m, valid_m = best
+    return dataclasses.replace(model, model_id=key, net=net, training_metrics=train_m,
+                               validation_metrics=valid_m)
 
 
 def _train_part(node: Node, job: Job, args: dict[str, Any], params: dict[str, Any], info: DataInfo,
