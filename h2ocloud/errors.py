@@ -34,6 +34,25 @@ class NodeUnavailable(H2OCloudError, ConnectionError):
     """A peer or the node the client talks to does not answer."""
 
 
+class H2OResponseError(H2OCloudError):
+    """The cloud refused or failed a request (h2o-py's H2OResponseError). The client raises a
+    subclass that is also the plain Python kind (ValueError, NotFound, ...), so both
+    `except H2OResponseError` (h2o-py scripts) and `except ValueError` work."""
+
+
+def _response_kind(cls: type[Exception]) -> type[Exception]:
+    """A class both `cls` and H2OResponseError, made once per kind."""
+    kind = _RESPONSE_KINDS.get(cls)
+    if kind is None:
+        kind = type(cls.__name__, (cls, H2OResponseError), {"__module__": cls.__module__,
+                                                             "__doc__": cls.__doc__})
+        _RESPONSE_KINDS[cls] = kind
+    return kind
+
+
+_RESPONSE_KINDS: dict[type[Exception], type[Exception]] = {}
+
+
 # exception class -> (grpc status, HTTP status). Order matters: first match wins.
 _MAPPING: list[tuple[type[BaseException], grpc.StatusCode, int]] = [
     (NotFound, grpc.StatusCode.NOT_FOUND, 404),
@@ -79,5 +98,5 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, int]:
 
 def exception_from_status(code: grpc.StatusCode, message: str) -> Exception:
     """The Python exception a client raises for a gRPC status."""
-    cls = _FROM_GRPC.get(code, H2OCloudError)
-    return cls(message)
+    cls = _FROM_GRPC.get(code)
+    return _response_kind(cls)(message) if cls is not None else H2OResponseError(message)

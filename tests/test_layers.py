@@ -57,13 +57,20 @@ def test_every_node_module_imports_only_its_layer_and_below():
     assert not upward, "imports running back up the layers:\n" + "\n".join(upward)
 
 
+# h2o-py's path h2ocloud.frame.H2OFrame (issue 12): a lazy module __getattr__ alias of the
+# client's H2OFrame, resolved only when a user script asks for it; nothing in the library uses it.
+_USER_ALIASES = {("frame/__init__.py", "h2ocloud.client.frame")}
+
+
 def test_libraries_below_the_node_do_not_import_it():
     """The kernels, the frame format and the DL maths know nothing of daemons."""
     bad = []
     for pkg in ("dl", "frame", "kernel"):
         for path in sorted((ROOT / pkg).rglob("*.py")):
-            bad += [f"{path.relative_to(ROOT)}:{line} imports {mod}" for line, mod in _imports(path)
-                    if mod.startswith(("h2ocloud.node", "h2ocloud.web", "h2ocloud.client"))]
+            rel = str(path.relative_to(ROOT))
+            bad += [f"{rel}:{line} imports {mod}" for line, mod in _imports(path)
+                    if mod.startswith(("h2ocloud.node", "h2ocloud.web", "h2ocloud.client"))
+                    and (rel, mod) not in _USER_ALIASES]
     assert not bad, "\n".join(bad)
 
 

@@ -12,8 +12,10 @@ from h2ocloud.client.frame import (
 )
 from h2ocloud.client.jobs import cancel_job, list_jobs, no_progress, show_progress
 from h2ocloud.client.models import (
+    H2OAutoEncoderEstimator,
     H2ODeepLearningEstimator,
     H2ODeepLearningModel,
+    H2OEstimator,
     H2OModelMetrics,
     deeplearning,
     get_model,
@@ -21,11 +23,12 @@ from h2ocloud.client.models import (
     save_model,
 )
 from h2ocloud.client.session import H2OCluster, cluster, connection, init, shutdown
+from h2ocloud.grid.grid_search import H2OGridSearch, get_grid  # noqa: E402  (needs the client above)
 
 __all__ = [
     "init", "cluster", "connection", "shutdown", "H2OCluster",
     "H2OFrame", "import_file", "upload_file", "get_frame", "ls", "remove", "remove_all", "assign",
     "list_jobs", "cancel_job", "no_progress", "show_progress",
-    "H2ODeepLearningEstimator", "H2ODeepLearningModel", "H2OModelMetrics", "deeplearning",
-    "get_model", "save_model", "load_model",
+    "H2ODeepLearningEstimator", "H2OAutoEncoderEstimator", "H2OEstimator", "H2ODeepLearningModel", "H2OModelMetrics", "deeplearning",
+    "get_model", "save_model", "load_model", "H2OGridSearch", "get_grid",
 ]

@@ -161,6 +161,10 @@ class H2OFrame:
         df = df.set_axis([str(c) for c in df.columns], axis=1)
         buf = io.BytesIO()
         df.to_parquet(buf, index=False)  # typed, compact, and no pickle
+        if destination_frame is None:  # a fresh key each time, as h2o-py's Key_Frame__upload_...
+            import uuid
+
+            destination_frame = f"Key_Frame__upload_{uuid.uuid4().hex[:16]}.hex"
         fr = _upload_bytes(buf.getvalue(), "python_obj.parquet", destination_frame=destination_frame,
                            col_types=column_types, na_strings=na_strings)
         self._header = fr._header

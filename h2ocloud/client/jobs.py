@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from h2ocloud.client.session import connection
-from h2ocloud.errors import Cancelled, H2OCloudError, NotFound, OutOfMemory
+from h2ocloud.errors import Cancelled, H2OResponseError, NotFound, OutOfMemory, _response_kind
 
 _ERRORS: dict[str, type[Exception]] = {
     "FileNotFoundError": FileNotFoundError, "IsADirectoryError": IsADirectoryError,
@@ -32,8 +32,9 @@ def show_progress() -> None:
 
 
 def job_error(job: dict[str, Any]) -> Exception:
-    cls = _ERRORS.get(job.get("error_type") or "", H2OCloudError)
-    return cls(job.get("error") or f"job {job['job_id']} {job['status'].lower()}")
+    cls = _ERRORS.get(job.get("error_type") or "")
+    message = job.get("error") or f"job {job['job_id']} {job['status'].lower()}"
+    return _response_kind(cls)(message) if cls is not None else H2OResponseError(message)
 
 
 def _bar(job: dict[str, Any], width: int = 40) -> str:

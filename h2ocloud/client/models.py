@@ -104,8 +104,21 @@ class H2OModelMetrics:
     def mean_per_class_error(self) -> float | None:
         return self._m.get("mean_per_class_error")
 
-    def F1(self) -> float | None:
-        return self._m.get("max_f1")
+    def F1(self, thresholds: Sequence[float] | None = None) -> Any:
+        """Binomial: [[threshold, F1]] at the threshold that maximizes F1, as h2o-py returns it."""
+        f1 = self._m.get("max_f1")
+        return None if f1 is None else [[self._m.get("threshold"), f1]]
+
+    def error(self, thresholds: Sequence[float] | None = None) -> Any:
+        """Binomial: [[threshold, error]] at the max-F1 threshold (h2o-py's form); other kinds:
+        the classification error (the mean squared error for regression)."""
+        err = self._m.get("classification_error")
+        if self._m.get("max_f1") is not None:
+            return [[self._m.get("threshold"), err]]
+        return err if err is not None else self._m.get("mse")
+
+    def nobs(self) -> int | None:
+        return self._m.get("nobs")
 
     def find_threshold_by_max_metric(self, metric: str = "f1") -> float | None:
         return self._m.get("threshold")
@@ -137,10 +150,53 @@ class H2OModelMetrics:
             return None
         return pd.DataFrame({"k": list(range(1, len(hr) + 1)), "hit_ratio": hr})
 
+    _SHOWN = ("nobs", "mse", "rmse", "logloss", "auc", "max_f1", "classification_error",
+              "mean_per_class_error", "r2", "mae", "mean_residual_deviance")
+
+    def _table(self):
+        from h2ocloud.two_dim_table import H2OTwoDimTable
+
+        rows = [[k, self._m[k]] for k in self._SHOWN if isinstance(self._m.get(k), int | float)]
+        return H2OTwoDimTable(f"ModelMetrics{type(self).__name__.removeprefix('H2O').removesuffix('ModelMetrics')}",
+                              col_header=["metric", "value"], cell_values=rows)
+
+    def show(self) -> None:
+        """Print the metrics as an aligned table."""
+        print(self._table())
+
     def __repr__(self) -> str:
         keys = ("mse", "rmse", "logloss", "auc", "classification_error", "r2")
         shown = ", ".join(f"{k}={self._m[k]:.5g}" for k in keys if isinstance(self._m.get(k), int | float))
-        return f"H2OModelMetrics({self._m.get('kind')}: {shown})"
+        return f"{type(self).__name__}({self._m.get('kind')}: {shown})"
+
+    def _repr_html_(self) -> str:
+        return self._table()._repr_html_()
+
+
+class H2OBinomialModelMetrics(H2OModelMetrics):
+    """Metrics of a two-class model."""
+
+
+class H2OMultinomialModelMetrics(H2OModelMetrics):
+    """Metrics of a model of more than two classes."""
+
+
+class H2ORegressionModelMetrics(H2OModelMetrics):
+    """Metrics of a regression model."""
+
+
+class H2OAutoEncoderModelMetrics(H2OModelMetrics):
+    """Reconstruction metrics of an autoencoder."""
+
+
+def metrics_for(metrics: dict[str, Any] | None, category: str | None = None) -> H2OModelMetrics:
+    """The metrics class h2o-py uses for a model category (Binomial, Multinomial, ...)."""
+    m = metrics or {}
+    kind = category or m.get("model_category") or m.get("kind") or ""
+    kind = str(kind).lower()
+    cls = {"binomial": H2OBinomialModelMetrics, "multinomial": H2OMultinomialModelMetrics,
+           "regression": H2ORegressionModelMetrics, "autoencoder": H2OAutoEncoderModelMetrics}
+    return cls.get(kind, H2OModelMetrics)(m)
 
 
 def _pick(train: bool, valid: bool, fn, xval: bool = False):
@@ -182,6 +238,51 @@ class H2ODeepLearningModel:
     @property
     def model_category(self) -> str:
         return self._s.get("model_category")
+
+    @property
+    def type(self) -> str:
+        """h2o-py's model type: "classifier", "regressor" or "unsupervised" (autoencoder)."""
+        return {"Binomial": "classifier", "Multinomial": "classifier", "Regression": "regressor"}.get(
+            self.model_category, "unsupervised")
+
+    @property
+    def parms(self) -> dict[str, dict[str, Any]]:
+        """h2o-py's parameter table: name -> {"name", "default_value", "actual_value", "input_value"}."""
+        from h2ocloud.dl.params import DEFAULTS
+
+        given = getattr(self, "_parms", None) or self._s.get("input_params") or {}
+        out = {}
+        for name, value in self.params.items():
+            out[name] = {"name": name, "default_value": DEFAULTS.get(name), "actual_value": value,
+                         "input_value": given.get(name, DEFAULTS.get(name))}
+        return out
+
+    def _layer_frame(self, matrix_id: int, what: str) -> H2OFrame:
+        result, blobs = connection().call("models.weights", {"model_id": self.model_id,
+                                                             "layer": int(matrix_id), "what": what})
+        import numpy as np
+
+        values = np.frombuffer(blobs[0], "<f4").astype(np.float64).reshape(result["shape"])
+        return H2OFrame(values, column_names=result["names"])
+
+    def weights(self, matrix_id: int = 0) -> H2OFrame:
+        """The weight matrix between layer matrix_id and the next, as a frame (one row per unit of
+        the next layer, one column per unit of layer matrix_id), as h2o-py returns it."""
+        return self._layer_frame(matrix_id, "weights")
+
+    def biases(self, vector_id: int = 0) -> H2OFrame:
+        """The biases of the units of layer vector_id + 1, as a one-column frame."""
+        return self._layer_frame(vector_id, "biases")
+
+    def summary(self):
+        """The model summary (one row per layer: units, type, dropout, l1, l2, mean and RMS of
+        weights and biases) as an H2OTwoDimTable."""
+        import pandas as pd
+
+        from h2ocloud.two_dim_table import H2OTwoDimTable
+
+        return H2OTwoDimTable.from_data_frame(pd.DataFrame(self._s.get("diagnostics") or []),
+                                              "Status of Neuron Layers")
 
     @property
     def epochs_trained(self) -> float:
@@ -298,10 +399,10 @@ class H2ODeepLearningModel:
         """Metrics on a frame, or the stored training / validation / cross-validation metrics."""
         if test_data is None:
             which = "cross_validation_metrics" if xval else "validation_metrics" if valid else "training_metrics"
-            return H2OModelMetrics(self._s.get(which) or {})
+            return metrics_for(self._s.get(which) or {}, self.model_category)
         result, _ = connection().call("models.performance", {"model_id": self.model_id,
                                                               "frame_id": _frame_id(test_data, "test_data")})
-        return H2OModelMetrics(result["metrics"])
+        return metrics_for(result["metrics"], self.model_category)
 
     def __repr__(self) -> str:
         return f"H2ODeepLearningModel({self.model_id!r}, {self.model_category})"
@@ -313,7 +414,11 @@ class H2ODeepLearningModel:
                 print(f"  {which}: {H2OModelMetrics(self._s[which])}")
 
 
-class H2ODeepLearningEstimator(H2ODeepLearningModel):
+class H2OEstimator(H2ODeepLearningModel):
+    """The base of h2o-py's estimators (h2ocloud.estimators.estimator_base.H2OEstimator)."""
+
+
+class H2ODeepLearningEstimator(H2OEstimator):
     """H2O's Deep Learning. Parameters are the booklet's appendix A (H2O-3 names accepted);
     they are checked by the node, and a bad one raises ValueError naming it.
 
@@ -355,15 +460,59 @@ class H2ODeepLearningEstimator(H2ODeepLearningModel):
         return self
 
 
+class H2OAutoEncoderEstimator(H2ODeepLearningEstimator):
+    """h2o-py's H2OAutoEncoderEstimator: deep learning with autoencoder=True.
+
+    >>> ae = H2OAutoEncoderEstimator(activation="Tanh", hidden=[50, 20, 50], epochs=100)
+    >>> ae.train(x=cols, training_frame=ecg); ae.anomaly(ecg_test)
+    """
+
+    def __init__(self, **params: Any):
+        if params.get("autoencoder") is False:
+            raise ValueError("H2OAutoEncoderEstimator is an autoencoder: autoencoder=False is refused")
+        super().__init__(**{**params, "autoencoder": True})
+
+
 def deeplearning(x: Sequence[str] | None = None, y: str | None = None, training_frame: H2OFrame | None = None,
-                 validation_frame: H2OFrame | None = None, **params: Any) -> H2ODeepLearningEstimator:
-    """The booklet's functional form: train a deep learning model and return it."""
+                 validation_frame: H2OFrame | None = None, **params: Any) -> H2ODeepLearningEstimator | Any:
+    """The booklet's functional form: train a deep learning model and return it, or, when a
+    parameter is given several values (``hidden=[[200, 200], [100, 300, 100]], l1=[1e-5, 1e-7]``),
+    build the grid of them and return the H2OGridSearch."""
     data = params.pop("data", None)
     if training_frame is None:
         training_frame = data
     validation_frame = validation_frame if validation_frame is not None else params.pop("validation", None)
+    hyper = grid_axes(params)
+    if hyper:
+        # The booklet's R form: lists of values are a grid's axes, and the grid is returned.
+        from h2ocloud.grid.grid_search import H2OGridSearch
+
+        base = {k: v for k, v in params.items() if k not in hyper}
+        grid_id = base.pop("grid_id", None)
+        return H2OGridSearch(H2ODeepLearningEstimator(**base), hyper, grid_id=grid_id).train(
+            x=x, y=y, training_frame=training_frame, validation_frame=validation_frame)
     return H2ODeepLearningEstimator(**params).train(x=x, y=y, training_frame=training_frame,
                                                     validation_frame=validation_frame)
+
+
+# Parameters whose single value is a list: a grid axis of them is a list of lists.
+_LIST_VALUED = ("hidden", "hidden_dropout_ratios", "hidden_dropout_ratio", "class_sampling_factors",
+                "x", "ignored_columns", "initial_weights", "initial_biases")
+
+
+def grid_axes(params: dict[str, Any]) -> dict[str, list[Any]]:
+    """The parameters given as several values (a list for a scalar parameter, a list of lists
+    for a list-valued one such as hidden): the axes of the grid h2o.deeplearning builds."""
+    axes = {}
+    for k, v in params.items():
+        if not isinstance(v, list | tuple):
+            continue
+        if k in _LIST_VALUED:
+            if v and all(isinstance(e, list | tuple) for e in v) and k not in ("x", "initial_weights", "initial_biases"):
+                axes[k] = [list(e) for e in v]
+        else:
+            axes[k] = list(v)
+    return axes
 
 
 def get_model(model_id: str) -> H2ODeepLearningModel:

@@ -209,15 +209,26 @@ def _in_range(name: str, v: float, lo: float, hi: float, lo_open=False, hi_open=
         raise _bad(name, f"{v!r} is outside {lb}{lo}, {hi}{rb}")
 
 
-def canonical_names(d: dict[str, Any]) -> dict[str, Any]:
-    """Rename aliases to canonical names; refuse unknown names and a name given twice."""
+def closest(name: str, valid: Any) -> str | None:
+    """The valid name nearest a misspelt one (None when nothing is close)."""
+    import difflib
+
+    found = difflib.get_close_matches(name, sorted(valid), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def canonical_names(d: dict[str, Any], what: str = "parameter") -> dict[str, Any]:
+    """Rename aliases to canonical names; refuse unknown names (naming the closest valid one)
+    and a name given twice."""
     out: dict[str, Any] = {}
     for k, v in d.items():
         if not isinstance(k, str):
-            raise ValueError(f"parameter names must be strings, got {k!r}")
+            raise ValueError(f"{what} names must be strings, got {k!r}")
         name = ALIASES.get(k, k)
         if name not in DEFAULTS:
-            raise ValueError(f"unknown parameter {k!r}")
+            hint = closest(k, [*DEFAULTS, *ALIASES])
+            hint = ALIASES.get(hint, hint) if hint else None
+            raise ValueError(f"unknown {what} {k!r}" + (f"; did you mean {hint!r}?" if hint else ""))
         if name in out:
             raise _bad(name, f"given twice (as {k!r} and another spelling)")
         out[name] = v

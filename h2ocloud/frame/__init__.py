@@ -38,3 +38,14 @@ __all__ = [
     "parse_table", "rollup_finish", "rollup_map", "rollup_reduce", "split_rows", "summary",
     "take_columns", "column_values", "to_pandas",
 ]
+
+
+def __getattr__(name: str):
+    """`from h2ocloud.frame import H2OFrame`, as h2o-py's `h2o.frame.H2OFrame`. Looked up lazily:
+    this package is the node's pure frame library, and the client imports it, so importing the
+    client here at load time would be an import cycle."""
+    if name == "H2OFrame":
+        from h2ocloud.client.frame import H2OFrame
+
+        return H2OFrame
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -91,12 +91,16 @@ ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/3/ModelBuilders/deeplearning", "models.train"),
     ("POST", "/3/Predictions/models/{model_id}/frames/{frame_id}", "models.predict"),
     ("POST", "/3/ModelMetrics/models/{model_id}/frames/{frame_id}", "models.performance"),
+    ("GET", "/3/Grids", "grids.list"),
+    ("GET", "/3/Grids/{grid_id}", "grids.get"),
+    ("DELETE", "/3/Grids/{grid_id}", "dkv.remove_user"),
+    ("POST", "/99/Grid/deeplearning", "grids.train"),
     ("POST", "/3/Ops/{op}", "__generic__"),
 ]
 
 
 def _key_args(request: web.Request, args: dict[str, Any]) -> dict[str, Any]:
-    args["key"] = args.get("frame_id") or args.get("model_id")
+    args["key"] = args.get("frame_id") or args.get("model_id") or args.get("grid_id")
     return args
 
 

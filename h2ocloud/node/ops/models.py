@@ -152,3 +152,30 @@ async def load(node, args, blobs):
         return model.summary_json()
 
     return await node.run_in_thread(work)
+
+
+@op("models.weights")
+async def weights(node, args, blobs):
+    """A layer's weight matrix (what="weights": units of layer+1 x units of layer) or bias
+    vector (what="biases"), float32, with column names as h2o-py gives them."""
+    import numpy as np
+
+    from h2ocloud.node.ops.registry import Reply
+
+    model = await node.run_in_thread(md.load_model_sync, node, str(args.get("model_id")))
+    n_layers = model.spec.n_layers
+    layer = args.get("layer", 0)
+    if not isinstance(layer, int) or not 0 <= layer < n_layers:
+        raise ValueError(f"matrix_id must be an integer in 0..{n_layers - 1} (the model has {n_layers} weight layers), got {layer!r}")
+    what = args.get("what", "weights")
+    if what not in ("weights", "biases"):
+        raise ValueError(f"what must be 'weights' or 'biases', got {what!r}")
+    w, b = model.net.layer(layer)
+    if what == "biases":
+        values = np.asarray(b, np.float32).reshape(-1, 1)
+        names = ["C1"]
+    else:
+        values = np.asarray(w, np.float32)
+        inputs = list(model.info.input_names) if layer == 0 else []
+        names = inputs if len(inputs) == values.shape[1] else [f"C{i + 1}" for i in range(values.shape[1])]
+    return Reply({"shape": list(values.shape), "names": names}, [np.ascontiguousarray(values, "<f4").tobytes()])
