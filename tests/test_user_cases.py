@@ -248,3 +248,29 @@ def test_best_model_key_max_confusion_matrix_size_force_load_balance(h2o, cloud1
     off.train(x=["a", "b"], y="label", training_frame=tr)
     assert off.summary_json()["training_chunks"] == 1
     assert not [k for k in h2o.ls() if "_rebalanced-" in k]  # the copy is removed after training
+
+
+def test_demo_runs_the_booklets_examples_on_shipped_data(cloud1, tmp_path):
+    """`h2ocloud demo` needs no ../shared: the package ships ECG, weather and MNIST rows."""
+    import re
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    t = time.time()
+    out = subprocess.run([sys.executable, "-m", "h2ocloud", "demo", "--url", cloud1.nodes[0].url],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    wall = time.time() - t
+    assert out.returncode == 0, out.stderr[-3000:]
+    text = out.stdout
+    assert "weather.hex: 355 rows x 24 columns" in text
+    assert "train 2500 rows, test 1000 rows" in text
+    err = float(re.search(r"test classification error: ([0-9.]+)%", text).group(1))
+    assert err < 20.0
+    assert "Error" in text and "Rate" in text  # the confusion matrix
+    top3 = [int(r) for r in re.findall(r"^\s+[123]\. row\s+(\d+)", text, re.M)]
+    assert sorted(top3) == [21, 22, 23]
+    assert f"web console: {cloud1.nodes[0].url}/" in text
+    assert wall < 60, wall

@@ -17,9 +17,11 @@ from h2ocloud.client.models import (
     H2ODeepLearningModel,
     H2OEstimator,
     H2OModelMetrics,
+    anomaly,
     deeplearning,
     get_model,
     load_model,
+    predict,
     save_model,
 )
 from h2ocloud.client.session import H2OCluster, cluster, connection, init, shutdown
@@ -29,6 +31,6 @@ __all__ = [
     "init", "cluster", "connection", "shutdown", "H2OCluster",
     "H2OFrame", "import_file", "upload_file", "get_frame", "ls", "remove", "remove_all", "assign",
     "list_jobs", "cancel_job", "no_progress", "show_progress",
-    "H2ODeepLearningEstimator", "H2OAutoEncoderEstimator", "H2OEstimator", "H2ODeepLearningModel", "H2OModelMetrics", "deeplearning",
+    "H2ODeepLearningEstimator", "H2OAutoEncoderEstimator", "H2OEstimator", "H2ODeepLearningModel", "H2OModelMetrics", "deeplearning", "predict", "anomaly",
     "get_model", "save_model", "load_model", "H2OGridSearch", "get_grid",
 ]

@@ -515,6 +515,16 @@ def grid_axes(params: dict[str, Any]) -> dict[str, list[Any]]:
     return axes
 
 
+def predict(object: H2ODeepLearningModel, newdata: H2OFrame) -> H2OFrame:
+    """The booklet's ``h2o.predict(model, newdata=)``: the model's predictions for each row."""
+    return object.predict(newdata)
+
+
+def anomaly(data: H2OFrame, model: H2ODeepLearningModel, per_feature: bool = False) -> H2OFrame:
+    """The booklet's ``h2o.anomaly(data, model)``: an autoencoder's reconstruction error per row."""
+    return model.anomaly(data, per_feature=per_feature)
+
+
 def get_model(model_id: str) -> H2ODeepLearningModel:
     """A handle on a stored model (NotFound when there is none)."""
     result, _ = connection().call("models.get", {"model_id": model_id})
