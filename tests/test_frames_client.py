@@ -45,7 +45,7 @@ def test_import_csv_types_shape_and_summary(h2o, mixed_csv):
     assert summ["color"]["cardinality"] == 3 and summ["color"]["domain"] == ["blue", "green", "red"]
     assert sum(summ["color"]["level_counts"]) == 500
     assert sum(summ["b"]["histogram"]["counts"]) == 500
-    head = fr.head(5)
+    head = fr.head(5).as_data_frame()
     assert list(head["color"]) == list(df["color"][:5])
     back = fr.as_data_frame()
     np.testing.assert_allclose(back["a"].to_numpy(), a, equal_nan=True)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from h2ocloud.client import tempframes
+from h2ocloud.client.frame_ops import FrameOps
 from h2ocloud.client.jobs import wait_job
 from h2ocloud.client.session import connection
 from h2ocloud.errors import NotFound
@@ -94,20 +95,6 @@ def get_frame(frame_id: str) -> H2OFrame:
     return H2OFrame._from_id(frame_id)
 
 
-def remove_all() -> None:
-    """Remove every frame and model from the cloud (h2o-py's h2o.remove_all)."""
-    conn = connection()
-    models, _ = conn.call("models.list")
-    frames, _ = conn.call("frames.list")
-    keys = [m["model_id"] for m in models["models"]] + [f["frame_id"] for f in frames["frames"]]
-    tempframes.forget_all()
-    for key in keys:
-        try:
-            conn.call("dkv.remove_user", {"key": key})
-        except NotFound:
-            pass  # removed meanwhile (a fold model with its main model, another client)
-
-
 def assign(data: H2OFrame, xid: str) -> H2OFrame:
     """Store ``data`` under the name ``xid`` (h2o-py's h2o.assign); the handle then names that
     frame, which stays until removed, and the temporary it was is freed."""
@@ -131,7 +118,7 @@ def remove(x: Any) -> None:
     connection().call("dkv.remove_user", {"key": str(key)})
 
 
-class H2OFrame:
+class H2OFrame(FrameOps):
     """A frame in the cloud. Construct from a pandas DataFrame, numpy array, dict or list of rows
     (uploaded), or get one from import_file/upload_file/get_frame."""
 
@@ -179,9 +166,10 @@ class H2OFrame:
         return fr
 
     @classmethod
-    def _from_header(cls, header: dict[str, Any], temporary: bool = False) -> H2OFrame:
-        """A handle on a frame the node just made; ``temporary``: a frame nobody named, removed
-        from the cloud when no handle of it is left (see h2ocloud.client.tempframes)."""
+    def _from_header(cls, header: dict[str, Any], temporary: bool = True) -> H2OFrame:
+        """A handle on a frame the node just derived; ``temporary`` (the default: selections,
+        conversions, expressions, predictions): a frame nobody named, removed from the cloud when
+        no handle of it is left (see h2ocloud.client.tempframes)."""
         fr = cls()
         fr._header = header
         if temporary or tempframes.is_temporary(fr.frame_id):
@@ -274,10 +262,6 @@ class H2OFrame:
         df = self._fetch()
         return df if use_pandas else df.values.tolist()
 
-    def head(self, rows: int = 10, cols: int = 200):
-        """The first rows as a pandas DataFrame."""
-        return self._fetch(nrows=rows, columns=self.columns[:cols])
-
     def summary(self, return_data: bool = False) -> list[dict[str, Any]] | None:
         """Per column: type, min, max, mean, sigma, missing, zeros, cardinality, domain, histogram.
         Computed by map/reduce over the frame's chunks. Prints a table unless return_data."""
@@ -306,21 +290,24 @@ class H2OFrame:
         raise TypeError(f"cannot select columns with {item!r}")
 
     def __getitem__(self, item: Any) -> H2OFrame:
-        if isinstance(item, tuple) and len(item) == 2:
-            rows, cols = item
-            if not (isinstance(rows, slice) and rows == slice(None)):
-                raise NotImplementedError("row selection other than ':' is not supported yet")
-            item = cols
-        names = self._names_of(item)
-        result, _ = connection().call("frames.select", {"frame_id": self.frame_id, "columns": names})
-        return H2OFrame._from_header(result, temporary=True)
+        """fr["x"], fr[["a", "b"]], fr[0:10, :], fr[[1, 5], :], fr[mask], fr[mask, cols]."""
+        return self._select(item)
 
-    def __setitem__(self, name: str, value: H2OFrame) -> None:
+    def __setitem__(self, name: str | int | Sequence[str], value: Any) -> None:
+        """Replace or add columns in place: fr["y"] = fr["y"].asfactor(), fr[["a", "b"]] = ...,
+        fr["z"] = 0 (a scalar fills the column)."""
+        from h2ocloud.client.frame_ops import _op
+
+        names = [name] if isinstance(name, str | int) else list(name)
+        names = [self.columns[n] if isinstance(n, int) else n for n in names]
         if not isinstance(value, H2OFrame):
-            raise TypeError("only an H2OFrame column can be assigned")
-        if value.ncols != 1:
-            raise ValueError(f"assign one column, got a frame of {value.ncols}")
-        result, _ = connection().call("frames.assign", {"frame_id": self.frame_id, "columns": [name],
+            if not (value is None or isinstance(value, bool | int | float | str)):
+                raise TypeError(f"cannot assign a {type(value).__name__} to a column")
+            value = _op("+", self[self.columns[0]] * 0, value) if not isinstance(value, str) else \
+                _op("ifelse", self[self.columns[0]] * 0 == 0, value, value)
+        if value.ncols != len(names):
+            raise ValueError(f"assign {len(names)} column(s), got a frame of {value.ncols}")
+        result, _ = connection().call("frames.assign", {"frame_id": self.frame_id, "columns": names,
                                                         "source_frame": value.frame_id,
                                                         "source_columns": value.columns})
         self._header = result

@@ -174,6 +174,12 @@ class DeriveTask(MRTask):
             from h2ocloud.node.tasks.models import load_model_sync, prediction_chunk
 
             return [prediction_chunk(load_model_sync(ctx.node, a["model_id"]), a, ctx.header, chunk)]
+        if self.kind == "expr":
+            from h2ocloud.node.tasks.frame_expr import expr_chunk
+
+            return [expr_chunk(ctx.node, a, self.__dict__.setdefault("_expr_state", {}), index, chunk)]
+        if self.kind == "rename_chunk":  # rbind: the chunk as it is, under the first frame's names
+            return [Chunk(list(a["names"]), list(chunk.columns), chunk.nrows, chunk.row_offset)]
         if self.kind == "split":
             part = split_assign(int(a["seed"]), chunk.row_offset, chunk.nrows, a["ratios"])
             outs = []
@@ -198,9 +204,10 @@ class DeriveTask(MRTask):
                 ctx.node.dkv.put_sync(chunk_key(dest, index * k + s), chunk_value(new))
                 out.parts[dest][index * k + s] = (new.nrows, chunk_rollups(new))
             return out
+        at = index + int(self.args.get("index_offset", 0))  # rbind writes after earlier frames' chunks
         for dest, new in zip(self.dests, self._transform(ctx, index, chunk)):
-            ctx.node.dkv.put_sync(chunk_key(dest, index), chunk_value(new))
-            out.parts[dest] = {index: (new.nrows, chunk_rollups(new))}
+            ctx.node.dkv.put_sync(chunk_key(dest, at), chunk_value(new))
+            out.parts[dest] = {at: (new.nrows, chunk_rollups(new))}
         return out
 
     def reduce(self, a: DerivedParts, b: DerivedParts) -> DerivedParts:

@@ -1,0 +1,301 @@
+"""Client operations on frames' contents: expressions, row selection, reductions, shape, export.
+
+Every operation here is a map/reduce over the chunks (h2ocloud.node.tasks.frame_expr); the client
+never holds the frame. Results are new frames, or small values (quantiles, a covariance matrix).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+from h2ocloud.frame.chunk import ENUM, NUMERIC
+from h2ocloud.node.ops.frames import header_json
+from h2ocloud.node.ops.registry import op
+from h2ocloud.node.tasks import frame_expr as fx
+from h2ocloud.node.tasks import frames as fr
+from h2ocloud.node.tasks.mrtask import run_task
+
+
+def _dest(args: dict[str, Any], prefix: str) -> str:
+    return fr.check_frame_id(args.get("dest") or fr.new_frame_id(prefix))
+
+
+def _columns(h, cols: Any, what: str = "columns") -> list[str]:
+    if cols is None:
+        return list(h.names)
+    if isinstance(cols, str | int):
+        cols = [cols]
+    out = []
+    for c in cols:
+        if isinstance(c, int) and not isinstance(c, bool):
+            if not -h.ncols <= c < h.ncols:
+                raise ValueError(f"{what}: column index {c} out of range (the frame has {h.ncols} columns)")
+            c = h.names[c]
+        out.append(c)
+    return fr.check_columns(h, out, what)
+
+
+@op("frames.expr")
+async def expr(node, args, blobs):
+    """A new frame from an expression tree (h2ocloud.frame.expr) and an optional row selection
+    ({"mask": tree} | {"range": [start, stop]} | {"index": [rows]})."""
+    tree = args.get("tree")
+    if tree is None:
+        raise ValueError("tree is required")
+    rows = args.get("rows") or None
+    if rows is not None and not isinstance(rows, dict):
+        raise ValueError("rows must be an object: {mask|range|index: ...}")
+    dest = _dest(args, "expr")
+    if args.get("in_place"):  # impute / insert_missing_values change the frame itself
+        dest = fr.check_frame_id(str(args["in_place"]))
+    h = await fx.expr_frame(node, tree, rows, dest, base_id=args.get("base"))
+    return header_json(h)
+
+
+@op("frames.rbind")
+async def rbind(node, args, blobs):
+    ids = args.get("frame_ids")
+    if not isinstance(ids, list) or len(ids) < 2:
+        raise ValueError("frame_ids must list at least two frames")
+    headers = [await fr.get_header(node, i) for i in ids]
+    return header_json(await fx.rbind_frames(node, headers, _dest(args, "rbind")))
+
+
+@op("frames.quantile")
+async def quantile(node, args, blobs):
+    h = await fr.get_header(node, args.get("frame_id"))
+    probs = args.get("probs", [0.5])
+    if not isinstance(probs, list) or not probs or not all(isinstance(p, int | float) and 0 <= p <= 1 for p in probs):
+        raise ValueError(f"prob must be a list of numbers in [0, 1], got {probs!r}")
+    cols = _columns(h, args.get("columns"))
+    q = await fx.quantiles(node, h, cols, [float(p) for p in probs])
+    return {"probs": probs, "quantiles": fr.json_clean(q)}
+
+
+_AGGS = ("nrow", "mean", "sum", "sd", "var", "min", "max", "ss")
+
+
+@op("frames.group_by")
+async def group_by(node, args, blobs):
+    h = await fr.get_header(node, args.get("frame_id"))
+    by = _columns(h, args.get("by"), "by")
+    if not by:
+        raise ValueError("by must name at least one column")
+    aggs = []
+    for a in args.get("aggs") or []:
+        fn, col, na = (list(a) + [None, "all"])[:3]
+        if fn not in _AGGS:
+            raise ValueError(f"unknown aggregate {fn!r}; expected one of {_AGGS}")
+        if na not in ("all", "rm", "ignore"):
+            raise ValueError(f"na must be 'all', 'rm' or 'ignore', got {na!r}")
+        if col is not None:
+            (col,) = _columns(h, [col], "aggregate column")
+            if fn != "nrow" and h.types[h.col_index(col)] not in (NUMERIC, ENUM):
+                raise ValueError(f"cannot take the {fn} of string column {col!r}")
+        aggs.append((fn, col, na))
+    if not aggs:
+        aggs = [("nrow", None, "all")]
+    result = await fx.group_by(node, h, by, aggs)
+    types = {b: ("enum" if h.types[h.col_index(b)] != NUMERIC else "numeric") for b in by}
+    out = await fx.small_frame(node, _dest(args, "groupby"), result, types)
+    return header_json(out)
+
+
+@op("frames.table")
+async def table(node, args, blobs):
+    """Counts of each level (or value) of one or two columns, as a frame (h2o-py's table())."""
+    h = await fr.get_header(node, args.get("frame_id"))
+    cols = _columns(h, args.get("columns"))
+    if not 1 <= len(cols) <= 2:
+        raise ValueError(f"table takes one or two columns, got {len(cols)}")
+    counts = await run_task(node, "frame.table", {"columns": cols}, h.frame_id, h) or {}
+    numeric = [h.types[h.col_index(c)] == NUMERIC for c in cols]
+
+    def key(k):
+        return [float(v) if n else v for v, n in zip(k, numeric)]
+
+    keys = sorted(counts, key=key)
+    result: dict[str, list] = {c: [key(k)[i] for k in keys] for i, c in enumerate(cols)}
+    result["Count"] = [counts[k] for k in keys]
+    if args.get("unique"):
+        result = {cols[0]: result[cols[0]]}
+    types = {c: ("numeric" if n else "enum") for c, n in zip(cols, numeric)}
+    return header_json(await fx.small_frame(node, _dest(args, "table"), result, types))
+
+
+@op("frames.cov")
+async def cov(node, args, blobs):
+    """Covariance or correlation matrix of numeric columns, over the rows complete in all of
+    them (use="complete.obs"); with use="everything" a column pair with a NA gives NaN."""
+    h = await fr.get_header(node, args.get("frame_id"))
+    cols = _columns(h, args.get("columns"))
+    for c in cols:
+        if h.types[h.col_index(c)] == "string":
+            raise ValueError(f"column {c!r} is a string column; var/cor need numbers")
+    r = await run_task(node, "frame.cov", {"columns": cols}, h.frame_id, h)
+    n, s, xx = r["n"], r["s"], r["xx"]
+    with np.errstate(all="ignore"):
+        c = (xx - np.outer(s, s) / n) / (n - 1) if n > 1 else np.full(xx.shape, np.nan)
+        if args.get("cor"):
+            d = np.sqrt(np.diag(c))
+            c = c / np.outer(d, d)
+    if args.get("use", "everything") == "everything" and r["na"]:
+        c = np.full(c.shape, np.nan)
+    return {"columns": cols, "matrix": fr.json_clean(c.tolist())}
+
+
+@op("frames.sort")
+async def sort(node, args, blobs):
+    """Rows ordered by the `by` columns (NAs first, as H2O puts them), stable. The coordinating
+    node reads only the key columns to order the rows; each node then gathers its chunks' rows."""
+    h = await fr.get_header(node, args.get("frame_id"))
+    by = _columns(h, args.get("by"), "by")
+    asc = args.get("ascending", True)
+    asc = [bool(asc)] * len(by) if isinstance(asc, bool) else [bool(a) for a in asc]
+    if len(asc) != len(by):
+        raise ValueError(f"ascending must be one bool or one per by column ({len(by)}), got {len(asc)}")
+    keys_h = await node.run_in_thread(_key_columns, node, h, by)
+    order = []
+    for c, a in zip(reversed(keys_h), reversed(asc)):
+        x = c.numbers() if c.ctype != "string" else None
+        if x is None:
+            ranks = {v: i for i, v in enumerate(sorted({v for v in c.values if v is not None}))}
+            x = np.asarray([np.nan if v is None else ranks[v] for v in c.values], np.float64)
+        key = np.where(np.isnan(x), -np.inf, x if a else -x)
+        order.append(key)
+    perm = np.lexsort(order) if order else np.arange(h.nrows)
+    dest = _dest(args, "sort")
+    out = await fx.expr_frame(node, {"frame": h.frame_id}, {"perm": perm.tolist()}, dest)
+    return header_json(out)
+
+
+def _key_columns(node, h, by):
+    cols = {c.name: c for c in fx.rows_of(node, h, 0, h.nrows) if c.name in by}
+    return [cols[b] for b in by]
+
+
+@op("frames.impute")
+async def impute(node, args, blobs):
+    """Fill NAs in place with each column's mean, median or mode (by groups with `by`), or
+    with given values; returns the values used, as h2o-py does."""
+    h = await fr.get_header(node, args.get("frame_id"))
+    method = args.get("method", "mean")
+    if method not in ("mean", "median", "mode"):
+        raise ValueError(f"method must be 'mean', 'median' or 'mode', got {method!r}")
+    column = args.get("column", -1)
+    cols = list(h.names) if column in (-1, None) else _columns(h, column, "column")
+    by = _columns(h, args.get("by"), "by") if args.get("by") else []
+    cols = [c for c in cols if c not in by and h.types[h.col_index(c)] != "string"]
+    given = args.get("values")
+    tree: Any = {"frame": h.frame_id}
+    used: list[Any] = []
+    if by:
+        for c in cols:
+            j = h.col_index(c)
+            if h.types[j] == ENUM:
+                raise ValueError(f"impute by groups needs numeric columns; {c!r} is a factor")
+            if method == "median":
+                raise ValueError("impute by groups supports method 'mean' (and 'mode' per group is not supported)")
+            g = await fx.group_by(node, h, by, [("mean", c, "rm")])
+            table = [[str(_text(v)) if v is not None else None for v in key] + [val]
+                     for key, val in zip(zip(*[g[b] for b in by]), g[f"mean_{c}"])]
+            tree = {"op": "fillna_groups", "args": [tree, {"cols": by, "of": {"frame": h.frame_id}}],
+                    "column": j, "table": table}
+            used.append(table)
+    else:
+        values = []
+        med = await fx.quantiles(node, h, cols, [0.5]) if method == "median" and given is None else {}
+        for k, name in enumerate(h.names):
+            if name not in cols:
+                values.append(None)
+                continue
+            j = h.col_index(name)
+            if given is not None:
+                v = given[k] if isinstance(given, list) else given
+            elif h.types[j] == ENUM:
+                v = await _mode(node, h, name)
+            elif method == "median":
+                v = med[name][0]
+            elif method == "mode":
+                v = await _mode(node, h, name)
+            else:
+                v = h.stats[j]["mean"]
+            v = None if isinstance(v, float) and math.isnan(v) else v
+            values.append(v)
+            used.append(v)
+        tree = {"op": "fillna_values", "args": [tree], "values": values}
+    out = await fx.expr_frame(node, tree, None, h.frame_id)
+    return {"values": fr.json_clean(used), "frame": header_json(out)}
+
+
+def _text(v: Any) -> str:
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+
+
+async def _mode(node, h, col: str) -> Any:
+    counts = await run_task(node, "frame.table", {"columns": [col]}, h.frame_id, h) or {}
+    if not counts:
+        return None
+    best = max(sorted(counts), key=lambda k: counts[k])[0]
+    return best if h.types[h.col_index(col)] == ENUM else float(best)
+
+
+@op("frames.export")
+async def export(node, args, blobs):
+    """Write a frame to a CSV or Parquet file on the node (chunk by chunk, in row order)."""
+    h = await fr.get_header(node, args.get("frame_id"))
+    path = args.get("path")
+    if not isinstance(path, str) or not path:
+        raise ValueError("path is required")
+    path = os.path.abspath(os.path.expanduser(path))
+    fmt = args.get("format") or ("parquet" if path.endswith(".parquet") else "csv")
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"format must be 'csv' or 'parquet', got {fmt!r}")
+    if os.path.exists(path) and not args.get("force"):
+        raise FileExistsError(f"{path} exists (pass force=True to overwrite)")
+    if not os.path.isdir(os.path.dirname(path)):
+        raise FileNotFoundError(f"no such directory: {os.path.dirname(path)}")
+    await node.run_in_thread(_write, node, h, path, fmt, args.get("sep", ","), bool(args.get("header", True)))
+    return {"path": path, "nrows": h.nrows, "format": fmt}
+
+
+def _write(node, h, path: str, fmt: str, sep: str, header: bool) -> None:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    def batch(cols):
+        arrays = []
+        for c in cols:
+            if c.ctype == NUMERIC:
+                arrays.append(pa.array(c.values, pa.float64(), mask=np.isnan(c.values)))
+            else:
+                arrays.append(pa.array(list(c.strings()), pa.string()))
+        return pa.record_batch(arrays, names=list(h.names))
+
+    tmp = path + ".part"
+    writer = None
+    try:
+        for i, rows in enumerate(h.chunk_rows):
+            if rows == 0 and writer is not None:
+                continue
+            b = batch(fx.rows_of(node, h, h.row_offsets[i], rows))
+            if writer is None:
+                writer = (pq.ParquetWriter(tmp, b.schema) if fmt == "parquet" else
+                          pacsv.CSVWriter(tmp, b.schema, write_options=pacsv.WriteOptions(
+                              include_header=header, delimiter=sep)))
+            writer.write_batch(b) if fmt == "csv" else writer.write_batch(b)
+        if writer is None:
+            raise ValueError("the frame has no chunks")
+        writer.close()
+        writer = None
+        os.replace(tmp, path)
+    finally:
+        if writer is not None:
+            writer.close()
+        if os.path.exists(tmp):
+            os.unlink(tmp)
