@@ -13,7 +13,6 @@ from h2ocloud.client import tempframes
 from h2ocloud.client.frame_ops import FrameOps
 from h2ocloud.client.jobs import wait_job
 from h2ocloud.client.session import connection
-from h2ocloud.errors import NotFound
 from h2ocloud.wire import PIECE
 
 _PANDAS_TYPES = {"numeric": "real", "enum": "enum", "string": "string"}
