@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from h2ocloud.dl.params import DEFAULTS
+from h2ocloud.dl.params import DEFAULTS, H2O3_DEFAULT_ONLY
 
 BASE = dict(hidden=[8], epochs=2, seed=1, reproducible=True, score_interval=0, score_duty_cycle=1.0,
             train_samples_per_iteration=100)
@@ -81,7 +81,31 @@ CASES: dict[str, tuple] = {
     "mini_batch_size": (2, {}),
     "sparse": (True, {}),
     "col_major": (True, {}),
+    # H2O-3's parameters beyond the booklet
+    "stopping_rounds": (1, {"epochs": 20, "stopping_tolerance": 0.5}),
+    "stopping_metric": ("misclassification", {"epochs": 20, "stopping_rounds": 1, "stopping_tolerance": 0.1}),
+    "stopping_tolerance": (0.5, {"epochs": 20, "stopping_rounds": 1}),
+    "max_runtime_secs": (1e-3, {"epochs": 20}),
+    "score_each_iteration": (True, {"score_interval": 1000.0}),
+    "ignored_columns": (["b"], {"x": None}),
+    "weights_column": ("w", {}),
+    "standardize": (False, {}),
+    "missing_values_handling": ("Skip", {}),
 }
+
+
+def _other_value(v):
+    if v is None:
+        return "c"
+    if isinstance(v, bool):
+        return not v
+    if isinstance(v, int | float):
+        return v + 1
+    return "other"
+
+
+# H2O-3 parameters accepted at their default only: any other value is refused, naming it.
+CASES.update({name: (_other_value(v), {}) for name, v in H2O3_DEFAULT_ONLY.items()})
 
 # Parameters that change nothing on a one-node cloud, and why (tests/test_distributed.py
 # covers them on three nodes).
@@ -96,7 +120,7 @@ NOTHING_HERE = {
 
 
 def test_the_table_covers_every_accepted_parameter():
-    assert set(CASES) | set(NOTHING_HERE) == set(DEFAULTS)
+    assert set(CASES) | set(NOTHING_HERE) == set(DEFAULTS) | set(H2O3_DEFAULT_ONLY)
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +140,8 @@ def walk_data(cloud1):
     df["r"] = X[:, 0] * 2 + X[:, 2]
     df["ri"] = (X[:, 2] > 0).astype(int)
     df["fold"] = np.arange(n) % 3
+    df["w"] = rng.uniform(0.1, 3.0, n)
+    df.loc[::17, "c"] = np.nan  # some missing values (missing_values_handling)
     fr = h2o.H2OFrame(df, destination_frame="issue10_walk.hex")
     parts = fr.split_frame([0.5], destination_frames=["issue10_walk_half.hex", "issue10_walk_valid.hex"], seed=3)
     half, valid = parts
@@ -129,6 +155,10 @@ def _observe(h2o, cloud1, data, params: dict) -> str:
     p = dict(params)
     y = p.pop("y", "y")
     x = p.pop("x", ["a", "b", "c", "f", "k"])
+    if x is None:  # all columns but the response and the ones only some cases use
+        x = None if "ignored_columns" in p else ["a", "b", "c", "f", "k"]
+        if "ignored_columns" in p:
+            p["ignored_columns"] = p["ignored_columns"] + ["y2", "r", "ri", "fold", "w"]
     train = data[p.pop("training_frame", "frame")]
     valid = p.pop("validation_frame", None)
     valid = data[valid] if valid else None
@@ -138,7 +168,7 @@ def _observe(h2o, cloud1, data, params: dict) -> str:
         y = None
     if p.get("fold_column"):
         pass
-    elif "fold" in x:
+    elif x is not None and "fold" in x:
         x = [c for c in x if c != "fold"]
     before = set(h2o.ls())
     with warnings.catch_warnings(record=True) as caught:

@@ -82,6 +82,7 @@ class NumColumn:
     name: str
     mean: float
     sigma: float  # 1.0 where the training sigma was 0 (kept constant column)
+    fill: float = 0.0  # the input a missing value becomes: the training mean, transformed
 
 
 @dataclass
@@ -120,8 +121,24 @@ class DataInfo:
             raise ValueError("parameter 'y': a response column is needed (or autoencoder=True)")
         if autoencoder:
             y = None  # an autoencoder reconstructs x; a response is ignored as in H2O
+        ignored = list(params.get("ignored_columns") or [])
+        weights = params.get("weights_column")
+        if weights is not None:
+            if weights not in by_name:
+                raise ValueError(f"parameter 'weights_column': column {weights!r} is not in the frame")
+            if by_name[weights]["type"] != "numeric":
+                raise ValueError(f"parameter 'weights_column': {weights!r} is not a numeric column")
+            if x is not None and weights in x:
+                raise ValueError(f"parameter 'weights_column': {weights!r} is also a predictor in x")
+            ignored.append(weights)  # a weight is never a predictor
+        for c in ignored:
+            if c not in by_name:
+                raise ValueError(f"parameter 'ignored_columns': column {c!r} is not in the frame")
+        # h2o-py's ignored_columns: every column but these (and y), or x without them.
         if x is None:
-            x = [n for n in by_name if n != y]
+            x = [n for n in by_name if n != y and n not in ignored]
+        else:
+            x = [n for n in x if n not in ignored]
         for c in x:
             if c not in by_name:
                 raise ValueError(f"predictor column {c!r} is not in the frame")
@@ -142,9 +159,11 @@ class DataInfo:
             if m["type"] == "numeric" and not (ignore_const and _is_constant(m)):
                 sigma = float(m.get("sigma") or 0.0)
                 mean = float(m.get("mean") or 0.0)
-                info.nums.append(NumColumn(
-                    c, mean if math.isfinite(mean) else 0.0,
-                    sigma if math.isfinite(sigma) and sigma > 0 else 1.0))
+                mean = mean if math.isfinite(mean) else 0.0
+                if params.get("standardize", True):
+                    info.nums.append(NumColumn(c, mean, sigma if math.isfinite(sigma) and sigma > 0 else 1.0))
+                else:  # H2O-3's standardize=False: raw values in, missing ones still the mean
+                    info.nums.append(NumColumn(c, 0.0, 1.0, fill=mean))
         used = {c.name for c in info.cats} | {n.name for n in info.nums}
         info.ignored = [c for c in x if c not in used]
         if info.n_inputs == 0:
@@ -237,7 +256,7 @@ class DataInfo:
                 raise ValueError(f"column {col.name!r} is categorical here but was numeric "
                                  "in training")
             z = (np.asarray(v, dtype=np.float64) - col.mean) / col.sigma
-            X[:, off + j] = np.where(np.isnan(z), 0.0, z)  # missing -> the training mean
+            X[:, off + j] = np.where(np.isnan(z), col.fill, z)  # missing -> the training mean
         return np.ascontiguousarray(X)
 
     def _codes_for(self, name: str, train_domain: list[str], by_name: dict[str, Meta],

@@ -72,7 +72,8 @@ class LocalBackend:
 
     def __init__(self, X: np.ndarray, y: np.ndarray | None,
                  X_valid: np.ndarray | None = None, y_valid: np.ndarray | None = None,
-                 params: dict[str, Any] | None = None, info: DataInfo | None = None) -> None:
+                 params: dict[str, Any] | None = None, info: DataInfo | None = None,
+                 weights: np.ndarray | None = None) -> None:
         self.params = validate_parameters(params or {})
         self.info = info
         p = self.params
@@ -89,6 +90,21 @@ class LocalBackend:
 
         autoencoder = p["autoencoder"] or (info is not None and info.autoencoder)
         labeled = np.arange(n) if autoencoder else np.nonzero(~np.isnan(self.y))[0]
+        copies = None
+        if weights is not None:
+            # weights_column: a row of weight w is trained on as w duplicated rows would be --
+            # round(w) times an epoch when w is whole, else floor(w) times plus once more with
+            # probability frac(w) (drawn once, from the seed). Weight 0 or missing: not trained on.
+            w = np.asarray(weights, dtype=np.float64)
+            if w.shape[0] != n:
+                raise ValueError(f"weights_column: {w.shape[0]} weights for {n} rows")
+            if np.any(w[~np.isnan(w)] < 0):
+                raise ValueError("parameter 'weights_column': weights must be >= 0")
+            w = np.where(np.isnan(w), 0.0, w)
+            frac = w - np.floor(w)
+            extra = np.random.default_rng(sub_seed(self.seed, 4)).random(n) < frac
+            copies = (np.floor(w) + extra).astype(np.int64)
+            labeled = labeled[copies[labeled] > 0]
         self.labeled = labeled.astype(np.int64)
         classification = info.classification if info is not None else False
         self.prior_class_dist: np.ndarray | None = None
@@ -102,6 +118,8 @@ class LocalBackend:
             self.model_class_dist = (np.bincount(yl[bal], minlength=k) / max(bal.size, 1))
         else:
             self.train_rows = self.labeled
+        if copies is not None:
+            self.train_rows = np.repeat(self.train_rows, copies[self.train_rows])
         self._order = self.train_rows
         self._pos = 0
         self._pass = 0

@@ -18,8 +18,11 @@ from __future__ import annotations
 import math
 import os
 import random
+import warnings
 from collections.abc import Sequence
 from typing import Any
+
+from h2ocloud.dl.stopping import METRIC_KEYS, STOPPING_METRICS
 
 ACTIVATIONS = (
     "Tanh",
@@ -107,10 +110,34 @@ DEFAULTS: dict[str, Any] = {
     "override_with_best_model": True,
     "nthreads": -1,
     "mini_batch_size": 1,
-    # The booklet's data-layout hints: accepted, with a warning that they change nothing here
-    # (the kernel reads dense row-major rows and skips zero inputs either way).
+    # H2O-3's parameters beyond the booklet, with H2O-3's defaults.
+    "stopping_rounds": 5,
+    "stopping_metric": "AUTO",
+    "stopping_tolerance": 0.0,
+    "max_runtime_secs": 0.0,
+    "score_each_iteration": False,
+    "ignored_columns": None,
+    # A column of per-row weights: a row of weight w trains as w copies of it would.
+    "weights_column": None,
+    "standardize": True,
+    "missing_values_handling": "MeanImputation",
+    # The booklet-era storage hints: the kernel needs neither (accepted with a warning).
     "sparse": False,
     "col_major": False,
+}
+
+#: H2O-3 parameters this implementation accepts at H2O-3's default only: an h2o-py script that
+#: leaves them alone runs unchanged, one that sets them is told they are not supported here.
+H2O3_DEFAULT_ONLY: dict[str, Any] = {
+    "offset_column": None, "distribution": "AUTO", "tweedie_power": 1.5,
+    "quantile_alpha": 0.5, "huber_alpha": 0.9, "categorical_encoding": "AUTO",
+    "class_sampling_factors": None, "average_activation": 0.0, "sparsity_beta": 0.0,
+    "export_weights_and_biases": False, "pretrained_autoencoder": None,
+    "keep_cross_validation_predictions": False, "keep_cross_validation_fold_assignment": False,
+    "initial_weights": None, "initial_biases": None, "elastic_averaging": False,
+    "elastic_averaging_moving_rate": 0.9, "elastic_averaging_regularization": 0.001,
+    "max_categorical_features": 2147483647, "export_checkpoints_dir": None,
+    "custom_metric_func": None, "auc_type": "AUTO", "gainslift_bins": -1,
 }
 
 #: Parameters accepted only so booklet scripts run; each given one draws a warning saying so.
@@ -225,8 +252,13 @@ def canonical_names(d: dict[str, Any], what: str = "parameter") -> dict[str, Any
         if not isinstance(k, str):
             raise ValueError(f"{what} names must be strings, got {k!r}")
         name = ALIASES.get(k, k)
+        if name in H2O3_DEFAULT_ONLY and what == "parameter":
+            if v is not None and v != H2O3_DEFAULT_ONLY[name]:
+                raise _bad(name, f"H2O-3's {name} is not supported by h2ocloud yet; only its default "
+                                 f"{H2O3_DEFAULT_ONLY[name]!r} is accepted (got {v!r})")
+            continue
         if name not in DEFAULTS:
-            hint = closest(k, [*DEFAULTS, *ALIASES])
+            hint = closest(k, [*DEFAULTS, *ALIASES, *H2O3_DEFAULT_ONLY])
             hint = ALIASES.get(hint, hint) if hint else None
             raise ValueError(f"unknown {what} {k!r}" + (f"; did you mean {hint!r}?" if hint else ""))
         if name in out:
@@ -255,7 +287,7 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
             raise _bad("x", "a column is named twice")
         p["x"] = list(x)
     for name in ("y", "training_frame", "validation_frame", "model_id", "checkpoint",
-                 "best_model_key", "fold_column"):
+                 "best_model_key", "fold_column", "weights_column"):
         p[name] = _as_opt_str(name, p[name])
     if p["x"] is not None and p["y"] is not None and p["y"] in p["x"]:
         raise _bad("x", f"the response {p['y']!r} is also a predictor")
@@ -402,6 +434,49 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
     if cv and p["checkpoint"] is not None:
         raise _bad(cv, "cross-validation cannot continue from a checkpoint")
 
+    # --- H2O-3's stopping and scoring
+    p["stopping_rounds"] = _as_int("stopping_rounds", p["stopping_rounds"])
+    if p["stopping_rounds"] < 0:
+        raise _bad("stopping_rounds", "must be >= 0 (0 disables early stopping)")
+    p["stopping_metric"] = _as_choice("stopping_metric", p["stopping_metric"], STOPPING_METRICS)
+    if p["stopping_metric"] not in ("AUTO", *METRIC_KEYS):
+        raise _bad("stopping_metric", f"{p['stopping_metric']!r} is not computed by h2ocloud; "
+                                      f"use one of {['AUTO', *METRIC_KEYS]}")
+    p["stopping_tolerance"] = _as_float("stopping_tolerance", p["stopping_tolerance"])
+    _in_range("stopping_tolerance", p["stopping_tolerance"], 0.0, math.inf, hi_open=True)
+    p["max_runtime_secs"] = _as_float("max_runtime_secs", p["max_runtime_secs"])
+    _in_range("max_runtime_secs", p["max_runtime_secs"], 0.0, math.inf, hi_open=True)
+    for name in ("score_each_iteration", "standardize", "sparse", "col_major"):
+        p[name] = _as_bool(name, p[name])
+    for name in ("sparse", "col_major"):
+        if p[name]:
+            warnings.warn(f"parameter {name!r}: the kernel needs no {name} layout; ignored", stacklevel=2)
+            p[name] = False  # stored as what the model was trained with
+    p["missing_values_handling"] = _as_choice("missing_values_handling", p["missing_values_handling"],
+                                              ("MeanImputation", "Skip"))
+    if p["missing_values_handling"] == "Skip":
+        raise _bad("missing_values_handling", "Skip is not supported by h2ocloud yet; MeanImputation "
+                                              "(the default) imputes the training mean")
+    if p["weights_column"] is not None:
+        w = p["weights_column"]
+        if w == p["y"]:
+            raise _bad("weights_column", "the response cannot be the weights column")
+        if p["x"] is not None and w in p["x"]:
+            raise _bad("weights_column", f"{w!r} is also a predictor in x")
+        if cv:
+            raise _bad("weights_column", "cross-validation with a weights column is not supported yet")
+    ign = p["ignored_columns"]
+    if ign is not None:
+        if isinstance(ign, str):
+            ign = [ign]
+        if not isinstance(ign, Sequence) or not all(isinstance(c, str) for c in ign):
+            raise _bad("ignored_columns", f"expected a list of column names, got {ign!r}")
+        if p["x"] is not None and set(ign) & set(p["x"]):
+            raise _bad("ignored_columns", f"{sorted(set(ign) & set(p['x']))} are also in x")
+        if p["y"] is not None and p["y"] in ign:
+            raise _bad("ignored_columns", f"the response {p['y']!r} cannot be ignored")
+        p["ignored_columns"] = list(ign)
+
     if p["seed"] is None:
         # "The default is a random real number": draw one and keep it, so the model records
         # the seed it was built with and can be rebuilt.
@@ -413,7 +488,8 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
 
 # Parameters whose None is meaningful (and so overrides nothing but stays None).
 _NULLABLE = {"x", "y", "training_frame", "validation_frame", "model_id", "checkpoint",
-             "best_model_key", "classification", "seed", "hidden_dropout_ratios", "fold_column"}
+             "best_model_key", "classification", "seed", "hidden_dropout_ratios", "fold_column",
+             "ignored_columns", "weights_column"}
 
 
 def parameter_warnings(given: dict[str, Any]) -> list[str]:

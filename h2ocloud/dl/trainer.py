@@ -36,6 +36,7 @@ from h2ocloud.dl.params import (
     train_config_kwargs,
     validate_parameters,
 )
+from h2ocloud.dl.stopping import METRIC_KEYS, MORE_IS_BETTER, resolve_stopping_metric, stop_early
 from h2ocloud.dl.varimp import variable_importances
 from h2ocloud.kernel import Net, NetSpec, TrainConfig
 
@@ -177,6 +178,10 @@ def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
     # best_model_key: the scoring with the lowest error, on the validation frame when there is
     # one, else on the training sample (H2O's rule); stored under that key by the caller.
     best_any: tuple[float, Net, dict, dict] | None = None
+    # H2O-3's early stopping: the stopping metric at each scoring, on the validation frame when
+    # there is one, else on the training sample.
+    stop_metric = resolve_stopping_metric(p["stopping_metric"], classification, info.autoencoder)
+    stop_values: list[float | None] = []
 
     while done < target:
         if cancelled is not None and cancelled():
@@ -201,9 +206,11 @@ def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
         # H2O's rule: score once score_interval has passed since the last scoring started, and
         # only while that scoring took less than score_duty_cycle of the time since it started.
         since = now - last_score_start
-        due = (since > p["score_interval"] and last_score_seconds / max(since, 1e-9) < p["score_duty_cycle"])
+        due = p["score_each_iteration"] or (
+            since > p["score_interval"] and last_score_seconds / max(since, 1e-9) < p["score_duty_cycle"])
+        out_of_time = p["max_runtime_secs"] > 0 and now - start >= p["max_runtime_secs"]
         scored_last = False
-        if last or iteration == 1 or due:
+        if last or iteration == 1 or due or out_of_time:
             s0 = time.time()
             train_m = backend.score(net, "train")
             valid_m = backend.score(net, "valid") or {}
@@ -221,6 +228,13 @@ def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
                 best_any = (any_err, net.copy(), train_m, valid_m)
             if _stop_early(p, info, train_m) and not last:
                 status = "stopped_early"
+            scored = valid_m if valid_m.get("nobs") else train_m
+            stop_values.append((scored or {}).get(METRIC_KEYS[stop_metric]))
+            if not last and stop_early(stop_values, p["stopping_rounds"], stop_metric in MORE_IS_BETTER,
+                                       p["stopping_tolerance"]):
+                status = "stopped_early"
+        if out_of_time and not last and status == "done":
+            status = "max_runtime"
         if progress is not None:
             progress({
                 "progress": min(1.0, done / target) if target else 1.0,
@@ -232,7 +246,7 @@ def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
                 "validation_metrics": valid_m,
                 "status": "running" if status == "done" else status,
             })
-        if status == "stopped_early":
+        if status in ("stopped_early", "max_runtime"):
             break
 
     if not scored_last or not history or (iteration == 0 and checkpoint is None):

@@ -84,6 +84,8 @@ def prepare_worker(node: Node, args: dict[str, Any], folds: np.ndarray | None = 
     cols = framedata.columns(node, header, chunks=chunks)
     X = info.transform(metas, cols)
     Y = None if info.autoencoder else info.transform_response(metas[header.col_index(info.response)], cols[info.response])
+    wcol = (args.get("params") or {}).get("weights_column")
+    W = cols[wcol] if wcol else None
     fold = args.get("fold")
     if fold:  # a cross-validation fold model: leave out the held-out fold's rows
         if folds is None or folds.size != header.nrows:
@@ -92,7 +94,7 @@ def prepare_worker(node: Node, args: dict[str, Any], folds: np.ndarray | None = 
         keep = folds[_global_rows(header, chunks)] != int(fold["holdout"])
         X = X[keep]
         Y = None if Y is None else Y[keep]
-    return WorkerData(LocalBackend(X, Y, params=args["params"], info=info))
+    return WorkerData(LocalBackend(X, Y, params=args["params"], info=info, weights=W))
 
 
 def _global_rows(header: FrameHeader, chunks: list[int] | None) -> np.ndarray:
@@ -115,12 +117,13 @@ class CloudBackend:
     """TrainingBackend over several nodes (used by h2ocloud.dl.trainer.train_model)."""
 
     def __init__(self, node: Node, job_id: str, args: dict[str, Any], params: dict[str, Any], info: DataInfo,
-                 X, Y, Xv, Yv, workers: list[str], folds: np.ndarray | None = None):
+                 X, Y, Xv, Yv, workers: list[str], folds: np.ndarray | None = None,
+                 weights: np.ndarray | None = None):
         self.node = node
         self.job_id = job_id
         self.params = params
         # Scoring uses the driver's full copy of the frames, sampled exactly as on one node.
-        self.scoring = LocalBackend(X, Y, Xv, Yv, params=params, info=info)
+        self.scoring = LocalBackend(X, Y, Xv, Yv, params=params, info=info, weights=weights)
         self.prior_class_dist = self.scoring.prior_class_dist
         self.model_class_dist = self.scoring.model_class_dist
         self.replicate = bool(params["replicate_training_data"])
@@ -140,7 +143,7 @@ class CloudBackend:
                 a["params"]["shuffle_training_data"] = True
             if nid == node.node_id:
                 if self.replicate:
-                    self._local = WorkerData(LocalBackend(X, Y, params=a["params"], info=info))
+                    self._local = WorkerData(LocalBackend(X, Y, params=a["params"], info=info, weights=weights))
                 else:
                     self._local = prepare_worker(node, a, folds)
                 self.rows[nid] = self._local.backend.n_train_rows()
@@ -237,7 +240,13 @@ def make_backend(node: Node, job_id: str, args: dict[str, Any], params: dict[str
     if p.get("nthreads", -1) in (-1, 0, None):
         p["nthreads"] = node.config.effective_nthreads
     members = list(node.membership.members)
+    weights = None
+    if params.get("weights_column"):  # the frame's weights, in X's row order (no folds here)
+        from h2ocloud.node.tasks.models import frame_header_sync
+
+        h = frame_header_sync(node, args["training_frame"], "training_frame")
+        weights = framedata.columns(node, h, names=[params["weights_column"]])[params["weights_column"]]
     if params.get("single_node_mode") or len(members) == 1:
-        return LocalBackend(X, Y, Xv, Yv, params=p, info=info)
+        return LocalBackend(X, Y, Xv, Yv, params=p, info=info, weights=weights)
     workers = [node.node_id] + [m for m in members if m != node.node_id]
-    return CloudBackend(node, job_id, args, p, info, X, Y, Xv, Yv, workers, folds)
+    return CloudBackend(node, job_id, args, p, info, X, Y, Xv, Yv, workers, folds, weights)

@@ -136,7 +136,8 @@ def prepare_training(node: Node, args: dict[str, Any], params: dict[str, Any]):
         if train_h.types[train_h.col_index(fold_column)] == "string":
             raise ValueError(f"parameter 'fold_column': {fold_column!r} is a string column")
         if x is None:
-            x = [c for c in train_h.names if c not in (y, fold_column)]
+            ignored = params.get("ignored_columns") or []
+            x = [c for c in train_h.names if c not in (y, fold_column) and c not in ignored]
         elif fold_column in x:
             raise ValueError(f"parameter 'fold_column': {fold_column!r} is also a predictor in x")
     cols = framedata.columns(node, train_h)

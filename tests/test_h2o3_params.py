@@ -1,0 +1,129 @@
+"""H2O-3's deep learning parameters beyond the booklet (issue 11): early stopping, run time,
+scoring every iteration, ignored_columns, standardize, and refusals."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def _frames(h2o, name: str):
+    rng = np.random.default_rng(5)
+    n = 300
+    X = rng.normal(size=(n, 4)) * [1, 10, 100, 1]
+    df = pd.DataFrame(X, columns=["c0", "c1", "c2", "c3"])
+    df["y"] = np.where(X[:, 0] + X[:, 1] / 10 > 0, "a", "b")
+    fr = h2o.H2OFrame(df, destination_frame=f"{name}.hex")
+    fr["y"] = fr["y"].asfactor()
+    return fr.split_frame([0.7], seed=2, destination_frames=[f"{name}_tr.hex", f"{name}_va.hex"])
+
+
+X = ["c0", "c1", "c2", "c3"]
+# Frozen weights (rate 0): the validation metric is flat from the first scoring on.
+STALLED = dict(adaptive_rate=False, rate=0.0, momentum_start=0.0, hidden=[4], epochs=50,
+               train_samples_per_iteration=50, score_each_iteration=True, seed=1)
+
+
+def _early_stopping_checks(h2o, tr, va):
+    m = h2o.H2ODeepLearningEstimator(**STALLED, stopping_rounds=2)
+    m.train(x=X, y="y", training_frame=tr, validation_frame=va)
+    hist = m.scoring_history()
+    # H2O-3's rule needs 2k+1 = 5 scorings; with nothing improving it stops at exactly 5.
+    assert len(hist) == 5 and m.summary_json()["status"] == "stopped_early"
+    assert m.epochs_trained < 2
+    full = h2o.H2ODeepLearningEstimator(**STALLED, stopping_rounds=0)
+    full.train(x=X, y="y", training_frame=tr, validation_frame=va)
+    assert full.epochs_trained == pytest.approx(50)
+
+
+def test_early_stopping_stops_a_stalled_run(h2o):
+    tr, va = _frames(h2o, "stall1")
+    _early_stopping_checks(h2o, tr, va)
+    p = h2o.H2ODeepLearningEstimator(hidden=[2], epochs=0.1).train(x=X, y="y", training_frame=tr).params
+    assert (p["stopping_rounds"], p["stopping_metric"], p["stopping_tolerance"]) == (5, "AUTO", 0.0)
+
+
+def test_early_stopping_on_three_nodes(cloud3):
+    import h2ocloud as h2o
+
+    h2o.init(url=cloud3.nodes[0].url)
+    tr, va = _frames(h2o, "stall3")
+    _early_stopping_checks(h2o, tr, va)
+
+
+def test_max_runtime_secs_and_score_each_iteration(h2o):
+    tr, va = _frames(h2o, "runtime")
+    t = time.time()
+    m = h2o.H2ODeepLearningEstimator(hidden=[32], epochs=1e5, max_runtime_secs=1.0, stopping_rounds=0,
+                                     classification_stop=-1)
+    m.train(x=X, y="y", training_frame=tr)
+    assert time.time() - t < 10 and m.epochs_trained < 1e5
+    assert m.summary_json()["status"] == "max_runtime"
+    each = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=5, score_each_iteration=True, stopping_rounds=0)
+    each.train(x=X, y="y", training_frame=tr)
+    assert len(each.scoring_history()) == each.summary_json()["iterations"] == 5
+
+
+def test_ignored_columns_and_standardize(h2o):
+    tr, va = _frames(h2o, "ignored")
+    m = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=1, ignored_columns=["c3"])
+    m.train(y="y", training_frame=tr)
+    assert m.summary_json()["x"] == ["c0", "c1", "c2"]
+    with pytest.raises(ValueError, match="ignored_columns"):
+        h2o.H2ODeepLearningEstimator(hidden=[4], epochs=1, ignored_columns=["nope"]).train(y="y", training_frame=tr)
+    a = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=1, seed=3, reproducible=True, standardize=True)
+    b = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=1, seed=3, reproducible=True, standardize=False)
+    a.train(x=X, y="y", training_frame=tr, validation_frame=va)
+    b.train(x=X, y="y", training_frame=tr, validation_frame=va)
+    assert a.logloss(valid=True) != pytest.approx(b.logloss(valid=True), rel=1e-6)
+
+
+def test_refusals_name_the_parameter(h2o):
+    tr, _ = _frames(h2o, "refuse")
+    cases = [({"stoping_rounds": 2}, "did you mean 'stopping_rounds'"),
+             ({"stopping_rounds": -1}, "stopping_rounds"),
+             ({"stopping_metric": "bogus"}, "stopping_metric"),
+             ({"offset_column": "c0"}, "offset_column.*not supported"),
+             ({"weights_column": "c0"}, "weights_column.*predictor"),
+             ({"missing_values_handling": "Skip"}, "missing_values_handling"),
+             ({"max_runtime_secs": -1}, "max_runtime_secs")]
+    for params, match in cases:
+        with pytest.raises(ValueError, match=match):
+            h2o.H2ODeepLearningEstimator(hidden=[2], epochs=1, **params).train(x=X, y="y", training_frame=tr)
+    # H2O-3's defaults of the parameters not supported are accepted, so h2o-py scripts run.
+    h2o.H2ODeepLearningEstimator(hidden=[2], epochs=0.5, distribution="AUTO", weights_column=None,
+                                 sparse=True).train(x=X, y="y", training_frame=tr)
+
+
+def _weights_checks(h2o, name: str):
+    """y is 0 on 100 rows and 1 on 100 others, x is noise: a model predicts the (weighted) mean
+    of y. Weight 3 on the zeros must act as three copies of them do."""
+    rng = np.random.default_rng(9)
+    base = pd.DataFrame({"x": rng.normal(size=200), "y": np.r_[np.zeros(100), np.ones(100)],
+                         "w": np.r_[np.full(100, 3.0), np.ones(100)]})
+    dup = pd.concat([base] + [base[base.y == 0]] * 2, ignore_index=True)
+    weighted = h2o.H2OFrame(base, destination_frame=f"{name}_w.hex")
+    duplicated = h2o.H2OFrame(dup.drop(columns="w"), destination_frame=f"{name}_d.hex")
+    common = dict(hidden=[4], epochs=10, seed=4, stopping_rounds=0, activation="Tanh")
+    mw = h2o.H2ODeepLearningEstimator(**common, weights_column="w").train(x=["x"], y="y", training_frame=weighted)
+    md = h2o.H2ODeepLearningEstimator(**common).train(x=["x"], y="y", training_frame=duplicated)
+    mu = h2o.H2ODeepLearningEstimator(**common).train(x=["x"], y="y", training_frame=weighted)  # unweighted
+    assert mw.summary_json()["x"] == ["x"]  # the weights column is never a predictor
+    assert mw.samples_trained == md.samples_trained == 10 * 400  # an epoch is the weighted rows
+    pw, pd_, pu = (m.predict(weighted).as_data_frame()["predict"].mean() for m in (mw, md, mu))
+    assert abs(pw - 0.25) < 0.1 and abs(pd_ - 0.25) < 0.1 and abs(pw - pd_) < 0.08
+    assert abs(pu - 0.5) < 0.1
+
+
+def test_weights_column_acts_as_duplicated_rows(h2o):
+    _weights_checks(h2o, "wts1")
+
+
+def test_weights_column_on_three_nodes(cloud3):
+    import h2ocloud as h2o
+
+    h2o.init(url=cloud3.nodes[0].url)
+    _weights_checks(h2o, "wts3")
