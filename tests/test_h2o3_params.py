@@ -127,3 +127,26 @@ def test_weights_column_on_three_nodes(cloud3):
 
     h2o.init(url=cloud3.nodes[0].url)
     _weights_checks(h2o, "wts3")
+
+
+def test_class_sampling_factors_and_distribution(h2o):
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"x": rng.normal(size=300), "y": ["a"] * 270 + ["b"] * 30})
+    fr = h2o.H2OFrame(df, destination_frame="csf.hex")
+    fr["y"] = fr["y"].asfactor()
+    common = dict(hidden=[2], epochs=1, balance_classes=True, stopping_rounds=0, seed=1)
+    m = h2o.H2ODeepLearningEstimator(**common, class_sampling_factors=[1.0, 3.0])
+    m.train(x=["x"], y="y", training_frame=fr)
+    assert m.samples_trained == 270 + 90  # each class's rows times its factor
+    b = h2o.H2ODeepLearningEstimator(**common).train(x=["x"], y="y", training_frame=fr)
+    assert b.samples_trained == 2 * 270  # plain balance_classes: every class as the largest
+    with pytest.raises(ValueError, match="balance_classes"):
+        h2o.H2ODeepLearningEstimator(hidden=[2], class_sampling_factors=[1, 2]).train(x=["x"], y="y", training_frame=fr)
+    with pytest.raises(ValueError, match="2 classes"):
+        h2o.H2ODeepLearningEstimator(**common, class_sampling_factors=[1.0, 2.0, 3.0]).train(
+            x=["x"], y="y", training_frame=fr)
+    h2o.H2ODeepLearningEstimator(hidden=[2], epochs=1, distribution="bernoulli").train(x=["x"], y="y", training_frame=fr)
+    with pytest.raises(ValueError, match="distribution.*'bernoulli'"):
+        h2o.H2ODeepLearningEstimator(hidden=[2], epochs=1, distribution="gaussian").train(x=["x"], y="y", training_frame=fr)
+    with pytest.raises(ValueError, match="distribution.*tweedie"):
+        h2o.H2ODeepLearningEstimator(hidden=[2], epochs=1, distribution="tweedie").train(x=["x"], y="y", training_frame=fr)

@@ -11,6 +11,7 @@ from h2ocloud.client.models import (
     H2OModelMetrics,
     anomaly,
     deeplearning,
+    download_pojo,
     get_model,
     load_model,
     predict,
@@ -24,6 +25,6 @@ __all__ = [
     "H2OFrame", "import_file", "upload_file", "get_frame", "ls", "remove", "assign",
     "export_file", "as_list", "frames", "remove_all",
     "list_jobs", "cancel_job", "no_progress", "show_progress",
-    "H2ODeepLearningEstimator", "H2OAutoEncoderEstimator", "H2OEstimator", "H2ODeepLearningModel", "H2OModelMetrics", "deeplearning", "predict", "anomaly",
+    "H2ODeepLearningEstimator", "H2OAutoEncoderEstimator", "H2OEstimator", "H2ODeepLearningModel", "H2OModelMetrics", "deeplearning", "predict", "anomaly", "download_pojo",
     "get_model", "save_model", "load_model", "H2OGridSearch", "get_grid",
 ]

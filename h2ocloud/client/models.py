@@ -404,6 +404,27 @@ class H2ODeepLearningModel:
                                                               "frame_id": _frame_id(test_data, "test_data")})
         return metrics_for(result["metrics"], self.model_category)
 
+    # ---- export: the model as code that scores with nothing of h2ocloud installed ----------
+    def download_pojo(self, path: str = "") -> str | None:
+        """Write the model as a plain Java class (a POJO, one source file needing only the JDK)
+        into directory ``path`` (created if need be) and return the file's path, as h2o-py's
+        does; with ``path=""`` print the source instead. Compile and score with
+        ``javac M.java && java -cp . M < rows.csv``."""
+        return download_pojo(self.model_id, path)
+
+    def download_onnx(self, path: str = "") -> str:
+        """Write the model (its preprocessing and network) as an ONNX file at ``path`` (a
+        directory: the file gets the model's name); return the file's path. Run it with
+        onnxruntime: one input per predictor column, outputs label and probabilities (or
+        predict; or reconstruction and reconstruction_mse)."""
+        return _write_export(self.model_id, "onnx", path or ".", directory=False)
+
+    def download_python(self, path: str = "") -> str:
+        """Write the model as one Python module that needs only numpy at ``path`` (a
+        directory: the file gets the model's name); return the file's path. Its
+        ``predict(rows)`` takes a pandas frame, a list of dicts or a 2-D array."""
+        return _write_export(self.model_id, "python", path or ".", directory=False)
+
     def __repr__(self) -> str:
         return f"H2ODeepLearningModel({self.model_id!r}, {self.model_category})"
 
@@ -523,6 +544,44 @@ def predict(object: H2ODeepLearningModel, newdata: H2OFrame) -> H2OFrame:
 def anomaly(data: H2OFrame, model: H2ODeepLearningModel, per_feature: bool = False) -> H2OFrame:
     """The booklet's ``h2o.anomaly(data, model)``: an autoencoder's reconstruction error per row."""
     return model.anomaly(data, per_feature=per_feature)
+
+
+def _export_file(model_id: str, fmt: str) -> tuple[str, bytes]:
+    """(file name, bytes) of a model exported by the node it is connected to."""
+    result, blobs = connection().call("models.export", {"model_id": model_id, "format": fmt})
+    return result["filename"], bytes(blobs[0])
+
+
+def _write_export(model_id: str, fmt: str, path: str, directory: bool) -> str:
+    """Write the export under ``path``: into it when it is (or, ``directory``, must be) a
+    directory, else as that file. Return the file's path."""
+    import os
+
+    path = os.path.abspath(os.path.expanduser(path))
+    if directory and os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"parameter 'path': {path} is a file; download_pojo writes into a directory")
+    name, data = _export_file(model_id, fmt)
+    if directory or os.path.isdir(path):
+        os.makedirs(path, exist_ok=True)
+        target = os.path.join(path, name)
+    else:
+        parent = os.path.dirname(path)
+        if not os.path.isdir(parent):
+            raise ValueError(f"parameter 'path': directory {parent} does not exist")
+        target = path
+    with open(target, "wb") as f:
+        f.write(data)
+    return target
+
+
+def download_pojo(model: H2ODeepLearningModel | str, path: str = "") -> str | None:
+    """h2o.download_pojo(model, path): the model's POJO written into directory ``path``; the
+    file's path is returned (``path=""`` prints the source)."""
+    mid = model if isinstance(model, str) else model.model_id
+    if not path:
+        print(_export_file(mid, "java")[1].decode("utf-8"))
+        return None
+    return _write_export(mid, "java", path, directory=True)
 
 
 def get_model(model_id: str) -> H2ODeepLearningModel:

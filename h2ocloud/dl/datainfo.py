@@ -99,6 +99,9 @@ class DataInfo:
     response_mean: float = 0.0
     response_sigma: float = 1.0
     ignored: list[str] = field(default_factory=list)  # constant or string columns dropped
+    # The predictor columns as training named them, in that order (used or not): exports
+    # read a row in this order. Empty in models saved before it was kept.
+    predictors: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -145,7 +148,7 @@ class DataInfo:
             if c == y:
                 raise ValueError(f"column {c!r} is both predictor and response")
 
-        info = cls(response=y, autoencoder=autoencoder)
+        info = cls(response=y, autoencoder=autoencoder, predictors=list(x))
         all_levels = bool(params.get("use_all_factor_levels", True)) or autoencoder
         ignore_const = bool(params.get("ignore_const_cols", True))
         for c in x:  # categorical first, then numeric; each in the order x gives
@@ -229,6 +232,13 @@ class DataInfo:
     def x_columns(self) -> list[str]:
         """Input columns actually used, in input order."""
         return [c.name for c in self.cats] + [n.name for n in self.nums]
+
+    @property
+    def used_predictors(self) -> list[str]:
+        """Input columns actually used, in the training order of the predictors."""
+        used = set(self.x_columns)
+        ordered = [c for c in self.predictors if c in used]
+        return ordered if len(ordered) == len(used) else self.x_columns
 
     def input_column_index(self) -> np.ndarray:
         """For every expanded input unit, the index of its column in x_columns."""

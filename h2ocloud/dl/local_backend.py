@@ -27,19 +27,29 @@ from h2ocloud.kernel import Net, TrainConfig, train_hogwild
 
 
 def balanced_rows(y: np.ndarray, n_classes: int, max_after_balance_size: float,
-                  seed: int) -> np.ndarray:
-    """Row indices with every present class equally represented; total at most
+                  seed: int, factors: list[float] | None = None) -> np.ndarray:
+    """Row indices with every present class equally represented -- or, with H2O-3's
+    class_sampling_factors, each class's count times its factor; total at most
     max_after_balance_size * n (H2O's sampleFrameStratified)."""
     y = np.asarray(y)
     n = y.shape[0]
     counts = np.bincount(y.astype(np.int64), minlength=n_classes)
     present = np.nonzero(counts)[0]
-    target_total = min(int(max_after_balance_size * n), int(counts.max()) * len(present))
-    per_class = max(1, target_total // len(present))
+    if factors is not None:
+        if len(factors) != n_classes:
+            raise ValueError(f"parameter 'class_sampling_factors': {len(factors)} factors for "
+                             f"{n_classes} classes")
+        want = {int(k): counts[k] * float(factors[k]) for k in present}
+        scale = min(1.0, max_after_balance_size * n / max(sum(want.values()), 1e-12))
+        targets = {k: max(1, int(round(v * scale))) for k, v in want.items()}
+    else:
+        target_total = min(int(max_after_balance_size * n), int(counts.max()) * len(present))
+        targets = {int(k): max(1, target_total // len(present)) for k in present}
     rng = np.random.default_rng(seed)
     parts = []
     for k in present:
         idx = np.nonzero(y == k)[0]
+        per_class = targets[int(k)]
         if per_class <= idx.size:
             parts.append(np.sort(rng.choice(idx, per_class, replace=False)))
         else:  # keep every row, then draw the extra copies
@@ -112,7 +122,8 @@ class LocalBackend:
         if p["balance_classes"] and classification:
             k = info.n_classes
             yl = self.y[self.labeled].astype(np.int64)
-            bal = balanced_rows(yl, k, p["max_after_balance_size"], sub_seed(self.seed, 1))
+            bal = balanced_rows(yl, k, p["max_after_balance_size"], sub_seed(self.seed, 1),
+                                p["class_sampling_factors"])
             self.train_rows = self.labeled[bal]
             self.prior_class_dist = np.bincount(yl, minlength=k) / max(yl.size, 1)
             self.model_class_dist = (np.bincount(yl[bal], minlength=k) / max(bal.size, 1))

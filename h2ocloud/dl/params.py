@@ -36,6 +36,9 @@ DISTRIBUTIONS = ("UniformAdaptive", "Uniform", "Normal")
 LOSSES = ("Automatic", "CrossEntropy", "MeanSquare")
 SAMPLINGS = ("Uniform", "Stratified")
 FOLD_ASSIGNMENTS = ("AUTO", "Random", "Modulo", "Stratified")
+H2O3_DISTRIBUTIONS = ("AUTO", "bernoulli", "multinomial", "gaussian", "poisson", "gamma", "tweedie",
+                      "laplace", "quantile", "huber")
+DISTRIBUTIONS_SUPPORTED = ("AUTO", "bernoulli", "multinomial", "gaussian")
 
 #: Canonical parameter names and appendix A's defaults.
 DEFAULTS: dict[str, Any] = {
@@ -117,6 +120,11 @@ DEFAULTS: dict[str, Any] = {
     "max_runtime_secs": 0.0,
     "score_each_iteration": False,
     "ignored_columns": None,
+    # H2O-3's distribution: AUTO, or the family the response implies (the others need losses
+    # the kernel does not have and are refused by name).
+    "distribution": "AUTO",
+    # Over/under-sampling ratio of each class (in the response's level order), with balance_classes.
+    "class_sampling_factors": None,
     # A column of per-row weights: a row of weight w trains as w copies of it would.
     "weights_column": None,
     "standardize": True,
@@ -129,9 +137,9 @@ DEFAULTS: dict[str, Any] = {
 #: H2O-3 parameters this implementation accepts at H2O-3's default only: an h2o-py script that
 #: leaves them alone runs unchanged, one that sets them is told they are not supported here.
 H2O3_DEFAULT_ONLY: dict[str, Any] = {
-    "offset_column": None, "distribution": "AUTO", "tweedie_power": 1.5,
+    "offset_column": None, "tweedie_power": 1.5,
     "quantile_alpha": 0.5, "huber_alpha": 0.9, "categorical_encoding": "AUTO",
-    "class_sampling_factors": None, "average_activation": 0.0, "sparsity_beta": 0.0,
+    "average_activation": 0.0, "sparsity_beta": 0.0,
     "export_weights_and_biases": False, "pretrained_autoencoder": None,
     "keep_cross_validation_predictions": False, "keep_cross_validation_fold_assignment": False,
     "initial_weights": None, "initial_biases": None, "elastic_averaging": False,
@@ -465,6 +473,22 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
             raise _bad("weights_column", f"{w!r} is also a predictor in x")
         if cv:
             raise _bad("weights_column", "cross-validation with a weights column is not supported yet")
+    p["distribution"] = _as_choice("distribution", p["distribution"], H2O3_DISTRIBUTIONS)
+    if p["distribution"] not in DISTRIBUTIONS_SUPPORTED:
+        raise _bad("distribution", f"{p['distribution']!r} needs a loss the kernel does not have yet; "
+                                   f"supported: {list(DISTRIBUTIONS_SUPPORTED)}")
+    csf = p["class_sampling_factors"]
+    if csf is not None:
+        if hasattr(csf, "tolist"):
+            csf = csf.tolist()
+        if isinstance(csf, str | bytes) or not isinstance(csf, Sequence) or not csf:
+            raise _bad("class_sampling_factors", f"expected a list of ratios, one per class, got {csf!r}")
+        csf = [_as_float("class_sampling_factors", f) for f in csf]
+        if any(f <= 0 or math.isinf(f) for f in csf):
+            raise _bad("class_sampling_factors", f"every ratio must be a finite number > 0, got {csf}")
+        if not p["balance_classes"]:
+            raise _bad("class_sampling_factors", "needs balance_classes=True (as in H2O-3)")
+        p["class_sampling_factors"] = csf
     ign = p["ignored_columns"]
     if ign is not None:
         if isinstance(ign, str):
@@ -489,7 +513,7 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
 # Parameters whose None is meaningful (and so overrides nothing but stays None).
 _NULLABLE = {"x", "y", "training_frame", "validation_frame", "model_id", "checkpoint",
              "best_model_key", "classification", "seed", "hidden_dropout_ratios", "fold_column",
-             "ignored_columns", "weights_column"}
+             "ignored_columns", "weights_column", "class_sampling_factors"}
 
 
 def parameter_warnings(given: dict[str, Any]) -> list[str]:
@@ -518,6 +542,17 @@ def resolve_nthreads(p: dict[str, Any]) -> int:
 def base_activation(activation: str) -> str:
     """The kernel's activation name: Tanh, Rectifier or Maxout (dropout is a ratio there)."""
     return activation.removesuffix("WithDropout")
+
+
+def check_distribution(p: dict[str, Any], classification: bool, n_classes: int) -> None:
+    """The distribution must be the one the response implies (H2O-3 refuses the others too)."""
+    d = p.get("distribution", "AUTO")
+    if d == "AUTO" or p["autoencoder"]:
+        return
+    want = "gaussian" if not classification else "bernoulli" if n_classes == 2 else "multinomial"
+    if d != want:
+        kind = f"a {n_classes}-class response" if classification else "a numeric (regression) response"
+        raise _bad("distribution", f"{d!r} does not fit {kind}; use {want!r} or 'AUTO'")
 
 
 def resolve_loss(p: dict[str, Any], classification: bool) -> str:

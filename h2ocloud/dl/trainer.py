@@ -32,6 +32,7 @@ from h2ocloud.dl.local_backend import LocalBackend
 from h2ocloud.dl.model import DeepLearningModel
 from h2ocloud.dl.params import (
     check_checkpoint_compatible,
+    check_distribution,
     net_spec_kwargs,
     train_config_kwargs,
     validate_parameters,
@@ -131,6 +132,7 @@ def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
         raw["seed"] = backend.params["seed"]  # one seed for the model and the backend's rows
     p = validate_parameters(raw)
     classification = info.classification and not info.autoencoder
+    check_distribution(p, classification, info.n_outputs if classification else 0)
     spec = NetSpec(**net_spec_kwargs(p, info.n_inputs, info.n_outputs, classification))
     cfg = TrainConfig(**train_config_kwargs(p))
     n_rows = int(backend.n_train_rows())

@@ -99,6 +99,32 @@ ROUTES: list[tuple[str, str, str]] = [
 ]
 
 
+# (path, export format): GET downloads the model as a file (the console's JAVA MODEL button is
+# the first; /3/Models.java/{id} is H2O-3's spelling of it).
+DOWNLOADS: list[tuple[str, str]] = [
+    ("/3/Models/{model_id}/java", "java"),
+    ("/3/Models.java/{model_id}", "java"),
+    ("/3/Models/{model_id}/onnx", "onnx"),
+    ("/3/Models/{model_id}/python", "python"),
+]
+
+
+def download(node: Node, fmt: str):
+    """An aiohttp handler answering with the file models.export writes, as an attachment."""
+
+    async def handler(request: web.Request) -> web.Response:
+        try:
+            args = {"model_id": request.match_info["model_id"], "format": fmt}
+            reply = await dispatch(node, "models.export", args, [])
+            r = reply.result
+            return web.Response(body=bytes(reply.blobs[0]), content_type=r["content_type"],
+                                headers={"Content-Disposition": f'attachment; filename="{r["filename"]}"'})
+        except Exception as e:
+            return _error(e)
+
+    return handler
+
+
 def _key_args(request: web.Request, args: dict[str, Any]) -> dict[str, Any]:
     args["key"] = args.get("frame_id") or args.get("model_id") or args.get("grid_id")
     return args
@@ -121,6 +147,8 @@ def make_app(node: Node) -> web.Application:
         else:
             handler = route(node, name, _key_args if name == "dkv.remove_user" else None)
         app.router.add_route(method, path, handler)
+    for path, fmt in DOWNLOADS:
+        app.router.add_get(path, download(node, fmt))
 
     async def index(request: web.Request) -> web.StreamResponse:
         return web.FileResponse(STATIC / "index.html")

@@ -9,7 +9,7 @@ import uuid
 from h2ocloud.dl.model_format import load_model, save_model
 from h2ocloud.dl.params import canonical_names, parameter_warnings
 from h2ocloud.node.ops.frames import header_json
-from h2ocloud.node.ops.registry import op
+from h2ocloud.node.ops.registry import Reply, op
 from h2ocloud.node.tasks import models as md
 from h2ocloud.node.tasks.frames import check_frame_id, derive, get_header, remove_frame
 from h2ocloud.node.tasks.mrtask import run_task
@@ -179,3 +179,23 @@ async def weights(node, args, blobs):
         inputs = list(model.info.input_names) if layer == 0 else []
         names = inputs if len(inputs) == values.shape[1] else [f"C{i + 1}" for i in range(values.shape[1])]
     return Reply({"shape": list(values.shape), "names": names}, [np.ascontiguousarray(values, "<f4").tobytes()])
+
+
+@op("models.export")
+async def export(node, args, blobs):
+    """The model as code that scores with nothing of h2ocloud installed: format "java" (a POJO
+    source file), "onnx" or "python" (a numpy-only module). The reply names the file and its
+    media type; its one blob is the file's bytes. Written here, where the model already sits
+    deserialized, so the REST download and the client share one writer."""
+    from h2ocloud.export import FORMATS, export_model
+
+    fmt = args.get("format")
+    if fmt not in FORMATS:
+        raise ValueError(f"parameter 'format': {fmt!r} is not one of {sorted(FORMATS)}")
+    if not isinstance(args.get("model_id"), str) or not args["model_id"]:
+        raise ValueError("model_id is required")
+    model = await node.run_in_thread(md.load_model_sync, node, args["model_id"])
+    names, _ = md.output_layout(model, {"output": "predict"})
+    filename, data, content_type = await node.run_in_thread(export_model, model, fmt, names)
+    return Reply({"model_id": model.model_id, "format": fmt, "filename": filename,
+                  "content_type": content_type, "size": len(data)}, [data])
