@@ -46,8 +46,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--rho", type=float, default=0.95)
-    ap.add_argument("--epsilon", type=float, default=1e-6)
+    ap.add_argument("--rho", type=float, default=0.99)
+    ap.add_argument("--epsilon", type=float, default=1e-8)
     ap.add_argument("--score-each-epoch", action="store_true",
                     help="score the test set after every epoch and report the best")
     args = ap.parse_args()

@@ -45,10 +45,11 @@ def test_digits_under_5_percent_error_with_metrics(h2o, digits):
     assert {"epochs", "samples", "training_classification_error", "validation_classification_error"} <= set(hist.columns)
     assert hist["epochs"].iloc[-1] == pytest.approx(30.0)
     pred = m.predict(test).as_data_frame()
-    assert list(pred.columns) == ["predict"] + [str(i) for i in range(10)]
+    # As H2O's makeScoringNames: integer levels give probability columns p0, p1, ...
+    assert list(pred.columns) == ["predict"] + [f"p{i}" for i in range(10)]
     truth = test.as_data_frame()["label"].astype(str).to_numpy()
     assert np.mean(pred["predict"].astype(str).to_numpy() != truth) == pytest.approx(err, abs=1e-9)
-    np.testing.assert_allclose(pred[[str(i) for i in range(10)]].sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(pred[[f"p{i}" for i in range(10)]].sum(axis=1), 1.0, atol=1e-5)
     assert h2o.get_model(m.model_id).model_id == m.model_id
 
 
@@ -56,7 +57,7 @@ def test_params_report_booklet_defaults(h2o, digits):
     train, _, x = digits
     m = h2o.deeplearning(x=x[:10], y="label", training_frame=train, hidden=[8], epochs=1)
     p = m.params
-    assert p["activation"] == "Tanh" and p["rho"] == 0.95 and p["epsilon"] == 1e-6 and p["rate"] == 0.005
+    assert p["activation"] == "Tanh" and p["rho"] == 0.99 and p["epsilon"] == 1e-8 and p["rate"] == 0.005
     assert p["fast_mode"] is True and p["diagnostics"] is True and p["variable_importances"] is False
     assert p["score_training_samples"] == 1000 and p["score_duty_cycle"] == 0.1
     assert h2o.H2ODeepLearningEstimator().params == {}  # nothing set yet; the node fills defaults

@@ -1,6 +1,6 @@
 """The Python client, with the names H2O's Python users know."""
 
-from h2ocloud.client.frame import H2OFrame, get_frame, import_file, ls, remove, upload_file
+from h2ocloud.client.frame import H2OFrame, assign, get_frame, import_file, ls, remove, upload_file
 from h2ocloud.client.frame_ops import as_list, export_file, frames, remove_all
 from h2ocloud.client.jobs import cancel_job, list_jobs, no_progress, show_progress
 from h2ocloud.client.models import (
@@ -9,10 +9,12 @@ from h2ocloud.client.models import (
     H2ODeepLearningModel,
     H2OEstimator,
     H2OModelMetrics,
+    anomaly,
     deeplearning,
     download_pojo,
     get_model,
     load_model,
+    predict,
     save_model,
 )
 from h2ocloud.client.session import H2OCluster, cluster, connection, init, shutdown
@@ -20,9 +22,9 @@ from h2ocloud.grid.grid_search import H2OGridSearch, get_grid  # noqa: E402  (ne
 
 __all__ = [
     "init", "cluster", "connection", "shutdown", "H2OCluster",
-    "H2OFrame", "import_file", "upload_file", "get_frame", "ls", "remove",
+    "H2OFrame", "import_file", "upload_file", "get_frame", "ls", "remove", "assign",
     "export_file", "as_list", "frames", "remove_all",
     "list_jobs", "cancel_job", "no_progress", "show_progress",
-    "H2ODeepLearningEstimator", "H2OAutoEncoderEstimator", "H2OEstimator", "H2ODeepLearningModel", "H2OModelMetrics", "deeplearning", "download_pojo",
+    "H2ODeepLearningEstimator", "H2OAutoEncoderEstimator", "H2OEstimator", "H2ODeepLearningModel", "H2OModelMetrics", "deeplearning", "predict", "anomaly", "download_pojo",
     "get_model", "save_model", "load_model", "H2OGridSearch", "get_grid",
 ]

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from h2ocloud.client import tempframes
 from h2ocloud.client.frame_ops import FrameOps
 from h2ocloud.client.jobs import wait_job
 from h2ocloud.client.session import connection
@@ -93,6 +94,16 @@ def get_frame(frame_id: str) -> H2OFrame:
     return H2OFrame._from_id(frame_id)
 
 
+def assign(data: H2OFrame, xid: str) -> H2OFrame:
+    """Store ``data`` under the name ``xid`` (h2o-py's h2o.assign); the handle then names that
+    frame, which stays until removed, and the temporary it was is freed."""
+    result, _ = connection().call("frames.select", {"frame_id": data.frame_id, "columns": data.columns,
+                                                    "dest": xid})
+    tempframes.untrack(data)
+    data._header = result
+    return data
+
+
 def ls() -> list[str]:
     """Keys of the frames and models in the cloud."""
     frames, _ = connection().call("frames.list")
@@ -149,12 +160,19 @@ class H2OFrame(FrameOps):
         fr = cls()
         result, _ = connection().call("frames.get", {"frame_id": frame_id})
         fr._header = result
+        if tempframes.is_temporary(frame_id):  # one more handle of a temporary frame
+            tempframes.track(fr, connection())
         return fr
 
     @classmethod
-    def _from_header(cls, header: dict[str, Any]) -> H2OFrame:
+    def _from_header(cls, header: dict[str, Any], temporary: bool = True) -> H2OFrame:
+        """A handle on a frame the node just derived; ``temporary`` (the default: selections,
+        conversions, expressions, predictions): a frame nobody named, removed from the cloud when
+        no handle of it is left (see h2ocloud.client.tempframes)."""
         fr = cls()
         fr._header = header
+        if temporary or tempframes.is_temporary(fr.frame_id):
+            tempframes.track(fr, connection())
         return fr
 
     def refresh(self) -> H2OFrame:
@@ -296,12 +314,12 @@ class H2OFrame(FrameOps):
     def asfactor(self) -> H2OFrame:
         """A frame with every column as a factor (whole numbers give levels "0", "1", ...)."""
         result, _ = connection().call("frames.convert", {"frame_id": self.frame_id, "to": "asfactor"})
-        return H2OFrame._from_header(result)
+        return H2OFrame._from_header(result, temporary=True)
 
     def asnumeric(self) -> H2OFrame:
         """A frame with every column numeric."""
         result, _ = connection().call("frames.convert", {"frame_id": self.frame_id, "to": "asnumeric"})
-        return H2OFrame._from_header(result)
+        return H2OFrame._from_header(result, temporary=True)
 
     def split_frame(self, ratios: Sequence[float] = (0.75,), destination_frames: Sequence[str] | None = None,
                     seed: int | None = None) -> list[H2OFrame]:
@@ -312,7 +330,7 @@ class H2OFrame(FrameOps):
         if seed is not None:
             args["seed"] = int(seed)
         result, _ = connection().call("frames.split", args)
-        return [H2OFrame._from_header(h) for h in result["frames"]]
+        return [H2OFrame._from_header(h, temporary=destination_frames is None) for h in result["frames"]]
 
 
 def _print_summary(cols: list[dict[str, Any]]) -> None:

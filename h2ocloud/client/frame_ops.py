@@ -561,10 +561,17 @@ def frames() -> dict[str, Any]:
 
 
 def remove_all() -> None:
-    """Remove every frame and model from the cloud."""
-    result, _ = connection().call("frames.list")
-    for f in result["frames"]:
-        connection().call("dkv.remove_user", {"key": f["frame_id"]})
-    models, _ = connection().call("models.list")
-    for m in models["models"]:
-        connection().call("dkv.remove_user", {"key": m["model_id"]})
+    """Remove every frame and model from the cloud (h2o-py's h2o.remove_all)."""
+    from h2ocloud.client import tempframes
+    from h2ocloud.errors import NotFound
+
+    conn = connection()
+    models, _ = conn.call("models.list")
+    frames_, _ = conn.call("frames.list")
+    keys = [m["model_id"] for m in models["models"]] + [f["frame_id"] for f in frames_["frames"]]
+    tempframes.forget_all()  # nothing left for dropped handles to free
+    for key in keys:
+        try:
+            conn.call("dkv.remove_user", {"key": key})
+        except NotFound:
+            pass  # removed meanwhile (another client)

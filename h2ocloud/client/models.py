@@ -3,12 +3,59 @@ metrics, grid-free model management (get_model, save_model, load_model)."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from h2ocloud.client.frame import H2OFrame
 from h2ocloud.client.jobs import wait_job
 from h2ocloud.client.session import connection
+
+
+def _column_name(c: Any, names: list[str], what: str) -> str:
+    """A column given by name or, as h2o-py accepts, by 0-based position."""
+    if isinstance(c, str):
+        return c
+    if hasattr(c, "__index__") and not isinstance(c, bool):
+        i = int(c.__index__())
+        if not -len(names) <= i < len(names):
+            raise ValueError(f"parameter {what!r}: column index {i} is out of range for a frame of "
+                             f"{len(names)} columns")
+        return names[i]
+    raise ValueError(f"parameter {what!r}: expected a column name or index, got {c!r}")
+
+
+def resolve_columns(x: Any, y: Any, frame: H2OFrame | str | None) -> tuple[list[str] | None, str | None]:
+    """x and y as column names: h2o-py (and the booklet's ``x=1:784, y=785``) may give them as
+    positions, which are read against the training frame's columns (0-based, as in h2o-py)."""
+    positional = (y is not None and not isinstance(y, str)) or (
+        x is not None and (not isinstance(x, str)) and any(not isinstance(c, str) for c in x))
+    if not positional:
+        return (None if x is None else [x] if isinstance(x, str) else list(x)), y
+    if frame is None:
+        raise ValueError("column indices in x / y need a training_frame to read them against")
+    names = frame.columns if isinstance(frame, H2OFrame) else H2OFrame._from_id(frame).columns
+    if y is not None:
+        y = _column_name(y, names, "y")
+    if x is not None:
+        if isinstance(x, str) or hasattr(x, "__index__"):
+            x = [x]
+        x = [_column_name(c, names, "x") for c in x]
+    return x, y
+
+
+def _param_value(name: str, v: Any) -> Any:
+    """A parameter as it crosses the wire: a model or frame handle stands for its id (the
+    booklet passes ``checkpoint=model``); anything else must be plain JSON."""
+    if isinstance(v, H2ODeepLearningModel):
+        return v.model_id
+    if isinstance(v, H2OFrame):
+        return v.frame_id
+    if hasattr(v, "tolist") and not isinstance(v, str):  # numpy arrays and scalars
+        return v.tolist()
+    if isinstance(v, range):
+        return list(v)
+    return v
 
 
 def _frame_id(fr: H2OFrame | str | None, name: str) -> str | None:
@@ -83,6 +130,8 @@ class H2OModelMetrics:
 
         cm = self._m.get("confusion_matrix")
         if not cm:
+            if self._m.get("confusion_matrix_omitted"):
+                print(f"confusion matrix not shown: {self._m['confusion_matrix_omitted']}")
             return None
         dom = [str(d) for d in cm["domain"]]
         df = pd.DataFrame(cm["matrix"], index=dom, columns=dom)
@@ -330,7 +379,7 @@ class H2ODeepLearningModel:
     def _predict_frame(self, frame: H2OFrame, kind: str, **extra: Any) -> H2OFrame:
         args = {"model_id": self.model_id, "frame_id": _frame_id(frame, "test_data"), "kind": kind, **extra}
         result, _ = connection().call("models.predict", args)
-        return H2OFrame._from_header(result)
+        return H2OFrame._from_header(result, temporary=True)
 
     def predict(self, test_data: H2OFrame) -> H2OFrame:
         """Predictions for each row, in order: `predict` and one probability column per class
@@ -417,14 +466,17 @@ class H2ODeepLearningEstimator(H2OEstimator):
         """Train on training_frame (Ctrl-C cancels the job on the cloud)."""
         if training_frame is None:
             raise ValueError("training_frame is required")
-        if isinstance(x, str):
-            x = [x]
-        params = {**self._parms, **kw}
-        args = {"params": params, "x": list(x) if x is not None else None, "y": y,
+        x, y = resolve_columns(x, y, training_frame)
+        params = {k: _param_value(k, v) for k, v in {**self._parms, **kw}.items()}
+        args = {"params": params, "x": x, "y": y,
                 "training_frame": _frame_id(training_frame, "training_frame"),
                 "validation_frame": _frame_id(validation_frame, "validation_frame")}
         result, _ = connection().call("models.train", args)
-        wait_job(result["job"], progress=None if progress is None else progress)
+        for w in result.get("warnings") or []:
+            warnings.warn(w, UserWarning, stacklevel=2)
+        if progress is None and params.get("quiet_mode"):
+            progress = False  # quiet_mode: no per-iteration progress here nor in the node's log
+        wait_job(result["job"], progress=progress)
         self._s = get_model(result["model_id"])._s
         return self
 
@@ -482,6 +534,16 @@ def grid_axes(params: dict[str, Any]) -> dict[str, list[Any]]:
         else:
             axes[k] = list(v)
     return axes
+
+
+def predict(object: H2ODeepLearningModel, newdata: H2OFrame) -> H2OFrame:
+    """The booklet's ``h2o.predict(model, newdata=)``: the model's predictions for each row."""
+    return object.predict(newdata)
+
+
+def anomaly(data: H2OFrame, model: H2ODeepLearningModel, per_feature: bool = False) -> H2OFrame:
+    """The booklet's ``h2o.anomaly(data, model)``: an autoencoder's reconstruction error per row."""
+    return model.anomaly(data, per_feature=per_feature)
 
 
 def _export_file(model_id: str, fmt: str) -> tuple[str, bytes]:

@@ -379,3 +379,18 @@ def builder_from_arrays(d: dict[str, Any]) -> MetricsBuilder:
     if kind not in kinds:
         raise ValueError(f"unknown metrics kind {kind!r}")
     return kinds[kind].from_arrays(d)
+
+
+def cap_confusion_matrix(metrics: dict[str, Any], max_size: int) -> dict[str, Any]:
+    """max_confusion_matrix_size (appendix A): a confusion matrix of more classes than that is
+    neither reported nor shown; the metrics say why instead."""
+    if not metrics:
+        return metrics
+    out = dict(metrics)
+    for name in ("confusion_matrix", "argmax_confusion_matrix"):
+        cm = out.get(name)
+        n = len(cm["domain"]) if isinstance(cm, dict) else len(cm) if isinstance(cm, list) else 0
+        if cm is not None and n > max_size:
+            out.pop(name)
+            out["confusion_matrix_omitted"] = (f"{n} classes exceed max_confusion_matrix_size={max_size}")
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from h2ocloud.dl.datainfo import DataInfo, Meta
-from h2ocloud.dl.metrics import new_builder
+from h2ocloud.dl.metrics import cap_confusion_matrix, new_builder
 from h2ocloud.dl.params import resolve_nthreads
 from h2ocloud.dl.scoring import predictions, score_builder
 from h2ocloud.kernel import Net, NetSpec, forward, hidden_layer
@@ -30,6 +31,18 @@ def jsonable(obj: Any) -> Any:
     if isinstance(obj, float) and not math.isfinite(obj):
         return "NaN" if math.isnan(obj) else ("Infinity" if obj > 0 else "-Infinity")
     return obj
+
+
+def probability_column_names(domain: Sequence[str]) -> list[str]:
+    """The probability columns of a classifier's prediction frame, named as H2O's
+    Model.makeScoringNames names them: a level that is an integer ("0", "1") becomes "p0",
+    "p1" (so h2o-py scripts can index ``pred["p1"]``); other levels keep their names."""
+    out = []
+    for level in map(str, domain):
+        # Java's Integer.valueOf: optional sign, decimal digits, 32-bit range.
+        is_int = re.fullmatch(r"[+-]?[0-9]+", level) is not None and -2**31 <= int(level) < 2**31
+        out.append(f"p{level}" if is_int else level)
+    return out
 
 
 @dataclass
@@ -61,6 +74,8 @@ class DeepLearningModel:
     cross_validation_metrics: dict[str, Any] = field(default_factory=dict)
     cross_validation_metrics_summary: dict[str, Any] | None = None
     cross_validation_models: list[str] = field(default_factory=list)
+    # chunks of the frame training read (more than the training frame's with force_load_balance)
+    training_chunks: int = 0
 
     # ------------------------------------------------------------------ shape
     @property
@@ -121,7 +136,7 @@ class DeepLearningModel:
         else:
             label = p.argmax(axis=1).astype(np.int32)
         res: dict[str, np.ndarray] = {"predict": label}
-        for k, name in enumerate(info.response_domain or []):
+        for k, name in enumerate(probability_column_names(info.response_domain or [])):
             res[name] = p[:, k]
         return res
 
@@ -175,6 +190,10 @@ class DeepLearningModel:
         return self.performance_builder(metas, columns).result()
 
     # ------------------------------------------------------------------ summary
+    def capped(self, metrics: dict[str, Any]) -> dict[str, Any]:
+        """Metrics as reported: no confusion matrix beyond max_confusion_matrix_size classes."""
+        return cap_confusion_matrix(metrics, int(self.params.get("max_confusion_matrix_size", 20)))
+
     def summary_json(self) -> dict[str, Any]:
         """Everything a client shows about the model, JSON-able."""
         info = self.info
@@ -200,9 +219,10 @@ class DeepLearningModel:
             "training_nodes": self.training_nodes,
             "comm_seconds": self.comm_seconds,
             "run_time": self.run_time,
-            "training_metrics": self.training_metrics,
-            "validation_metrics": self.validation_metrics,
-            "cross_validation_metrics": self.cross_validation_metrics,
+            "training_chunks": self.training_chunks,
+            "training_metrics": self.capped(self.training_metrics),
+            "validation_metrics": self.capped(self.validation_metrics),
+            "cross_validation_metrics": self.capped(self.cross_validation_metrics),
             "cross_validation_metrics_summary": self.cross_validation_metrics_summary,
             "cross_validation_models": self.cross_validation_models,
             "scoring_history": self.scoring_history,

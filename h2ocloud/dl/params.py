@@ -1,7 +1,8 @@
 """Deep-learning parameters: appendix A of the H2O Deep Learning booklet, validated.
 
 Every parameter of the booklet's appendix A is here with the booklet's default (where H2O-3
-later changed a default, the booklet wins; ``use_all_factor_levels`` keeps H2O's True).
+later changed a default, the booklet wins, except ADADELTA's ``rho`` / ``epsilon``, which are
+H2O-3's 0.99 / 1e-8; ``use_all_factor_levels`` keeps H2O's True).
 H2O-3's names are accepted as aliases (``model_id`` for ``key``, ``hidden_dropout_ratios`` for
 ``hidden_dropout_ratio``, ``training_frame`` for ``data``, ...); the canonical names are the
 keys of :data:`DEFAULTS`.
@@ -65,8 +66,10 @@ DEFAULTS: dict[str, Any] = {
     "seed": None,  # None: a random seed is drawn and recorded
     # optimizer
     "adaptive_rate": True,
-    "rho": 0.95,
-    "epsilon": 1e-6,
+    # H2O-3's ADADELTA defaults, not the booklet's 0.95 / 1e-6: H2O changed them after 2014
+    # because they train better, and an h2o-py script must give the same model here.
+    "rho": 0.99,
+    "epsilon": 1e-8,
     "rate": 0.005,
     "rate_annealing": 1e-6,
     "rate_decay": 1.0,
@@ -144,6 +147,9 @@ H2O3_DEFAULT_ONLY: dict[str, Any] = {
     "max_categorical_features": 2147483647, "export_checkpoints_dir": None,
     "custom_metric_func": None, "auc_type": "AUTO", "gainslift_bins": -1,
 }
+
+#: Parameters accepted only so booklet scripts run; each given one draws a warning saying so.
+LAYOUT_HINTS = ("sparse", "col_major")
 
 #: Other spellings (H2O-3's names, the booklet's R names and its typos) -> canonical name.
 ALIASES: dict[str, str] = {
@@ -302,7 +308,7 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
                  "diagnostics", "variable_importances", "fast_mode", "ignore_const_cols",
                  "force_load_balance", "replicate_training_data", "single_node_mode",
                  "shuffle_training_data", "reproducible", "override_with_best_model",
-                 "keep_cross_validation_models"):
+                 "keep_cross_validation_models", *LAYOUT_HINTS):
         p[name] = _as_bool(name, p[name])
     if p["autoencoder"]:
         # The booklet: all factor levels are "auto-enabled for autoencoder" (every input is
@@ -418,8 +424,10 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
     if p["nthreads"] == 0 or p["nthreads"] < -1:
         raise _bad("nthreads", "must be -1 (all cores) or a positive count")
     p["mini_batch_size"] = _as_int("mini_batch_size", p["mini_batch_size"])
-    if p["mini_batch_size"] < 1:
-        raise _bad("mini_batch_size", "must be >= 1")
+    if p["mini_batch_size"] != 1:
+        # Refused rather than ignored: the Hogwild kernel updates the weights after every row,
+        # as H2O's Deep Learning does (H2O-3 also only accepts 1).
+        raise _bad("mini_batch_size", f"only 1 is supported (per-row Hogwild updates), got {p['mini_batch_size']}")
     p["nfolds"] = _as_int("nfolds", p["nfolds"])
     if p["nfolds"] < 0 or p["nfolds"] == 1:
         raise _bad("nfolds", "must be 0 (no cross-validation) or >= 2")
@@ -508,6 +516,16 @@ _NULLABLE = {"x", "y", "training_frame", "validation_frame", "model_id", "checkp
              "ignored_columns", "weights_column", "class_sampling_factors"}
 
 
+def parameter_warnings(given: dict[str, Any]) -> list[str]:
+    """Warnings for parameters that are accepted but act on nothing (the layout hints)."""
+    out = []
+    for name in LAYOUT_HINTS:
+        if name in given and given[name]:
+            out.append(f"parameter {name!r} is accepted for the booklet's scripts but changes nothing: "
+                       "h2ocloud's kernel needs no sparse or column-major layout")
+    return out
+
+
 def cross_validating(p: dict[str, Any]) -> bool:
     """Whether the parameters ask for cross-validation (nfolds or a fold column)."""
     return bool(p.get("nfolds")) or p.get("fold_column") is not None
@@ -576,6 +594,17 @@ TRAIN_CONFIG_KEYS = (
 def train_config_kwargs(p: dict[str, Any]) -> dict[str, Any]:
     """Keyword arguments for kernel.TrainConfig from validated parameters."""
     return {k: p[k] for k in TRAIN_CONFIG_KEYS}
+
+
+def inherit_from_checkpoint(given: dict[str, Any], checkpoint_params: dict[str, Any]) -> dict[str, Any]:
+    """The booklet's checkpoint restart (section 3.5): the parameters that cannot change are the
+    checkpoint's wherever the caller did not give them; given ones are kept, and
+    check_checkpoint_compatible then refuses those that differ, naming them."""
+    out = canonical_names(given)
+    for name in CHECKPOINT_FIXED:
+        if out.get(name) is None and checkpoint_params.get(name) is not None:
+            out[name] = checkpoint_params[name]
+    return out
 
 
 def check_checkpoint_compatible(old_params: dict[str, Any], new_params: dict[str, Any]) -> None:

@@ -177,6 +177,9 @@ def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
     scored_last = True
     iter_base = checkpoint.iterations if checkpoint is not None else 0
     best: tuple[float, Net, dict, dict] | None = None  # override_with_best_model
+    # best_model_key: the scoring with the lowest error, on the validation frame when there is
+    # one, else on the training sample (H2O's rule); stored under that key by the caller.
+    best_any: tuple[float, Net, dict, dict] | None = None
     # H2O-3's early stopping: the stopping metric at each scoring, on the validation frame when
     # there is one, else on the training sample.
     stop_metric = resolve_stopping_metric(p["stopping_metric"], classification, info.autoencoder)
@@ -222,6 +225,9 @@ def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
             err = _validation_error(info, valid_m)
             if err is not None and (best is None or err < best[0]):
                 best = (err, net.copy(), train_m, valid_m)
+            any_err = err if err is not None else _validation_error(info, train_m)
+            if p["best_model_key"] and any_err is not None and (best_any is None or any_err < best_any[0]):
+                best_any = (any_err, net.copy(), train_m, valid_m)
             if _stop_early(p, info, train_m) and not last:
                 status = "stopped_early"
             scored = valid_m if valid_m.get("nobs") else train_m
@@ -275,6 +281,8 @@ def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
         run_time=(checkpoint.run_time if checkpoint else 0.0) + time.time() - start,
         status=status,
     )
+    # Not a field of the model (it is not saved with it): train_job stores it as a model of its own.
+    model.best_scoring = best_any
     prior = getattr(backend, "prior_class_dist", None)
     mdist = getattr(backend, "model_class_dist", None)
     if prior is not None and mdist is not None:

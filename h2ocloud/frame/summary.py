@@ -153,10 +153,15 @@ def rollup_reduce(a: Rollups, b: Rollups) -> Rollups:
     )
 
 
-def rollup_finish(r: Rollups) -> list[dict[str, Any]]:
+def rollup_finish(r: Rollups, domains: Sequence[Sequence[str] | None] | None = None
+                  ) -> list[dict[str, Any]]:
     """Per-column statistics: min, max, mean, sigma (sample std, as H2O), missing, zeros,
     cardinality; enum columns also get ``domain`` (sorted levels) and ``level_counts``.
-    Enum min/max/mean/sigma/zeros are over the codes in the sorted domain, as H2O reports."""
+    Enum min/max/mean/sigma/zeros are over the codes in the sorted domain, as H2O reports.
+
+    ``domains`` (per column, None where not given) keeps a derived frame's factor levels those
+    of its parent, as H2O does: a part of a split that lacks a rare level still has it in its
+    domain (with count 0), so its chunks' codes stay valid against the header."""
     out = []
     for j, t in enumerate(r.types):
         s: dict[str, Any] = {"missing": int(r.missing[j]), "cardinality": None}
@@ -169,8 +174,13 @@ def rollup_finish(r: Rollups) -> list[dict[str, Any]]:
                 zeros=int(r.zeros[j]), is_int=bool(r.is_int[j]),
             )
         elif t == ENUM:
-            domain = sorted(r.levels.get(j, {}))
-            counts = np.array([r.levels[j][lev] for lev in domain], dtype=np.int64)
+            seen = r.levels.get(j, {})
+            kept = domains[j] if domains is not None else None
+            if kept is None:
+                domain = sorted(seen)
+            else:
+                domain = list(kept) + sorted(set(seen) - set(kept))
+            counts = np.array([seen.get(lev, 0) for lev in domain], dtype=np.int64)
             s.update(_code_stats(counts), cardinality=len(domain), domain=domain,
                      level_counts=counts.tolist())
         else:

@@ -60,8 +60,9 @@ class H2OGridSearch:
         parameters that are not hyper-parameters come from the estimator and ``params``."""
         if training_frame is None:
             raise ValueError("training_frame is required")
-        if isinstance(x, str):
-            x = [x]
+        from h2ocloud.client.models import resolve_columns
+
+        x, y = resolve_columns(x, y, training_frame)  # names, or positions as in h2o-py
         base = {**(self.model._parms if self.model is not None else {}), **params}
         args = {"params": base, "hyper_params": self.hyper_params, "search_criteria": self.search_criteria,
                 "grid_id": self.grid_id, "parallelism": self.parallelism,

@@ -101,8 +101,8 @@ class TrainConfig:
     """
 
     adaptive_rate: bool = True
-    rho: float = 0.95
-    epsilon: float = 1e-6
+    rho: float = 0.99  # H2O-3's ADADELTA defaults (the booklet printed 0.95 / 1e-6)
+    epsilon: float = 1e-8
     rate: float = 0.005
     rate_annealing: float = 1e-6
     rate_decay: float = 1.0

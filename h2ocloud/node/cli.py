@@ -54,9 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     node = sub.add_parser("node", help="run a node daemon in the foreground")
     add_node_arguments(node)
     node.set_defaults(fn=_run_node)
-    demo = sub.add_parser("demo", help="start a local node and run the booklet's MNIST example")
+    demo = sub.add_parser("demo", help="start a local node and run the booklet's examples on shipped data")
     demo.add_argument("--epochs", type=float, default=None, help="epochs to train (default: the booklet's 10)")
-    demo.add_argument("--data", default=None, help="folder holding mnist_train_10k.csv.gz and mnist_test.csv.gz")
+    demo.add_argument("--data", default=None, help="folder holding mnist_train_10k.csv.gz and mnist_test.csv.gz "
+                      "(default: the MNIST rows shipped in the package)")
+    demo.add_argument("--url", default=None, help="a running node's web URL to use instead of a local node")
     demo.set_defaults(fn=_run_demo)
     ns = parser.parse_args(argv)
     return ns.fn(ns)

@@ -12,10 +12,11 @@ from h2ocloud.dl.params import (
     validate_parameters,
 )
 
-# Appendix A of the booklet (the booklet wins over H2O-3's later defaults).
+# Appendix A of the booklet (the booklet wins over H2O-3's later defaults), except ADADELTA's
+# rho / epsilon, which are H2O-3's 0.99 / 1e-8 (the booklet printed 0.95 / 1e-6).
 APPENDIX_A = {
     "activation": "Tanh", "hidden": [200, 200], "epochs": 10.0, "adaptive_rate": True,
-    "rho": 0.95, "epsilon": 1e-6, "rate": 0.005, "rate_annealing": 1e-6, "rate_decay": 1.0,
+    "rho": 0.99, "epsilon": 1e-8, "rate": 0.005, "rate_annealing": 1e-6, "rate_decay": 1.0,
     "momentum_start": 0.0, "momentum_ramp": 1e6, "momentum_stable": 0.0,
     "nesterov_accelerated_gradient": True, "input_dropout_ratio": 0.0, "l1": 0.0, "l2": 0.0,
     "max_w2": math.inf, "initial_weight_distribution": "UniformAdaptive",
@@ -29,8 +30,25 @@ APPENDIX_A = {
     "shuffle_training_data": False, "use_all_factor_levels": True, "autoencoder": False,
     "train_samples_per_iteration": -1, "classification": None, "model_id": None,
     "checkpoint": None, "reproducible": False, "nthreads": -1, "mini_batch_size": 1,
-    "nfolds": 0,
+    "nfolds": 0, "sparse": False, "col_major": False,
 }
+
+
+def test_mini_batch_size_other_than_one_is_refused_by_name():
+    assert validate_parameters({"mini_batch_size": 1})["mini_batch_size"] == 1
+    with pytest.raises(ValueError, match="mini_batch_size.*only 1"):
+        validate_parameters({"mini_batch_size": 10})
+
+
+def test_checkpoint_fills_fixed_parameters_not_given():
+    from h2ocloud.dl.params import inherit_from_checkpoint
+
+    old = validate_parameters({"hidden": [16, 16], "activation": "Rectifier"})
+    merged = validate_parameters(inherit_from_checkpoint({"epochs": 20}, old))
+    assert merged["hidden"] == [16, 16] and merged["activation"] == "Rectifier"
+    check_checkpoint_compatible(old, merged)
+    with pytest.raises(ValueError, match="'hidden'"):
+        check_checkpoint_compatible(old, validate_parameters(inherit_from_checkpoint({"hidden": [32]}, old)))
 
 
 def test_defaults_are_appendix_a():
@@ -116,7 +134,7 @@ def test_kernel_kwargs():
     assert net_spec_kwargs(p, 12, 1, classification=False)["loss"] == "MeanSquare"
     assert net_spec_kwargs(p, 12, 1, classification=False)["output"] == "linear"
     t = train_config_kwargs(p)
-    assert t["l1"] == 1e-4 and t["rho"] == 0.95 and math.isinf(t["max_w2"])
+    assert t["l1"] == 1e-4 and t["rho"] == 0.99 and t["epsilon"] == 1e-8 and math.isinf(t["max_w2"])
     ae = validate_parameters({"autoencoder": True, "hidden": [3]})
     assert net_spec_kwargs(ae, 5, 5, classification=False)["output"] == "autoencoder"
     with pytest.raises(ValueError, match="loss"):

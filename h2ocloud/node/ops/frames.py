@@ -180,7 +180,8 @@ async def select(node, args, blobs):
     fr.check_columns(h, cols)
     dest = _dest(args, "select")
     types = [h.types[h.col_index(c)] for c in cols]
-    (nh,) = await fr.derive(node, h, "select", [dest], cols, types, columns=cols)
+    domains = [h.domains[h.col_index(c)] for c in cols]
+    (nh,) = await fr.derive(node, h, "select", [dest], cols, types, domains, columns=cols)
     return header_json(nh)
 
 
@@ -195,7 +196,9 @@ async def convert(node, args, blobs):
     fr.check_columns(h, cols)
     dest = _dest(args, kind)
     types = [ENUM if (c in cols and kind == "asfactor") else (NUMERIC if c in cols else t) for c, t in zip(h.names, h.types)]
-    (nh,) = await fr.derive(node, h, kind, [dest], h.names, types, columns=cols)
+    # Converted columns get the levels their chunks now hold; the others keep the parent's.
+    domains = [None if c in cols else d for c, d in zip(h.names, h.domains)]
+    (nh,) = await fr.derive(node, h, kind, [dest], h.names, types, domains, columns=cols)
     return header_json(nh)
 
 
@@ -211,9 +214,11 @@ async def assign(node, args, blobs):
     if src.chunk_rows != h.chunk_rows:
         raise ValueError(f"frame {src.frame_id!r} does not have the row layout of {h.frame_id!r} (it must be derived from it)")
     names, types = list(h.names), list(h.types)
+    domain_names, domains = list(h.names), list(h.domains)
     for c, s in zip(cols, src_cols):
         fr.set_column(names, types, c, src.types[src.col_index(s)])
-    (nh,) = await fr.derive(node, h, "assign", [h.frame_id], names, types, columns=cols,
+        fr.set_column(domain_names, domains, c, src.domains[src.col_index(s)])
+    (nh,) = await fr.derive(node, h, "assign", [h.frame_id], names, types, domains, columns=cols,
                             source_columns=src_cols, source_frame=src.frame_id)
     return header_json(nh)
 
@@ -232,7 +237,7 @@ async def split(node, args, blobs):
         raise ValueError(f"destination_frames must name {n} frames, got {len(dests)}")
     dests = [fr.check_frame_id(d, "destination_frames") for d in dests]
     seed = int(args.get("seed") if args.get("seed") is not None else np.random.SeedSequence().entropy % (2**31))
-    headers = await fr.derive(node, h, "split", dests, h.names, h.types, ratios=ratios, seed=seed)
+    headers = await fr.derive(node, h, "split", dests, h.names, h.types, h.domains, ratios=ratios, seed=seed)
     return {"frames": [header_json(x) for x in headers]}
 
 

@@ -7,18 +7,27 @@ import os
 import uuid
 
 from h2ocloud.dl.model_format import load_model, save_model
+from h2ocloud.dl.params import canonical_names, parameter_warnings
 from h2ocloud.node.ops.frames import header_json
 from h2ocloud.node.ops.registry import Reply, op
 from h2ocloud.node.tasks import models as md
-from h2ocloud.node.tasks.frames import check_frame_id, derive
+from h2ocloud.node.tasks.frames import check_frame_id, derive, get_header, remove_frame
 from h2ocloud.node.tasks.mrtask import run_task
 
 
 @op("models.train")
 async def train(node, args, blobs):
-    params = md.check_train_request(args)
+    checkpoint = None
+    ck = (args.get("params") or {}).get("checkpoint")
+    if ck:
+        if not isinstance(ck, str):
+            raise ValueError(f"parameter 'checkpoint': expected a model or its id, got {ck!r}")
+        checkpoint = await node.run_in_thread(md.load_model_sync, node, ck)
+    params = md.check_train_request(args, checkpoint)
     if params.get("model_id"):
         check_frame_id(params["model_id"], "model_id")
+    if params.get("best_model_key"):
+        check_frame_id(params["best_model_key"], "best_model_key")
     for k in ("training_frame",):
         if not args.get(k):
             raise ValueError(f"{k} is required")
@@ -27,8 +36,37 @@ async def train(node, args, blobs):
         await node.run_in_thread(md.frame_header_sync, node, args["validation_frame"], "validation_frame")
     model_id = params.get("model_id") or f"DeepLearning_model_{uuid.uuid4().hex[:12]}"
     params["model_id"] = model_id
-    job = node.jobs.start(f"DeepLearning {model_id}", lambda j: md.train_job(node, args, params, j), dest=model_id)
-    return {"job": job.to_json(), "model_id": model_id}
+    rebalanced = await _load_balance(node, args, params)
+
+    def work(j):
+        try:
+            return md.train_job(node, args, params, j)
+        finally:
+            if rebalanced is not None:  # H2O deletes its rebalanced copy after training as well
+                node.dkv._sync(remove_frame(node, rebalanced))
+
+    job = node.jobs.start(f"DeepLearning {model_id}", work, dest=model_id)
+    warnings = parameter_warnings(canonical_names(dict(args.get("params") or {})))
+    return {"job": job.to_json(), "model_id": model_id, "warnings": warnings}
+
+
+async def _load_balance(node, args, params) -> str | None:
+    """force_load_balance (appendix A, H2O's meaning): a training frame of fewer chunks than the
+    cloud has cores is copied into enough chunks to keep every core of every node busy; training
+    reads the copy (args["training_frame"] is replaced), which is removed when the job ends."""
+    if not params["force_load_balance"]:
+        return None
+    h = await get_header(node, args["training_frame"])
+    cores = sum(max(1, int(n.get("nthreads") or n.get("cores") or 1))
+                for n in node.membership.cloud_status_json()["nodes"])
+    if h.nchunks == 0 or h.nchunks >= cores or h.nrows < 2 * cores:
+        return None  # enough chunks already (or too few rows to cut)
+    pieces = -(-cores // h.nchunks)
+    dest = f"{h.frame_id.removesuffix('.hex')}_rebalanced-{uuid.uuid4().hex[:8]}.hex"
+    await derive(node, h, "rebalance", [dest], h.names, h.types, h.domains, pieces=pieces)
+    args["training_frame_rebalanced"] = {"from": h.frame_id, "chunks": h.nchunks * pieces}
+    args["training_frame"] = dest
+    return dest
 
 
 @op("models.get")
@@ -54,7 +92,11 @@ async def predict(node, args, blobs):
     names, types = md.output_layout(model, task_args)
     await node.run_in_thread(_check_columns, model, h)
     dest = check_frame_id(args.get("dest") or f"{kind}-{uuid.uuid4().hex[:12]}.hex")
-    (header,) = await derive(node, h, "predict", [dest], names, types, model_id=model.model_id, **task_args)
+    # The predicted class keeps the model's whole response domain, even where no row is
+    # predicted as some class (the chunks' codes are against that domain).
+    domains = [list(model.info.response_domain or []) if t == "enum" else None for t in types]
+    (header,) = await derive(node, h, "predict", [dest], names, types, domains,
+                             model_id=model.model_id, **task_args)
     return header_json(header)
 
 
@@ -74,7 +116,7 @@ async def performance(node, args, blobs):
     if not model.info.autoencoder and model.info.response not in h.names:
         raise ValueError(f"response column {model.info.response!r} is missing from frame {h.frame_id!r}")
     builder = await run_task(node, "model.metrics", {"model_id": model.model_id}, h.frame_id, h)
-    metrics = (builder or model.new_metrics_builder()).result()
+    metrics = model.capped((builder or model.new_metrics_builder()).result())
     return {"model_id": model.model_id, "frame_id": h.frame_id, "metrics": metrics}
 
 

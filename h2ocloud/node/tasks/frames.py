@@ -58,8 +58,9 @@ def header_value(header: FrameHeader) -> Value:
 
 
 def header_from_rollups(frame_id: str, names: list[str], types: list[str], rollups: Rollups,
-                        chunk_rows: list[int], source: str | None = None) -> FrameHeader:
-    stats = rollup_finish(rollups)
+                        chunk_rows: list[int], source: str | None = None,
+                        domains: list[list[str] | None] | None = None) -> FrameHeader:
+    stats = rollup_finish(rollups, domains)
     domains: list[list[str] | None] = []
     for s in stats:
         domains.append(s.pop("domain", None))
@@ -190,6 +191,19 @@ class DeriveTask(MRTask):
 
     def map(self, ctx: MapContext, index: int, chunk: Chunk) -> DerivedParts:
         out = DerivedParts()
+        if self.kind == "rebalance":
+            # Chunk i becomes chunks i*k .. i*k+k-1 of the new frame: contiguous row ranges, so
+            # the rows keep their order and the new chunks spread over the cloud's nodes.
+            k = int(self.args["pieces"])
+            dest = self.dests[0]
+            bounds = np.linspace(0, chunk.nrows, k + 1).astype(np.int64)
+            out.parts[dest] = {}
+            for s in range(k):
+                rows = np.arange(bounds[s], bounds[s + 1])
+                new = chunk.take_rows(rows, row_offset=chunk.row_offset + int(bounds[s]))
+                ctx.node.dkv.put_sync(chunk_key(dest, index * k + s), chunk_value(new))
+                out.parts[dest][index * k + s] = (new.nrows, chunk_rollups(new))
+            return out
         at = index + int(self.args.get("index_offset", 0))  # rbind writes after earlier frames' chunks
         for dest, new in zip(self.dests, self._transform(ctx, index, chunk)):
             ctx.node.dkv.put_sync(chunk_key(dest, at), chunk_value(new))
@@ -221,18 +235,25 @@ class DeriveTask(MRTask):
 
 
 async def derive(node: Node, src: FrameHeader, kind: str, dests: list[str], names: list[str],
-                 types: list[str], **args: Any) -> list[FrameHeader]:
-    """Run frame.derive and store the new frames' headers; return them."""
+                 types: list[str], domains: list[list[str] | None] | None = None,
+                 **args: Any) -> list[FrameHeader]:
+    """Run frame.derive and store the new frames' headers; return them.
+
+    ``domains``: per new column, the factor levels it keeps (its parent's), None where the levels
+    are those the new chunks hold (a column just made a factor). Every derived frame passes its
+    parent's domains, as H2O keeps them: a chunk's local codes then always map into the header's
+    domain, even where a part lacks a level."""
     parts: DerivedParts = await run_task(node, "frame.derive", {"kind": kind, "dests": dests, **args},
                                          src.frame_id, src)
     headers = []
     for dest in dests:
         per_chunk = parts.parts.get(dest, {}) if parts else {}
-        layout = [per_chunk[i][0] if i in per_chunk else 0 for i in range(src.nchunks)]
+        nchunks = src.nchunks * int(args.get("pieces", 1)) if kind == "rebalance" else src.nchunks
+        layout = [per_chunk[i][0] if i in per_chunk else 0 for i in range(nchunks)]
         roll = Rollups.empty(names, types)
         for i in sorted(per_chunk):  # chunk order: the same statistics wherever chunks live
             roll = rollup_reduce(roll, per_chunk[i][1])
-        h = header_from_rollups(dest, names, types, roll, layout, src.source)
+        h = header_from_rollups(dest, names, types, roll, layout, src.source, domains)
         await node.dkv.put(dest, header_value(h))
         headers.append(h)
     return headers

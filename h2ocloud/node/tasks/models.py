@@ -7,6 +7,7 @@ deserialized models they used recently, so repeated predictions do not re-read t
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
@@ -16,13 +17,20 @@ import numpy as np
 from h2ocloud import wire
 from h2ocloud.dl.crossval import fold_model_id, summary_table, training_folds
 from h2ocloud.dl.datainfo import DataInfo
-from h2ocloud.dl.model import DeepLearningModel
+from h2ocloud.dl.model import DeepLearningModel, probability_column_names
 from h2ocloud.dl.model_format import model_from_bytes, model_to_bytes
-from h2ocloud.dl.params import cross_validating, validate_parameters
+from h2ocloud.dl.params import (
+    check_checkpoint_compatible,
+    cross_validating,
+    inherit_from_checkpoint,
+    validate_parameters,
+)
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.node.store.local import Value
 from h2ocloud.node.tasks import framedata
 from h2ocloud.node.tasks.mrtask import MapContext, MRTask
+
+log = logging.getLogger("h2ocloud.training")
 
 if TYPE_CHECKING:
     from h2ocloud.node.tasks.host import TaskHost as Node
@@ -81,9 +89,26 @@ def frame_header_sync(node: Node, frame_id: str, what: str) -> FrameHeader:
     return FrameHeader.from_dict(node.dkv.get_kind_sync(frame_id, "frame", what).meta)
 
 
-def check_train_request(args: dict[str, Any]) -> dict[str, Any]:
-    """Validate parameters before a job starts, so bad input fails the call, not the job."""
-    params = validate_parameters(dict(args.get("params") or {}))
+def check_train_request(args: dict[str, Any], checkpoint: DeepLearningModel | None = None) -> dict[str, Any]:
+    """Validate parameters before a job starts, so bad input fails the call, not the job.
+    With a checkpoint, what may not change is taken from it when not given (and x / y, when
+    args has none, are the checkpoint's columns); a given value that differs is refused."""
+    raw = dict(args.get("params") or {})
+    if checkpoint is not None:
+        raw = inherit_from_checkpoint(raw, checkpoint.params)
+        if args.get("y") is None and not checkpoint.info.autoencoder:
+            args["y"] = checkpoint.info.response
+        if args.get("x") is None:
+            args["x"] = list(checkpoint.info.x_columns)
+    params = validate_parameters(raw)
+    if checkpoint is not None:
+        check_checkpoint_compatible(checkpoint.params, params)
+        if args.get("y") is not None and not checkpoint.info.autoencoder and args["y"] != checkpoint.info.response:
+            raise ValueError(f"parameter 'y': cannot change on a checkpoint restart "
+                             f"({checkpoint.info.response!r} -> {args['y']!r})")
+        if params["epochs"] <= checkpoint.epochs_trained:
+            raise ValueError(f"parameter 'epochs': {params['epochs']:g} is the total with the checkpoint's "
+                             f"{checkpoint.epochs_trained:g} epochs, and must exceed them")
     if cross_validating(params) and args.get("validation_frame"):
         # The booklet: "If nfolds != 0, then validation must remain empty."
         name = "nfolds" if params["nfolds"] else "fold_column"
@@ -156,8 +181,23 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
     job.check_cancelled()
     if params.get("model_id"):
         model.model_id = params["model_id"]
+    model.training_chunks = frame_header_sync(node, args["training_frame"], "training_frame").nchunks
     store_model(node, model)
+    if params.get("best_model_key"):
+        store_model(node, best_model(model, params["best_model_key"]))
     return model
+
+
+def best_model(model: DeepLearningModel, key: str) -> DeepLearningModel:
+    """best_model_key (appendix A): the model as it was at its best scoring, under ``key``."""
+    import dataclasses
+
+    best = getattr(model, "best_scoring", None)
+    if best is None:  # never scored with an error to compare: the final model is the best
+        return dataclasses.replace(model, model_id=key)
+    _, net, train_m, valid_m = best
+    return dataclasses.replace(model, model_id=key, net=net, training_metrics=train_m,
+                               validation_metrics=valid_m)
 
 
 def _train_part(node: Node, job: Job, args: dict[str, Any], params: dict[str, Any], info: DataInfo,
@@ -178,6 +218,8 @@ def _train_part(node: Node, job: Job, args: dict[str, Any], params: dict[str, An
             msg += f", train err {tm['classification_error']:.4f}"
         elif tm.get("mse") is not None:
             msg += f", train mse {tm['mse']:.4g}"
+        if not params["quiet_mode"]:  # the node's log shows each iteration, as H2O's does
+            log.info("%s %s: iteration %d, %s", params["model_id"], label or "", p["iteration"], msg)
         job.update((part + p["progress"]) / parts, f"{label}: {msg}" if label else msg,
                    epochs=p["epochs"], samples=p["samples"],
                    samples_per_second=p["samples_per_second"], training_metrics=tm,
@@ -260,8 +302,8 @@ def output_layout(model: DeepLearningModel, args: dict[str, Any]) -> tuple[list[
         names = [f"reconstr_{n}" for n in info.input_names]
         return names, ["numeric"] * len(names)
     if info.classification:
-        dom = list(info.response_domain or [])
-        return ["predict", *dom], ["enum"] + ["numeric"] * len(dom)
+        probs = probability_column_names(info.response_domain or [])
+        return ["predict", *probs], ["enum"] + ["numeric"] * len(probs)
     return ["predict"], ["numeric"]
 
 
