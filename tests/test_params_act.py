@@ -91,6 +91,9 @@ CASES: dict[str, tuple] = {
     "weights_column": ("w", {}),
     "standardize": (False, {}),
     "missing_values_handling": ("Skip", {}),
+    # a gaussian distribution on a class response is refused naming the family it implies
+    "distribution": ("gaussian", {}),
+    "class_sampling_factors": ([1.0, 3.0, 1.0], {"balance_classes": True}),
 }
 
 
