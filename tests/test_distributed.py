@@ -52,7 +52,10 @@ def test_three_nodes_train_within_3_points_of_one(cloud3, digits3):
             assert nodes and all(len(n) == 1 for n in nodes)
         else:
             assert all(len(n) == 3 for n in nodes)
-    assert errs[False] < 0.06 and abs(errs[False] - errs[True]) <= 0.03
+    # Hogwild threads race, so the cloud's error moves by a few rows between runs (0.055-0.062 on
+    # 433 test rows, against 0.037 on one node): the bound is the booklet's "within 3 points".
+    assert errs[True] < 0.05, errs
+    assert errs[False] < 0.07 and abs(errs[False] - errs[True]) <= 0.03, errs
 
 
 @pytest.mark.parametrize("tspi, replicate, expect_spi", [
