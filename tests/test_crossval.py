@@ -203,29 +203,29 @@ def test_cross_validation_across_the_cloud(cloud3, digits3):
         assert len(nodes) == 3  # each fold model trained on every node
 
 
-def test_a_node_builds_fold_rows_without_the_held_out_fold(cloud3, digits3):
-    """dl.prepare on a node, for a fold model: the rows it keeps are the frame's minus the fold."""
-    from h2ocloud.client.session import connection
-    from h2ocloud.dl.datainfo import DataInfo
-    from h2ocloud.dl.params import validate_parameters
-    from h2ocloud.frame.header import FrameHeader
-    from h2ocloud.node.tasks import framedata
-
+def test_the_nodes_build_fold_rows_without_the_held_out_fold(cloud3, digits3):
+    """Each node builds a fold model's rows from its own chunks: one epoch is the frame's rows
+    minus the held-out fold's, on every iteration."""
     h2ocloud.init(url=cloud3.nodes[0].url)
     train, _ = digits3
-    header = FrameHeader.from_dict(connection().call("frames.get", {"frame_id": train.frame_id})[0])
-    params = validate_parameters({"hidden": [4], "seed": 9})
-    info = DataInfo.build(framedata.metas(header), X, "label", params)
-    folds = fold_ids(np.arange(train.nrows), 4, "AUTO", 9)
-    args = {"job_id": "cv-prepare-test", "training_frame": train.frame_id, "info": info.to_dict(),
-            "replicate": True, "params": params, "fold": {"holdout": 2}}
-    try:
-        rows = connection().call("dl.prepare", args, [folds])[0]["rows"]
-    finally:
-        connection().call("dl.release", {"job_id": "cv-prepare-test"})
-    held = int(np.sum(folds == 2))
-    assert 0 < held < train.nrows
-    assert rows == train.nrows - held
-    # Folds that do not match the frame are refused with a clear error.
+    m = h2ocloud.H2ODeepLearningEstimator(hidden=[4], epochs=2, seed=9, nfolds=4, fold_assignment="Modulo",
+                                         train_samples_per_iteration=-1, replicate_training_data=False,
+                                         keep_cross_validation_models=True, model_id="cv_rows")
+    m.train(x=X, y="label", training_frame=train)
+    for k, f in enumerate(m.cross_validation_models()):
+        held = int(np.sum(np.arange(train.nrows) % 4 == k))
+        assert 0 < held < train.nrows
+        s = f.summary_json()
+        assert s["iteration_samples"] == [train.nrows - held] * 2  # one epoch per iteration
+        assert f.model_performance(valid=True)["nobs"] == held
+        assert all(len(n) == 3 for n in s["training_nodes"])
+
+
+def test_fold_rows_refuse_folds_that_do_not_match_the_frame():
+    from h2ocloud.node.tasks.training_state import check_folds
+
+    check_folds(np.zeros(10, np.int32), 10)
     with pytest.raises(ValueError, match="row folds"):
-        connection().call("dl.prepare", dict(args, job_id="cv-prepare-bad"), [folds[:10]])
+        check_folds(np.zeros(10, np.int32), 1347)
+    with pytest.raises(ValueError, match="row folds"):
+        check_folds(None, 1347)

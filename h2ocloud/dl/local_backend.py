@@ -26,14 +26,14 @@ from h2ocloud.dl.seeds import iteration_seed, sub_seed
 from h2ocloud.kernel import Net, TrainConfig, train_hogwild
 
 
-def balanced_rows(y: np.ndarray, n_classes: int, max_after_balance_size: float,
-                  seed: int, factors: list[float] | None = None) -> np.ndarray:
-    """Row indices with every present class equally represented -- or, with H2O-3's
-    class_sampling_factors, each class's count times its factor; total at most
-    max_after_balance_size * n (H2O's sampleFrameStratified)."""
-    y = np.asarray(y)
-    n = y.shape[0]
-    counts = np.bincount(y.astype(np.int64), minlength=n_classes)
+def balance_targets(counts: np.ndarray, max_after_balance_size: float,
+                    factors: list[float] | None = None) -> dict[int, int]:
+    """Rows each present class should have after balancing (H2O's sampleFrameStratified): every
+    class equally represented -- or, with H2O-3's class_sampling_factors, each class's count
+    times its factor; total at most max_after_balance_size * n."""
+    counts = np.asarray(counts, dtype=np.int64)
+    n_classes = counts.size
+    n = int(counts.sum())
     present = np.nonzero(counts)[0]
     if factors is not None:
         if len(factors) != n_classes:
@@ -41,10 +41,18 @@ def balanced_rows(y: np.ndarray, n_classes: int, max_after_balance_size: float,
                              f"{n_classes} classes")
         want = {int(k): counts[k] * float(factors[k]) for k in present}
         scale = min(1.0, max_after_balance_size * n / max(sum(want.values()), 1e-12))
-        targets = {k: max(1, int(round(v * scale))) for k, v in want.items()}
-    else:
-        target_total = min(int(max_after_balance_size * n), int(counts.max()) * len(present))
-        targets = {int(k): max(1, target_total // len(present)) for k in present}
+        return {k: max(1, int(round(v * scale))) for k, v in want.items()}
+    target_total = min(int(max_after_balance_size * n), int(counts.max()) * len(present))
+    return {int(k): max(1, target_total // len(present)) for k in present}
+
+
+def balanced_rows(y: np.ndarray, n_classes: int, max_after_balance_size: float,
+                  seed: int, factors: list[float] | None = None) -> np.ndarray:
+    """Row indices with every class at its balance_targets count, drawn from the seed."""
+    y = np.asarray(y)
+    counts = np.bincount(y.astype(np.int64), minlength=n_classes)
+    present = np.nonzero(counts)[0]
+    targets = balance_targets(counts, max_after_balance_size, factors)
     rng = np.random.default_rng(seed)
     parts = []
     for k in present:
@@ -58,7 +66,7 @@ def balanced_rows(y: np.ndarray, n_classes: int, max_after_balance_size: float,
     return rows[rng.permutation(rows.size)]
 
 
-def _sample(n: int, k: int, seed: int, y: np.ndarray | None = None) -> np.ndarray:
+def sample_rows(n: int, k: int, seed: int, y: np.ndarray | None = None) -> np.ndarray:
     """k of n rows (all when k == 0 or k >= n), sorted; stratified by y when given."""
     if k == 0 or k >= n:
         return np.arange(n, dtype=np.int64)
@@ -72,6 +80,53 @@ def _sample(n: int, k: int, seed: int, y: np.ndarray | None = None) -> np.ndarra
         take = max(1, int(round(k * cnt / n)))
         parts.append(rng.choice(idx, min(take, idx.size), replace=False))
     return np.sort(np.concatenate(parts)).astype(np.int64)
+
+
+def weight_copies(weights: np.ndarray, seed: int) -> np.ndarray:
+    """weights_column: how often each row is trained on per epoch, as if duplicated -- round(w)
+    when w is whole, else floor(w) plus once more with probability frac(w), drawn once from the
+    seed. Weight 0 or missing: never."""
+    w = np.asarray(weights, dtype=np.float64)
+    if np.any(w[~np.isnan(w)] < 0):
+        raise ValueError("parameter 'weights_column': weights must be >= 0")
+    w = np.where(np.isnan(w), 0.0, w)
+    frac = w - np.floor(w)
+    extra = np.random.default_rng(seed).random(w.shape[0]) < frac
+    return (np.floor(w) + extra).astype(np.int64)
+
+
+class RowOrder:
+    """The order rows are trained in, across iterations: a fresh seeded permutation every pass
+    with ``shuffle``, else the rows' own order; an iteration that ends mid-pass resumes there."""
+
+    def __init__(self, rows: np.ndarray, shuffle: bool, seed: int) -> None:
+        self.rows = rows
+        self.shuffle = shuffle
+        self.seed = seed
+        self._order = rows
+        self._pos = 0
+        self._pass = 0
+        self._new_pass()
+
+    def _new_pass(self) -> None:
+        if self.shuffle:
+            rng = np.random.default_rng(sub_seed(self.seed, 1000 + self._pass))
+            self._order = self.rows[rng.permutation(self.rows.size)]
+        self._pos = 0
+        self._pass += 1
+
+    def next_rows(self, n_samples: int) -> np.ndarray:
+        """The next n_samples rows of the (shuffled) row order, across passes."""
+        out = []
+        need = int(n_samples)
+        while need > 0 and self._order.size:
+            if self._pos >= self._order.size:
+                self._new_pass()
+            take = min(need, self._order.size - self._pos)
+            out.append(self._order[self._pos:self._pos + take])
+            self._pos += take
+            need -= take
+        return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
 class LocalBackend:
@@ -105,15 +160,9 @@ class LocalBackend:
             # weights_column: a row of weight w is trained on as w duplicated rows would be --
             # round(w) times an epoch when w is whole, else floor(w) times plus once more with
             # probability frac(w) (drawn once, from the seed). Weight 0 or missing: not trained on.
-            w = np.asarray(weights, dtype=np.float64)
-            if w.shape[0] != n:
-                raise ValueError(f"weights_column: {w.shape[0]} weights for {n} rows")
-            if np.any(w[~np.isnan(w)] < 0):
-                raise ValueError("parameter 'weights_column': weights must be >= 0")
-            w = np.where(np.isnan(w), 0.0, w)
-            frac = w - np.floor(w)
-            extra = np.random.default_rng(sub_seed(self.seed, 4)).random(n) < frac
-            copies = (np.floor(w) + extra).astype(np.int64)
+            if len(weights) != n:
+                raise ValueError(f"weights_column: {len(weights)} weights for {n} rows")
+            copies = weight_copies(weights, sub_seed(self.seed, 4))
             labeled = labeled[copies[labeled] > 0]
         self.labeled = labeled.astype(np.int64)
         classification = info.classification if info is not None else False
@@ -131,13 +180,10 @@ class LocalBackend:
             self.train_rows = self.labeled
         if copies is not None:
             self.train_rows = np.repeat(self.train_rows, copies[self.train_rows])
-        self._order = self.train_rows
-        self._pos = 0
-        self._pass = 0
-        self._new_pass()
+        self.order = RowOrder(self.train_rows, self.shuffle, self.seed)
 
         strat = self.y[self.labeled] if classification else None
-        self.score_rows = self.labeled[_sample(self.labeled.size, p["score_training_samples"],
+        self.score_rows = self.labeled[sample_rows(self.labeled.size, p["score_training_samples"],
                                                sub_seed(self.seed, 2), strat)]
         self.valid_rows: np.ndarray | None = None
         if self.X_valid is not None:
@@ -146,29 +192,12 @@ class LocalBackend:
                   else np.nonzero(~np.isnan(self.y_valid))[0])
             strat_v = (self.y_valid[ok] if classification and
                        p["score_validation_sampling"] == "Stratified" else None)
-            self.valid_rows = ok[_sample(ok.size, p["score_validation_samples"],
+            self.valid_rows = ok[sample_rows(ok.size, p["score_validation_samples"],
                                          sub_seed(self.seed, 3), strat_v)]
-
-    # ------------------------------------------------------------------ row order
-    def _new_pass(self) -> None:
-        if self.shuffle:
-            rng = np.random.default_rng(sub_seed(self.seed, 1000 + self._pass))
-            self._order = self.train_rows[rng.permutation(self.train_rows.size)]
-        self._pos = 0
-        self._pass += 1
 
     def next_rows(self, n_samples: int) -> np.ndarray:
         """The next n_samples rows of the (shuffled) row order, across passes."""
-        out = []
-        need = int(n_samples)
-        while need > 0 and self._order.size:
-            if self._pos >= self._order.size:
-                self._new_pass()
-            take = min(need, self._order.size - self._pos)
-            out.append(self._order[self._pos:self._pos + take])
-            self._pos += take
-            need -= take
-        return np.concatenate(out) if out else np.zeros(0, np.int64)
+        return self.order.next_rows(n_samples)
 
     # ------------------------------------------------------------------ protocol
     def n_train_rows(self) -> int:

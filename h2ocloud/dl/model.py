@@ -64,6 +64,8 @@ class DeepLearningModel:
     samples_per_iteration: int = 0
     nodes_per_iteration: list[int] = field(default_factory=list)
     training_nodes: list[list[str]] = field(default_factory=list)  # ids that trained, per iteration (cloud)
+    iteration_samples: list[int] = field(default_factory=list)  # samples trained, per iteration (cloud)
+    iteration_chunks: list[int] = field(default_factory=list)  # training-frame chunks trained on, per iteration
     comm_seconds: float = 0.0  # time spent sending and averaging models (cloud)
     run_time: float = 0.0
     status: str = "done"  # done | stopped_early | cancelled
@@ -217,6 +219,8 @@ class DeepLearningModel:
             "samples_per_iteration": self.samples_per_iteration,
             "nodes_per_iteration": self.nodes_per_iteration,
             "training_nodes": self.training_nodes,
+            "iteration_samples": self.iteration_samples,
+            "iteration_chunks": self.iteration_chunks,
             "comm_seconds": self.comm_seconds,
             "run_time": self.run_time,
             "training_chunks": self.training_chunks,

@@ -102,7 +102,10 @@ class Node:
         from h2ocloud.node.tasks.models import ModelCache
 
         self.model_cache = ModelCache()
-        self.training_data: dict[str, Any] = {}  # job id -> this node's training rows (distributed)
+        from h2ocloud.node.tasks.training_state import TrainingStates
+
+        self.training_states = TrainingStates()  # this node's part of each training job
+        self.membership.add_listener(self.training_states.on_membership_change)
         self.peer_client = PeerClient(config.name, config.secret)
         self._own_data_dir = config.data_dir is None
         self.data_dir = config.data_dir or tempfile.mkdtemp(prefix=f"h2ocloud-{self.node_id}-")

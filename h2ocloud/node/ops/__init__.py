@@ -10,8 +10,8 @@ from h2ocloud.node.ops.registry import OPS, Reply, dispatch, op  # noqa: F401
 
 def register_all() -> None:
     """Import every module that registers operations or map/reduce tasks."""
-    from h2ocloud.node.ops import cloud, dkv, frame_expr, grid, jobs, mr, training  # noqa: F401
+    from h2ocloud.node.ops import cloud, dkv, frame_expr, grid, jobs, mr  # noqa: F401
     from h2ocloud.node.ops import frames as frame_ops  # noqa: F401
     from h2ocloud.node.ops import models as model_ops  # noqa: F401
-    from h2ocloud.node.tasks import distributed, frames, models  # noqa: F401  (their MRTasks)
     from h2ocloud.node.tasks import frame_expr as frame_expr_tasks  # noqa: F401
+    from h2ocloud.node.tasks import frames, models, training_tasks  # noqa: F401  (their MRTasks)

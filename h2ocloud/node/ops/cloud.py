@@ -10,7 +10,9 @@ from h2ocloud.node.ops.registry import op
 
 @op("cloud.status")
 async def status(node, args: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
-    return node.membership.cloud_status_json()
+    st = node.membership.cloud_status_json()
+    st["training_states"] = node.training_states.keys()  # this node's parts of training jobs
+    return st
 
 
 @op("cloud.ready")

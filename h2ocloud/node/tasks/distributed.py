@@ -1,37 +1,36 @@
-"""Training across the cloud: the booklet's section 2.2 on top of the single-node Hogwild kernel.
+"""Training across the cloud: the booklet's section 2.2 as map/reduce tasks over the chunks.
 
-One iteration: the driver (the node running the job) sends the current model -- weights, biases and
-optimizer state -- to every training node (`dl.train`, streamed), each runs Hogwild over its own
-rows for its share of the iteration's samples and returns its model and sample count, and the
-driver averages them weighted by samples (Net.average). Scoring and stopping stay in the shared
-training loop (h2ocloud.dl.trainer), which does not know whether its backend is one node or many.
-
-Each node keeps its training rows for the job in memory (`dl.prepare`): the whole training frame
-when replicate_training_data is on, else the chunks it homes. A node that dies is dropped from the
-iteration and the job goes on with the others; only if none answers does the job fail. The model
-is stored only when training has finished, so no half-averaged model ever sits under its key.
+The driver (the node running the job) holds the model, never the rows. Each node builds its
+training rows from the chunks it homes (h2ocloud.node.tasks.training_state) after the driver has
+sent it the DataInfo (`dl.setup`, all nodes); with replicate_training_data every node also fetches
+the other chunks itself. One iteration is the task `dl.iteration` run by the one map/reduce
+mechanism (h2ocloud.node.tasks.mrtask): each node runs Hogwild over its rows for its share of the
+iteration's samples (in proportion to its rows) and the partial models are averaged weighted by
+samples. A node that dies mid-iteration has its chunks redone by their replicas in that
+iteration and trained on by them from then on: no row is lost and an epoch stays an epoch.
+Scoring is the task `dl.score` over the scoring samples H2O draws, merged from one metric builder
+per node. The job's state on every node is released when it ends or fails (`dl.release`), or
+when its driver leaves the cloud. Scoring cadence and stopping stay in the shared training loop
+(h2ocloud.dl.trainer), which does not know whether its backend is one node or many.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from h2ocloud import wire
 from h2ocloud.dl.datainfo import DataInfo
-from h2ocloud.dl.local_backend import LocalBackend
+from h2ocloud.dl.local_backend import LocalBackend, balance_targets
 from h2ocloud.dl.seeds import sub_seed
 from h2ocloud.errors import NodeUnavailable
-from h2ocloud.frame.header import FrameHeader
-from h2ocloud.kernel import Net, NetSpec
-from h2ocloud.node.cluster.peercall import call_member
-from h2ocloud.node.store.hashing import chunk_key
-from h2ocloud.node.tasks import framedata
+from h2ocloud.kernel import Net
+from h2ocloud.node.tasks import training_tasks  # noqa: F401  (registers the dl.* tasks)
+from h2ocloud.node.tasks.framedata import frame_header_sync
+from h2ocloud.node.tasks.mrtask import run_all_nodes, run_sync, run_task
+from h2ocloud.node.tasks.wireforms import net_to_wire
 
 if TYPE_CHECKING:
     from h2ocloud.node.tasks.host import TaskHost as Node
@@ -39,214 +38,179 @@ if TYPE_CHECKING:
 log = logging.getLogger("h2ocloud.distributed")
 
 
-def _node_params(node: Node, params: dict[str, Any], worker_index: int) -> dict[str, Any]:
-    """A worker's parameters: its own seed (so nodes do not draw the same rows and dropout masks)
-    and its own core count."""
-    p = dict(params)
-    p["seed"] = sub_seed(int(params["seed"]), 7_000 + worker_index)
-    if p.get("nthreads", -1) in (-1, 0, None):
-        p["nthreads"] = node.config.effective_nthreads
-    return p
+def trains_alone(node: Node, params: dict[str, Any]) -> bool:
+    """One node trains with every row in its own memory: single_node_mode, or a cloud of one."""
+    return bool(params.get("single_node_mode")) or len(node.membership.members) == 1
 
 
-def _net_to_wire(net: Net) -> tuple[dict[str, Any], list[np.ndarray]]:
-    meta, blobs = wire.pack_arrays({k: np.asarray(v) for k, v in net.to_arrays().items()})
-    return {"spec": net.spec.to_dict(), "arrays": meta}, blobs
+def split_samples(n: int, rows: dict[str, int]) -> dict[str, int]:
+    """n samples split over nodes in proportion to their rows (largest remainder: they add to n)."""
+    ids = list(rows)
+    weights = np.array([rows[i] for i in ids], dtype=np.float64)
+    if not ids:
+        return {}
+    if weights.sum() <= 0:
+        weights = np.ones(len(ids))
+    raw = n * weights / weights.sum()
+    shares = np.floor(raw).astype(int)
+    for k in np.argsort(-(raw - shares), kind="stable")[: n - int(shares.sum())]:
+        shares[k] += 1
+    return {i: int(s) for i, s in zip(ids, shares)}
 
 
-def _net_from_wire(head: dict[str, Any], blobs: list[bytes]) -> Net:
-    arrays = {k: np.array(v) for k, v in wire.unpack_arrays(head["arrays"], blobs).items()}
-    return Net.from_arrays(NetSpec.from_dict(head["spec"]), arrays)
+class _IterationShares:
+    """Per-node samples for each round of an iteration's assignments: the first round splits the
+    iteration by the rows each node's chunks hold; a redo round (a node died) splits what the
+    dead nodes were given over the replicas that took their chunks."""
+
+    def __init__(self, n: int, chunk_rows: np.ndarray):
+        self.n = n
+        self.chunk_rows = chunk_rows
+        self.given: dict[str, tuple[list[int], int]] | None = None
+
+    def __call__(self, assignment: dict[str, list[int]]) -> dict[str, dict[str, Any]]:
+        remaining = {i for idx in assignment.values() for i in idx}
+        if self.given is None:
+            total = self.n
+        else:
+            total = sum(s for idx, s in self.given.values() if set(idx) <= remaining)
+        rows = {nid: int(self.chunk_rows[idx].sum()) for nid, idx in assignment.items()}
+        shares = split_samples(total, rows)
+        self.given = {nid: (idx, shares[nid]) for nid, idx in assignment.items()}
+        return {nid: {"n": s} for nid, s in shares.items()}
 
 
-# ---- the worker side ---------------------------------------------------------------------
-class WorkerData:
-    """A node's training rows for one job."""
-
-    def __init__(self, backend: LocalBackend):
-        self.backend = backend
-        self.lock = threading.Lock()  # one iteration at a time per job on a node
-
-
-def prepare_worker(node: Node, args: dict[str, Any], folds: np.ndarray | None = None) -> WorkerData:
-    """Build this node's training matrix for a job (thread-side). For a cross-validation fold
-    model, ``folds`` holds every training-frame row's fold and args["fold"]["holdout"] the fold
-    to leave out."""
-    from h2ocloud.node.tasks.models import frame_header_sync
-
-    header = frame_header_sync(node, args["training_frame"], "training_frame")
-    info = DataInfo.from_dict(args["info"])
-    if args.get("replicate", True):
-        chunks = None
-    else:  # only the chunks this node is the first live home of: each row on one node
-        chunks = [i for i in range(header.nchunks) if node.dkv.homes(chunk_key(header.frame_id, i))[:1] == [node.node_id]]
-    metas = framedata.metas(header)
-    cols = framedata.columns(node, header, chunks=chunks)
-    X = info.transform(metas, cols)
-    Y = None if info.autoencoder else info.transform_response(metas[header.col_index(info.response)], cols[info.response])
-    wcol = (args.get("params") or {}).get("weights_column")
-    W = cols[wcol] if wcol else None
-    fold = args.get("fold")
-    if fold:  # a cross-validation fold model: leave out the held-out fold's rows
-        if folds is None or folds.size != header.nrows:
-            raise ValueError(f"fold model: {0 if folds is None else folds.size} row folds sent "
-                             f"for a training frame of {header.nrows} rows")
-        keep = folds[_global_rows(header, chunks)] != int(fold["holdout"])
-        X = X[keep]
-        Y = None if Y is None else Y[keep]
-    return WorkerData(LocalBackend(X, Y, params=args["params"], info=info, weights=W))
-
-
-def _global_rows(header: FrameHeader, chunks: list[int] | None) -> np.ndarray:
-    """Frame row numbers of the given chunks' rows (all chunks when None), in chunk order."""
-    idx = range(header.nchunks) if chunks is None else chunks
-    offsets = header.row_offsets
-    parts = [np.arange(offsets[i], offsets[i] + header.chunk_rows[i]) for i in idx]
-    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
-
-
-def _train_local(data: WorkerData, net: Net, n: int, iteration: int) -> tuple[Net, int, float]:
-    with data.lock:
-        t = time.perf_counter()
-        net, done, _ = data.backend.train_iteration(net, n, iteration)
-        return net, done, time.perf_counter() - t
-
-
-# ---- the driver side ---------------------------------------------------------------------
 class CloudBackend:
-    """TrainingBackend over several nodes (used by h2ocloud.dl.trainer.train_model)."""
+    """TrainingBackend over the cloud's nodes (used by h2ocloud.dl.trainer.train_model). Runs in
+    the job's thread. For a cross-validation fold model, ``folds`` holds every training-frame
+    row's fold and ``holdout`` the fold left out (its rows are then the validation rows)."""
 
-    def __init__(self, node: Node, job_id: str, args: dict[str, Any], params: dict[str, Any], info: DataInfo,
-                 X, Y, Xv, Yv, workers: list[str], folds: np.ndarray | None = None,
-                 weights: np.ndarray | None = None):
+    def __init__(self, node: Node, key: str, params: dict[str, Any], info: DataInfo,
+                 training_frame: str, validation_frame: str | None = None,
+                 folds: np.ndarray | None = None, holdout: int | None = None):
         self.node = node
-        self.job_id = job_id
+        self.key = key
         self.params = params
-        # Scoring uses the driver's full copy of the frames, sampled exactly as on one node.
-        self.scoring = LocalBackend(X, Y, Xv, Yv, params=params, info=info, weights=weights)
-        self.prior_class_dist = self.scoring.prior_class_dist
-        self.model_class_dist = self.scoring.model_class_dist
+        self.info = info
+        self.training_frame = training_frame
+        self.validation_frame = None if holdout is not None else validation_frame
+        self.header = frame_header_sync(node, training_frame, "training_frame")
+        self.valid_header = (frame_header_sync(node, self.validation_frame, "validation_frame")
+                             if self.validation_frame else None)
+        self.holdout = holdout
         self.replicate = bool(params["replicate_training_data"])
-        self.workers: list[str] = list(workers)
-        self.rows: dict[str, int] = {}
         self.last_comm_seconds: float | None = None
         self.comm_seconds = 0.0
         self.iteration_log: list[dict[str, Any]] = []
-        prep = {"job_id": job_id, "training_frame": args["training_frame"], "info": info.to_dict(),
-                "replicate": self.replicate, "fold": args.get("fold")}
-        futures = {}
-        for i, nid in enumerate(self.workers):
-            a = dict(prep, params=_node_params(node, params, i + 1))
-            if self.replicate:
-                # Every node holds every row: each draws its own random rows for its share of an
-                # iteration (the booklet's "active subset"), rather than all walking the same order.
-                a["params"]["shuffle_training_data"] = True
-            if nid == node.node_id:
-                if self.replicate:
-                    self._local = WorkerData(LocalBackend(X, Y, params=a["params"], info=info, weights=weights))
-                else:
-                    self._local = prepare_worker(node, a, folds)
-                self.rows[nid] = self._local.backend.n_train_rows()
-            else:
-                fold_blobs = [] if folds is None else [np.ascontiguousarray(folds, np.int32)]
-                futures[nid] = self._submit(call_member(node, nid, "dl.prepare", a, fold_blobs, timeout=600))
-        for nid, fut in futures.items():
-            try:
-                self.rows[nid] = int(fut.result()[0]["rows"])
-            except Exception as e:
-                log.warning("node %s could not prepare its training data: %s", nid, e)
-                self.workers.remove(nid)
-        # A node that homes none of the training rows (a small frame, replicate off) has nothing to do.
-        self.workers = [w for w in self.workers if self.rows.get(w, 0) > 0]
-        if not self.workers:
-            raise ValueError("training_frame: no node holds any training rows")
-        self.nodes = list(self.workers)
+        self.prior_class_dist: np.ndarray | None = None
+        self.model_class_dist: np.ndarray | None = None
+        members = list(node.membership.members)
+        nodes = [node.node_id] + [m for m in members if m != node.node_id]
+        seeds = {nid: sub_seed(int(params["seed"]), 7_000 + i + 1) for i, nid in enumerate(nodes)}
+        setup = {"key": key, "driver": node.node_id, "training_frame": training_frame,
+                 "validation_frame": self.validation_frame, "info": info.to_dict(), "params": dict(params),
+                 "holdout": holdout, "replicate": self.replicate}
+        fold_blobs = [] if holdout is None else [np.ascontiguousarray(folds, np.int32)]
+        try:
+            ready = run_sync(node, run_all_nodes(node, "dl.setup", setup, fold_blobs, nodes=nodes,
+                                                 node_args=lambda nid: {"node_seed": seeds[nid]}))
+            self.nodes = [n for n in nodes if n in (ready or [])]
+            chunks = self._rows()
+            if params["balance_classes"] and info.classification and not info.autoencoder:
+                classes = np.sum([c[3] for c in chunks.values()], axis=0)
+                targets = balance_targets(classes, params["max_after_balance_size"],
+                                          params["class_sampling_factors"])
+                ratios = [targets.get(k, 0) / classes[k] if classes[k] else 0.0 for k in range(classes.size)]
+                run_sync(node, run_all_nodes(node, "dl.rows", {"key": key, "ratios": ratios}, nodes=self.nodes))
+                chunks = self._rows()
+                balanced = np.sum([c[4] for c in chunks.values()], axis=0)
+                self.prior_class_dist = classes / max(classes.sum(), 1)
+                self.model_class_dist = balanced / max(balanced.sum(), 1)
+            if self.replicate:  # every node fetches the chunks it does not home, as H2O does
+                run_sync(node, run_all_nodes(node, "dl.rows", {"key": key, "all": True}, nodes=self.nodes))
+        except BaseException:
+            self.release()
+            raise
+        counts = np.array([chunks[str(i)][:3] for i in range(self.header.nchunks)], np.int64).reshape(-1, 3)
+        self.chunk_train = counts[:, 1]
+        self.total_base, self.total_train, self.total_holdout = (int(v) for v in counts.sum(axis=0))
+        log.info("%s: %d training rows on %d node(s), %d chunks", key, self.total_train, len(self.nodes),
+                 self.header.nchunks)
 
-    def _submit(self, coro):
-        return asyncio.run_coroutine_threadsafe(coro, self.node.dkv.loop)
+    def _rows(self) -> dict[str, list]:
+        """Build (or report) each chunk's rows on its home: what every chunk contributes."""
+        return run_sync(self.node, run_task(self.node, "dl.rows", {"key": self.key}, self.training_frame,
+                                            header=self.header, nodes=self.nodes))
 
     def n_train_rows(self) -> int:
-        return self.scoring.n_train_rows()
+        return self.total_train
 
-    def _shares(self, n_samples: int, workers: list[str]) -> dict[str, int]:
-        """Each node's part of an iteration: in proportion to the rows it trains on."""
-        weights = np.array([self.rows[w] for w in workers], dtype=np.float64)
-        raw = n_samples * weights / weights.sum()
-        shares = np.floor(raw).astype(int)
-        for i in np.argsort(-(raw - shares))[: n_samples - int(shares.sum())]:
-            shares[i] += 1
-        return {w: int(s) for w, s in zip(workers, shares)}
-
-    def train_iteration(self, net: Net, n_samples: int, iteration: int):
+    def train_iteration(self, net: Net, n_samples: int, iteration: int) -> tuple[Net, int, list[str]]:
         t0 = time.perf_counter()
-        workers = [w for w in self.workers if w in self.node.membership.members]
-        if not workers:
-            raise NodeUnavailable("no live node is left to train on")
-        shares = self._shares(n_samples, workers)
-        head, blobs = _net_to_wire(net)
-        futures = {}
-        for nid in workers:
-            if nid != self.node.node_id and shares[nid] > 0:
-                args = {"job_id": self.job_id, "n": shares[nid], "iteration": iteration, "net": head}
-                futures[nid] = self._submit(call_member(self.node, nid, "dl.train", args, blobs))
-        nets, counts, trained, compute = [], [], [], []
-        if self.node.node_id in workers and shares[self.node.node_id] > 0:
-            local_net, done, secs = _train_local(self._local, net.copy(), shares[self.node.node_id], iteration)
-            nets.append(local_net)
-            counts.append(done)
-            trained.append(self.node.node_id)
-            compute.append(secs)
-        for nid, fut in futures.items():
-            try:
-                rhead, rblobs = fut.result()
-            except Exception as e:
-                log.warning("node %s failed in iteration %d (%s); going on without it", nid, iteration, e)
-                self.workers.remove(nid)
-                continue
-            nets.append(_net_from_wire(rhead["net"], rblobs))
-            counts.append(int(rhead["n"]))
-            trained.append(nid)
-            compute.append(float(rhead["seconds"]))
-        if not nets:
-            raise NodeUnavailable(f"every training node failed in iteration {iteration}")
-        t_avg = time.perf_counter()
-        avg = Net.average(nets, counts) if len(nets) > 1 else nets[0]
+        head, blobs = net_to_wire(net)
+        args = {"key": self.key, "iteration": iteration, "net": head}
+        if self.replicate:  # every node holds every row: an equal share each, on all nodes
+            live = [w for w in self.nodes if w in self.node.membership.members]
+            shares = split_samples(n_samples, {w: 1 for w in live})
+            part = run_sync(self.node, run_all_nodes(self.node, "dl.iteration", args, blobs, nodes=live,
+                                                     node_args=lambda nid: {"n": shares[nid]}, redo=True))
+        else:
+            part = run_sync(self.node, run_task(self.node, "dl.iteration", args, self.training_frame,
+                                                header=self.header, blobs=blobs, nodes=self.nodes,
+                                                node_args=_IterationShares(n_samples, self.chunk_train)))
+        if part is None:
+            raise NodeUnavailable(f"no node trained in iteration {iteration}")
         wall = time.perf_counter() - t0
+        trained = list(dict.fromkeys(part.nodes))
         # Communication: the iteration's wall time beyond the slowest node's own training.
-        self.last_comm_seconds = max(0.0, wall - max(compute))
+        self.last_comm_seconds = max(0.0, wall - part.seconds)
         self.comm_seconds += self.last_comm_seconds
-        self.iteration_log.append({"iteration": iteration, "nodes": trained, "samples": counts,
-                                   "wall_s": wall, "average_s": time.perf_counter() - t_avg})
-        return avg, int(sum(counts)), trained
+        self.iteration_log.append({"iteration": iteration, "nodes": trained, "samples": part.n,
+                                   "chunks": len(set(part.chunks)), "wall_s": wall})
+        return part.net, int(part.n), trained
+
+    def score_builder(self, net: Net, which: str):
+        """The merged metric builder of "train" (the training sample), "valid" (the validation
+        sample: the validation frame's, or a fold model's held-out rows) or "holdout" (every
+        held-out row of a fold model); None when there is nothing to score."""
+        head, blobs = net_to_wire(net)
+        p = self.params
+        args: dict[str, Any] = {"key": self.key, "net": head, "which": which,
+                                "prior": None if self.prior_class_dist is None else self.prior_class_dist.tolist(),
+                                "model_dist": None if self.model_class_dist is None else self.model_class_dist.tolist()}
+        frame, header = self.training_frame, self.header
+        if which == "train":
+            args.update(k=p["score_training_samples"], total=self.total_base)
+        elif which == "valid" and self.holdout is not None:
+            args.update(which="holdout", k=p["score_validation_samples"], total=self.total_holdout)
+        elif which == "holdout":
+            args.update(k=0, total=self.total_holdout)
+        elif which == "valid":
+            if self.valid_header is None:
+                return None
+            args.update(k=p["score_validation_samples"], total=self.valid_header.nrows)
+            frame, header = self.validation_frame, self.valid_header
+        else:
+            raise ValueError(f"score: unknown split {which!r} (train | valid | holdout)")
+        return run_sync(self.node, run_task(self.node, "dl.score", args, frame, header=header, blobs=blobs,
+                                            nodes=self.nodes))
 
     def score(self, net: Net, which: str) -> dict:
-        return self.scoring.score(net, which)
+        b = self.score_builder(net, which)
+        return {} if b is None else b.result()
 
     def release(self) -> None:
-        for nid in list(self.workers):
-            if nid != self.node.node_id:
-                try:
-                    self._submit(call_member(self.node, nid, "dl.release", {"job_id": self.job_id}, timeout=10)).result(15)
-                except Exception:
-                    pass
+        """Drop the job's state on every node (those that died have dropped it with themselves)."""
+        try:
+            run_sync(self.node, run_all_nodes(self.node, "dl.release", {"key": self.key}))
+        except Exception as e:  # the job's own outcome matters more; a driver's death also releases
+            log.warning("%s: releasing the training state failed: %s", self.key, e)
 
 
-def make_backend(node: Node, job_id: str, args: dict[str, Any], params: dict[str, Any], info, X, Y, Xv, Yv,
-                 folds: np.ndarray | None = None):
-    """A LocalBackend when this node trains alone (one node, or single_node_mode), else a
-    CloudBackend over every live member. X, Y are the rows to train on; for a cross-validation
-    fold model (args["fold"]), ``folds`` tells the nodes which training-frame rows to drop."""
+def make_local_backend(node: Node, params: dict[str, Any], info: DataInfo, X, Y, Xv, Yv,
+                       weights: np.ndarray | None = None) -> LocalBackend:
+    """The backend of a node that trains alone, on rows it holds (see trains_alone)."""
     p = dict(params)
     if p.get("nthreads", -1) in (-1, 0, None):
         p["nthreads"] = node.config.effective_nthreads
-    members = list(node.membership.members)
-    weights = None
-    if params.get("weights_column"):  # the frame's weights, in X's row order (no folds here)
-        from h2ocloud.node.tasks.models import frame_header_sync
-
-        h = frame_header_sync(node, args["training_frame"], "training_frame")
-        weights = framedata.columns(node, h, names=[params["weights_column"]])[params["weights_column"]]
-    if params.get("single_node_mode") or len(members) == 1:
-        return LocalBackend(X, Y, Xv, Yv, params=p, info=info, weights=weights)
-    workers = [node.node_id] + [m for m in members if m != node.node_id]
-    return CloudBackend(node, job_id, args, p, info, X, Y, Xv, Yv, workers, folds, weights)
+    return LocalBackend(X, Y, Xv, Yv, params=p, info=info, weights=weights)

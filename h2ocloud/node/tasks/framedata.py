@@ -21,6 +21,13 @@ if TYPE_CHECKING:
     from h2ocloud.node.tasks.host import TaskHost as Node
 
 
+def frame_header_sync(node: Node, frame_id: str, what: str) -> FrameHeader:
+    """The header of frame ``frame_id`` (thread-side); ``what`` names the parameter in errors."""
+    if not isinstance(frame_id, str) or not frame_id:
+        raise ValueError(f"{what} is required")
+    return FrameHeader.from_dict(node.dkv.get_kind_sync(frame_id, "frame", what).meta)
+
+
 def metas(header: FrameHeader) -> list[dict[str, Any]]:
     out = []
     for j, name in enumerate(header.names):

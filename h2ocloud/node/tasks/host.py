@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from h2ocloud.node.store.local import Store
     from h2ocloud.node.tasks.jobs import JobManager
     from h2ocloud.node.tasks.models import ModelCache
+    from h2ocloud.node.tasks.training_state import TrainingStates
 
 
 class TaskHost(Protocol):
@@ -30,7 +31,7 @@ class TaskHost(Protocol):
     dkv: DKV
     jobs: JobManager
     model_cache: ModelCache
-    training_data: dict[str, Any]
+    training_states: TrainingStates
     data_dir: str
 
     async def run_in_thread(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from h2ocloud import wire
 from h2ocloud.dl.crossval import fold_model_id, summary_table, training_folds
 from h2ocloud.dl.datainfo import DataInfo
 from h2ocloud.dl.model import DeepLearningModel, probability_column_names
@@ -28,7 +28,9 @@ from h2ocloud.dl.params import (
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.node.store.local import Value
 from h2ocloud.node.tasks import framedata
-from h2ocloud.node.tasks.mrtask import MapContext, MRTask
+from h2ocloud.node.tasks.framedata import frame_header_sync
+from h2ocloud.node.tasks.mrtask import MapContext, MRTask, run_sync, run_task
+from h2ocloud.node.tasks.wireforms import builder_from_wire, builder_to_wire
 
 log = logging.getLogger("h2ocloud.training")
 
@@ -83,12 +85,6 @@ def load_model_sync(node: Node, model_id: str) -> DeepLearningModel:
     return m
 
 
-def frame_header_sync(node: Node, frame_id: str, what: str) -> FrameHeader:
-    if not isinstance(frame_id, str) or not frame_id:
-        raise ValueError(f"{what} is required")
-    return FrameHeader.from_dict(node.dkv.get_kind_sync(frame_id, "frame", what).meta)
-
-
 def check_train_request(args: dict[str, Any], checkpoint: DeepLearningModel | None = None) -> dict[str, Any]:
     """Validate parameters before a job starts, so bad input fails the call, not the job.
     With a checkpoint, what may not change is taken from it when not given (and x / y, when
@@ -117,8 +113,10 @@ def check_train_request(args: dict[str, Any], checkpoint: DeepLearningModel | No
     return params
 
 
-def prepare_training(node: Node, args: dict[str, Any], params: dict[str, Any]):
-    """Frames -> DataInfo, float32 matrices and, with a fold column, its values (thread-side)."""
+def training_info(node: Node, args: dict[str, Any], params: dict[str, Any]) -> tuple[DataInfo, FrameHeader]:
+    """Check the columns and build the job's DataInfo (thread-side) from the training frame's
+    column summaries; the only data it needs beyond them, the classes of a numeric response
+    read as classes, is one map/reduce over the chunks (dl.levels). Nothing is decoded here."""
     train_h = frame_header_sync(node, args.get("training_frame"), "training_frame")
     tm = framedata.metas(train_h)
     x, y = args.get("x"), args.get("y")
@@ -140,48 +138,122 @@ def prepare_training(node: Node, args: dict[str, Any], params: dict[str, Any]):
             x = [c for c in train_h.names if c not in (y, fold_column) and c not in ignored]
         elif fold_column in x:
             raise ValueError(f"parameter 'fold_column': {fold_column!r} is also a predictor in x")
-    cols = framedata.columns(node, train_h)
-    info = DataInfo.build(tm, x, y, params, y_values=cols.get(y) if y else None)
-    X = info.transform(tm, cols)
-    Y = None if info.autoencoder else info.transform_response(tm[train_h.col_index(y)], cols[y])
-    Xv = Yv = None
+    y_values = None
+    if y is not None and params.get("classification") and not params.get("autoencoder") \
+            and train_h.types[train_h.col_index(y)] == "numeric":
+        y_values = run_sync(node, run_task(node, "dl.levels", {"column": y}, train_h.frame_id, header=train_h))
+    info = DataInfo.build(tm, x, y, params, y_values=y_values)
     if args.get("validation_frame"):
         vh = frame_header_sync(node, args["validation_frame"], "validation_frame")
-        vm = framedata.metas(vh)
-        vcols = framedata.columns(node, vh)
-        Xv = info.transform(vm, vcols)
-        if not info.autoencoder:
-            if y not in vh.names:
-                raise ValueError(f"validation_frame: response column {y!r} is missing")
-            Yv = info.transform_response(vm[vh.col_index(y)], vcols[y])
-    fold_values = cols[fold_column] if fold_column is not None else None
-    return info, X, Y, Xv, Yv, fold_values
+        if not info.autoencoder and y not in vh.names:
+            raise ValueError(f"validation_frame: response column {y!r} is missing")
+    return info, train_h
+
+
+class LocalData:
+    """The rows of a node that trains alone (single_node_mode, or a cloud of one): every column
+    of the training and validation frames decoded into its memory, as H2O's single-node mode."""
+
+    def __init__(self, node: Node, args: dict[str, Any], params: dict[str, Any], info: DataInfo,
+                 train_h: FrameHeader):
+        self.node, self.params, self.info = node, params, info
+        tm = framedata.metas(train_h)
+        cols = framedata.columns(node, train_h)
+        self.X = info.transform(tm, cols)
+        self.Y = None if info.autoencoder else info.transform_response(tm[train_h.col_index(info.response)],
+                                                                        cols[info.response])
+        wcol = params.get("weights_column")
+        self.W = cols[wcol] if wcol else None
+        fold_column = params.get("fold_column")
+        self.fold_values = cols[fold_column] if fold_column is not None else None
+        self.n_rows = self.X.shape[0]
+        self.Xv = self.Yv = None
+        if args.get("validation_frame"):
+            vh = frame_header_sync(node, args["validation_frame"], "validation_frame")
+            vm = framedata.metas(vh)
+            vcols = framedata.columns(node, vh)
+            self.Xv = info.transform(vm, vcols)
+            if not info.autoencoder:
+                self.Yv = info.transform_response(vm[vh.col_index(info.response)], vcols[info.response])
+
+    def backend(self, key: str, params: dict[str, Any], folds: np.ndarray | None = None, holdout: int | None = None):
+        from h2ocloud.node.tasks.distributed import make_local_backend
+
+        if holdout is None:
+            return make_local_backend(self.node, params, self.info, self.X, self.Y, self.Xv, self.Yv, self.W)
+        tr, ho = self.fold_rows(folds, holdout)
+        return make_local_backend(self.node, params, self.info, self.X[tr], _rows(self.Y, tr), self.X[ho],
+                                  _rows(self.Y, ho), _rows(self.W, tr))
+
+    def fold_rows(self, folds: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        labeled = np.ones(self.n_rows, bool) if self.Y is None or self.info.autoencoder else ~np.isnan(self.Y)
+        return np.nonzero((folds != k) & labeled)[0], np.nonzero((folds == k) & labeled)[0]
+
+    def holdout_builder(self, model: DeepLearningModel, backend, folds: np.ndarray, k: int):
+        _, ho = self.fold_rows(folds, k)
+        return model.rows_builder(self.X[ho], _rows(self.Y, ho))
+
+
+class CloudData:
+    """A training frame the cloud trains on where its chunks live: the driver keeps no rows.
+    Cross-validation reads one column here (the response, or the fold column) for the folds."""
+
+    def __init__(self, node: Node, args: dict[str, Any], params: dict[str, Any], info: DataInfo,
+                 train_h: FrameHeader):
+        self.node, self.args, self.params, self.info = node, args, params, info
+        self.n_rows = train_h.nrows
+        self.Y = self.fold_values = None
+        if cross_validating(params):
+            names = ([] if info.autoencoder else [info.response]) + \
+                ([params["fold_column"]] if params.get("fold_column") else [])
+            cols = framedata.columns(node, train_h, names=names)
+            if not info.autoencoder:
+                ym = framedata.metas(train_h)[train_h.col_index(info.response)]
+                self.Y = info.transform_response(ym, cols[info.response])
+            if params.get("fold_column"):
+                self.fold_values = cols[params["fold_column"]]
+
+    def backend(self, key: str, params: dict[str, Any], folds: np.ndarray | None = None, holdout: int | None = None):
+        from h2ocloud.node.tasks.distributed import CloudBackend
+
+        return CloudBackend(self.node, key, params, self.info, self.args["training_frame"],
+                            self.args.get("validation_frame"), folds=folds, holdout=holdout)
+
+    def fold_rows(self, folds: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        labeled = np.ones(self.n_rows, bool) if self.Y is None or self.info.autoencoder else ~np.isnan(self.Y)
+        return np.nonzero((folds != k) & labeled)[0], np.nonzero((folds == k) & labeled)[0]
+
+    def holdout_builder(self, model: DeepLearningModel, backend, folds: np.ndarray, k: int):
+        return backend.score_builder(model.net, "holdout")
 
 
 def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job) -> DeepLearningModel:
     """The training job: with nfolds, the fold models first (see h2ocloud.dl.crossval), then
     the model on every row, which is stored under the model id."""
+    from h2ocloud.node.tasks.distributed import trains_alone
+
     checkpoint = None
     if params.get("checkpoint"):
         checkpoint = load_model_sync(node, params["checkpoint"])
     job.update(0.0, "preparing data")
-    info, X, Y, Xv, Yv, fold_values = prepare_training(node, args, params)
+    info, train_h = training_info(node, args, params)
+    data = (LocalData if trains_alone(node, params) else CloudData)(node, args, params, info, train_h)
     folds = None
     if cross_validating(params):
-        folds = training_folds(params, X.shape[0], Y, info.classification and not info.autoencoder,
-                               fold_values)
+        folds = training_folds(params, data.n_rows, data.Y, info.classification and not info.autoencoder,
+                               data.fold_values)
     # nfolds folds (some may be empty: refused below), or one per value of the fold column.
     nfolds = 0 if folds is None else int(params["nfolds"]) or int(folds.max()) + 1
-    cv = _cross_validate(node, job, args, params, info, X, Y, folds, nfolds) if nfolds else None
-    model = _train_part(node, job, args, params, info, X, Y, Xv, Yv, checkpoint,
-                        part=nfolds, parts=nfolds + 1, label="main model" if nfolds else "")
+    cv = _cross_validate(node, job, args, params, info, data, folds, nfolds) if nfolds else None
+    model, _ = _train_part(node, job, params, info, data.backend(job.job_id if not nfolds else f"{job.job_id}.{nfolds}", params),
+                           checkpoint, part=nfolds, parts=nfolds + 1, label="main model" if nfolds else "")
     if cv is not None:
         model.cross_validation_metrics, model.cross_validation_metrics_summary, \
             model.cross_validation_models = cv
     job.check_cancelled()
     if params.get("model_id"):
         model.model_id = params["model_id"]
-    model.training_chunks = frame_header_sync(node, args["training_frame"], "training_frame").nchunks
+    model.training_chunks = train_h.nchunks
     store_model(node, model)
     if params.get("best_model_key"):
         store_model(node, best_model(model, params["best_model_key"]))
@@ -200,16 +272,13 @@ def best_model(model: DeepLearningModel, key: str) -> DeepLearningModel:
                                validation_metrics=valid_m)
 
 
-def _train_part(node: Node, job: Job, args: dict[str, Any], params: dict[str, Any], info: DataInfo,
-                X, Y, Xv, Yv, checkpoint: DeepLearningModel | None, part: int, parts: int,
-                label: str, folds: np.ndarray | None = None) -> DeepLearningModel:
-    """Train one model of the job (the main one or a fold model); its progress is the job's
-    from part/parts to (part+1)/parts."""
+def _train_part(node: Node, job: Job, params: dict[str, Any], info: DataInfo, backend,
+                checkpoint: DeepLearningModel | None, part: int, parts: int, label: str,
+                before_release: Callable[[DeepLearningModel, Any], Any] | None = None):
+    """Train one model of the job (the main one or a fold model) on ``backend``, which is
+    released at the end; its progress is the job's from part/parts to (part+1)/parts. Returns
+    the model and what ``before_release`` made of it while the backend still held its rows."""
     from h2ocloud.dl.trainer import train_model
-    from h2ocloud.node.tasks.distributed import make_backend
-
-    backend = make_backend(node, job.job_id if parts == 1 else f"{job.job_id}.{part}",
-                           args, params, info, X, Y, Xv, Yv, folds=folds)
 
     def progress(p: dict[str, Any]) -> None:
         tm = p.get("training_metrics") or {}
@@ -225,20 +294,25 @@ def _train_part(node: Node, job: Job, args: dict[str, Any], params: dict[str, An
                    samples_per_second=p["samples_per_second"], training_metrics=tm,
                    validation_metrics=p.get("validation_metrics") or {})
 
+    extra = None
     try:
         model = train_model(params, info, backend, progress=progress, cancelled=lambda: job.cancelled,
                             checkpoint=checkpoint)
+        if before_release is not None:
+            extra = before_release(model, backend)
     finally:
         if hasattr(backend, "release"):
             backend.release()
     if getattr(backend, "iteration_log", None):
         model.training_nodes = [it["nodes"] for it in backend.iteration_log]
+        model.iteration_samples = [int(it["samples"]) for it in backend.iteration_log]
+        model.iteration_chunks = [int(it["chunks"]) for it in backend.iteration_log]
         model.comm_seconds = backend.comm_seconds
     else:  # this node trained alone
         done_before = len(checkpoint.training_nodes) if checkpoint is not None else 0
         model.training_nodes = (checkpoint.training_nodes if checkpoint is not None else []) + \
             [[node.node_id]] * (model.iterations - done_before)
-    return model
+    return model, extra
 
 
 def _rows(a: np.ndarray | None, r: np.ndarray) -> np.ndarray | None:
@@ -246,31 +320,26 @@ def _rows(a: np.ndarray | None, r: np.ndarray) -> np.ndarray | None:
 
 
 def _cross_validate(node: Node, job: Job, args: dict[str, Any], params: dict[str, Any], info: DataInfo,
-                    X: np.ndarray, Y: np.ndarray | None, folds: np.ndarray,
+                    data: LocalData | CloudData, folds: np.ndarray,
                     nfolds: int) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """Train one model per fold (``folds``: each training-frame row's fold, 0..nfolds-1); return
     the pooled held-out metrics, the per-fold summary and the ids of the fold models kept."""
-    labeled = np.ones(X.shape[0], bool) if Y is None or info.autoencoder else ~np.isnan(Y)
     pooled = None
     per_fold: list[dict[str, Any]] = []
     kept: list[str] = []
+    labeled_rows = int(data.fold_rows(folds, -1)[0].size)  # no row is in fold -1: every labeled row
     for k in range(nfolds):
         job.check_cancelled()
-        train_rows = np.nonzero((folds != k) & labeled)[0]
-        holdout = np.nonzero((folds == k) & labeled)[0]
+        train_rows, holdout = data.fold_rows(folds, k)
         if train_rows.size == 0 or holdout.size == 0:
             raise ValueError(f"parameter 'nfolds': fold {k + 1} of {nfolds} leaves no rows to "
                              f"{'hold out' if holdout.size == 0 else 'train on'} "
-                             f"({int(labeled.sum())} training rows)")
+                             f"({labeled_rows} training rows)")
         fold_params = dict(params, nfolds=0, fold_column=None,
                            model_id=fold_model_id(params["model_id"], k))
-        # Nodes that build their rows from the frame's chunks drop the held-out fold themselves.
-        fold_args = dict(args, fold={"holdout": k})
-
-        m = _train_part(node, job, fold_args, fold_params, info, X[train_rows], _rows(Y, train_rows),
-                        X[holdout], _rows(Y, holdout), None, part=k, parts=nfolds + 1,
-                        label=f"fold {k + 1}/{nfolds}", folds=folds)
-        b = m.rows_builder(X[holdout], _rows(Y, holdout))
+        m, b = _train_part(node, job, fold_params, info, data.backend(f"{job.job_id}.{k}", fold_params, folds, k),
+                           None, part=k, parts=nfolds + 1, label=f"fold {k + 1}/{nfolds}",
+                           before_release=lambda model, backend, k=k: data.holdout_builder(model, backend, folds, k))
         per_fold.append(b.result())
         pooled = b if pooled is None else pooled.merge(b)
         if params["keep_cross_validation_models"]:
@@ -357,14 +426,7 @@ class ModelMetricsTask(MRTask):
         return a.merge(b)
 
     def to_wire(self, b):
-        d = b.to_arrays()
-        arrays = {k: v for k, v in d.items() if isinstance(v, np.ndarray)}
-        meta, blobs = wire.pack_arrays(arrays)
-        return {"scalars": {k: v for k, v in d.items() if k not in arrays}, "arrays": meta}, blobs
+        return builder_to_wire(b)
 
     def from_wire(self, meta, blobs):
-        from h2ocloud.dl.metrics import builder_from_arrays
-
-        d = dict(meta["scalars"])
-        d.update({k: np.array(v) for k, v in wire.unpack_arrays(meta["arrays"], blobs).items()})
-        return builder_from_arrays(d)
+        return builder_from_wire(meta, blobs)
