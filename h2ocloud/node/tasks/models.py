@@ -150,6 +150,12 @@ def training_info(node: Node, args: dict[str, Any], params: dict[str, Any]) -> t
     return info, train_h
 
 
+def fold_rows(folds: np.ndarray, k: int, y: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The rows a fold model trains on and the rows it holds out (labeled rows only)."""
+    labeled = np.ones(folds.size, bool) if y is None else ~np.isnan(y)
+    return np.nonzero((folds != k) & labeled)[0], np.nonzero((folds == k) & labeled)[0]
+
+
 class LocalData:
     """The rows of a node that trains alone (single_node_mode, or a cloud of one): every column
     of the training and validation frames decoded into its memory, as H2O's single-node mode."""
@@ -186,8 +192,7 @@ class LocalData:
                                   _rows(self.Y, ho), _rows(self.W, tr))
 
     def fold_rows(self, folds: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        labeled = np.ones(self.n_rows, bool) if self.Y is None or self.info.autoencoder else ~np.isnan(self.Y)
-        return np.nonzero((folds != k) & labeled)[0], np.nonzero((folds == k) & labeled)[0]
+        return fold_rows(folds, k, None if self.info.autoencoder else self.Y)
 
     def holdout_builder(self, model: DeepLearningModel, backend, folds: np.ndarray, k: int):
         _, ho = self.fold_rows(folds, k)
@@ -220,8 +225,7 @@ class CloudData:
                             self.args.get("validation_frame"), folds=folds, holdout=holdout)
 
     def fold_rows(self, folds: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        labeled = np.ones(self.n_rows, bool) if self.Y is None or self.info.autoencoder else ~np.isnan(self.Y)
-        return np.nonzero((folds != k) & labeled)[0], np.nonzero((folds == k) & labeled)[0]
+        return fold_rows(folds, k, None if self.info.autoencoder else self.Y)
 
     def holdout_builder(self, model: DeepLearningModel, backend, folds: np.ndarray, k: int):
         return backend.score_builder(model.net, "holdout")
