@@ -425,6 +425,39 @@ class H2ODeepLearningModel:
         ``predict(rows)`` takes a pandas frame, a list of dicts or a 2-D array."""
         return _write_export(self.model_id, "python", path or ".", directory=False)
 
+    # ---- plots (h2ocloud.plot; matplotlib is the optional 'plot' extra) -----------------------
+    def plot(self, timestep: str = "AUTO", metric: str = "AUTO", server: bool = False,
+             save_plot_path: str | None = None, **kwargs: Any) -> Any:
+        """The scoring history: ``metric`` (AUTO: logloss, rmse for regression, mse for an
+        autoencoder) on training and validation data against ``timestep`` (AUTO: epochs, or
+        samples, iterations, duration). Returns a result whose ``.figure()`` is the figure."""
+        from h2ocloud.plot import scoring_history_plot
+
+        return scoring_history_plot(self, timestep, metric, server, save_plot_path)
+
+    def varimp_plot(self, num_of_features: int | None = None, server: bool = False,
+                    save_plot_path: str | None = None) -> Any:
+        """Bars of the scaled variable importances (train with variable_importances=True)."""
+        from h2ocloud.plot import varimp_plot
+
+        return varimp_plot(self, num_of_features, server, save_plot_path)
+
+    def learning_curve_plot(self, metric: str = "AUTO", cv_ribbon: bool | None = None,
+                            cv_lines: bool | None = None, figsize: tuple[float, float] = (16, 9),
+                            colormap: str | None = None, save_plot_path: str | None = None,
+                            server: bool = False) -> Any:
+        """``metric`` against epochs on training, validation and cross-validation data."""
+        from h2ocloud.plot import learning_curve_plot
+
+        return learning_curve_plot(self, metric, cv_ribbon, cv_lines, figsize, colormap, save_plot_path, server)
+
+    def plot_anomaly(self, test_data: H2OFrame, server: bool = False, save_plot_path: str | None = None) -> Any:
+        """An autoencoder's reconstruction error of each row of ``test_data``, in row order
+        (the booklet's ``plot.ts(recon_error)``)."""
+        from h2ocloud.plot import plot_anomaly
+
+        return plot_anomaly(self.anomaly(test_data), server=server, save_plot_path=save_plot_path)
+
     # ---- display: aligned text in a terminal, HTML tables in a notebook (h2o-py's show()) ----
     _METRIC_TITLES = (("training_metrics", "training data"), ("validation_metrics", "validation data"),
                       ("cross_validation_metrics", "cross-validation"))
