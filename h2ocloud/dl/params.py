@@ -471,9 +471,6 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
             p[name] = False  # stored as what the model was trained with
     p["missing_values_handling"] = _as_choice("missing_values_handling", p["missing_values_handling"],
                                               ("MeanImputation", "Skip"))
-    if p["missing_values_handling"] == "Skip":
-        raise _bad("missing_values_handling", "Skip is not supported by h2ocloud yet; MeanImputation "
-                                              "(the default) imputes the training mean")
     if p["weights_column"] is not None:
         w = p["weights_column"]
         if w == p["y"]:
