@@ -161,23 +161,10 @@ async def weights(node, args, blobs):
     import numpy as np
 
     from h2ocloud.node.ops.registry import Reply
+    from h2ocloud.node.tasks.model_frames import layer_matrix
 
     model = await node.run_in_thread(md.load_model_sync, node, str(args.get("model_id")))
-    n_layers = model.spec.n_layers
-    layer = args.get("layer", 0)
-    if not isinstance(layer, int) or not 0 <= layer < n_layers:
-        raise ValueError(f"matrix_id must be an integer in 0..{n_layers - 1} (the model has {n_layers} weight layers), got {layer!r}")
-    what = args.get("what", "weights")
-    if what not in ("weights", "biases"):
-        raise ValueError(f"what must be 'weights' or 'biases', got {what!r}")
-    w, b = model.net.layer(layer)
-    if what == "biases":
-        values = np.asarray(b, np.float32).reshape(-1, 1)
-        names = ["C1"]
-    else:
-        values = np.asarray(w, np.float32)
-        inputs = list(model.info.input_names) if layer == 0 else []
-        names = inputs if len(inputs) == values.shape[1] else [f"C{i + 1}" for i in range(values.shape[1])]
+    values, names = layer_matrix(model, args.get("layer", 0), args.get("what", "weights"))
     return Reply({"shape": list(values.shape), "names": names}, [np.ascontiguousarray(values, "<f4").tobytes()])
 
 

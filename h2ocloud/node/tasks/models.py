@@ -183,6 +183,10 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
         model.model_id = params["model_id"]
     model.training_chunks = frame_header_sync(node, args["training_frame"], "training_frame").nchunks
     store_model(node, model)
+    if params.get("export_weights_and_biases"):
+        from h2ocloud.node.tasks.model_frames import export_weights_and_biases
+
+        export_weights_and_biases(node, model)
     if params.get("best_model_key"):
         store_model(node, best_model(model, params["best_model_key"]))
     return model
