@@ -660,7 +660,7 @@ def check_checkpoint_compatible(old_params: dict[str, Any], new_params: dict[str
 CHOICES: dict[str, Sequence[str]] = {
     "activation": ACTIVATIONS, "initial_weight_distribution": DISTRIBUTIONS, "loss": LOSSES,
     "score_validation_sampling": SAMPLINGS, "fold_assignment": FOLD_ASSIGNMENTS,
-    "distribution": DISTRIBUTIONS_SUPPORTED, "stopping_metric": STOPPING_METRICS,
+    "distribution": H2O3_DISTRIBUTIONS, "stopping_metric": STOPPING_METRICS,
     "missing_values_handling": ("MeanImputation", "Skip"),
 }
 

@@ -143,7 +143,7 @@ def test_models_routes(cloud1, frame, model):
     params = ok(f"{base}/3/ModelBuilders/deeplearning/parameters")["parameters"]
     by = {p["name"]: p for p in params}
     assert by["epochs"]["default"] == 10.0 and by["activation"]["choices"][0] == "Tanh"
-    assert "passes over the training dataset" in by["epochs"]["help"]
+    assert "passes over the training dataset" in by["epochs"]["help"] and all(p["help"] for p in params)
     assert ok(f"{base}/3/Ops/models.list", "POST", {})["models"]
 
 
