@@ -76,6 +76,9 @@ class DeepLearningModel:
     cross_validation_models: list[str] = field(default_factory=list)
     # chunks of the frame training read (more than the training frame's with force_load_balance)
     training_chunks: int = 0
+    # ids of the frames it was trained and validated on (the console's model list shows them)
+    training_frame: str | None = None
+    validation_frame: str | None = None
 
     # ------------------------------------------------------------------ shape
     @property
@@ -222,6 +225,8 @@ class DeepLearningModel:
             "comm_seconds": self.comm_seconds,
             "run_time": self.run_time,
             "training_chunks": self.training_chunks,
+            "training_frame": self.training_frame,
+            "validation_frame": self.validation_frame,
             "training_metrics": self.capped(self.training_metrics),
             "validation_metrics": self.capped(self.validation_metrics),
             "cross_validation_metrics": self.capped(self.cross_validation_metrics),

@@ -653,3 +653,47 @@ def check_checkpoint_compatible(old_params: dict[str, Any], new_params: dict[str
             continue
         if old != new:
             raise _bad(name, f"cannot change on a checkpoint restart ({old!r} -> {new!r})")
+
+
+#: The choices of each enumerated parameter (the build form offers them as a list).
+CHOICES: dict[str, Sequence[str]] = {
+    "activation": ACTIVATIONS, "initial_weight_distribution": DISTRIBUTIONS, "loss": LOSSES,
+    "score_validation_sampling": SAMPLINGS, "fold_assignment": FOLD_ASSIGNMENTS,
+    "distribution": H2O3_DISTRIBUTIONS, "stopping_metric": STOPPING_METRICS,
+    "missing_values_handling": ("MeanImputation", "Skip"),
+}
+
+# Parameters named by the request around the parameters (frames and columns), not by the form's
+# parameter fields.
+_REQUEST_FIELDS = ("x", "y", "training_frame", "validation_frame")
+
+
+def _kind(name: str, default: Any) -> str:
+    if name in CHOICES:
+        return "enum"
+    if isinstance(default, bool):
+        return "boolean"
+    if isinstance(default, int):
+        return "integer"
+    if isinstance(default, float):
+        return "number"
+    if isinstance(default, list) or name in ("hidden_dropout_ratios", "class_sampling_factors", "ignored_columns"):
+        return "list"
+    return "string"
+
+
+def parameter_table() -> list[dict[str, Any]]:
+    """Every parameter a user sets: name, type, default (JSON-able), choices and help."""
+    from h2ocloud.dl.param_help import HELP
+
+    rows = []
+    for name, default in DEFAULTS.items():
+        if name in _REQUEST_FIELDS:
+            continue
+        value = "Infinity" if default == math.inf else default
+        row: dict[str, Any] = {"name": name, "type": _kind(name, default), "default": value,
+                               "help": HELP.get(name, "")}
+        if name in CHOICES:
+            row["choices"] = list(CHOICES[name])
+        rows.append(row)
+    return rows
