@@ -104,6 +104,7 @@ class CloudBackend:
         self.iteration_log: list[dict[str, Any]] = []
         self.prior_class_dist: np.ndarray | None = None
         self.model_class_dist: np.ndarray | None = None
+        self.dist_param: float | None = None  # set by the trainer (huber delta)
         members = list(node.membership.members)
         nodes = [node.node_id] + [m for m in members if m != node.node_id]
         seeds = {nid: sub_seed(int(params["seed"]), 7_000 + i + 1) for i, nid in enumerate(nodes)}
@@ -145,10 +146,14 @@ class CloudBackend:
     def n_train_rows(self) -> int:
         return self.total_train
 
+    def set_dist_param(self, value: float) -> None:
+        """The regression loss's parameter (huber delta) every node trains with from now on."""
+        self.dist_param = float(value)
+
     def train_iteration(self, net: Net, n_samples: int, iteration: int) -> tuple[Net, int, list[str]]:
         t0 = time.perf_counter()
         head, blobs = net_to_wire(net)
-        args = {"key": self.key, "iteration": iteration, "net": head}
+        args = {"key": self.key, "iteration": iteration, "net": head, "dist_param": self.dist_param}
         if self.replicate:  # every node holds every row: an equal share each, on all nodes
             live = [w for w in self.nodes if w in self.node.membership.members]
             shares = split_samples(n_samples, {w: 1 for w in live})

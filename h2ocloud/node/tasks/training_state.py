@@ -124,15 +124,18 @@ class TrainingState:
                 w = cols.get(self.params["weights_column"]) if self.params.get("weights_column") else None
             else:
                 w = None
-            self.chunks[i] = self._chunk_rows(i, pos, pos + m, y[pos:pos + m], w)
+            self.chunks[i] = self._chunk_rows(i, pos, pos + m, X[pos:pos + m], y[pos:pos + m], w)
             pos += m
         self.X, self.y = X, y
         self._orders.clear()
 
-    def _chunk_rows(self, i: int, start: int, stop: int, y: np.ndarray, w: np.ndarray | None) -> ChunkRows:
+    def _chunk_rows(self, i: int, start: int, stop: int, X: np.ndarray, y: np.ndarray,
+                    w: np.ndarray | None) -> ChunkRows:
         m = stop - start
         labeled = np.ones(m, bool) if self.info.autoencoder else ~np.isnan(y)
         copies = np.ones(m, np.int64) if w is None else weight_copies(w, sub_seed(sub_seed(self.seed, 4), i))
+        if self.info.skip_missing and m:  # missing_values_handling=Skip: such rows are not trained on
+            labeled &= ~np.isnan(X[:, 0])
         trainable = labeled & (copies > 0)
         holdout = np.zeros(0, np.int64)
         if self.holdout is not None:
@@ -263,6 +266,8 @@ class TrainingState:
                     y = self.info.transform_response(metas[vh.col_index(self.info.response)],
                                                      cols[self.info.response])
                     ok = np.nonzero(~np.isnan(y))[0]
+                if self.info.skip_missing and ok.size:
+                    ok = ok[~np.isnan(X[ok, 0])]
                 strat = self.info.classification and not self.info.autoencoder and \
                     self.params["score_validation_sampling"] == "Stratified"
                 take = self._share(k, ok.size, vh.nrows)

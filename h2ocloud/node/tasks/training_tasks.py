@@ -135,6 +135,8 @@ class TrainingIteration(MRTask):
             indices = list(range(st.header.nchunks))
         net = net_from_wire(self.args["net"], self.blobs)
         with st.lock:
+            if self.args.get("dist_param") is not None:  # the huber delta the driver's last scoring set
+                st.train_cfg.dist_param = float(self.args["dist_param"])
             net, done, secs = st.train(ctx.node, net, indices, n, int(self.args["iteration"]))
         return IterationPartial(net, done, [ctx.node.node_id], sorted(indices), secs)
 
