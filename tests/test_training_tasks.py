@@ -138,3 +138,29 @@ def test_split_samples_handles_no_rows():
     assert sum(split_samples(7, {"a": 0, "b": 0}).values()) == 7
     assert split_samples(5, {}) == {}
     assert np.isscalar(split_samples(5, {"a": 2})["a"])
+
+
+def test_a_state_goes_when_its_driver_stays_away_past_the_grace_period():
+    import asyncio
+    import types
+
+    from h2ocloud.errors import NodeUnavailable
+    from h2ocloud.node.tasks.training_state import TrainingStates
+
+    async def main():
+        reg = TrainingStates(grace_s=0.3)
+        reg.put(types.SimpleNamespace(key="j1", driver="A"))
+        reg.put(types.SimpleNamespace(key="j2", driver="B"))
+        reg.on_membership_change(("A", "B", "C"), ("B", "C"))  # A missed its heartbeats...
+        reg.on_membership_change(("B", "C"), ("A", "B", "C"))  # ...and is back within the grace
+        await asyncio.sleep(0.6)
+        assert reg.keys() == ["j1", "j2"]
+        reg.on_membership_change(("A", "B", "C"), ("A", "C"))  # B is gone for good
+        assert reg.keys() == ["j1", "j2"]
+        await asyncio.sleep(0.6)
+        assert reg.keys() == ["j1"]
+        with pytest.raises(NodeUnavailable, match="j2"):
+            reg.get("j2", "C")
+        assert reg.release("j1") and not reg.release("j1") and reg.keys() == []
+
+    asyncio.run(main())

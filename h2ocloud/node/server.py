@@ -104,7 +104,7 @@ class Node:
         self.model_cache = ModelCache()
         from h2ocloud.node.tasks.training_state import TrainingStates
 
-        self.training_states = TrainingStates()  # this node's part of each training job
+        self.training_states = TrainingStates(config.heartbeat_timeout)  # this node's part of each training job
         self.membership.add_listener(self.training_states.on_membership_change)
         self.peer_client = PeerClient(config.name, config.secret)
         self._own_data_dir = config.data_dir is None

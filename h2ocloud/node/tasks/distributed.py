@@ -122,13 +122,13 @@ class CloudBackend:
                 targets = balance_targets(classes, params["max_after_balance_size"],
                                           params["class_sampling_factors"])
                 ratios = [targets.get(k, 0) / classes[k] if classes[k] else 0.0 for k in range(classes.size)]
-                run_sync(node, run_all_nodes(node, "dl.rows", {"key": key, "ratios": ratios}, nodes=self.nodes))
+                self._run(run_all_nodes, "dl.rows", {"key": key, "ratios": ratios})
                 chunks = self._rows()
                 balanced = np.sum([c[4] for c in chunks.values()], axis=0)
                 self.prior_class_dist = classes / max(classes.sum(), 1)
                 self.model_class_dist = balanced / max(balanced.sum(), 1)
             if self.replicate:  # every node fetches the chunks it does not home, as H2O does
-                run_sync(node, run_all_nodes(node, "dl.rows", {"key": key, "all": True}, nodes=self.nodes))
+                self._run(run_all_nodes, "dl.rows", {"key": key, "all": True})
         except BaseException:
             self.release()
             raise
@@ -138,10 +138,20 @@ class CloudBackend:
         log.info("%s: %d training rows on %d node(s), %d chunks", key, self.total_train, len(self.nodes),
                  self.header.nchunks)
 
+    def _run(self, coro_fn, *args: Any, **kw: Any) -> Any:
+        """Run a map/reduce of this job on its nodes; a node that fails takes no further part."""
+        failed: set[str] = set()
+        try:
+            return run_sync(self.node, coro_fn(self.node, *args, nodes=self.nodes, failed=failed, **kw))
+        finally:
+            if failed:
+                log.warning("%s: node(s) %s dropped from the job; replicas train on their chunks",
+                            self.key, sorted(failed))
+                self.nodes = [n for n in self.nodes if n not in failed]
+
     def _rows(self) -> dict[str, list]:
         """Build (or report) each chunk's rows on its home: what every chunk contributes."""
-        return run_sync(self.node, run_task(self.node, "dl.rows", {"key": self.key}, self.training_frame,
-                                            header=self.header, nodes=self.nodes))
+        return self._run(run_task, "dl.rows", {"key": self.key}, self.training_frame, header=self.header)
 
     def n_train_rows(self) -> int:
         return self.total_train
@@ -157,12 +167,12 @@ class CloudBackend:
         if self.replicate:  # every node holds every row: an equal share each, on all nodes
             live = [w for w in self.nodes if w in self.node.membership.members]
             shares = split_samples(n_samples, {w: 1 for w in live})
-            part = run_sync(self.node, run_all_nodes(self.node, "dl.iteration", args, blobs, nodes=live,
-                                                     node_args=lambda nid: {"n": shares[nid]}, redo=True))
+            self.nodes = live
+            part = self._run(run_all_nodes, "dl.iteration", args, blobs,
+                             node_args=lambda nid: {"n": shares[nid]}, redo=True)
         else:
-            part = run_sync(self.node, run_task(self.node, "dl.iteration", args, self.training_frame,
-                                                header=self.header, blobs=blobs, nodes=self.nodes,
-                                                node_args=_IterationShares(n_samples, self.chunk_train)))
+            part = self._run(run_task, "dl.iteration", args, self.training_frame, header=self.header,
+                             blobs=blobs, node_args=_IterationShares(n_samples, self.chunk_train))
         if part is None:
             raise NodeUnavailable(f"no node trained in iteration {iteration}")
         wall = time.perf_counter() - t0
@@ -197,8 +207,7 @@ class CloudBackend:
             frame, header = self.validation_frame, self.valid_header
         else:
             raise ValueError(f"score: unknown split {which!r} (train | valid | holdout)")
-        return run_sync(self.node, run_task(self.node, "dl.score", args, frame, header=header, blobs=blobs,
-                                            nodes=self.nodes))
+        return self._run(run_task, "dl.score", args, frame, header=header, blobs=blobs)
 
     def score(self, net: Net, which: str) -> dict:
         b = self.score_builder(net, which)

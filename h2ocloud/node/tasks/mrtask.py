@@ -142,10 +142,12 @@ async def load_header(node: Node, frame_id: str) -> FrameHeader:
 
 async def run_task(node: Node, name: str, args: dict[str, Any], frame_id: str,
                    header: FrameHeader | None = None, blobs: Sequence[Any] = (),
-                   nodes: Sequence[str] | None = None, node_args: NodeArgs | None = None) -> Any:
+                   nodes: Sequence[str] | None = None, node_args: NodeArgs | None = None,
+                   failed: set[str] | None = None) -> Any:
     """Run task `name` over every chunk of frame_id across the cloud; return the reduced partial.
     ``nodes`` limits the nodes that may map (those a job was set up on); ``node_args`` adds
-    arguments per node for each round of assignments (a node's share of an iteration)."""
+    arguments per node for each round of assignments (a node's share of an iteration); the ids
+    of nodes that failed (their chunks were redone elsewhere) are added to ``failed``."""
     task = make_task(name, args, blobs)
     header = header or await load_header(node, frame_id)
     remaining = set(range(header.nchunks))
@@ -171,23 +173,27 @@ async def run_task(node: Node, name: str, args: dict[str, Any], frame_id: str,
         )
         for (nid, idx), res in zip(assignment.items(), results):
             if isinstance(res, NodeUnavailable):
-                log.warning("node %s failed during %s; redoing its %d chunks elsewhere", nid, name, len(idx))
+                log.warning("node %s failed during %s (%s); redoing its %d chunks elsewhere", nid, name, res,
+                            len(idx))
                 excluded.add(nid)
                 continue
             if isinstance(res, BaseException):
                 raise res
             partials.append(res)
             remaining -= set(idx)
+    if failed is not None:
+        failed |= excluded
     return task.reduce_all(partials)
 
 
 async def run_all_nodes(node: Node, name: str, args: dict[str, Any], blobs: Sequence[Any] = (),
                         nodes: Sequence[str] | None = None,
                         node_args: Callable[[str], dict[str, Any]] | None = None,
-                        redo: bool = False) -> Any:
+                        redo: bool = False, failed: set[str] | None = None) -> Any:
     """Run task `name` once on each live node of ``nodes`` (all members by default), with no frame
     (H2O's doAllNodes); return the reduced partial. A node that dies is skipped, or with
-    ``redo`` its part (its arguments) is run again on another live node."""
+    ``redo`` its part (its arguments) is run again on another live node; the ids of the nodes
+    that failed are added to ``failed``."""
     task = make_task(name, args, blobs)
     targets = [n for n in (nodes if nodes is not None else node.membership.members)]
     pending = {nid: {**args, **(node_args(nid) if node_args is not None else {})} for nid in targets}
@@ -216,6 +222,8 @@ async def run_all_nodes(node: Node, name: str, args: dict[str, Any], blobs: Sequ
                 raise res
             partials.append(res)
         slots = retry
+    if failed is not None:
+        failed |= excluded
     return task.reduce_all(partials)
 
 

@@ -25,7 +25,7 @@ from h2ocloud.dl.local_backend import RowOrder, sample_rows, weight_copies
 from h2ocloud.dl.params import resolve_nthreads, train_config_kwargs, validate_parameters
 from h2ocloud.dl.scoring import score_builder
 from h2ocloud.dl.seeds import iteration_seed, sub_seed
-from h2ocloud.errors import NotFound
+from h2ocloud.errors import NodeUnavailable
 from h2ocloud.frame.chunk import Chunk
 from h2ocloud.kernel import Net, TrainConfig, train_hogwild
 from h2ocloud.node.store.hashing import chunk_key
@@ -280,26 +280,34 @@ class TrainingState:
 
 class TrainingStates:
     """The training jobs' states on this node, by job key. A state goes when its job releases
-    it (the job ended or failed: the driver's finally) or when its driver leaves the cloud
-    (a membership listener): nothing outlives the job that made it."""
+    it (the job ended or failed: the driver's finally) or when its driver has left the cloud
+    (a membership listener) and not come back within ``grace_s`` (a heartbeat timeout: a
+    driver that was only slow to answer on a loaded machine keeps its job): nothing outlives
+    the job that made it."""
 
-    def __init__(self) -> None:
+    def __init__(self, grace_s: float = 0.0) -> None:
         self._lock = threading.Lock()
         self._states: dict[str, TrainingState] = {}
+        self._orphaned: dict[str, float] = {}  # key -> when its driver left
+        self.grace_s = grace_s
 
     def put(self, state: TrainingState) -> None:
         with self._lock:
             self._states[state.key] = state
+            self._orphaned.pop(state.key, None)
 
     def get(self, key: str, node_id: str) -> TrainingState:
         with self._lock:
             st = self._states.get(key)
         if st is None:
-            raise NotFound(f"no training state for job {key!r} on node {node_id} (not set up, or released)")
+            # As if the node had left: it cannot take part in this job (it was not set up for it,
+            # or released it when it lost sight of the driver), so its chunks go to replicas.
+            raise NodeUnavailable(f"no training state for job {key!r} on node {node_id} (not set up, or released)")
         return st
 
     def release(self, key: str) -> bool:
         with self._lock:
+            self._orphaned.pop(key, None)
             return self._states.pop(key, None) is not None
 
     def keys(self) -> list[str]:
@@ -307,10 +315,27 @@ class TrainingStates:
             return sorted(self._states)
 
     def on_membership_change(self, old: tuple[str, ...], new: tuple[str, ...]) -> None:
-        """Drop the states of jobs whose driver is no longer a member."""
+        """Release, after the grace period, the states of jobs whose driver is no longer a member
+        (runs on the node's event loop)."""
+        import asyncio
+
         with self._lock:
-            gone = [k for k, st in self._states.items() if st.driver not in new]
-            for k in gone:
-                del self._states[k]
-        for k in gone:
-            log.warning("released training state of job %s: its driver left the cloud", k)
+            for k, st in self._states.items():
+                if st.driver in new:
+                    self._orphaned.pop(k, None)
+                elif k not in self._orphaned:
+                    self._orphaned[k] = time.monotonic()
+                    try:
+                        asyncio.get_running_loop().call_later(self.grace_s, self._expire, k)
+                    except RuntimeError:  # no loop (called outside the node): release now
+                        self._orphaned[k] = -1.0
+        for k in [k for k, t in list(self._orphaned.items()) if t < 0]:
+            self._expire(k)
+
+    def _expire(self, key: str) -> None:
+        with self._lock:
+            if key not in self._orphaned:  # the driver came back, or the job released it
+                return
+            del self._orphaned[key]
+            self._states.pop(key, None)
+        log.warning("released training state of job %s: its driver left the cloud", key)
