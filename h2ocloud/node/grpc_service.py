@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 import grpc
 
-from h2ocloud import wire
+from h2ocloud import telemetry, wire
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2 as pb
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2_grpc as pb_grpc
 from h2ocloud.errors import error_message, status_for
 from h2ocloud.node.cluster import auth
-from h2ocloud.node.ops import dispatch
+from h2ocloud.node.ops import OPS, dispatch
 
 if TYPE_CHECKING:
     from h2ocloud.node.server import Node
@@ -62,14 +62,20 @@ async def _receive(node: Node, request_iterator) -> tuple[dict, list[bytes]]:
 
 
 async def _serve_call(node: Node, request_iterator, context):
+    name = "unknown"
     try:
         header, blobs = await _receive(node, request_iterator)
         name = header.get("op")
         if not isinstance(name, str):
+            name = "unknown"
             raise ValueError("request header has no 'op'")
-        reply = await dispatch(node, name, header.get("args") or {}, blobs)
+        if name not in OPS:  # a label per made-up name would grow the metrics without bound
+            name = "unknown"
+        telemetry.GRPC_CALLS.labels(name).inc()
+        reply = await dispatch(node, header["op"], header.get("args") or {}, blobs)
     except Exception as e:
         code, _ = status_for(e)
+        telemetry.GRPC_ERRORS.labels(name, code.name).inc()
         if code == grpc.StatusCode.INTERNAL:
             log.exception("operation failed")
         await context.abort(code, error_message(e))
@@ -105,6 +111,7 @@ class PeerService(pb_grpc.PeerServicer):
         return auth.verify(self.node.config.secret, context.invocation_metadata(), method, self.node.config.name)
 
     async def Heartbeat(self, request: pb.HeartbeatRequest, context) -> pb.HeartbeatReply:
+        telemetry.GRPC_CALLS.labels("Heartbeat").inc()
         m = self.node.membership
         why = self._refusal(context, "Heartbeat") or m.admit(request.sender)
         if why:

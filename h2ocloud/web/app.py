@@ -156,6 +156,9 @@ def make_app(node: Node) -> web.Application:
     async def not_found(request: web.Request) -> web.Response:
         return _json_response({"error": f"no route {request.method} {request.path}", "http_status": 404}, 404)
 
+    from h2ocloud.web import metrics
+
+    metrics.install(app, node)  # /metrics, /healthz and the REST counters
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC)
     app.router.add_route("*", "/{tail:.*}", not_found)
