@@ -111,8 +111,8 @@ async def count_requests(request: web.Request, handler):
             telemetry.REST_ERRORS.labels(request.method, route, str(status)).inc()
 
 
-def install(app: web.Application, node: Node) -> None:
-    """Add /metrics and /healthz and the REST counters to the web app (before its catch-all)."""
+def add_routes(app: web.Application, node: Node) -> None:
+    """Add /metrics and /healthz to the web app (the REST counters are middleware.py's)."""
     # The node's gauges in a registry of their own (a process may build more than one app);
     # the process-wide event counters are appended.
     state = CollectorRegistry(auto_describe=False)
@@ -126,6 +126,5 @@ def install(app: web.Application, node: Node) -> None:
         """Liveness: the node's loop answers (whether or not a cloud has formed)."""
         return web.json_response({"ok": True, "node_id": node.node_id, "draining": node.draining})
 
-    app.middlewares.append(count_requests)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
