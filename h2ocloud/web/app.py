@@ -1,4 +1,5 @@
-"""REST JSON API: each route is a thin adapter that turns an HTTP request into a node operation.
+"""REST JSON API: each route is a thin adapter that turns an HTTP request into a client operation
+(CLIENT_OPS only: a peer operation asked here is refused with 403 naming it).
 
 Errors come back as JSON `{"error": ..., "error_type": ..., "http_status": ...}` with the 4xx/5xx
 status the exception maps to (h2ocloud.errors), never as an HTML traceback.
@@ -17,6 +18,7 @@ from aiohttp import web
 from h2ocloud import wire
 from h2ocloud.errors import error_message, status_for
 from h2ocloud.node.ops import dispatch
+from h2ocloud.node.ops.tables import CLIENT_OPS, client_refusal
 
 if TYPE_CHECKING:
     from h2ocloud.node.server import Node
@@ -63,7 +65,7 @@ def route(node: Node, op_name: str, args_fn: ArgsFn | None = None):
             args.update(request.match_info)
             if args_fn:
                 args = args_fn(request, args)
-            reply = await dispatch(node, op_name, args, [])
+            reply = await dispatch(CLIENT_OPS, node, op_name, args, [], client_refusal)
             return _json_response(reply.result)
         except Exception as e:
             return _error(e)
@@ -115,7 +117,7 @@ def download(node: Node, fmt: str):
     async def handler(request: web.Request) -> web.Response:
         try:
             args = {"model_id": request.match_info["model_id"], "format": fmt}
-            reply = await dispatch(node, "models.export", args, [])
+            reply = await dispatch(CLIENT_OPS, node, "models.export", args, [], client_refusal)
             r = reply.result
             return web.Response(body=bytes(reply.blobs[0]), content_type=r["content_type"],
                                 headers={"Content-Disposition": f'attachment; filename="{r["filename"]}"'})
@@ -136,7 +138,7 @@ def make_app(node: Node) -> web.Application:
     async def generic(request: web.Request) -> web.Response:
         try:
             args = await _body(request)
-            reply = await dispatch(node, request.match_info["op"], args, [])
+            reply = await dispatch(CLIENT_OPS, node, request.match_info["op"], args, [], client_refusal)
             return _json_response(reply.result)
         except Exception as e:
             return _error(e)
