@@ -19,6 +19,7 @@ from h2ocloud.client.models import (
 )
 from h2ocloud.client.session import H2OCluster, cluster, connection, init, shutdown
 from h2ocloud.grid.grid_search import H2OGridSearch, get_grid  # noqa: E402  (needs the client above)
+from h2ocloud.plot import plot_anomaly  # noqa: E402  (imports matplotlib only when it draws)
 
 __all__ = [
     "init", "cluster", "connection", "shutdown", "H2OCluster",
@@ -27,4 +28,5 @@ __all__ = [
     "list_jobs", "cancel_job", "no_progress", "show_progress",
     "H2ODeepLearningEstimator", "H2OAutoEncoderEstimator", "H2OEstimator", "H2ODeepLearningModel", "H2OModelMetrics", "deeplearning", "predict", "anomaly", "download_pojo",
     "get_model", "save_model", "load_model", "H2OGridSearch", "get_grid",
+    "plot_anomaly",
 ]

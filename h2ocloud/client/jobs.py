@@ -1,4 +1,8 @@
-"""Waiting on node jobs from the client: polling, a progress bar, Ctrl-C cancels the job."""
+"""Waiting on node jobs from the client: polling, a progress bar, Ctrl-C cancels the job.
+
+The bar is tqdm.auto's: a widget in Jupyter, text on a terminal (no hand-drawn bar that needs a
+TTY). It is shown on a terminal or in a notebook, never into a log file, unless asked for with
+progress=True; h2o.no_progress() turns every bar off, as in h2o-py."""
 
 from __future__ import annotations
 
@@ -37,10 +41,43 @@ def job_error(job: dict[str, Any]) -> Exception:
     return _response_kind(cls)(message) if cls is not None else H2OResponseError(message)
 
 
-def _bar(job: dict[str, Any], width: int = 40) -> str:
-    done = int(round(job["progress"] * width))
-    msg = job.get("progress_msg") or ""
-    return f"\r{job['description'][:30]:30s} |{'█' * done}{' ' * (width - done)}| {job['progress'] * 100:5.1f}% {msg[:60]:60s}"
+def in_notebook() -> bool:
+    """True in a Jupyter kernel (the test tqdm.auto makes before drawing its widget there)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+class JobBar:
+    """A job's progress (0..1 on the node) as a tqdm.auto bar of 100 steps, with the job's
+    message as its postfix."""
+
+    def __init__(self, job: dict[str, Any]):
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(total=100, desc=str(job.get("description") or job["job_id"])[:40], file=sys.stderr,
+                         bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]",
+                         leave=True, mininterval=0.2)
+
+    def update(self, job: dict[str, Any]) -> None:
+        done = round(float(job.get("progress") or 0.0) * 100, 1)
+        if job.get("status") == "DONE":
+            done = 100.0
+        self._bar.n = min(100.0, max(self._bar.n, done))
+        msg = job.get("progress_msg") or ""
+        self._bar.set_postfix_str(msg[:60], refresh=False)
+        self._bar.refresh()
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _show_progress(progress: bool | None) -> bool:
+    if not PROGRESS:
+        return False
+    if progress is not None:
+        return progress
+    return sys.stderr.isatty() or in_notebook()
 
 
 def list_jobs() -> list[dict[str, Any]]:
@@ -58,28 +95,26 @@ def cancel_job(job_id: str) -> dict[str, Any]:
 def wait_job(job: dict[str, Any], progress: bool | None = None) -> dict[str, Any]:
     """Poll a job until it ends; return it when DONE, raise its error otherwise.
 
+    progress: True draws the bar even when stderr is a file, False never; None (the default)
+    draws it on a terminal or in a notebook. h2o.no_progress() turns it off whatever is given.
     Ctrl-C cancels the job on the node and re-raises KeyboardInterrupt.
     """
-    show = PROGRESS if progress is None else progress
-    show = show and sys.stderr.isatty()
+    bar = JobBar(job) if _show_progress(progress) else None
     conn = connection()
-    last_draw = 0.0
     try:
         while job["status"] == "RUNNING":
             # Long poll: the node answers as soon as the job ends, or after wait_s to update the bar.
             job, _ = conn.call("jobs.get", {"job_id": job["job_id"], "wait_s": 0.25})
             time.sleep(0)  # a point where Ctrl-C lands between calls
-            if show and time.time() - last_draw > 0.2:
-                sys.stderr.write(_bar(job))
-                sys.stderr.flush()
-                last_draw = time.time()
+            if bar is not None:
+                bar.update(job)
     except KeyboardInterrupt:
         conn.call("jobs.cancel", {"job_id": job["job_id"]})
-        if show:
-            sys.stderr.write("\n")
         raise
-    if show and last_draw:
-        sys.stderr.write(_bar(job) + "\n")
+    finally:
+        if bar is not None:
+            bar.update(job)
+            bar.close()
     if job["status"] != "DONE":
         raise job_error(job)
     return job

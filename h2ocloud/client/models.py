@@ -425,14 +425,85 @@ class H2ODeepLearningModel:
         ``predict(rows)`` takes a pandas frame, a list of dicts or a 2-D array."""
         return _write_export(self.model_id, "python", path or ".", directory=False)
 
+    # ---- plots (h2ocloud.plot; matplotlib is the optional 'plot' extra) -----------------------
+    def plot(self, timestep: str = "AUTO", metric: str = "AUTO", server: bool = False,
+             save_plot_path: str | None = None, **kwargs: Any) -> Any:
+        """The scoring history: ``metric`` (AUTO: logloss, rmse for regression, mse for an
+        autoencoder) on training and validation data against ``timestep`` (AUTO: epochs, or
+        samples, iterations, duration). Returns a result whose ``.figure()`` is the figure."""
+        from h2ocloud.plot import scoring_history_plot
+
+        return scoring_history_plot(self, timestep, metric, server, save_plot_path)
+
+    def varimp_plot(self, num_of_features: int | None = None, server: bool = False,
+                    save_plot_path: str | None = None) -> Any:
+        """Bars of the scaled variable importances (train with variable_importances=True)."""
+        from h2ocloud.plot import varimp_plot
+
+        return varimp_plot(self, num_of_features, server, save_plot_path)
+
+    def learning_curve_plot(self, metric: str = "AUTO", cv_ribbon: bool | None = None,
+                            cv_lines: bool | None = None, figsize: tuple[float, float] = (16, 9),
+                            colormap: str | None = None, save_plot_path: str | None = None,
+                            server: bool = False) -> Any:
+        """``metric`` against epochs on training, validation and cross-validation data."""
+        from h2ocloud.plot import learning_curve_plot
+
+        return learning_curve_plot(self, metric, cv_ribbon, cv_lines, figsize, colormap, save_plot_path, server)
+
+    def plot_anomaly(self, test_data: H2OFrame, server: bool = False, save_plot_path: str | None = None) -> Any:
+        """An autoencoder's reconstruction error of each row of ``test_data``, in row order
+        (the booklet's ``plot.ts(recon_error)``)."""
+        from h2ocloud.plot import plot_anomaly
+
+        return plot_anomaly(self.anomaly(test_data), server=server, save_plot_path=save_plot_path)
+
+    # ---- display: aligned text in a terminal, HTML tables in a notebook (h2o-py's show()) ----
+    _METRIC_TITLES = (("training_metrics", "training data"), ("validation_metrics", "validation data"),
+                      ("cross_validation_metrics", "cross-validation"))
+
+    def _tables(self) -> list[Any]:
+        """The tables show() prints and a notebook renders: the model's details, its layers,
+        each metrics set it has, and its scoring history."""
+        import pandas as pd
+
+        from h2ocloud.two_dim_table import H2OTwoDimTable
+
+        if not self._s:
+            return [H2OTwoDimTable(f"{type(self).__name__}: not trained", col_header=["parameter", "value"],
+                                   cell_values=[[k, repr(v)] for k, v in sorted(self.params.items())])]
+        details = [["model_id", self.model_id], ["model_category", self.model_category],
+                   ["epochs_trained", self._s.get("epochs_trained")],
+                   ["samples_trained", self._s.get("samples_trained")]]
+        tables = [H2OTwoDimTable(f"Model Details: {type(self).__name__}", col_header=["field", "value"],
+                                 cell_values=[[k, v] for k, v in details if v is not None])]
+        if self._s.get("diagnostics"):
+            tables.append(self.summary())
+        for which, title in self._METRIC_TITLES:
+            if self._s.get(which):
+                t = metrics_for(self._s[which], self.model_category)._table()
+                t._table_header = f"{t.table_header} on {title}"
+                tables.append(t)
+        history = self._s.get("scoring_history")
+        if history:
+            hist = pd.DataFrame(history)
+            if "timestamp" in hist:  # seconds since 1970 on the node, shown as h2o-py shows it
+                hist["timestamp"] = pd.to_datetime(hist["timestamp"], unit="s").dt.strftime("%Y-%m-%d %H:%M:%S")
+            tables.append(H2OTwoDimTable.from_data_frame(hist, "Scoring History"))
+        return tables
+
+    def __str__(self) -> str:
+        return "\n\n".join(repr(t) for t in self._tables())
+
     def __repr__(self) -> str:
-        return f"H2ODeepLearningModel({self.model_id!r}, {self.model_category})"
+        return f"{type(self).__name__}({self.model_id!r}, {self.model_category})"
 
     def show(self) -> None:
-        print(repr(self))
-        for which in ("training_metrics", "validation_metrics", "cross_validation_metrics"):
-            if self._s.get(which):
-                print(f"  {which}: {H2OModelMetrics(self._s[which])}")
+        """Print the model's details, layers, metrics and scoring history as aligned tables."""
+        print(self)
+
+    def _repr_html_(self) -> str:
+        return "".join(t._repr_html_() for t in self._tables())
 
 
 class H2OEstimator(H2ODeepLearningModel):

@@ -174,6 +174,10 @@ class LocalBackend:
     def n_train_rows(self) -> int:
         return int(self.train_rows.size)
 
+    def set_dist_param(self, value: float) -> None:
+        """The regression loss's parameter from now on (huber: the delta the last scoring set)."""
+        self.cfg.dist_param = float(value)
+
     def train_iteration(self, net: Net, n_samples: int, iteration: int
                         ) -> tuple[Net, int, list[str]]:
         rows = self.next_rows(n_samples)

@@ -164,12 +164,38 @@ class H2OGridSearch:
         print(table.to_string(index=False))
         return table
 
-    def show(self) -> None:
-        self.summary()
+    def _tables(self) -> list[Any]:
+        """The summary table (hyper-parameters, model id, metric; best first) and the failures."""
+        from h2ocloud.two_dim_table import H2OTwoDimTable
+
+        summary = self.sorted_metric_table()  # re-reads the grid
+        data = self._grid or {}
+        order = "decreasing" if data.get("decreasing") else "increasing"
+        tables = [H2OTwoDimTable.from_data_frame(
+            summary,
+            f"Hyper-Parameter Search Summary: ordered by {order} {data.get('sort_by')}",
+            f"{data.get('metrics_source')} metrics")]
         if self.failed_params:
-            print(f"{len(self.failed_params)} failed model(s):")
-            for p, why in zip(self.failed_params, self.failure_details):
-                print(f"  {p}: {why}")
+            tables.append(H2OTwoDimTable("Failed models", col_header=["params", "failure"],
+                                         cell_values=[[str(p), why] for p, why in
+                                                      zip(self.failed_params, self.failure_details)]))
+        return tables
+
+    def __str__(self) -> str:
+        if self._grid is None:
+            return repr(self)
+        return "\n\n".join(repr(t) for t in self._tables())
+
+    def show(self) -> None:
+        """Print the summary (and any failed models) as aligned tables."""
+        print(self)
+
+    def _repr_html_(self) -> str:
+        if self._grid is None:
+            import html
+
+            return f"<pre>{html.escape(repr(self))}</pre>"
+        return "".join(t._repr_html_() for t in self._tables())
 
     def __repr__(self) -> str:
         if self._grid is None:

@@ -103,8 +103,31 @@ async def get(node, args: ModelArgs, blobs: list[bytes]) -> dict[str, Any]:
 
 
 async def list_models(node, args: NoArgs, blobs: list[bytes]) -> dict[str, Any]:
-    return {"models": [{"model_id": key, "algo": "deeplearning", "model_category": v.meta.get("model_category")}
+    return {"models": [{"model_id": key, "algo": "deeplearning", "model_category": v.meta.get("model_category"),
+                        "response_column": v.meta.get("response_column"),
+                        "training_frame": v.meta.get("training_frame"), "headline": headline_metric(v.meta)}
                        for key, v in await node.dkv.values_of_kind("model")]}
+
+
+def headline_metric(meta: dict) -> dict | None:
+    """The one metric a model list shows: a classifier's logloss, a regressor's or an
+    autoencoder's RMSE / MSE, from cross-validation, else validation, else training metrics
+    (H2O-3's order of preference)."""
+    for source in ("cross_validation_metrics", "validation_metrics", "training_metrics"):
+        m = meta.get(source) or {}
+        if not m:
+            continue
+        name = "logloss" if m.get("kind") in ("binomial", "multinomial") else "rmse" if "rmse" in m else "mse"
+        if isinstance(m.get(name), int | float):
+            return {"metric": name, "value": m[name], "on": source.removesuffix("_metrics")}
+    return None
+
+
+async def parameters(node, args: NoArgs, blobs: list[bytes]) -> dict[str, Any]:
+    """Every deep learning parameter with its default (the build form fills them in)."""
+    from h2ocloud.dl.params import parameter_table
+
+    return {"algo": "deeplearning", "parameters": parameter_table()}
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ CLIENT_OPS = OpTable("client", [
     ("models.train", models.train),
     ("models.get", models.get),
     ("models.list", models.list_models),
+    ("models.parameters", models.parameters),
     ("models.predict", models.predict),
     ("models.performance", models.performance),
     ("models.save", models.save),
@@ -59,8 +60,8 @@ CLIENT_OPS = OpTable("client", [
 ])
 
 # Client operations one member asks of another: a grid trains some of its models on other nodes
-# (h2ocloud.node.tasks.grid) and follows their jobs.
-_ASKED_OF_PEERS = ("models.train", "models.get", "jobs.get", "jobs.cancel")
+# (h2ocloud.node.tasks.grid) and follows their jobs; the console lists and follows any node's jobs.
+_ASKED_OF_PEERS = ("models.train", "models.get", "jobs.list", "jobs.get", "jobs.cancel")
 
 # Operations only cloud members may call (over the Peer service, with the secret's proof).
 PEER_OPS = OpTable("peer", [

@@ -41,6 +41,7 @@ class TrainArgs:
     net: dict[str, Any]  # the model's wire head; its arrays are the blobs
     n: int  # rows to train this iteration
     iteration: int
+    dist_param: float | None = None  # huber's delta, as the driver's last scoring set it
 
 
 async def train(node, args: TrainArgs, blobs: list[bytes]) -> Reply:
@@ -48,6 +49,8 @@ async def train(node, args: TrainArgs, blobs: list[bytes]) -> Reply:
     if data is None:
         raise NotFound(f"no training data prepared for job {args.job_id!r} on node {node.node_id}")
     net = _net_from_wire(args.net, blobs)
+    if args.dist_param is not None:  # the huber delta the driver's last scoring set
+        data.backend.set_dist_param(args.dist_param)
     net, done, seconds = await node.run_in_thread(_train_local, data, net, args.n, args.iteration)
     head, out = _net_to_wire(net)
     return Reply({"net": head, "n": done, "seconds": seconds}, out)
