@@ -94,6 +94,7 @@ CASES: dict[str, tuple] = {
     # a gaussian distribution on a class response is refused naming the family it implies
     "distribution": ("gaussian", {}),
     "class_sampling_factors": ([1.0, 3.0, 1.0], {"balance_classes": True}),
+    "export_weights_and_biases": (True, {}),
     "tweedie_power": (1.2, {"y": "pos", "distribution": "tweedie"}),
     "quantile_alpha": (0.9, {"y": "r", "distribution": "quantile"}),
     "huber_alpha": (0.3, {"y": "r", "distribution": "huber"}),

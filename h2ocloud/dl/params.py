@@ -137,6 +137,8 @@ DEFAULTS: dict[str, Any] = {
     "weights_column": None,
     "standardize": True,
     "missing_values_handling": "MeanImputation",
+    # Store each layer's weights and biases as frames <model_id>.weights.<i> / .biases.<i>.
+    "export_weights_and_biases": False,
     # The booklet-era storage hints: the kernel needs neither (accepted with a warning).
     "sparse": False,
     "col_major": False,
@@ -147,7 +149,7 @@ DEFAULTS: dict[str, Any] = {
 H2O3_DEFAULT_ONLY: dict[str, Any] = {
     "offset_column": None, "categorical_encoding": "AUTO",
     "average_activation": 0.0, "sparsity_beta": 0.0,
-    "export_weights_and_biases": False, "pretrained_autoencoder": None,
+    "pretrained_autoencoder": None,
     "keep_cross_validation_predictions": False, "keep_cross_validation_fold_assignment": False,
     "initial_weights": None, "initial_biases": None, "elastic_averaging": False,
     "elastic_averaging_moving_rate": 0.9, "elastic_averaging_regularization": 0.001,
@@ -315,7 +317,7 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
                  "diagnostics", "variable_importances", "fast_mode", "ignore_const_cols",
                  "force_load_balance", "replicate_training_data", "single_node_mode",
                  "shuffle_training_data", "reproducible", "override_with_best_model",
-                 "keep_cross_validation_models", *LAYOUT_HINTS):
+                 "keep_cross_validation_models", "export_weights_and_biases", *LAYOUT_HINTS):
         p[name] = _as_bool(name, p[name])
     if p["autoencoder"]:
         # The booklet: all factor levels are "auto-enabled for autoencoder" (every input is
@@ -471,9 +473,6 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
             p[name] = False  # stored as what the model was trained with
     p["missing_values_handling"] = _as_choice("missing_values_handling", p["missing_values_handling"],
                                               ("MeanImputation", "Skip"))
-    if p["missing_values_handling"] == "Skip":
-        raise _bad("missing_values_handling", "Skip is not supported by h2ocloud yet; MeanImputation "
-                                              "(the default) imputes the training mean")
     if p["weights_column"] is not None:
         w = p["weights_column"]
         if w == p["y"]:

@@ -230,8 +230,8 @@ async def load(node, args: LoadArgs, blobs: list[bytes]) -> dict[str, Any]:
 @dataclass(frozen=True)
 class WeightsArgs:
     model_id: str
-    layer: int = 0
-    what: Literal["weights", "biases"] = "weights"
+    layer: Any = 0  # layer_matrix checks it, naming it matrix_id as the client's API does
+    what: str = "weights"  # or "biases" (layer_matrix checks it)
 
 
 async def weights(node, args: WeightsArgs, blobs: list[bytes]) -> Reply:
@@ -239,20 +239,10 @@ async def weights(node, args: WeightsArgs, blobs: list[bytes]) -> Reply:
     vector (what="biases"), float32, with column names as h2o-py gives them."""
     import numpy as np
 
+    from h2ocloud.node.tasks.model_frames import layer_matrix
+
     model = await node.run_in_thread(md.load_model_sync, node, args.model_id)
-    n_layers = model.spec.n_layers
-    layer = args.layer
-    if not 0 <= layer < n_layers:
-        raise ValueError(f"matrix_id must be an integer in 0..{n_layers - 1} (the model has {n_layers} weight layers), got {layer!r}")
-    what = args.what
-    w, b = model.net.layer(layer)
-    if what == "biases":
-        values = np.asarray(b, np.float32).reshape(-1, 1)
-        names = ["C1"]
-    else:
-        values = np.asarray(w, np.float32)
-        inputs = list(model.info.input_names) if layer == 0 else []
-        names = inputs if len(inputs) == values.shape[1] else [f"C{i + 1}" for i in range(values.shape[1])]
+    values, names = layer_matrix(model, args.layer, args.what)
     return Reply({"shape": list(values.shape), "names": names}, [np.ascontiguousarray(values, "<f4").tobytes()])
 
 

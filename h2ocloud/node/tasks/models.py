@@ -186,6 +186,10 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
     model.training_frame = (args.get("training_frame_rebalanced") or {}).get("from") or args["training_frame"]
     model.validation_frame = args.get("validation_frame") or None
     store_model(node, model)
+    if params.get("export_weights_and_biases"):
+        from h2ocloud.node.tasks.model_frames import export_weights_and_biases
+
+        export_weights_and_biases(node, model)
     if params.get("best_model_key"):
         store_model(node, best_model(model, params["best_model_key"]))
     return model
