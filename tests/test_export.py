@@ -212,6 +212,19 @@ def test_regressor_exports_score_as_predict(h2o, frames, tmp_path):
     assert list(want.columns) == ["predict"] and want["predict"].std() > 0.5
 
 
+@pytest.mark.parametrize("distribution", ["poisson", "gamma"])
+def test_log_link_regressor_exports_score_as_predict(h2o, frames, tmp_path, distribution):
+    """A log-link model's exports apply exp to the output, as the cloud's predict does."""
+    train, test = frames
+    train, test = train.assign(count=np.exp(train["value"] / 4)), test.assign(count=np.exp(test["value"] / 4))
+    tr, te = _upload(h2o, train), _upload(h2o, test)
+    m = h2o.H2ODeepLearningEstimator(activation="Tanh", hidden=[6], epochs=5, seed=5, reproducible=True,
+                                     distribution=distribution)
+    m.train(x=["color", "a", "b"], y="count", training_frame=tr)
+    want = _check_all_formats(m, te, test, tmp_path, classifier=False)
+    assert (want["predict"] > 0).all() and want["predict"].std() > 0.1
+
+
 def test_autoencoder_exports_score_as_predict(h2o, frames, tmp_path):
     train, test = frames
     tr, te = _upload(h2o, train), _upload(h2o, test)

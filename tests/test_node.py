@@ -45,7 +45,7 @@ def test_status_over_rest_and_grpc_then_sigterm_frees_ports():
         n = c.nodes[0]
         assert n["cores"] >= 1 and n["free_mem"] > 0 and n["healthy"] and n["version"] == h2ocloud.__version__
         page = urllib.request.urlopen(node.url + "/").read().decode()
-        assert "<title>h2ocloud</title>" in page and "/3/Cloud" in page
+        assert "<title>h2ocloud</title>" in page and "/static/console.js" in page
         assert node.stop(signal.SIGTERM) == 0
         # Both ports can be bound again at once.
         assert can_bind(node.web_port) and can_bind(node.grpc_port)

@@ -94,6 +94,10 @@ CASES: dict[str, tuple] = {
     # a gaussian distribution on a class response is refused naming the family it implies
     "distribution": ("gaussian", {}),
     "class_sampling_factors": ([1.0, 3.0, 1.0], {"balance_classes": True}),
+    "export_weights_and_biases": (True, {}),
+    "tweedie_power": (1.2, {"y": "pos", "distribution": "tweedie"}),
+    "quantile_alpha": (0.9, {"y": "r", "distribution": "quantile"}),
+    "huber_alpha": (0.3, {"y": "r", "distribution": "huber"}),
 }
 
 
@@ -144,6 +148,7 @@ def walk_data(cloud1):
     df["ri"] = (X[:, 2] > 0).astype(int)
     df["fold"] = np.arange(n) % 3
     df["w"] = rng.uniform(0.1, 3.0, n)
+    df["pos"] = np.exp(0.5 * X[:, 0]) + rng.gamma(1.0, 0.2, n)  # a positive response (log links)
     df.loc[::17, "c"] = np.nan  # some missing values (missing_values_handling)
     fr = h2o.H2OFrame(df, destination_frame="issue10_walk.hex")
     parts = fr.split_frame([0.5], destination_frames=["issue10_walk_half.hex", "issue10_walk_valid.hex"], seed=3)
@@ -161,7 +166,7 @@ def _observe(h2o, cloud1, data, params: dict) -> str:
     if x is None:  # all columns but the response and the ones only some cases use
         x = None if "ignored_columns" in p else ["a", "b", "c", "f", "k"]
         if "ignored_columns" in p:
-            p["ignored_columns"] = p["ignored_columns"] + ["y2", "r", "ri", "fold", "w"]
+            p["ignored_columns"] = p["ignored_columns"] + ["y2", "r", "ri", "fold", "w", "pos"]
     train = data[p.pop("training_frame", "frame")]
     valid = p.pop("validation_frame", None)
     valid = data[valid] if valid else None

@@ -9,7 +9,9 @@ column names into the kernel's float32 input matrix, exactly as H2O's DataInfo d
 * numeric columns standardized with the *training* mean and sigma; missing -> 0 (the mean);
 * constant columns dropped (``ignore_const_cols``), string columns ignored, the response
   excluded from the inputs;
-* a regression response standardized the same way (predictions mapped back); a
+* a regression response standardized the same way (predictions mapped back) when the
+  distribution's link is the identity; with a log link (poisson, gamma, tweedie) it is left
+  as it is and a prediction is exp(output + offset), as H2O-3 does; a
   classification response as a class index into its domain. ``classification=True`` on a
   numeric response turns its distinct values into classes named "0", "1", ...
 
@@ -33,6 +35,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+
+#: H2O-3's distribution families whose link is log (the response is not standardized).
+LOG_LINK_FAMILIES = ("poisson", "gamma", "tweedie")
+#: H2O-3's regression families and the kernel loss that trains each.
+FAMILY_LOSS = {"gaussian": "MeanSquare", "poisson": "Poisson", "gamma": "Gamma", "tweedie": "Tweedie",
+               "laplace": "Laplace", "quantile": "Quantile", "huber": "Huber"}
 
 Meta = Mapping[str, Any]
 
@@ -98,6 +106,14 @@ class DataInfo:
     response_is_numeric: bool = False  # numeric column read as classes ("0", "1", ...)
     response_mean: float = 0.0
     response_sigma: float = 1.0
+    # H2O-3's distribution family of a regression ("gaussian" when none was asked for) and
+    # its parameter: tweedie_power, quantile_alpha, or the huber delta in response units.
+    distribution: str = "gaussian"
+    dist_param: float = 0.0
+    huber_alpha: float = 0.9
+    # H2O-3's missing_values_handling=Skip: a row with a missing predictor becomes a row of NaN
+    # (not trained on, predicted as missing) instead of taking the training means.
+    skip_missing: bool = False
     ignored: list[str] = field(default_factory=list)  # constant or string columns dropped
     # The predictor columns as training named them, in that order (used or not): exports
     # read a row in this order. Empty in models saved before it was kept.
@@ -148,7 +164,8 @@ class DataInfo:
             if c == y:
                 raise ValueError(f"column {c!r} is both predictor and response")
 
-        info = cls(response=y, autoencoder=autoencoder, predictors=list(x))
+        info = cls(response=y, autoencoder=autoencoder, predictors=list(x),
+                   skip_missing=params.get("missing_values_handling", "MeanImputation") == "Skip")
         all_levels = bool(params.get("use_all_factor_levels", True)) or autoencoder
         ignore_const = bool(params.get("ignore_const_cols", True))
         for c in x:  # categorical first, then numeric; each in the order x gives
@@ -174,6 +191,8 @@ class DataInfo:
 
         if y is not None:
             info._build_response(by_name[y], params.get("classification"), y_values)
+            if not info.classification:
+                info._set_distribution(by_name[y], params)
         return info
 
     def _build_response(self, m: Meta, classification: bool | None,
@@ -206,6 +225,37 @@ class DataInfo:
             self.response_sigma = sigma if math.isfinite(sigma) and sigma > 0 else 1.0
         if self.classification and len(self.response_domain or []) < 2:
             raise ValueError(f"response column {m['name']!r} has fewer than two classes")
+
+    def _set_distribution(self, m: Meta, params: Mapping[str, Any]) -> None:
+        d = params.get("distribution", "AUTO")
+        self.distribution = "gaussian" if d in (None, "AUTO") else str(d)
+        self.dist_param = {"tweedie": params.get("tweedie_power", 1.5),
+                           "quantile": params.get("quantile_alpha", 0.5)}.get(self.distribution, 0.0)
+        self.huber_alpha = float(params.get("huber_alpha", 0.9))
+        lo = float(m.get("min") if m.get("min") is not None else math.nan)
+        need = {"poisson": (0.0, "non-negative"), "tweedie": (0.0, "non-negative"),
+                "gamma": (None, "positive")}.get(self.distribution)
+        if need is not None and math.isfinite(lo):
+            floor, word = need
+            if (floor is None and lo <= 0) or (floor is not None and lo < floor):
+                raise ValueError(f"parameter 'distribution': {self.distribution} needs a {word} "
+                                 f"response; {m['name']!r} has minimum {lo:g}")
+        if self.response_link == "log":  # H2O-3 standardizes the response only for identity links
+            self.response_mean, self.response_sigma = 0.0, 1.0
+        if self.distribution == "huber":  # H2O starts at delta 1 (standardized units)
+            self.dist_param = self.response_sigma
+
+    @property
+    def response_link(self) -> str:
+        """The distribution's link: "log" for poisson, gamma and tweedie, else "identity"."""
+        return "log" if self.distribution in LOG_LINK_FAMILIES else "identity"
+
+    @property
+    def kernel_dist_param(self) -> float:
+        """dist_param as the kernel wants it (the huber delta in standardized units)."""
+        if self.distribution == "huber":
+            return self.dist_param / self.response_sigma
+        return self.dist_param
 
     # ------------------------------------------------------------------ shape
     @property
@@ -253,9 +303,12 @@ class DataInfo:
         by_name = _metas_by_name(metas)
         n = _n_rows(columns, self.x_columns)
         X = np.zeros((n, self.n_inputs), dtype=np.float32)
+        missing = np.zeros(n, dtype=bool)  # rows with a missing predictor (skip_missing)
         off = 0
         for c in self.cats:
             codes = self._codes_for(c.name, c.domain, by_name, columns, n)
+            if self.skip_missing:
+                missing |= codes < 0
             unit = codes - c.first_unit_level  # missing (-1) and dropped level 0 go negative
             hit = unit >= 0
             X[np.nonzero(hit)[0], off + unit[hit]] = 1.0
@@ -267,6 +320,10 @@ class DataInfo:
                                  "in training")
             z = (np.asarray(v, dtype=np.float64) - col.mean) / col.sigma
             X[:, off + j] = np.where(np.isnan(z), col.fill, z)  # missing -> the training mean
+            if self.skip_missing:
+                missing |= np.isnan(z)
+        if missing.any():
+            X[missing] = np.nan
         return np.ascontiguousarray(X)
 
     def _codes_for(self, name: str, train_domain: list[str], by_name: dict[str, Meta],
@@ -286,6 +343,8 @@ class DataInfo:
         if not self.classification:
             if meta.get("type") == "enum":
                 raise ValueError(f"response {meta['name']!r} is categorical; model is regression")
+            if self.response_link == "log":
+                return v.astype(np.float32)
             out = (v.astype(np.float64) - self.response_mean) / self.response_sigma
             return out.astype(np.float32)
         if self.response_is_numeric:
@@ -300,9 +359,29 @@ class DataInfo:
         out[codes < 0] = np.nan
         return out
 
-    def response_to_original(self, pred: np.ndarray) -> np.ndarray:
-        """Map standardized regression predictions back to the response's units (float64)."""
-        return np.asarray(pred, dtype=np.float64) * self.response_sigma + self.response_mean
+    def response_to_original(self, pred: np.ndarray, offsets: np.ndarray | None = None) -> np.ndarray:
+        """Map the kernel's regression outputs to predictions in the response's units
+        (float64): un-standardized (identity link) or exp (log link), with the rows' offsets
+        added in link space."""
+        f = np.asarray(pred, dtype=np.float64)
+        if self.response_link == "log":
+            if offsets is not None:
+                f = f + np.asarray(offsets, np.float64)
+            return np.exp(np.minimum(f, 700.0))
+        out = f * self.response_sigma + self.response_mean
+        return out if offsets is None else out + np.asarray(offsets, np.float64)
+
+    def target_to_original(self, y: np.ndarray) -> np.ndarray:
+        """Inverse of transform_response for a regression target (float64)."""
+        v = np.asarray(y, dtype=np.float64)
+        return v if self.response_link == "log" else v * self.response_sigma + self.response_mean
+
+    def kernel_offsets(self, offsets: np.ndarray) -> np.ndarray:
+        """Per-row offsets (response units, link space) in the kernel's output space: divided
+        by sigma where the response is standardized."""
+        o = np.asarray(offsets, dtype=np.float64)
+        o = np.where(np.isnan(o), 0.0, o)
+        return (o if self.response_link == "log" else o / self.response_sigma).astype(np.float32)
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:

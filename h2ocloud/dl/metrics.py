@@ -45,15 +45,47 @@ def _f(v: float) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def deviance(distribution: str, y: np.ndarray, pred: np.ndarray, param: float = 0.0) -> np.ndarray:
+    """Per-row deviance of H2O-3's distribution (hex.Distribution.deviance with w = 1), the
+    prediction in the response's units; param: tweedie_power, quantile_alpha or huber delta."""
+    e = y - pred
+    if distribution == "poisson":
+        f = np.log(np.maximum(pred, 1e-300))
+        return -2 * (y * f - pred)
+    if distribution == "gamma":
+        f = np.log(np.maximum(pred, 1e-300))
+        return 2 * (y / np.maximum(pred, 1e-300) + f)
+    if distribution == "tweedie":
+        p, f = param, np.log(np.maximum(pred, 1e-300))
+        return 2 * (np.power(np.maximum(y, 0), 2 - p) / ((1 - p) * (2 - p))
+                    - y * np.exp(f * (1 - p)) / (1 - p) + np.exp(f * (2 - p)) / (2 - p))
+    if distribution == "laplace":
+        return np.abs(e)
+    if distribution == "quantile":
+        return np.where(e > 0, param * e, (param - 1) * e)
+    if distribution == "huber":
+        a = np.abs(e)
+        return np.where(a <= param, e * e, 2 * (a - param) * param)
+    return e * e
+
+
 class RegressionMetricsBuilder:
-    """MSE / RMSE / MAE / R^2 / mean residual deviance of a numeric prediction."""
+    """MSE / RMSE / MAE / R^2 / mean residual deviance of a numeric prediction (the deviance
+    of the model's distribution, as H2O-3 reports it: the MSE for gaussian)."""
 
     kind = "regression"
 
-    def __init__(self) -> None:
+    def __init__(self, distribution: str = "gaussian", dist_param: float = 0.0,
+                 huber_alpha: float = 0.9) -> None:
+        self.distribution = distribution
+        self.dist_param = float(dist_param)
+        self.huber_alpha = float(huber_alpha)
         self.n = 0
         self.sse = 0.0
+        self.sdev = 0.0
         self.sae = 0.0
+        # huber: the scored rows' absolute errors, whose huber_alpha quantile is H2O's next delta
+        self.abs_errors: list[np.ndarray] = []
         self.mean_y = 0.0
         self.m2_y = 0.0  # sum of squared deviations of the actuals (Chan's merge)
 
@@ -67,6 +99,9 @@ class RegressionMetricsBuilder:
         e = y - p
         self.sse += float(e @ e)
         self.sae += float(np.abs(e).sum())
+        self.sdev += float(deviance(self.distribution, y, p, self.dist_param).sum())
+        if self.distribution == "huber":
+            self.abs_errors.append(np.abs(e))
         other = RegressionMetricsBuilder()
         other.n, other.mean_y = y.size, float(y.mean())
         other.m2_y = float(((y - other.mean_y) ** 2).sum())
@@ -84,17 +119,25 @@ class RegressionMetricsBuilder:
     def merge(self, other: RegressionMetricsBuilder) -> RegressionMetricsBuilder:
         self.sse += other.sse
         self.sae += other.sae
+        self.sdev += other.sdev
+        self.abs_errors.extend(other.abs_errors)
         self._merge_moments(other)
         return self
 
     def to_arrays(self) -> dict[str, Any]:
         return {"kind": self.kind, "n": self.n, "sse": self.sse, "sae": self.sae,
-                "mean_y": self.mean_y, "m2_y": self.m2_y}
+                "mean_y": self.mean_y, "m2_y": self.m2_y, "sdev": self.sdev,
+                "distribution": self.distribution, "dist_param": self.dist_param,
+                "huber_alpha": self.huber_alpha,
+                "abs_errors": [a.tolist() for a in self.abs_errors]}
 
     @classmethod
     def from_arrays(cls, d: dict[str, Any]) -> RegressionMetricsBuilder:
-        b = cls()
+        b = cls(str(d.get("distribution", "gaussian")), float(d.get("dist_param", 0.0)),
+                float(d.get("huber_alpha", 0.9)))
         b.n, b.sse, b.sae = int(d["n"]), float(d["sse"]), float(d["sae"])
+        b.sdev = float(d.get("sdev", d["sse"]))
+        b.abs_errors = [np.asarray(a, np.float64) for a in d.get("abs_errors", [])]
         b.mean_y, b.m2_y = float(d["mean_y"]), float(d["m2_y"])
         return b
 
@@ -109,9 +152,18 @@ class RegressionMetricsBuilder:
             "mse": mse,
             "rmse": math.sqrt(mse),
             "mae": self.sae / self.n,
-            "mean_residual_deviance": mse,
+            "mean_residual_deviance": self.sdev / self.n,
+            **self._huber_deltas(),
             "r2": _f(1.0 - mse / var) if var > 0 else None,
         }
+
+
+    def _huber_deltas(self) -> dict[str, Any]:
+        """huber: H2O's next delta, the huber_alpha quantile of the scored rows' |error|."""
+        if not self.abs_errors:
+            return {}
+        a = np.concatenate(self.abs_errors)
+        return {"huber_delta": float(np.quantile(a, self.huber_alpha))} if a.size else {}
 
 
 class _ClassifierBuilder:
@@ -331,6 +383,8 @@ class AutoencoderMetricsBuilder:
         x = np.asarray(actual, dtype=np.float64)
         if r.shape != x.shape or r.ndim != 2:
             raise ValueError("reconstruction and input must both be (n, n_inputs)")
+        ok = ~(np.isnan(x).any(axis=1) | np.isnan(r).any(axis=1))  # skipped rows (Skip)
+        r, x = r[ok], x[ok]
         self.n += r.shape[0]
         self.sum_row_mse += float(((r - x) ** 2).mean(axis=1).sum()) if r.shape[0] else 0.0
 
@@ -360,12 +414,13 @@ MetricsBuilder = (RegressionMetricsBuilder | BinomialMetricsBuilder
 
 
 def new_builder(classification: bool, autoencoder: bool, domain: list[str] | None,
-                max_hit_ratio_k: int = 10) -> MetricsBuilder:
-    """The right empty builder for a model."""
+                max_hit_ratio_k: int = 10, distribution: str = "gaussian",
+                dist_param: float = 0.0, huber_alpha: float = 0.9) -> MetricsBuilder:
+    """The right empty builder for a model (a regression's deviance is its distribution's)."""
     if autoencoder:
         return AutoencoderMetricsBuilder()
     if not classification:
-        return RegressionMetricsBuilder()
+        return RegressionMetricsBuilder(distribution, dist_param, huber_alpha)
     if domain is not None and len(domain) == 2:
         return BinomialMetricsBuilder(domain)
     return MultinomialMetricsBuilder(list(domain or []), max_hit_ratio_k)

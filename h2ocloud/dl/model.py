@@ -76,6 +76,9 @@ class DeepLearningModel:
     cross_validation_models: list[str] = field(default_factory=list)
     # chunks of the frame training read (more than the training frame's with force_load_balance)
     training_chunks: int = 0
+    # ids of the frames it was trained and validated on (the console's model list shows them)
+    training_frame: str | None = None
+    validation_frame: str | None = None
 
     # ------------------------------------------------------------------ shape
     @property
@@ -135,6 +138,7 @@ class DeepLearningModel:
             label = (p[:, 1] >= self.threshold()).astype(np.int32)
         else:
             label = p.argmax(axis=1).astype(np.int32)
+        label[np.isnan(p).any(axis=1)] = -1  # a skipped row (missing_values_handling=Skip)
         res: dict[str, np.ndarray] = {"predict": label}
         for k, name in enumerate(probability_column_names(info.response_domain or [])):
             res[name] = p[:, k]
@@ -181,7 +185,8 @@ class DeepLearningModel:
     def new_metrics_builder(self):
         """An empty metric builder of this model's kind."""
         return new_builder(self.info.classification, self.info.autoencoder, self.info.response_domain,
-                           self.params.get("max_hit_ratio_k", 10))
+                           self.params.get("max_hit_ratio_k", 10), self.info.distribution,
+                           self.info.dist_param, self.info.huber_alpha)
 
     def performance(self, metas: Sequence[Meta] | Mapping[str, Meta],
                     columns: Mapping[str, np.ndarray]) -> dict[str, Any]:
@@ -220,6 +225,8 @@ class DeepLearningModel:
             "comm_seconds": self.comm_seconds,
             "run_time": self.run_time,
             "training_chunks": self.training_chunks,
+            "training_frame": self.training_frame,
+            "validation_frame": self.validation_frame,
             "training_metrics": self.capped(self.training_metrics),
             "validation_metrics": self.capped(self.validation_metrics),
             "cross_validation_metrics": self.capped(self.cross_validation_metrics),

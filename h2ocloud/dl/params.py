@@ -22,6 +22,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from h2ocloud.dl.datainfo import FAMILY_LOSS
 from h2ocloud.dl.stopping import METRIC_KEYS, STOPPING_METRICS
 
 ACTIVATIONS = (
@@ -33,12 +34,15 @@ ACTIVATIONS = (
     "MaxoutWithDropout",
 )
 DISTRIBUTIONS = ("UniformAdaptive", "Uniform", "Normal")
-LOSSES = ("Automatic", "CrossEntropy", "MeanSquare")
+LOSSES = ("Automatic", "CrossEntropy", "MeanSquare", "Absolute", "Huber", "Quantile")
+#: H2O-3's regression losses that pick a distribution (DeepLearningParameters: Absolute is
+#: laplace, Huber huber, Quantile quantile); "Quadratic" is read as MeanSquare.
+LOSS_DISTRIBUTION = {"Absolute": "laplace", "Huber": "huber", "Quantile": "quantile"}
 SAMPLINGS = ("Uniform", "Stratified")
 FOLD_ASSIGNMENTS = ("AUTO", "Random", "Modulo", "Stratified")
 H2O3_DISTRIBUTIONS = ("AUTO", "bernoulli", "multinomial", "gaussian", "poisson", "gamma", "tweedie",
                       "laplace", "quantile", "huber")
-DISTRIBUTIONS_SUPPORTED = ("AUTO", "bernoulli", "multinomial", "gaussian")
+REGRESSION_DISTRIBUTIONS = ("gaussian", "poisson", "gamma", "tweedie", "laplace", "quantile", "huber")
 
 #: Canonical parameter names and appendix A's defaults.
 DEFAULTS: dict[str, Any] = {
@@ -120,15 +124,21 @@ DEFAULTS: dict[str, Any] = {
     "max_runtime_secs": 0.0,
     "score_each_iteration": False,
     "ignored_columns": None,
-    # H2O-3's distribution: AUTO, or the family the response implies (the others need losses
-    # the kernel does not have and are refused by name).
+    # H2O-3's distribution: AUTO (the family the response implies), bernoulli / multinomial for
+    # a classifier, or a regression family with its own loss and link (log for poisson, gamma,
+    # tweedie) and their parameters.
     "distribution": "AUTO",
+    "tweedie_power": 1.5,
+    "quantile_alpha": 0.5,
+    "huber_alpha": 0.9,
     # Over/under-sampling ratio of each class (in the response's level order), with balance_classes.
     "class_sampling_factors": None,
     # A column of per-row weights: a row of weight w trains as w copies of it would.
     "weights_column": None,
     "standardize": True,
     "missing_values_handling": "MeanImputation",
+    # Store each layer's weights and biases as frames <model_id>.weights.<i> / .biases.<i>.
+    "export_weights_and_biases": False,
     # The booklet-era storage hints: the kernel needs neither (accepted with a warning).
     "sparse": False,
     "col_major": False,
@@ -137,10 +147,9 @@ DEFAULTS: dict[str, Any] = {
 #: H2O-3 parameters this implementation accepts at H2O-3's default only: an h2o-py script that
 #: leaves them alone runs unchanged, one that sets them is told they are not supported here.
 H2O3_DEFAULT_ONLY: dict[str, Any] = {
-    "offset_column": None, "tweedie_power": 1.5,
-    "quantile_alpha": 0.5, "huber_alpha": 0.9, "categorical_encoding": "AUTO",
+    "offset_column": None, "categorical_encoding": "AUTO",
     "average_activation": 0.0, "sparsity_beta": 0.0,
-    "export_weights_and_biases": False, "pretrained_autoencoder": None,
+    "pretrained_autoencoder": None,
     "keep_cross_validation_predictions": False, "keep_cross_validation_fold_assignment": False,
     "initial_weights": None, "initial_biases": None, "elastic_averaging": False,
     "elastic_averaging_moving_rate": 0.9, "elastic_averaging_regularization": 0.001,
@@ -308,7 +317,7 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
                  "diagnostics", "variable_importances", "fast_mode", "ignore_const_cols",
                  "force_load_balance", "replicate_training_data", "single_node_mode",
                  "shuffle_training_data", "reproducible", "override_with_best_model",
-                 "keep_cross_validation_models", *LAYOUT_HINTS):
+                 "keep_cross_validation_models", "export_weights_and_biases", *LAYOUT_HINTS):
         p[name] = _as_bool(name, p[name])
     if p["autoencoder"]:
         # The booklet: all factor levels are "auto-enabled for autoencoder" (every input is
@@ -329,6 +338,8 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
         raise _bad("loss", "an autoencoder reconstructs its inputs with MeanSquare")
     if p["classification"] is False and p["loss"] == "CrossEntropy":
         raise _bad("loss", "CrossEntropy needs classification")
+    if (p["classification"] or p["autoencoder"]) and p["loss"] in LOSS_DISTRIBUTION:
+        raise _bad("loss", f"{p['loss']} is a regression loss (H2O-3's {LOSS_DISTRIBUTION[p['loss']]} distribution)")
 
     # --- hidden layers
     hidden = p["hidden"]
@@ -462,9 +473,6 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
             p[name] = False  # stored as what the model was trained with
     p["missing_values_handling"] = _as_choice("missing_values_handling", p["missing_values_handling"],
                                               ("MeanImputation", "Skip"))
-    if p["missing_values_handling"] == "Skip":
-        raise _bad("missing_values_handling", "Skip is not supported by h2ocloud yet; MeanImputation "
-                                              "(the default) imputes the training mean")
     if p["weights_column"] is not None:
         w = p["weights_column"]
         if w == p["y"]:
@@ -474,9 +482,17 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
         if cv:
             raise _bad("weights_column", "cross-validation with a weights column is not supported yet")
     p["distribution"] = _as_choice("distribution", p["distribution"], H2O3_DISTRIBUTIONS)
-    if p["distribution"] not in DISTRIBUTIONS_SUPPORTED:
-        raise _bad("distribution", f"{p['distribution']!r} needs a loss the kernel does not have yet; "
-                                   f"supported: {list(DISTRIBUTIONS_SUPPORTED)}")
+    if p["loss"] in LOSS_DISTRIBUTION:
+        want = LOSS_DISTRIBUTION[p["loss"]]
+        if p["distribution"] not in ("AUTO", want):
+            raise _bad("loss", f"{p['loss']} is the {want} distribution, not {p['distribution']!r}")
+        p["distribution"] = want
+    p["tweedie_power"] = _as_float("tweedie_power", p["tweedie_power"])
+    _in_range("tweedie_power", p["tweedie_power"], 1.0, 2.0, lo_open=True, hi_open=True)
+    p["quantile_alpha"] = _as_float("quantile_alpha", p["quantile_alpha"])
+    _in_range("quantile_alpha", p["quantile_alpha"], 0.0, 1.0)
+    p["huber_alpha"] = _as_float("huber_alpha", p["huber_alpha"])
+    _in_range("huber_alpha", p["huber_alpha"], 0.0, 1.0)
     csf = p["class_sampling_factors"]
     if csf is not None:
         if hasattr(csf, "tolist"):
@@ -545,23 +561,36 @@ def base_activation(activation: str) -> str:
 
 
 def check_distribution(p: dict[str, Any], classification: bool, n_classes: int) -> None:
-    """The distribution must be the one the response implies (H2O-3 refuses the others too)."""
+    """The distribution must fit the response (H2O-3 refuses the others too): bernoulli for
+    two classes, multinomial for more, a regression family for a numeric response."""
     d = p.get("distribution", "AUTO")
     if d == "AUTO" or p["autoencoder"]:
         return
-    want = "gaussian" if not classification else "bernoulli" if n_classes == 2 else "multinomial"
-    if d != want:
-        kind = f"a {n_classes}-class response" if classification else "a numeric (regression) response"
-        raise _bad("distribution", f"{d!r} does not fit {kind}; use {want!r} or 'AUTO'")
+    if classification:
+        if p["loss"] in LOSS_DISTRIBUTION:
+            raise _bad("loss", f"{p['loss']} is a regression loss; the response has {n_classes} classes")
+        want = "bernoulli" if n_classes == 2 else "multinomial"
+        if d != want:
+            raise _bad("distribution", f"{d!r} does not fit a {n_classes}-class response; "
+                                       f"use {want!r} or 'AUTO'")
+    elif d not in REGRESSION_DISTRIBUTIONS:
+        raise _bad("distribution", f"{d!r} does not fit a numeric (regression) response; use one "
+                                   f"of {list(REGRESSION_DISTRIBUTIONS)} or 'AUTO'")
 
 
 def resolve_loss(p: dict[str, Any], classification: bool) -> str:
-    """Automatic loss: CrossEntropy for a classifier, MeanSquare otherwise."""
-    if p["loss"] == "Automatic":
-        return "CrossEntropy" if classification and not p["autoencoder"] else "MeanSquare"
+    """The kernel's loss: CrossEntropy for a classifier (Automatic), MeanSquare for an
+    autoencoder, and for a regression the loss of its distribution (MeanSquare = gaussian)."""
     if p["loss"] == "CrossEntropy" and not classification:
         raise _bad("loss", "CrossEntropy needs a categorical response (classification)")
-    return p["loss"]
+    if p["loss"] in LOSS_DISTRIBUTION and (classification or p["autoencoder"]):
+        raise _bad("loss", f"{p['loss']} is a regression loss (H2O-3's {LOSS_DISTRIBUTION[p['loss']]})")
+    if p["autoencoder"]:
+        return "MeanSquare"
+    if classification:
+        return "CrossEntropy" if p["loss"] == "Automatic" else p["loss"]
+    d = p.get("distribution", "AUTO")
+    return FAMILY_LOSS["gaussian" if d in ("AUTO", None) else d]
 
 
 def net_spec_kwargs(p: dict[str, Any], n_inputs: int, n_outputs: int,
@@ -592,8 +621,13 @@ TRAIN_CONFIG_KEYS = (
 
 
 def train_config_kwargs(p: dict[str, Any]) -> dict[str, Any]:
-    """Keyword arguments for kernel.TrainConfig from validated parameters."""
-    return {k: p[k] for k in TRAIN_CONFIG_KEYS}
+    """Keyword arguments for kernel.TrainConfig from validated parameters. The regression
+    loss's parameter starts as tweedie_power / quantile_alpha, and as H2O's huber delta of 1
+    (standardized units) until the first scoring sets it from huber_alpha."""
+    kw = {k: p[k] for k in TRAIN_CONFIG_KEYS}
+    kw["dist_param"] = {"tweedie": p.get("tweedie_power", 1.5), "quantile": p.get("quantile_alpha", 0.5),
+                        "huber": 1.0}.get(p.get("distribution"), 0.0)
+    return kw
 
 
 def inherit_from_checkpoint(given: dict[str, Any], checkpoint_params: dict[str, Any]) -> dict[str, Any]:
@@ -619,3 +653,47 @@ def check_checkpoint_compatible(old_params: dict[str, Any], new_params: dict[str
             continue
         if old != new:
             raise _bad(name, f"cannot change on a checkpoint restart ({old!r} -> {new!r})")
+
+
+#: The choices of each enumerated parameter (the build form offers them as a list).
+CHOICES: dict[str, Sequence[str]] = {
+    "activation": ACTIVATIONS, "initial_weight_distribution": DISTRIBUTIONS, "loss": LOSSES,
+    "score_validation_sampling": SAMPLINGS, "fold_assignment": FOLD_ASSIGNMENTS,
+    "distribution": H2O3_DISTRIBUTIONS, "stopping_metric": STOPPING_METRICS,
+    "missing_values_handling": ("MeanImputation", "Skip"),
+}
+
+# Parameters named by the request around the parameters (frames and columns), not by the form's
+# parameter fields.
+_REQUEST_FIELDS = ("x", "y", "training_frame", "validation_frame")
+
+
+def _kind(name: str, default: Any) -> str:
+    if name in CHOICES:
+        return "enum"
+    if isinstance(default, bool):
+        return "boolean"
+    if isinstance(default, int):
+        return "integer"
+    if isinstance(default, float):
+        return "number"
+    if isinstance(default, list) or name in ("hidden_dropout_ratios", "class_sampling_factors", "ignored_columns"):
+        return "list"
+    return "string"
+
+
+def parameter_table() -> list[dict[str, Any]]:
+    """Every parameter a user sets: name, type, default (JSON-able), choices and help."""
+    from h2ocloud.dl.param_help import HELP
+
+    rows = []
+    for name, default in DEFAULTS.items():
+        if name in _REQUEST_FIELDS:
+            continue
+        value = "Infinity" if default == math.inf else default
+        row: dict[str, Any] = {"name": name, "type": _kind(name, default), "default": value,
+                               "help": HELP.get(name, "")}
+        if name in CHOICES:
+            row["choices"] = list(CHOICES[name])
+        rows.append(row)
+    return rows

@@ -37,7 +37,7 @@ def actuals(info: DataInfo, X: np.ndarray, y: np.ndarray | None) -> np.ndarray:
         return X
     if info.classification:
         return np.asarray(y, dtype=np.float64)
-    return info.response_to_original(y)
+    return info.target_to_original(y)
 
 
 def score_builder(net: Net, info: DataInfo, X: np.ndarray, y: np.ndarray | None,
@@ -46,7 +46,7 @@ def score_builder(net: Net, info: DataInfo, X: np.ndarray, y: np.ndarray | None,
                   model_dist: np.ndarray | None = None) -> MetricsBuilder:
     """Score rows (X, y as the kernel sees them) into a fresh, mergeable metric builder."""
     b = new_builder(info.classification, info.autoencoder, info.response_domain,
-                    max_hit_ratio_k)
+                    max_hit_ratio_k, info.distribution, info.dist_param, info.huber_alpha)
     if X.shape[0]:
         out = forward(net, X, nthreads)
         b.add(predictions(info, out, prior, model_dist), actuals(info, X, y))

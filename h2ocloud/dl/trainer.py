@@ -122,6 +122,18 @@ def _stop_early(p: dict[str, Any], info: DataInfo, train: dict) -> bool:
     return mse is not None and p["regression_stop"] >= 0 and mse <= p["regression_stop"]
 
 
+def _update_huber_delta(info: DataInfo, backend: TrainingBackend, train_m: dict) -> None:
+    """H2O's huber: after each scoring the delta becomes the huber_alpha quantile of the
+    training rows' absolute errors (DeepLearningModel.doScoring); the kernel trains on with it."""
+    delta = train_m.get("huber_delta") if info.distribution == "huber" else None
+    if delta is None or not delta > 0:
+        return
+    info.dist_param = float(delta)
+    setter = getattr(backend, "set_dist_param", None)
+    if setter is not None:
+        setter(info.kernel_dist_param)
+
+
 def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
                 progress: Callable[[dict], None] | None = None,
                 cancelled: Callable[[], bool] | None = None,
@@ -216,6 +228,7 @@ def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
             s0 = time.time()
             train_m = backend.score(net, "train")
             valid_m = backend.score(net, "valid") or {}
+            _update_huber_delta(info, backend, train_m)
             last_score_start, last_score_seconds = s0, time.time() - s0
             score_time += last_score_seconds
             scored_last = True

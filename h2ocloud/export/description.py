@@ -104,6 +104,7 @@ class ScoringDescription:
     class_ratio: np.ndarray | None = None  # balance_classes: prior / model class distribution
     response_mean: float = 0.0  # regression: value = output * sigma + mean
     response_sigma: float = 1.0
+    response_link: str = "identity"  # regression: "log" (poisson, gamma, tweedie) -> exp(value)
     reconstruction_scale: np.ndarray | None = None  # autoencoder: reconstr = out * scale + offset
     reconstruction_offset: np.ndarray | None = None
 
@@ -210,6 +211,7 @@ def describe(model: DeepLearningModel, output_columns: Sequence[str]) -> Scoring
         class_ratio=ratio,
         response_mean=float(info.response_mean),
         response_sigma=float(info.response_sigma),
+        response_link=info.response_link if not info.classification and not info.autoencoder else "identity",
         reconstruction_scale=rec_scale,
         reconstruction_offset=rec_offset,
     )

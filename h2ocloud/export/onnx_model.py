@@ -137,6 +137,8 @@ def write_onnx(d: ScoringDescription) -> bytes:
     elif d.category == "Regression":
         v = g.op("Add", [g.op("Mul", [a, g.const(np.float32([d.response_sigma]))]),
                          g.const(np.float32([d.response_mean]))])
+        if d.response_link == "log":  # poisson, gamma, tweedie: the log link's inverse
+            v = g.op("Exp", [g.op("Min", [v, g.const(np.float32([80.0]))])])
         g.nodes.append(h.make_node("Identity", [v], ["predict"], name="predict"))
         outputs = [h.make_tensor_value_info("predict", T.FLOAT, ["N", 1])]
     else:

@@ -101,6 +101,7 @@ def model_record(d: ScoringDescription) -> bytes:
     r.doubles(d.class_ratio)
     r.double(d.response_mean)
     r.double(d.response_sigma)
+    r.int(1 if d.response_link == "log" else 0)
     r.doubles(d.reconstruction_scale)
     r.doubles(d.reconstruction_offset)
     r.strs(d.output_columns)

@@ -61,6 +61,7 @@ public class ${CLASS} {
   static final double[] LAYER_SCALE;
   static final float[][] W, B;  // W[l][j * LAYER_IN[l] + i]: unit j's weight of input i
   static final double THRESHOLD, RESPONSE_MEAN, RESPONSE_SIGMA;
+  static final boolean LOG_LINK;  // regression with a log link (poisson, gamma, tweedie)
   static final double[] CLASS_RATIO;  // balance_classes: prior / model class distribution
   static final double[] REC_SCALE, REC_OFFSET;  // autoencoder: reconstruction's units
 
@@ -112,6 +113,7 @@ public class ${CLASS} {
     CLASS_RATIO = doubles(in);
     RESPONSE_MEAN = in.getDouble();
     RESPONSE_SIGMA = in.getDouble();
+    LOG_LINK = in.getInt() == 1;
     REC_SCALE = doubles(in);
     REC_OFFSET = doubles(in);
     PREDICTION_COLUMNS = strs(in);
@@ -219,7 +221,8 @@ public class ${CLASS} {
     if (CATEGORY.equals("AutoEncoder")) {
       for (int i = 0; i < out.length; i++) preds[i] = out[i] * REC_SCALE[i] + REC_OFFSET[i];
     } else if (CATEGORY.equals("Regression")) {
-      preds[0] = out[0] * RESPONSE_SIGMA + RESPONSE_MEAN;
+      double f = out[0] * RESPONSE_SIGMA + RESPONSE_MEAN;
+      preds[0] = LOG_LINK ? Math.exp(Math.min(f, 700.0)) : f;
     } else {
       double[] p = out;
       if (CLASS_RATIO != null) {  // undo balance_classes' resampling

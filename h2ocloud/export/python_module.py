@@ -36,6 +36,7 @@ def model_document(d: ScoringDescription) -> dict[str, Any]:
         "response_domain": list(d.response_domain), "threshold": d.threshold,
         "class_ratio": None if d.class_ratio is None else [float(v) for v in d.class_ratio],
         "response_mean": d.response_mean, "response_sigma": d.response_sigma,
+        "response_link": d.response_link,
         "reconstruction_scale": _floats(d.reconstruction_scale),
         "reconstruction_offset": _floats(d.reconstruction_offset),
     }

@@ -158,7 +158,10 @@ def _columns(X: np.ndarray, out: np.ndarray) -> dict:
         rec = out * np.asarray(MODEL["reconstruction_scale"]) + np.asarray(MODEL["reconstruction_offset"])
         return {name: rec[:, i] for i, name in enumerate(PREDICTION_COLUMNS)}
     if CATEGORY == "Regression":
-        return {"predict": out[:, 0] * MODEL["response_sigma"] + MODEL["response_mean"]}
+        f = out[:, 0].astype(np.float64) * MODEL["response_sigma"] + MODEL["response_mean"]
+        if MODEL.get("response_link") == "log":  # poisson, gamma, tweedie: the log link's inverse
+            f = np.exp(np.minimum(f, 700.0))
+        return {"predict": f}
     p = out
     if MODEL.get("class_ratio") is not None:  # undo balance_classes' resampling
         q = p * np.asarray(MODEL["class_ratio"])[None, :]

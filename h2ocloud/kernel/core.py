@@ -42,6 +42,17 @@ OUT_AUTOENCODER = 2
 
 LOSS_CE = 0
 LOSS_MSE = 1
+# Regression losses of H2O-3's distributions (linear output; f is the output in link space):
+# each stores H2O's negative half gradient of the deviance, dist.negHalfGradient(y, f).
+LOSS_POISSON = 2
+LOSS_GAMMA = 3
+LOSS_TWEEDIE = 4  # dist_param: tweedie_power in (1, 2)
+LOSS_LAPLACE = 5
+LOSS_QUANTILE = 6  # dist_param: quantile_alpha
+LOSS_HUBER = 7  # dist_param: huber delta (in the standardized response's units)
+
+# exp() of a link-space output is clamped here (H2O clamps at 1e19): float32 stays finite.
+_MAX_LOG = np.float32(40.0)
 
 # Optimizer modes.
 OPT_ADADELTA = 0
@@ -420,8 +431,35 @@ def bprop_layer(weights, opt1, opt2, gout, meta, l, xin, pe, acts, errs, keep, u
 
 
 @njit(**_JIT)
-def output_error(meta, acts, errs, out_kind, loss_kind, x, target):
-    """Store dE/dnet (softmax, linear) or dE/da (autoencoder) of the output layer in errs."""
+def _exp(f):
+    return np.float32(math.exp(min(f, _MAX_LOG)))
+
+
+@njit(**_JIT)
+def regression_gradient(loss_kind, y, f, dist_param):
+    """H2O's negative half gradient of the deviance at link-space output ``f`` for response
+    ``y`` (hex.Distribution.negHalfGradient): the "target minus output" direction."""
+    if loss_kind == LOSS_POISSON:
+        return y - _exp(f)
+    if loss_kind == LOSS_GAMMA:
+        return y * _exp(-f) - ONE
+    if loss_kind == LOSS_TWEEDIE:
+        return y * _exp(f * (ONE - dist_param)) - _exp(f * (F32(2.0) - dist_param))
+    if loss_kind == LOSS_LAPLACE:
+        return F32(-0.5) if f > y else F32(0.5)
+    if loss_kind == LOSS_QUANTILE:
+        return F32(0.5) * dist_param if y > f else F32(0.5) * (dist_param - ONE)
+    if loss_kind == LOSS_HUBER:
+        if abs(y - f) <= dist_param:
+            return y - f
+        return -dist_param if f >= y else dist_param
+    return y - f  # gaussian (MeanSquare)
+
+
+@njit(**_JIT)
+def output_error(meta, acts, errs, out_kind, loss_kind, x, target, offset, dist_param):
+    """Store dE/dnet (softmax, linear) or dE/da (autoencoder) of the output layer in errs.
+    ``offset`` is added to a linear output in link space (H2O's offset_column)."""
     lo_ = meta.shape[1] - 1
     ao = meta[M_AOFF, lo_]
     nout = meta[M_NOUT, lo_]
@@ -435,7 +473,7 @@ def output_error(meta, acts, errs, out_kind, loss_kind, x, target):
             else:
                 errs[ao + k] = (t - y) * (ONE - y) * y
     elif out_kind == OUT_LINEAR:
-        errs[ao] = target - acts[ao]
+        errs[ao] = regression_gradient(loss_kind, target, acts[ao] + offset, dist_param)
     else:
         for k in range(nout):
             errs[ao + k] = x[k] - acts[ao + k]
@@ -443,11 +481,11 @@ def output_error(meta, acts, errs, out_kind, loss_kind, x, target):
 
 @njit(**_JIT)
 def backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep, argmax,
-                    maxnorm, out_kind, loss_kind, x, target, mode, rate, mom, rho, eps, l1, l2,
-                    max_w2, shortcut, fast_mode):
+                    maxnorm, out_kind, loss_kind, x, target, offset, dist_param, mode, rate, mom,
+                    rho, eps, l1, l2, max_w2, shortcut, fast_mode):
     """Output error, then back-propagation and update of every layer, top to bottom."""
     nl = meta.shape[1]
-    output_error(meta, acts, errs, out_kind, loss_kind, x, target)
+    output_error(meta, acts, errs, out_kind, loss_kind, x, target, offset, dist_param)
     for l in range(nl - 1, -1, -1):
         xin = layer_input(meta, l, x0, acts)
         if l > 0:
@@ -466,15 +504,17 @@ def backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep,
 
 
 @njit(**_JIT)
-def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, rows, out_kind, loss_kind, mode,
-               base_rate, rate_annealing, rate_decay, mom_start, mom_ramp, mom_stable, rho, eps,
+def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, rows, out_kind, loss_kind,
+               dist_param, mode, base_rate, rate_annealing, rate_decay, mom_start, mom_ramp, mom_stable, rho, eps,
                l1, l2, max_w2, in_drop, fast_mode, shortcut, n_start, n_stride, rng,
                x0, acts, errs, keep, udraw, argmax, maxnorm):
     """Train on ``rows`` in order, one sample at a time, updating the shared arrays in place.
 
     The k-th sample of this slice is taken to be global sample ``n_start + k * n_stride``
     (the threads interleave), which drives rate annealing and the momentum ramp.
+    ``offs`` holds a link-space offset per row of X, or is empty (no offset column).
     """
+    has_offs = offs.shape[0] > 0
     nl = meta.shape[1]
     rate = np.empty(nl, dtype=np.float32)
     for k in range(rows.shape[0]):
@@ -492,7 +532,8 @@ def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, rows, out_kind, loss
         forward_sample(weights, meta, drop, x, x0, acts, keep, udraw, argmax, maxnorm, True,
                        in_drop, rng, nl - 1)
         backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep, argmax,
-                        maxnorm, out_kind, loss_kind, x, y[r_], mode, rate, F32(m), rho, eps,
+                        maxnorm, out_kind, loss_kind, x, y[r_], offs[r_] if has_offs else ZERO,
+                        dist_param, mode, rate, F32(m), rho, eps,
                         l1, l2, max_w2, shortcut, fast_mode)
 
 

@@ -12,6 +12,10 @@ from typing import Any
 ACTIVATIONS = ("Tanh", "Rectifier", "Maxout")
 OUTPUTS = ("softmax", "linear", "autoencoder")
 LOSSES = ("CrossEntropy", "MeanSquare")
+#: Losses of a linear (regression) output, one per H2O-3 distribution: MeanSquare is gaussian.
+REGRESSION_LOSSES = ("MeanSquare", "Poisson", "Gamma", "Tweedie", "Laplace", "Quantile", "Huber")
+#: The regression losses whose link is log (prediction = exp(output + offset)).
+LOG_LINK_LOSSES = ("Poisson", "Gamma", "Tweedie")
 DISTRIBUTIONS = ("UniformAdaptive", "Uniform", "Normal")
 
 
@@ -49,16 +53,18 @@ class NetSpec:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
         if self.output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {self.output!r}")
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        if self.loss not in LOSSES + REGRESSION_LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES + REGRESSION_LOSSES}, got {self.loss!r}")
         if len(self.hidden_dropout_ratios) != len(self.hidden):
             raise ValueError("hidden_dropout_ratios needs one ratio per hidden layer")
         if any(not 0.0 <= r < 1.0 for r in self.hidden_dropout_ratios):
             raise ValueError("dropout ratios must be in [0, 1)")
         if self.output == "autoencoder" and self.n_outputs != self.n_inputs:
             raise ValueError("an autoencoder needs n_outputs == n_inputs")
-        if self.output == "linear" and (self.n_outputs != 1 or self.loss != "MeanSquare"):
-            raise ValueError("regression (linear output) has one unit and MeanSquare loss")
+        if self.output == "linear" and (self.n_outputs != 1 or self.loss not in REGRESSION_LOSSES):
+            raise ValueError(f"regression (linear output) has one unit and a loss of {REGRESSION_LOSSES}")
+        if self.output != "linear" and self.loss not in LOSSES:
+            raise ValueError(f"{self.output} output needs a loss of {LOSSES}")
         if self.output == "softmax" and self.n_outputs < 2:
             raise ValueError("softmax needs at least 2 classes")
 
@@ -115,6 +121,9 @@ class TrainConfig:
     l2: float = 0.0
     max_w2: float = math.inf
     fast_mode: bool = True
+    # The regression loss's parameter: tweedie_power, quantile_alpha or the huber delta
+    # (the trainer moves the delta to the huber_alpha quantile of |error| at each scoring).
+    dist_param: float = 0.0
 
     def __post_init__(self) -> None:
         if self.adaptive_rate and (self.rho <= 0 or self.epsilon <= 0):

@@ -15,7 +15,9 @@ from .threads import tuner_for
 
 _OUT = {"softmax": core.OUT_SOFTMAX, "linear": core.OUT_LINEAR,
         "autoencoder": core.OUT_AUTOENCODER}
-_LOSS = {"CrossEntropy": core.LOSS_CE, "MeanSquare": core.LOSS_MSE}
+_LOSS = {"CrossEntropy": core.LOSS_CE, "MeanSquare": core.LOSS_MSE, "Poisson": core.LOSS_POISSON,
+         "Gamma": core.LOSS_GAMMA, "Tweedie": core.LOSS_TWEEDIE, "Laplace": core.LOSS_LAPLACE,
+         "Quantile": core.LOSS_QUANTILE, "Huber": core.LOSS_HUBER}
 _MASK64 = (1 << 64) - 1
 
 
@@ -36,6 +38,16 @@ def _opt_mode(cfg: TrainConfig) -> int:
     return core.OPT_NESTEROV if cfg.nesterov_accelerated_gradient else core.OPT_MOMENTUM
 
 
+def _check_offsets(X: np.ndarray, offsets: np.ndarray | None) -> np.ndarray:
+    """Per-row link-space offsets as float32, or an empty array for none."""
+    if offsets is None:
+        return np.zeros(0, dtype=np.float32)
+    offsets = np.ascontiguousarray(offsets, dtype=np.float32)
+    if offsets.shape != (X.shape[0],):
+        raise ValueError("offsets must be (n_rows,)")
+    return offsets
+
+
 def _check_data(spec: NetSpec, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if X.ndim != 2 or X.shape[1] != spec.n_inputs:
         raise ValueError(f"X must be (n_rows, {spec.n_inputs})")
@@ -53,15 +65,16 @@ class _SliceRunner:
     a round of a few thousand rows does not rebuild the layer table or the scratch buffers."""
 
     def __init__(self, net: Net, cfg: TrainConfig, X: np.ndarray, y: np.ndarray, gout: np.ndarray,
-                 mode: int, nthreads: int, seed: int) -> None:
+                 mode: int, nthreads: int, seed: int, offsets: np.ndarray) -> None:
         spec = net.spec
         plain_no_extra = mode == core.OPT_PLAIN and cfg.l1 == 0 and cfg.l2 == 0
         # H2O's shortcut: units with zero gradient are skipped when that changes nothing or
         # when fast_mode accepts the approximation (l1/l2 not applied to them).
         shortcut = mode != core.OPT_GRAD and (cfg.fast_mode or plain_no_extra)
-        self.head = (net.weights, net.opt1, net.opt2, gout, build_meta(spec), dropout_vector(spec), X, y)
+        self.head = (net.weights, net.opt1, net.opt2, gout, build_meta(spec), dropout_vector(spec), X, y,
+                     offsets)
         self.options = (
-            _OUT[spec.output], _LOSS[spec.loss], mode,
+            _OUT[spec.output], _LOSS[spec.loss], np.float32(cfg.dist_param), mode,
             float(cfg.rate), float(cfg.rate_annealing), float(cfg.rate_decay),
             float(cfg.momentum_start), float(cfg.momentum_ramp), float(cfg.momentum_stable),
             np.float32(cfg.rho), np.float32(cfg.epsilon), np.float32(cfg.l1), np.float32(cfg.l2),
@@ -80,7 +93,8 @@ class _SliceRunner:
 
 
 def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
-                  cfg: TrainConfig | None = None, nthreads: int = 2, seed: int = 0) -> int:
+                  cfg: TrainConfig | None = None, nthreads: int = 2, seed: int = 0,
+                  offsets: np.ndarray | None = None) -> int:
     """Train ``net`` in place on ``X[rows]`` (in that order), one sample at a time.
 
     With ``nthreads`` > 1 the rows go in consecutive timed rounds of about a thousand rows per
@@ -88,7 +102,8 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
     them on the same shared arrays without locks (Hogwild). How many threads a round uses (1
     or ``nthreads``) is chosen by measured throughput (see :mod:`.threads`). Thread t draws its
     dropout masks from its own xorshift stream seeded from (seed, t), kept across rounds, so
-    nthreads=1 is reproducible bit for bit.
+    nthreads=1 is reproducible bit for bit. ``offsets`` (one per row of X) are added to a
+    regression output in link space, as H2O's offset_column.
     Returns ``len(rows)`` and adds it to ``net.samples_seen``.
     """
     cfg = cfg or TrainConfig()
@@ -100,7 +115,8 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
     if rows.min() < 0 or rows.max() >= X.shape[0]:
         raise IndexError("rows out of range")
     nthreads = max(1, min(int(nthreads), n))
-    runner = _SliceRunner(net, cfg, X, y, np.zeros(1, dtype=np.float32), _opt_mode(cfg), nthreads, seed)
+    runner = _SliceRunner(net, cfg, X, y, np.zeros(1, dtype=np.float32), _opt_mode(cfg), nthreads, seed,
+                          _check_offsets(X, offsets))
     if nthreads == 1:
         runner.run(0, rows, net.samples_seen, 1)
     else:
@@ -125,7 +141,7 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
 
 
 def sample_gradient(net: Net, x: np.ndarray, y: float, cfg: TrainConfig | None = None,
-                    seed: int = 0) -> np.ndarray:
+                    seed: int = 0, offset: float | None = None) -> np.ndarray:
     """Test hook: the update direction ("target minus output" gradient, l1/l2 included) of
     one training sample, laid out like ``net.weights``; the net is not modified.
 
@@ -135,5 +151,7 @@ def sample_gradient(net: Net, x: np.ndarray, y: float, cfg: TrainConfig | None =
     X, yy = _check_data(net.spec, np.asarray(x, np.float32).reshape(1, -1),
                         np.array([y], dtype=np.float32))
     gout = np.zeros_like(net.weights)
-    _SliceRunner(net, cfg, X, yy, gout, core.OPT_GRAD, 1, seed).run(0, np.zeros(1, np.int64), net.samples_seen, 1)
+    offs = None if offset is None else np.array([offset], dtype=np.float32)
+    _SliceRunner(net, cfg, X, yy, gout, core.OPT_GRAD, 1, seed, _check_offsets(X, offs)).run(
+        0, np.zeros(1, np.int64), net.samples_seen, 1)
     return gout

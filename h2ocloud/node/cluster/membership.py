@@ -109,7 +109,10 @@ class Membership:
         me = self.self_status()
         for nid in self._members:
             st = me if nid == self.node.node_id else self.peers[nid].status
-            nodes.append(_status_json(st, 0.0 if nid == self.node.node_id else now - self.peers[nid].last_seen))
+            d = _status_json(st, 0.0 if nid == self.node.node_id else now - self.peers[nid].last_seen)
+            # the membership epoch that node reported (this node's own, for itself)
+            d["epoch"] = self.epoch if nid == self.node.node_id else self.peers[nid].epoch
+            nodes.append(d)
         for p in self.peers.values():
             if not p.alive:
                 d = _status_json(p.status, now - p.last_seen)

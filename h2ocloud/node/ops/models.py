@@ -77,8 +77,32 @@ async def get(node, args, blobs):
 
 @op("models.list")
 async def list_models(node, args, blobs):
-    return {"models": [{"model_id": key, "algo": "deeplearning", "model_category": v.meta.get("model_category")}
+    return {"models": [{"model_id": key, "algo": "deeplearning", "model_category": v.meta.get("model_category"),
+                        "response_column": v.meta.get("response_column"),
+                        "training_frame": v.meta.get("training_frame"), "headline": headline_metric(v.meta)}
                        for key, v in await node.dkv.values_of_kind("model")]}
+
+
+def headline_metric(meta: dict) -> dict | None:
+    """The one metric a model list shows: a classifier's logloss, a regressor's or an
+    autoencoder's RMSE / MSE, from cross-validation, else validation, else training metrics
+    (H2O-3's order of preference)."""
+    for source in ("cross_validation_metrics", "validation_metrics", "training_metrics"):
+        m = meta.get(source) or {}
+        if not m:
+            continue
+        name = "logloss" if m.get("kind") in ("binomial", "multinomial") else "rmse" if "rmse" in m else "mse"
+        if isinstance(m.get(name), int | float):
+            return {"metric": name, "value": m[name], "on": source.removesuffix("_metrics")}
+    return None
+
+
+@op("models.parameters")
+async def parameters(node, args, blobs):
+    """Every deep learning parameter with its default (the build form fills them in)."""
+    from h2ocloud.dl.params import parameter_table
+
+    return {"algo": "deeplearning", "parameters": parameter_table()}
 
 
 @op("models.predict")
@@ -161,23 +185,10 @@ async def weights(node, args, blobs):
     import numpy as np
 
     from h2ocloud.node.ops.registry import Reply
+    from h2ocloud.node.tasks.model_frames import layer_matrix
 
     model = await node.run_in_thread(md.load_model_sync, node, str(args.get("model_id")))
-    n_layers = model.spec.n_layers
-    layer = args.get("layer", 0)
-    if not isinstance(layer, int) or not 0 <= layer < n_layers:
-        raise ValueError(f"matrix_id must be an integer in 0..{n_layers - 1} (the model has {n_layers} weight layers), got {layer!r}")
-    what = args.get("what", "weights")
-    if what not in ("weights", "biases"):
-        raise ValueError(f"what must be 'weights' or 'biases', got {what!r}")
-    w, b = model.net.layer(layer)
-    if what == "biases":
-        values = np.asarray(b, np.float32).reshape(-1, 1)
-        names = ["C1"]
-    else:
-        values = np.asarray(w, np.float32)
-        inputs = list(model.info.input_names) if layer == 0 else []
-        names = inputs if len(inputs) == values.shape[1] else [f"C{i + 1}" for i in range(values.shape[1])]
+    values, names = layer_matrix(model, args.get("layer", 0), args.get("what", "weights"))
     return Reply({"shape": list(values.shape), "names": names}, [np.ascontiguousarray(values, "<f4").tobytes()])
 
 

@@ -28,6 +28,8 @@ async def _train(node, args, blobs):
     if data is None:
         raise NotFound(f"no training data prepared for job {args['job_id']!r} on node {node.node_id}")
     net = _net_from_wire(args["net"], blobs)
+    if args.get("dist_param") is not None:  # the huber delta the driver's last scoring set
+        data.backend.set_dist_param(float(args["dist_param"]))
     net, done, seconds = await node.run_in_thread(_train_local, data, net, int(args["n"]), int(args["iteration"]))
     head, out = _net_to_wire(net)
     return Reply({"net": head, "n": done, "seconds": seconds}, out)

@@ -161,12 +161,18 @@ class CloudBackend:
         if not self.workers:
             raise ValueError("training_frame: no node holds any training rows")
         self.nodes = list(self.workers)
+        self.dist_param: float | None = None  # set by the trainer (huber delta)
 
     def _submit(self, coro):
         return asyncio.run_coroutine_threadsafe(coro, self.node.dkv.loop)
 
     def n_train_rows(self) -> int:
         return self.scoring.n_train_rows()
+
+    def set_dist_param(self, value: float) -> None:
+        """The regression loss's parameter (huber delta) for this node and every later iteration."""
+        self.dist_param = float(value)
+        self._local.backend.set_dist_param(value)
 
     def _shares(self, n_samples: int, workers: list[str]) -> dict[str, int]:
         """Each node's part of an iteration: in proportion to the rows it trains on."""
@@ -187,7 +193,8 @@ class CloudBackend:
         futures = {}
         for nid in workers:
             if nid != self.node.node_id and shares[nid] > 0:
-                args = {"job_id": self.job_id, "n": shares[nid], "iteration": iteration, "net": head}
+                args = {"job_id": self.job_id, "n": shares[nid], "iteration": iteration, "net": head,
+                        "dist_param": self.dist_param}
                 futures[nid] = self._submit(call_member(self.node, nid, "dl.train", args, blobs))
         nets, counts, trained, compute = [], [], [], []
         if self.node.node_id in workers and shares[self.node.node_id] > 0:

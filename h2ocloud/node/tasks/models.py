@@ -182,7 +182,14 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
     if params.get("model_id"):
         model.model_id = params["model_id"]
     model.training_chunks = frame_header_sync(node, args["training_frame"], "training_frame").nchunks
+    # the frame the user named (force_load_balance trains on a copy it removes afterwards)
+    model.training_frame = (args.get("training_frame_rebalanced") or {}).get("from") or args["training_frame"]
+    model.validation_frame = args.get("validation_frame") or None
     store_model(node, model)
+    if params.get("export_weights_and_biases"):
+        from h2ocloud.node.tasks.model_frames import export_weights_and_biases
+
+        export_weights_and_biases(node, model)
     if params.get("best_model_key"):
         store_model(node, best_model(model, params["best_model_key"]))
     return model
