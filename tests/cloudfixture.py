@@ -140,6 +140,23 @@ class Cloud:
             time.sleep(0.2)
         raise TimeoutError(f"cloud did not form to size {size}: {last}\n{self.logs()}")
 
+    def peer_call(self, node: NodeProc, name: str, args: dict | None = None, blobs: list = (),
+                  secret: str | None = None, timeout: float = 60.0) -> tuple[dict, list[bytes]]:
+        """Call peer operation `name` on `node` as a cloud member would (the Peer service, signed
+        with `secret`): peer operations are not served to clients."""
+        import asyncio
+
+        from h2ocloud.node.cluster.peers import PeerClient
+
+        async def go():
+            client = PeerClient(self.name, secret)
+            try:
+                return await client.call(node.address, name, args or {}, list(blobs), timeout=timeout)
+            finally:
+                await client.close()
+
+        return asyncio.run(go())
+
     def logs(self) -> str:
         return "\n".join(f"----- node {n.web_port} -----\n{n.log()[-4000:]}" for n in self.nodes)
 

@@ -238,8 +238,10 @@ def _train_part(node: Node, job: Job, args: dict[str, Any], params: dict[str, An
                    validation_metrics=p.get("validation_metrics") or {})
 
     try:
+        from h2ocloud.node.tasks.model_frames import initial_layers
+
         model = train_model(params, info, backend, progress=progress, cancelled=lambda: job.cancelled,
-                            checkpoint=checkpoint)
+                            checkpoint=checkpoint, initial_layers=initial_layers(node, params, info))
     finally:
         if hasattr(backend, "release"):
             backend.release()
