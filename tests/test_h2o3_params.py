@@ -88,7 +88,7 @@ def test_refusals_name_the_parameter(h2o):
              ({"stopping_metric": "bogus"}, "stopping_metric"),
              ({"offset_column": "c0"}, "offset_column.*not supported"),
              ({"weights_column": "c0"}, "weights_column.*predictor"),
-             ({"missing_values_handling": "Skip"}, "missing_values_handling"),
+             ({"missing_values_handling": "Drop"}, "missing_values_handling"),
              ({"max_runtime_secs": -1}, "max_runtime_secs")]
     for params, match in cases:
         with pytest.raises(ValueError, match=match):
@@ -150,3 +150,110 @@ def test_class_sampling_factors_and_distribution(h2o):
         h2o.H2ODeepLearningEstimator(hidden=[2], epochs=1, distribution="gaussian").train(x=["x"], y="y", training_frame=fr)
     with pytest.raises(ValueError, match="distribution.*tweedie"):
         h2o.H2ODeepLearningEstimator(hidden=[2], epochs=1, distribution="tweedie").train(x=["x"], y="y", training_frame=fr)
+
+
+@pytest.mark.parametrize("cloud", ["cloud1", "cloud3"])
+def test_missing_values_skip_trains_and_predicts_without_the_rows_with_a_missing_value(request, cloud):
+    """H2O-3's missing_values_handling=Skip: a row with a missing predictor is not trained on and
+    is predicted as missing; MeanImputation (the default) fills in the training mean."""
+    import h2ocloud as h2o
+
+    h2o.init(url=request.getfixturevalue(cloud).nodes[0].url)
+    rng = np.random.default_rng(5)
+    n = 300
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                       "f": rng.choice(["u", "v"], n)})
+    df["y"] = np.where(df["a"] + df["b"] > 0, "yes", "no")
+    df["r"] = 3 * df["a"] + rng.normal(scale=0.1, size=n)
+    df.loc[::5, "a"] = np.nan         # 60 rows without a
+    df.loc[1::50, "f"] = None          # 6 rows without f
+    fr = h2o.H2OFrame(df)
+    for c in ("f", "y"):
+        fr[c] = fr[c].asfactor()
+    missing = df["a"].isna() | df["f"].isna()
+    for y in ("y", "r"):
+        skip = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=2, seed=1, reproducible=True,
+                                            missing_values_handling="Skip")
+        skip.train(x=["a", "b", "f"], y=y, training_frame=fr)
+        mean = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=2, seed=1, reproducible=True)
+        mean.train(x=["a", "b", "f"], y=y, training_frame=fr)
+        assert skip.summary_json()["samples_trained"] == 2 * int((~missing).sum())
+        assert mean.summary_json()["samples_trained"] == 2 * n
+        p = skip.predict(fr).as_data_frame()["predict"]
+        assert p[missing.to_numpy()].isna().all() and p[~missing.to_numpy()].notna().all()
+        assert mean.predict(fr).as_data_frame()["predict"].notna().all()
+        assert skip.model_performance(fr).nobs() == int((~missing).sum())
+
+
+@pytest.mark.parametrize("cloud", ["cloud1", "cloud3"])
+def test_export_weights_and_biases_stores_each_layer_as_a_frame(request, cloud):
+    """H2O-3's export_weights_and_biases: frames <model_id>.weights.<i> and .biases.<i> in the DKV
+    (visible from every node), which m.weights(i) / m.biases(i) return; without it none are stored."""
+    import h2ocloud as h2o
+
+    c = request.getfixturevalue(cloud)
+    h2o.init(url=c.nodes[0].url)
+    tr, _ = _frames(h2o, f"wb_{cloud}")
+    m = h2o.H2ODeepLearningEstimator(hidden=[5, 3], epochs=1, seed=1, export_weights_and_biases=True,
+                                     model_id=f"wb_model_{cloud}")
+    m.train(x=X, y="y", training_frame=tr)
+    plain = h2o.H2ODeepLearningEstimator(hidden=[5, 3], epochs=1, seed=1, model_id=f"wb_plain_{cloud}")
+    plain.train(x=X, y="y", training_frame=tr)
+    h2o.init(url=c.nodes[-1].url)  # another node sees the same frames
+    keys = set(h2o.ls())
+    want = {f"wb_model_{cloud}.{w}.{i}" for w in ("weights", "biases") for i in range(3)}
+    assert want <= keys and not any(k.startswith(f"wb_plain_{cloud}.") for k in keys)
+    w1 = m.weights(1)
+    assert w1.frame_id == f"wb_model_{cloud}.weights.1" and w1.dim == [3, 5]
+    np.testing.assert_allclose(w1.as_data_frame().to_numpy(), plain_like(m, 1), rtol=1e-6)
+    assert m.biases(2).dim == [plain.weights(2).dim[0], 1]
+
+
+def plain_like(m, layer):
+    """The layer's weights as the models.weights operation computes them (no frame)."""
+    from h2ocloud.client.session import connection
+
+    result, blobs = connection().call("models.weights", {"model_id": m.model_id, "layer": layer, "what": "weights"})
+    return np.frombuffer(blobs[0], "<f4").astype(np.float64).reshape(result["shape"])
+
+
+@pytest.mark.parametrize("cloud", ["cloud1", "cloud3"])
+def test_initial_weights_and_a_pretrained_autoencoder_start_the_model(request, cloud):
+    """H2O-3's initial_weights / initial_biases (frames, as m.weights(i) / m.biases(i) give) and
+    pretrained_autoencoder (its hidden layers) are where training starts: zero epochs trained
+    on from them gives exactly those layers back."""
+    import h2ocloud as h2o
+
+    h2o.init(url=request.getfixturevalue(cloud).nodes[0].url)
+    tr, _ = _frames(h2o, f"init_{cloud}")
+    src = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=2, seed=1)
+    src.train(x=X, y="y", training_frame=tr)
+    ws, bs = [src.weights(i) for i in range(2)], [src.biases(i) for i in range(2)]
+    m = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=0, seed=9, initial_weights=ws, initial_biases=bs)
+    m.train(x=X, y="y", training_frame=tr)
+    for i in range(2):
+        np.testing.assert_allclose(m.weights(i).as_data_frame().to_numpy(), ws[i].as_data_frame().to_numpy(), rtol=1e-6)
+        np.testing.assert_allclose(m.biases(i).as_data_frame().to_numpy(), bs[i].as_data_frame().to_numpy(), rtol=1e-6)
+    # A None entry keeps that layer's random start; trained on, the model moves away from it.
+    part = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=0, seed=9, initial_weights=[ws[0], None])
+    part.train(x=X, y="y", training_frame=tr)
+    np.testing.assert_allclose(part.weights(0).as_data_frame().to_numpy(), ws[0].as_data_frame().to_numpy(), rtol=1e-6)
+    assert not np.allclose(part.weights(1).as_data_frame().to_numpy(), ws[1].as_data_frame().to_numpy())
+
+    ae = h2o.H2OAutoEncoderEstimator(hidden=[4], epochs=2, seed=3, activation="Tanh")
+    ae.train(x=X, training_frame=tr)
+    pre = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=0, seed=9, pretrained_autoencoder=ae.model_id)
+    pre.train(x=X, y="y", training_frame=tr)
+    np.testing.assert_allclose(pre.weights(0).as_data_frame().to_numpy(), ae.weights(0).as_data_frame().to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(pre.biases(0).as_data_frame().to_numpy(), ae.biases(0).as_data_frame().to_numpy(), rtol=1e-6)
+
+    bad = [(dict(initial_weights=[ws[1], ws[0]]), "initial_weights.*shape"),
+           (dict(initial_weights=[ws[0]]), "initial_weights.*2 weight layers"),
+           (dict(initial_biases=["no_such_frame", None]), "initial_biases"),
+           (dict(pretrained_autoencoder=src.model_id), "not an autoencoder"),
+           (dict(pretrained_autoencoder=ae.model_id, hidden=[5]), "hidden"),
+           (dict(pretrained_autoencoder="no_such_model"), "pretrained_autoencoder")]
+    for kw, match in bad:
+        args = {"hidden": [4], "epochs": 1, "seed": 9, **kw}
+        with pytest.raises(Exception, match=match):
+            h2o.H2ODeepLearningEstimator(**args).train(x=X, y="y", training_frame=tr)

@@ -55,6 +55,8 @@ def _param_value(name: str, v: Any) -> Any:
         return v.tolist()
     if isinstance(v, range):
         return list(v)
+    if isinstance(v, list | tuple) and any(isinstance(e, H2ODeepLearningModel | H2OFrame) for e in v):
+        return [_param_value(name, e) for e in v]  # initial_weights=[frame, ...]
     return v
 
 
@@ -258,6 +260,10 @@ class H2ODeepLearningModel:
         return out
 
     def _layer_frame(self, matrix_id: int, what: str) -> H2OFrame:
+        if self.params.get("export_weights_and_biases"):  # the frames training stored (H2O-3)
+            from h2ocloud.client.frame import get_frame
+
+            return get_frame(f"{self.model_id}.{what}.{int(matrix_id)}")
         result, blobs = connection().call("models.weights", {"model_id": self.model_id,
                                                              "layer": int(matrix_id), "what": what})
         import numpy as np

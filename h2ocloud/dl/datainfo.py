@@ -111,6 +111,9 @@ class DataInfo:
     distribution: str = "gaussian"
     dist_param: float = 0.0
     huber_alpha: float = 0.9
+    # H2O-3's missing_values_handling=Skip: a row with a missing predictor becomes a row of NaN
+    # (not trained on, predicted as missing) instead of taking the training means.
+    skip_missing: bool = False
     ignored: list[str] = field(default_factory=list)  # constant or string columns dropped
     # The predictor columns as training named them, in that order (used or not): exports
     # read a row in this order. Empty in models saved before it was kept.
@@ -161,7 +164,8 @@ class DataInfo:
             if c == y:
                 raise ValueError(f"column {c!r} is both predictor and response")
 
-        info = cls(response=y, autoencoder=autoencoder, predictors=list(x))
+        info = cls(response=y, autoencoder=autoencoder, predictors=list(x),
+                   skip_missing=params.get("missing_values_handling", "MeanImputation") == "Skip")
         all_levels = bool(params.get("use_all_factor_levels", True)) or autoencoder
         ignore_const = bool(params.get("ignore_const_cols", True))
         for c in x:  # categorical first, then numeric; each in the order x gives
@@ -299,9 +303,12 @@ class DataInfo:
         by_name = _metas_by_name(metas)
         n = _n_rows(columns, self.x_columns)
         X = np.zeros((n, self.n_inputs), dtype=np.float32)
+        missing = np.zeros(n, dtype=bool)  # rows with a missing predictor (skip_missing)
         off = 0
         for c in self.cats:
             codes = self._codes_for(c.name, c.domain, by_name, columns, n)
+            if self.skip_missing:
+                missing |= codes < 0
             unit = codes - c.first_unit_level  # missing (-1) and dropped level 0 go negative
             hit = unit >= 0
             X[np.nonzero(hit)[0], off + unit[hit]] = 1.0
@@ -313,6 +320,10 @@ class DataInfo:
                                  "in training")
             z = (np.asarray(v, dtype=np.float64) - col.mean) / col.sigma
             X[:, off + j] = np.where(np.isnan(z), col.fill, z)  # missing -> the training mean
+            if self.skip_missing:
+                missing |= np.isnan(z)
+        if missing.any():
+            X[missing] = np.nan
         return np.ascontiguousarray(X)
 
     def _codes_for(self, name: str, train_domain: list[str], by_name: dict[str, Meta],

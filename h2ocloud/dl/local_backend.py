@@ -100,6 +100,8 @@ class LocalBackend:
 
         autoencoder = p["autoencoder"] or (info is not None and info.autoencoder)
         labeled = np.arange(n) if autoencoder else np.nonzero(~np.isnan(self.y))[0]
+        if info is not None and info.skip_missing and n:  # missing_values_handling=Skip
+            labeled = labeled[~np.isnan(self.X[labeled, 0])]
         copies = None
         if weights is not None:
             # weights_column: a row of weight w is trained on as w duplicated rows would be --
@@ -144,6 +146,8 @@ class LocalBackend:
             nv = self.X_valid.shape[0]
             ok = (np.arange(nv) if autoencoder or self.y_valid is None
                   else np.nonzero(~np.isnan(self.y_valid))[0])
+            if info is not None and info.skip_missing and nv:
+                ok = ok[~np.isnan(self.X_valid[ok, 0])]
             strat_v = (self.y_valid[ok] if classification and
                        p["score_validation_sampling"] == "Stratified" else None)
             self.valid_rows = ok[_sample(ok.size, p["score_validation_samples"],

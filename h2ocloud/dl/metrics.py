@@ -383,6 +383,8 @@ class AutoencoderMetricsBuilder:
         x = np.asarray(actual, dtype=np.float64)
         if r.shape != x.shape or r.ndim != 2:
             raise ValueError("reconstruction and input must both be (n, n_inputs)")
+        ok = ~(np.isnan(x).any(axis=1) | np.isnan(r).any(axis=1))  # skipped rows (Skip)
+        r, x = r[ok], x[ok]
         self.n += r.shape[0]
         self.sum_row_mse += float(((r - x) ** 2).mean(axis=1).sum()) if r.shape[0] else 0.0
 

@@ -138,6 +138,7 @@ class DeepLearningModel:
             label = (p[:, 1] >= self.threshold()).astype(np.int32)
         else:
             label = p.argmax(axis=1).astype(np.int32)
+        label[np.isnan(p).any(axis=1)] = -1  # a skipped row (missing_values_handling=Skip)
         res: dict[str, np.ndarray] = {"predict": label}
         for k, name in enumerate(probability_column_names(info.response_domain or [])):
             res[name] = p[:, k]

@@ -510,18 +510,19 @@ async def small_frame(node: Node, dest: str, columns: dict[str, list], types: di
     """Store a small result (group_by, table, unique, cor) as a frame, parsed as an upload is."""
     import pyarrow as pa
 
-    from h2ocloud.frame.parse import parse_table
-
     table = pa.table({k: pa.array(v) for k, v in columns.items()}) if columns else None
     if table is None or table.num_rows == 0:
         raise ValueError("the result has no rows")
+    return await node.run_in_thread(store_table_sync, node, dest, table, types)
 
-    def work() -> FrameHeader:
-        def emit(index: int, chunk: Chunk) -> None:
-            node.dkv.put_sync(chunk_key(dest, index), fr.chunk_value(chunk))
 
-        h = parse_table(table, emit=emit, frame_id=dest, col_types=types)
-        node.dkv.put_sync(dest, fr.header_value(h))
-        return h
+def store_table_sync(node: Node, dest: str, table, types: dict[str, str] | None = None) -> FrameHeader:
+    """Parse a pyarrow table into a frame under ``dest`` (thread-side), chunks first."""
+    from h2ocloud.frame.parse import parse_table
 
-    return await node.run_in_thread(work)
+    def emit(index: int, chunk: Chunk) -> None:
+        node.dkv.put_sync(chunk_key(dest, index), fr.chunk_value(chunk))
+
+    h = parse_table(table, emit=emit, frame_id=dest, col_types=types)
+    node.dkv.put_sync(dest, fr.header_value(h))
+    return h
