@@ -81,4 +81,7 @@ HELP: dict[str, str] = {
     'export_weights_and_biases': "Store each layer's weights and biases as frames (<model_id>.weights.<i>, .biases.<i>), read by m.weights(i) and m.biases(i). H2O-3's parameter; the default is false.",
     'sparse': "A storage hint of the booklet's era; accepted with a warning (the kernel needs none).",
     'col_major': "A storage hint of the booklet's era; accepted with a warning (the kernel needs none).",
+    'initial_weights': "Frames holding the starting weight matrix of each weight layer (one frame per layer, None keeps that layer's random start). H2O-3's parameter.",
+    'initial_biases': "Frames holding the starting bias vector of each weight layer (one frame per layer, None keeps the random start). H2O-3's parameter.",
+    'pretrained_autoencoder': "The id of an autoencoder whose hidden layers start this supervised model (same inputs, hidden layers and activation). H2O-3's parameter.",
 }
