@@ -25,6 +25,7 @@ from h2ocloud.dl.params import (
     inherit_from_checkpoint,
     validate_parameters,
 )
+from h2ocloud.errors import Cancelled
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.node.store.local import Value
 from h2ocloud.node.tasks import framedata
@@ -180,7 +181,8 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
         model.cross_validation_metrics, model.cross_validation_metrics_summary, fold_ids = cv
         model.cross_validation_models = fold_ids if params["keep_cross_validation_models"] else []
         model.cross_validation_frames = cv_frames
-    job.check_cancelled()
+    if not getattr(job, "keep_partial", False):  # --checkpoint-on-stop keeps the model so far
+        job.check_cancelled()
     if params.get("model_id"):
         model.model_id = params["model_id"]
     model.training_chunks = frame_header_sync(node, args["training_frame"], "training_frame").nchunks
@@ -194,6 +196,9 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
         export_weights_and_biases(node, model)
     if params.get("best_model_key"):
         store_model(node, best_model(model, params["best_model_key"]))
+    if job.cancelled:
+        raise Cancelled(f"job {job.job_id} was stopped with its node; the model so far "
+                        f"({model.epochs_trained:g} epochs) is stored under {model.model_id!r} as a checkpoint")
     return model
 
 
