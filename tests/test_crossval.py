@@ -204,7 +204,8 @@ def test_cross_validation_across_the_cloud(cloud3, digits3):
 
 
 def test_a_node_builds_fold_rows_without_the_held_out_fold(cloud3, digits3):
-    """dl.prepare on a node, for a fold model: the rows it keeps are the frame's minus the fold."""
+    """dl.prepare on a node, for a fold model: the rows it keeps are the frame's minus the fold
+    (a peer operation, called as a member would)."""
     from h2ocloud.client.session import connection
     from h2ocloud.dl.datainfo import DataInfo
     from h2ocloud.dl.params import validate_parameters
@@ -220,12 +221,12 @@ def test_a_node_builds_fold_rows_without_the_held_out_fold(cloud3, digits3):
     args = {"job_id": "cv-prepare-test", "training_frame": train.frame_id, "info": info.to_dict(),
             "replicate": True, "params": params, "fold": {"holdout": 2}}
     try:
-        rows = connection().call("dl.prepare", args, [folds])[0]["rows"]
+        rows = cloud3.peer_call(cloud3.nodes[0], "dl.prepare", args, [folds])[0]["rows"]
     finally:
-        connection().call("dl.release", {"job_id": "cv-prepare-test"})
+        cloud3.peer_call(cloud3.nodes[0], "dl.release", {"job_id": "cv-prepare-test"})
     held = int(np.sum(folds == 2))
     assert 0 < held < train.nrows
     assert rows == train.nrows - held
     # Folds that do not match the frame are refused with a clear error.
     with pytest.raises(ValueError, match="row folds"):
-        connection().call("dl.prepare", dict(args, job_id="cv-prepare-bad"), [folds[:10]])
+        cloud3.peer_call(cloud3.nodes[0], "dl.prepare", dict(args, job_id="cv-prepare-bad"), [folds[:10]])

@@ -55,6 +55,8 @@ def _param_value(name: str, v: Any) -> Any:
         return v.tolist()
     if isinstance(v, range):
         return list(v)
+    if isinstance(v, list | tuple) and any(isinstance(e, H2ODeepLearningModel | H2OFrame) for e in v):
+        return [_param_value(name, e) for e in v]  # initial_weights=[frame, ...]
     return v
 
 

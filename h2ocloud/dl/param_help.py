@@ -78,6 +78,7 @@ HELP: dict[str, str] = {
     'weights_column': 'A column of per-row weights: a row of weight w trains as w copies of it would.',
     'standardize': 'Standardize numeric columns to mean 0, variance 1 before training. The default is true.',
     'missing_values_handling': "MeanImputation (replace a missing value by the column's mean) or Skip (drop the row).",
+    'export_weights_and_biases': "Store each layer's weights and biases as frames (<model_id>.weights.<i>, .biases.<i>), read by m.weights(i) and m.biases(i). H2O-3's parameter; the default is false.",
     'sparse': "A storage hint of the booklet's era; accepted with a warning (the kernel needs none).",
     'col_major': "A storage hint of the booklet's era; accepted with a warning (the kernel needs none).",
 }

@@ -25,6 +25,7 @@ from h2ocloud.dl.params import (
     inherit_from_checkpoint,
     validate_parameters,
 )
+from h2ocloud.errors import Cancelled
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.node.store.local import Value
 from h2ocloud.node.tasks import framedata
@@ -178,7 +179,8 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
     if cv is not None:
         model.cross_validation_metrics, model.cross_validation_metrics_summary, \
             model.cross_validation_models = cv
-    job.check_cancelled()
+    if not getattr(job, "keep_partial", False):  # --checkpoint-on-stop keeps the model so far
+        job.check_cancelled()
     if params.get("model_id"):
         model.model_id = params["model_id"]
     model.training_chunks = frame_header_sync(node, args["training_frame"], "training_frame").nchunks
@@ -192,6 +194,9 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
         export_weights_and_biases(node, model)
     if params.get("best_model_key"):
         store_model(node, best_model(model, params["best_model_key"]))
+    if job.cancelled:
+        raise Cancelled(f"job {job.job_id} was stopped with its node; the model so far "
+                        f"({model.epochs_trained:g} epochs) is stored under {model.model_id!r} as a checkpoint")
     return model
 
 
@@ -233,8 +238,10 @@ def _train_part(node: Node, job: Job, args: dict[str, Any], params: dict[str, An
                    validation_metrics=p.get("validation_metrics") or {})
 
     try:
+        from h2ocloud.node.tasks.model_frames import initial_layers
+
         model = train_model(params, info, backend, progress=progress, cancelled=lambda: job.cancelled,
-                            checkpoint=checkpoint)
+                            checkpoint=checkpoint, initial_layers=initial_layers(node, params, info))
     finally:
         if hasattr(backend, "release"):
             backend.release()
