@@ -60,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "fold_assignment": "AUTO",
     "fold_column": None,
     "keep_cross_validation_models": True,
+    "keep_cross_validation_predictions": False,
+    "keep_cross_validation_fold_assignment": False,
     # network
     "activation": "Tanh",
     "hidden": [200, 200],
@@ -155,7 +157,6 @@ H2O3_DEFAULT_ONLY: dict[str, Any] = {
     "offset_column": None, "categorical_encoding": "AUTO",
     "average_activation": 0.0, "sparsity_beta": 0.0,
 
-    "keep_cross_validation_predictions": False, "keep_cross_validation_fold_assignment": False,
     "elastic_averaging": False,
     "elastic_averaging_moving_rate": 0.9, "elastic_averaging_regularization": 0.001,
     "max_categorical_features": 2147483647, "export_checkpoints_dir": None,
@@ -322,7 +323,9 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
                  "diagnostics", "variable_importances", "fast_mode", "ignore_const_cols",
                  "force_load_balance", "replicate_training_data", "single_node_mode",
                  "shuffle_training_data", "reproducible", "override_with_best_model",
-                 "keep_cross_validation_models", "export_weights_and_biases", *LAYOUT_HINTS):
+                 "keep_cross_validation_models", "export_weights_and_biases",
+                 "keep_cross_validation_predictions", "keep_cross_validation_fold_assignment",
+                 *LAYOUT_HINTS):
         p[name] = _as_bool(name, p[name])
     if p["autoencoder"]:
         # The booklet: all factor levels are "auto-enabled for autoencoder" (every input is
