@@ -146,6 +146,8 @@ DEFAULTS: dict[str, Any] = {
     "initial_weights": None,
     "initial_biases": None,
     "pretrained_autoencoder": None,
+    # A directory on the node where the finished model is written (as h2o.save_model writes it).
+    "export_checkpoints_dir": None,
     # The booklet-era storage hints: the kernel needs neither (accepted with a warning).
     "sparse": False,
     "col_major": False,
@@ -159,7 +161,7 @@ H2O3_DEFAULT_ONLY: dict[str, Any] = {
 
     "elastic_averaging": False,
     "elastic_averaging_moving_rate": 0.9, "elastic_averaging_regularization": 0.001,
-    "max_categorical_features": 2147483647, "export_checkpoints_dir": None,
+    "max_categorical_features": 2147483647,
     "custom_metric_func": None, "auc_type": "AUTO", "gainslift_bins": -1,
 }
 
@@ -525,6 +527,9 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
         if not all(e is None or (isinstance(e, str) and e) for e in v):
             raise _bad(name, f"entries must be frame ids (or None), got {v!r}")
         p[name] = list(v)
+    d = p["export_checkpoints_dir"]
+    if d is not None and (not isinstance(d, str) or not d.strip()):
+        raise _bad("export_checkpoints_dir", f"expected a directory path, got {d!r}")
     if p["pretrained_autoencoder"] is not None:
         if not isinstance(p["pretrained_autoencoder"], str) or not p["pretrained_autoencoder"]:
             raise _bad("pretrained_autoencoder", f"expected a model id, got {p['pretrained_autoencoder']!r}")
@@ -557,7 +562,7 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
 _NULLABLE = {"x", "y", "training_frame", "validation_frame", "model_id", "checkpoint",
              "best_model_key", "classification", "seed", "hidden_dropout_ratios", "fold_column",
              "ignored_columns", "weights_column", "class_sampling_factors", "initial_weights",
-             "initial_biases", "pretrained_autoencoder"}
+             "initial_biases", "pretrained_autoencoder", "export_checkpoints_dir"}
 
 
 def parameter_warnings(given: dict[str, Any]) -> list[str]:

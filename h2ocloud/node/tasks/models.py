@@ -190,6 +190,15 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
     model.training_frame = (args.get("training_frame_rebalanced") or {}).get("from") or args["training_frame"]
     model.validation_frame = args.get("validation_frame") or None
     store_model(node, model)
+    if params.get("export_checkpoints_dir"):  # H2O-3: the model, written where it asks
+        import os
+
+        from h2ocloud.dl.model_format import save_model
+
+        try:
+            save_model(model, os.path.join(params["export_checkpoints_dir"], model.model_id))
+        except OSError as e:
+            raise ValueError(f"parameter 'export_checkpoints_dir': cannot write the model: {e}") from e
     if params.get("export_weights_and_biases"):
         from h2ocloud.node.tasks.model_frames import export_weights_and_biases
 
