@@ -140,12 +140,32 @@ class Cloud:
             time.sleep(0.2)
         raise TimeoutError(f"cloud did not form to size {size}: {last}\n{self.logs()}")
 
+    def peer_call(self, node: NodeProc, name: str, args: dict | None = None, blobs: list = (),
+                  secret: str | None = None, timeout: float = 60.0) -> tuple[dict, list[bytes]]:
+        """Call peer operation `name` on `node` as a cloud member would (the Peer service, signed
+        with `secret`): peer operations are not served to clients."""
+        import asyncio
+
+        from h2ocloud.node.cluster.peers import PeerClient
+
+        async def go():
+            client = PeerClient(self.name, secret)
+            try:
+                return await client.call(node.address, name, args or {}, list(blobs), timeout=timeout)
+            finally:
+                await client.close()
+
+        return asyncio.run(go())
+
     def logs(self) -> str:
         return "\n".join(f"----- node {n.web_port} -----\n{n.log()[-4000:]}" for n in self.nodes)
 
     def add_node(self, extra_args: list[str] | None = None) -> NodeProc:
         web, grpc_ = free_ports(2)
-        n = NodeProc(web, grpc_, self.workdir / f"node-{len(self.nodes)}.log", list(extra_args or []))
+        args = list(extra_args or [])
+        if "--zeroconf" not in args:
+            args.append("--no-zeroconf")
+        n = NodeProc(web, grpc_, self.workdir / f"node-{len(self.nodes)}.log", args)
         self.nodes.append(n)
         n.start()
         n.wait_up()
@@ -167,7 +187,10 @@ def start_cloud(n: int = 1, args: list[str] | None = None, discovery: str = "fla
     flatfile.write_text("".join(f"127.0.0.1:{ports[2 * i + 1]}\n" for i in range(n)))
     nodes = []
     for i in range(n):
-        extra = ["--name", name, "--heartbeat-interval", "0.5", *(args or [])]
+        # Zeroconf is on by default: a test's cloud is isolated by its unique name and, unless
+        # the test is about zeroconf, by --no-zeroconf (others' tests run on this machine too).
+        mdns = [] if "--zeroconf" in (args or []) else ["--no-zeroconf"]
+        extra = ["--name", name, "--heartbeat-interval", "0.5", *mdns, *(args or [])]
         if per_node_args:
             extra += per_node_args[i]
         if discovery == "flatfile" and n > 1:

@@ -215,3 +215,63 @@ def plain_like(m, layer):
 
     result, blobs = connection().call("models.weights", {"model_id": m.model_id, "layer": layer, "what": "weights"})
     return np.frombuffer(blobs[0], "<f4").astype(np.float64).reshape(result["shape"])
+
+
+@pytest.mark.parametrize("cloud", ["cloud1", "cloud3"])
+def test_initial_weights_and_a_pretrained_autoencoder_start_the_model(request, cloud):
+    """H2O-3's initial_weights / initial_biases (frames, as m.weights(i) / m.biases(i) give) and
+    pretrained_autoencoder (its hidden layers) are where training starts: zero epochs trained
+    on from them gives exactly those layers back."""
+    import h2ocloud as h2o
+
+    h2o.init(url=request.getfixturevalue(cloud).nodes[0].url)
+    tr, _ = _frames(h2o, f"init_{cloud}")
+    src = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=2, seed=1)
+    src.train(x=X, y="y", training_frame=tr)
+    ws, bs = [src.weights(i) for i in range(2)], [src.biases(i) for i in range(2)]
+    m = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=0, seed=9, initial_weights=ws, initial_biases=bs)
+    m.train(x=X, y="y", training_frame=tr)
+    for i in range(2):
+        np.testing.assert_allclose(m.weights(i).as_data_frame().to_numpy(), ws[i].as_data_frame().to_numpy(), rtol=1e-6)
+        np.testing.assert_allclose(m.biases(i).as_data_frame().to_numpy(), bs[i].as_data_frame().to_numpy(), rtol=1e-6)
+    # A None entry keeps that layer's random start; trained on, the model moves away from it.
+    part = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=0, seed=9, initial_weights=[ws[0], None])
+    part.train(x=X, y="y", training_frame=tr)
+    np.testing.assert_allclose(part.weights(0).as_data_frame().to_numpy(), ws[0].as_data_frame().to_numpy(), rtol=1e-6)
+    assert not np.allclose(part.weights(1).as_data_frame().to_numpy(), ws[1].as_data_frame().to_numpy())
+
+    ae = h2o.H2OAutoEncoderEstimator(hidden=[4], epochs=2, seed=3, activation="Tanh")
+    ae.train(x=X, training_frame=tr)
+    pre = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=0, seed=9, pretrained_autoencoder=ae.model_id)
+    pre.train(x=X, y="y", training_frame=tr)
+    np.testing.assert_allclose(pre.weights(0).as_data_frame().to_numpy(), ae.weights(0).as_data_frame().to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(pre.biases(0).as_data_frame().to_numpy(), ae.biases(0).as_data_frame().to_numpy(), rtol=1e-6)
+
+    bad = [(dict(initial_weights=[ws[1], ws[0]]), "initial_weights.*shape"),
+           (dict(initial_weights=[ws[0]]), "initial_weights.*2 weight layers"),
+           (dict(initial_biases=["no_such_frame", None]), "initial_biases"),
+           (dict(pretrained_autoencoder=src.model_id), "not an autoencoder"),
+           (dict(pretrained_autoencoder=ae.model_id, hidden=[5]), "hidden"),
+           (dict(pretrained_autoencoder="no_such_model"), "pretrained_autoencoder")]
+    for kw, match in bad:
+        args = {"hidden": [4], "epochs": 1, "seed": 9, **kw}
+        with pytest.raises(Exception, match=match):
+            h2o.H2ODeepLearningEstimator(**args).train(x=X, y="y", training_frame=tr)
+
+
+def test_export_checkpoints_dir_writes_the_model_there(h2o, tmp_path):
+    """H2O-3's export_checkpoints_dir: the node writes the finished model into the directory,
+    loadable with h2o.load_model; an unwritable directory fails the job naming the parameter."""
+    tr, _ = _frames(h2o, "ckdir")
+    m = h2o.H2ODeepLearningEstimator(hidden=[3], epochs=1, seed=1, model_id="ckdir_model",
+                                     export_checkpoints_dir=str(tmp_path / "models"))
+    m.train(x=X, y="y", training_frame=tr)
+    path = tmp_path / "models" / "ckdir_model"
+    assert path.is_file()
+    h2o.remove("ckdir_model")
+    back = h2o.load_model(str(path))
+    assert back.model_id == "ckdir_model"
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(Exception, match="export_checkpoints_dir"):
+        h2o.H2ODeepLearningEstimator(hidden=[3], epochs=1, export_checkpoints_dir=str(tmp_path / "file")).train(
+            x=X, y="y", training_frame=tr)

@@ -95,6 +95,12 @@ CASES: dict[str, tuple] = {
     "distribution": ("gaussian", {}),
     "class_sampling_factors": ([1.0, 3.0, 1.0], {"balance_classes": True}),
     "export_weights_and_biases": (True, {}),
+    "export_checkpoints_dir": ("/nonexistent-root-dir/\0bad", {}),
+    "keep_cross_validation_predictions": (True, {"nfolds": 2}),
+    "keep_cross_validation_fold_assignment": (True, {"nfolds": 2}),
+    "initial_weights": ("base_weights", {}),
+    "initial_biases": ("base_biases", {}),
+    "pretrained_autoencoder": ("ae_model", {}),
     "tweedie_power": (1.2, {"y": "pos", "distribution": "tweedie"}),
     "quantile_alpha": (0.9, {"y": "r", "distribution": "quantile"}),
     "huber_alpha": (0.3, {"y": "r", "distribution": "huber"}),
@@ -155,7 +161,12 @@ def walk_data(cloud1):
     half, valid = parts
     base_model = h2o.H2ODeepLearningEstimator(**BASE, model_id="issue10_walk_ckpt")
     base_model.train(x=["a", "b", "c", "f", "k"], y="y", training_frame=fr)
-    return {"frame": fr, "half": half, "valid": valid, "base_model": base_model.model_id}
+    ae = h2o.H2OAutoEncoderEstimator(**BASE, model_id="issue10_walk_ae")
+    ae.train(x=["a", "b", "c", "f", "k"], training_frame=fr)
+    return {"frame": fr, "half": half, "valid": valid, "base_model": base_model.model_id,
+            "ae_model": ae.model_id,
+            "base_weights": [base_model.weights(i) for i in range(2)],
+            "base_biases": [base_model.biases(i) for i in range(2)]}
 
 
 def _observe(h2o, cloud1, data, params: dict) -> str:
@@ -170,8 +181,9 @@ def _observe(h2o, cloud1, data, params: dict) -> str:
     train = data[p.pop("training_frame", "frame")]
     valid = p.pop("validation_frame", None)
     valid = data[valid] if valid else None
-    if p.get("checkpoint"):
-        p["checkpoint"] = data[p["checkpoint"]]
+    for name in ("checkpoint", "initial_weights", "initial_biases", "pretrained_autoencoder"):
+        if p.get(name):
+            p[name] = data[p[name]]
     if p.get("autoencoder"):
         y = None
     if p.get("fold_column"):

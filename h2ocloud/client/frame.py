@@ -73,8 +73,7 @@ def upload_file(path: str, destination_frame: str | None = None, header: int = 0
         raise IsADirectoryError(f"{path} is a directory, not a file")
     args = _parse_args(destination_frame, header, sep, col_names, col_types, na_strings, chunk_rows)
     args["filename"] = os.path.basename(path)
-    args["_nbytes"] = os.path.getsize(path)
-    result, _ = connection().call_stream("frames.upload", args, _file_pieces(path))
+    result, _ = connection().call_stream("frames.upload", args, _file_pieces(path), os.path.getsize(path))
     wait_job(result["job"])
     return H2OFrame._from_id(result["frame_id"])
 
@@ -82,9 +81,9 @@ def upload_file(path: str, destination_frame: str | None = None, header: int = 0
 def _upload_bytes(data: bytes, filename: str, **parse_args: Any) -> H2OFrame:
     args = _parse_args(parse_args.pop("destination_frame", None), 0, None, None,
                        parse_args.pop("col_types", None), parse_args.pop("na_strings", None))
-    args.update(filename=filename, _nbytes=len(data))
+    args["filename"] = filename
     pieces = (data[i : i + PIECE] for i in range(0, len(data), PIECE))
-    result, _ = connection().call_stream("frames.upload", args, pieces)
+    result, _ = connection().call_stream("frames.upload", args, pieces, len(data))
     wait_job(result["job"])
     return H2OFrame._from_id(result["frame_id"])
 

@@ -70,10 +70,10 @@ class Connection:
             raise exception_from_status(code, e.details() or str(code)) from None
         return header.get("result", {}), out
 
-    def call_stream(self, name: str, args: dict[str, Any], parts_iter, timeout: float | None = None):
-        """Send a request whose blob bytes come from an iterator of byte pieces (uploads)."""
+    def call_stream(self, name: str, args: dict[str, Any], parts_iter, nbytes: int, timeout: float | None = None):
+        """Send a request whose one blob, of nbytes, comes from an iterator of byte pieces (uploads)."""
         def gen():
-            yield pb.Part(header_json=wire.dumps({"op": name, "args": args, "blobs": [args["_nbytes"]]}))
+            yield pb.Part(header_json=wire.dumps({"op": name, "args": args, "blobs": [nbytes]}))
             for piece in parts_iter:
                 yield pb.Part(data=piece)
 

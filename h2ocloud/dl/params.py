@@ -60,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "fold_assignment": "AUTO",
     "fold_column": None,
     "keep_cross_validation_models": True,
+    "keep_cross_validation_predictions": False,
+    "keep_cross_validation_fold_assignment": False,
     # network
     "activation": "Tanh",
     "hidden": [200, 200],
@@ -139,6 +141,13 @@ DEFAULTS: dict[str, Any] = {
     "missing_values_handling": "MeanImputation",
     # Store each layer's weights and biases as frames <model_id>.weights.<i> / .biases.<i>.
     "export_weights_and_biases": False,
+    # Start from given weights: frame ids, one per weight layer (None keeps that layer's random
+    # start), or an autoencoder's hidden layers (its model id).
+    "initial_weights": None,
+    "initial_biases": None,
+    "pretrained_autoencoder": None,
+    # A directory on the node where the finished model is written (as h2o.save_model writes it).
+    "export_checkpoints_dir": None,
     # The booklet-era storage hints: the kernel needs neither (accepted with a warning).
     "sparse": False,
     "col_major": False,
@@ -149,11 +158,10 @@ DEFAULTS: dict[str, Any] = {
 H2O3_DEFAULT_ONLY: dict[str, Any] = {
     "offset_column": None, "categorical_encoding": "AUTO",
     "average_activation": 0.0, "sparsity_beta": 0.0,
-    "pretrained_autoencoder": None,
-    "keep_cross_validation_predictions": False, "keep_cross_validation_fold_assignment": False,
-    "initial_weights": None, "initial_biases": None, "elastic_averaging": False,
+
+    "elastic_averaging": False,
     "elastic_averaging_moving_rate": 0.9, "elastic_averaging_regularization": 0.001,
-    "max_categorical_features": 2147483647, "export_checkpoints_dir": None,
+    "max_categorical_features": 2147483647,
     "custom_metric_func": None, "auc_type": "AUTO", "gainslift_bins": -1,
 }
 
@@ -317,7 +325,9 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
                  "diagnostics", "variable_importances", "fast_mode", "ignore_const_cols",
                  "force_load_balance", "replicate_training_data", "single_node_mode",
                  "shuffle_training_data", "reproducible", "override_with_best_model",
-                 "keep_cross_validation_models", "export_weights_and_biases", *LAYOUT_HINTS):
+                 "keep_cross_validation_models", "export_weights_and_biases",
+                 "keep_cross_validation_predictions", "keep_cross_validation_fold_assignment",
+                 *LAYOUT_HINTS):
         p[name] = _as_bool(name, p[name])
     if p["autoencoder"]:
         # The booklet: all factor levels are "auto-enabled for autoencoder" (every input is
@@ -505,6 +515,28 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
         if not p["balance_classes"]:
             raise _bad("class_sampling_factors", "needs balance_classes=True (as in H2O-3)")
         p["class_sampling_factors"] = csf
+    for name in ("initial_weights", "initial_biases"):
+        v = p[name]
+        if v is None:
+            continue
+        if isinstance(v, str) or not isinstance(v, Sequence):
+            raise _bad(name, f"expected a list of frame ids, one per weight layer, got {v!r}")
+        if len(v) != len(p["hidden"]) + 1:
+            raise _bad(name, f"has {len(v)} entries for {len(p['hidden']) + 1} weight layers "
+                             f"(hidden {p['hidden']} and the output layer)")
+        if not all(e is None or (isinstance(e, str) and e) for e in v):
+            raise _bad(name, f"entries must be frame ids (or None), got {v!r}")
+        p[name] = list(v)
+    d = p["export_checkpoints_dir"]
+    if d is not None and (not isinstance(d, str) or not d.strip()):
+        raise _bad("export_checkpoints_dir", f"expected a directory path, got {d!r}")
+    if p["pretrained_autoencoder"] is not None:
+        if not isinstance(p["pretrained_autoencoder"], str) or not p["pretrained_autoencoder"]:
+            raise _bad("pretrained_autoencoder", f"expected a model id, got {p['pretrained_autoencoder']!r}")
+        if p["autoencoder"]:
+            raise _bad("pretrained_autoencoder", "initializes a supervised model, not an autoencoder")
+        if p["initial_weights"] is not None or p["initial_biases"] is not None:
+            raise _bad("pretrained_autoencoder", "cannot be combined with initial_weights / initial_biases")
     ign = p["ignored_columns"]
     if ign is not None:
         if isinstance(ign, str):
@@ -529,7 +561,8 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
 # Parameters whose None is meaningful (and so overrides nothing but stays None).
 _NULLABLE = {"x", "y", "training_frame", "validation_frame", "model_id", "checkpoint",
              "best_model_key", "classification", "seed", "hidden_dropout_ratios", "fold_column",
-             "ignored_columns", "weights_column", "class_sampling_factors"}
+             "ignored_columns", "weights_column", "class_sampling_factors", "initial_weights",
+             "initial_biases", "pretrained_autoencoder", "export_checkpoints_dir"}
 
 
 def parameter_warnings(given: dict[str, Any]) -> list[str]:

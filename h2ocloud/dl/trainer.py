@@ -26,6 +26,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import numpy as np
+
 from h2ocloud.dl.datainfo import DataInfo
 from h2ocloud.dl.diagnostics import layer_diagnostics
 from h2ocloud.dl.local_backend import LocalBackend
@@ -122,6 +124,24 @@ def _stop_early(p: dict[str, Any], info: DataInfo, train: dict) -> bool:
     return mse is not None and p["regression_stop"] >= 0 and mse <= p["regression_stop"]
 
 
+def set_initial_layers(net: Net, layers: dict[int, tuple[np.ndarray | None, np.ndarray | None]]) -> None:
+    """Overwrite layer l's weights and/or biases (H2O-3's initial_weights / initial_biases and
+    pretrained_autoencoder), refusing a shape that does not fit, naming the parameter."""
+    for l, (w, b) in sorted(layers.items()):
+        W, B = net.layer(l)
+        for name, given, have in (("initial_weights", w, W), ("initial_biases", b, B)):
+            if given is None:
+                continue
+            given = np.asarray(given, dtype=np.float32)
+            fits = given.size == have.size if have.ndim == 1 else given.shape == have.shape
+            if not fits:
+                raise ValueError(f"parameter {name!r}: layer {l} needs shape {tuple(have.shape)}, "
+                                 f"got {tuple(given.shape)}")
+            if not np.isfinite(given).all():
+                raise ValueError(f"parameter {name!r}: layer {l} has missing or infinite values")
+            have[...] = given.reshape(have.shape)
+
+
 def _update_huber_delta(info: DataInfo, backend: TrainingBackend, train_m: dict) -> None:
     """H2O's huber: after each scoring the delta becomes the huber_alpha quantile of the
     training rows' absolute errors (DeepLearningModel.doScoring); the kernel trains on with it."""
@@ -137,7 +157,9 @@ def _update_huber_delta(info: DataInfo, backend: TrainingBackend, train_m: dict)
 def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
                 progress: Callable[[dict], None] | None = None,
                 cancelled: Callable[[], bool] | None = None,
-                checkpoint: DeepLearningModel | None = None) -> DeepLearningModel:
+                checkpoint: DeepLearningModel | None = None,
+                initial_layers: dict[int, tuple[np.ndarray | None, np.ndarray | None]] | None = None,
+                ) -> DeepLearningModel:
     """Train a model on ``backend`` and return it (see the module docstring)."""
     raw = dict(params)
     if raw.get("seed") is None and getattr(backend, "params", None):
@@ -170,6 +192,8 @@ def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
     else:
         net = Net.initialize(spec, p["initial_weight_distribution"], p["initial_weight_scale"],
                              seed=p["seed"])
+        if initial_layers:
+            set_initial_layers(net, initial_layers)
 
     n_nodes = len(getattr(backend, "nodes", ["local"]))
     spi = samples_per_iteration(p["train_samples_per_iteration"], n_rows, n_nodes,

@@ -1,6 +1,7 @@
 """The gRPC adapters: the Node service (clients) and the Peer service (other nodes).
 
-Both decode a framed request, dispatch it to the operation registry and stream the framed reply;
+Both decode a framed request, dispatch it to their own operation table (the Node service to
+CLIENT_OPS, the Peer service, after the secret check, to PEER_OPS) and stream the framed reply;
 an exception becomes a gRPC status with its message (see h2ocloud.errors).
 """
 
@@ -14,12 +15,14 @@ from typing import TYPE_CHECKING
 
 import grpc
 
-from h2ocloud import wire
+from h2ocloud import telemetry, wire
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2 as pb
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2_grpc as pb_grpc
 from h2ocloud.errors import error_message, status_for
 from h2ocloud.node.cluster import auth
-from h2ocloud.node.ops import dispatch
+from h2ocloud.node.ops import OpTable, dispatch
+from h2ocloud.node.ops.frames import SpooledUpload
+from h2ocloud.node.ops.tables import CLIENT_OPS, PEER_OPS, client_refusal, peer_refusal
 
 if TYPE_CHECKING:
     from h2ocloud.node.server import Node
@@ -27,12 +30,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("h2ocloud.grpc")
 
 
-# Operations whose bytes are spooled to a file in the node's data dir as they arrive, rather than
-# held in memory: uploads of files of any size.
+# Client operations whose bytes are spooled to a file in the node's data dir as they arrive,
+# rather than held in memory: uploads of files of any size. The file reaches the operation as a
+# SpooledUpload blob; its path is the node's, never an argument.
 SPOOLED_OPS = {"frames.upload"}
 
 
-async def _receive(node: Node, request_iterator) -> tuple[dict, list[bytes]]:
+async def _receive(node: Node, request_iterator, spool: bool) -> tuple[dict, list]:
     first = None
     async for part in request_iterator:
         first = part
@@ -40,7 +44,7 @@ async def _receive(node: Node, request_iterator) -> tuple[dict, list[bytes]]:
     if first is None or not first.header_json:
         raise ValueError("malformed request: no header")
     header = json.loads(first.header_json)
-    if header.get("op") in SPOOLED_OPS:
+    if spool and header.get("op") in SPOOLED_OPS:
         path = os.path.join(node.data_dir, "upload-" + uuid.uuid4().hex)
         try:
             with open(path, "wb") as f:
@@ -50,8 +54,8 @@ async def _receive(node: Node, request_iterator) -> tuple[dict, list[bytes]]:
         except BaseException:
             os.unlink(path)
             raise
-        header.setdefault("args", {})["_spooled_path"] = path
-        return header, []
+        header.pop("blobs", None)
+        return header, [SpooledUpload(path)]
 
     async def rest():
         yield first
@@ -61,19 +65,28 @@ async def _receive(node: Node, request_iterator) -> tuple[dict, list[bytes]]:
     return await wire.decode_async(rest())
 
 
-async def _serve_call(node: Node, request_iterator, context):
+async def _serve_call(node: Node, table: OpTable, refuse, request_iterator, context):
+    blobs: list = []
+    label = "unknown"  # the metrics' method label: an operation of this table, or "unknown"
     try:
-        header, blobs = await _receive(node, request_iterator)
+        header, blobs = await _receive(node, request_iterator, spool=table is CLIENT_OPS)
         name = header.get("op")
         if not isinstance(name, str):
             raise ValueError("request header has no 'op'")
-        reply = await dispatch(node, name, header.get("args") or {}, blobs)
+        label = name if name in table else "unknown"  # made-up names must not grow the metrics
+        telemetry.GRPC_CALLS.labels(label).inc()
+        reply = await dispatch(table, node, name, header.get("args"), blobs, refuse)
     except Exception as e:
         code, _ = status_for(e)
+        telemetry.GRPC_ERRORS.labels(label, code.name).inc()
         if code == grpc.StatusCode.INTERNAL:
             log.exception("operation failed")
         await context.abort(code, error_message(e))
         return
+    finally:
+        for b in blobs:  # an upload no operation claimed (refused, bad arguments) is deleted
+            if isinstance(b, SpooledUpload):
+                b.discard()
     for part in wire.encode({"result": reply.result}, reply.blobs):
         yield part
 
@@ -93,7 +106,7 @@ class NodeService(pb_grpc.NodeServicer):
         )
 
     async def Call(self, request_iterator, context):
-        async for part in _serve_call(self.node, request_iterator, context):
+        async for part in _serve_call(self.node, CLIENT_OPS, client_refusal, request_iterator, context):
             yield part
 
 
@@ -105,6 +118,7 @@ class PeerService(pb_grpc.PeerServicer):
         return auth.verify(self.node.config.secret, context.invocation_metadata(), method, self.node.config.name)
 
     async def Heartbeat(self, request: pb.HeartbeatRequest, context) -> pb.HeartbeatReply:
+        telemetry.GRPC_CALLS.labels("Heartbeat").inc()
         m = self.node.membership
         why = self._refusal(context, "Heartbeat") or m.admit(request.sender)
         if why:
@@ -123,5 +137,5 @@ class PeerService(pb_grpc.PeerServicer):
         if why:
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, why)
             return
-        async for part in _serve_call(self.node, request_iterator, context):
+        async for part in _serve_call(self.node, PEER_OPS, peer_refusal, request_iterator, context):
             yield part

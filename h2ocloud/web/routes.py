@@ -19,6 +19,8 @@ import numpy as np
 from aiohttp import web
 
 from h2ocloud.node.ops import dispatch
+from h2ocloud.node.ops.frames import SpooledUpload
+from h2ocloud.node.ops.tables import CLIENT_OPS, client_refusal
 from h2ocloud.web import charts
 from h2ocloud.web.middleware import json_response
 
@@ -29,9 +31,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CLOSING = web.AppKey("closing", asyncio.Event)  # set when the app shuts down: live streams end
 
 
-async def run_op(node: Node, name: str, args: dict[str, Any]):
-    """Run a node operation for a REST caller (the one place the web layer dispatches)."""
-    return await dispatch(node, name, args, [])
+async def run_op(node: Node, name: str, args: dict[str, Any], blobs: list[Any] | None = None):
+    """Run a client operation for a REST caller (the one place the web layer dispatches): the
+    REST API serves CLIENT_OPS only, and refuses a peer operation with a 403 naming it."""
+    return await dispatch(CLIENT_OPS, node, name, args, blobs or [], client_refusal)
 
 
 async def body_json(request: web.Request) -> dict[str, Any]:
@@ -121,6 +124,7 @@ def upload_route(node: Node, r: Route) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         filename = os.path.basename(request.query.get("filename") or "upload.csv")
         path = os.path.join(node.data_dir, "upload-" + uuid.uuid4().hex)
+        upload = SpooledUpload(path)  # the path is the node's: it reaches the op as a blob
         size = 0
         try:
             with open(path, "wb") as f:
@@ -129,13 +133,11 @@ def upload_route(node: Node, r: Route) -> Handler:
                     size += len(piece)
             if size == 0:
                 raise ValueError(f"the uploaded file {filename!r} is empty (the request body holds its bytes)")
-            args = {k: v for k, v in request.query.items() if k != "filename"}
-            args.update(_spooled_path=path, filename=filename)
-            reply = await run_op(node, "frames.upload", args)
-        except BaseException:
-            if os.path.exists(path):
-                os.unlink(path)
-            raise
+            args: dict[str, Any] = dict(request.query)
+            args["filename"] = filename
+            reply = await run_op(node, "frames.upload", args, [upload])
+        finally:
+            upload.discard()  # unless frames.upload claimed it (its parse job deletes it)
         return json_response({**reply.result, "bytes": size})
 
     return handler

@@ -1,45 +1,72 @@
-"""Cloud-level operations: status and shutdown."""
+"""Cloud-level operations: status, readiness, shutdown (client); leave and stop (peer)."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
-from h2ocloud.node.ops.registry import op
+from h2ocloud.errors import NodeUnavailable
+from h2ocloud.node.ops.schema import NoArgs
 
 
-@op("cloud.status")
-async def status(node, args: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
+async def status(node, args: NoArgs, blobs: list[bytes]) -> dict[str, Any]:
     st = node.membership.cloud_status_json()
     st["training_states"] = node.training_states.keys()  # this node's parts of training jobs
     return st
 
 
-@op("cloud.ready")
-async def ready(node, args: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
-    """Readiness: the cloud has formed (consensus, and at least min_size members). 503 otherwise."""
-    from h2ocloud.errors import NodeUnavailable
+@dataclass(frozen=True)
+class ReadyArgs:
+    min_size: int = 0  # 0: the node's --cloud-size
 
+
+async def ready(node, args: ReadyArgs, blobs: list[bytes]) -> dict[str, Any]:
+    """Readiness (the pod's probe): 503 until the cloud has formed with min_size members
+    (default --cloud-size) in consensus; after that ready while the node runs, even when a peer
+    dies (its data is replicated), and not ready once the node is draining for a stop."""
+    if getattr(node, "draining", False):
+        raise NodeUnavailable("node is stopping (draining jobs and keys)")
+    min_size = max(1, args.min_size or node.config.cloud_size)
+    why = node.membership.not_ready_reason(min_size)
+    if why:
+        raise NodeUnavailable(why)
     st = node.membership.cloud_status_json()
-    min_size = int(args.get("min_size", 1) or 1)
-    if not st["consensus"] or st["cloud_size"] < min_size:
-        raise NodeUnavailable(f"cloud not formed: size {st['cloud_size']} (want {min_size}), consensus {st['consensus']}")
-    return {"ready": True, "cloud_size": st["cloud_size"], "epoch": st["epoch"]}
+    return {"ready": True, "cloud_size": st["cloud_size"], "epoch": st["epoch"],
+            "formed_size": node.membership.formed_size}
 
 
-@op("cloud.leave")
-async def leave(node, args: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LeaveArgs:
+    node_id: str
+
+
+async def leave(node, args: LeaveArgs, blobs: list[bytes]) -> dict[str, Any]:
     """A peer is stopping: drop it from the members now."""
-    node.membership.mark_left(str(args.get("node_id")))
+    node.membership.mark_left(args.node_id)
     return {}
 
 
-@op("cloud.shutdown")
-async def shutdown(node, args: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
-    """Stop this node and (unless local_only) every live peer, as h2o.shutdown() does."""
-    stopped = [node.node_id]
-    if not args.get("local_only"):
-        stopped += await node.membership.broadcast("cloud.shutdown", {"local_only": True})
+def _stop_soon(node) -> None:
     # Answer first, then stop: the caller must get its reply before the ports close.
     asyncio.get_running_loop().call_later(0.2, node.request_stop)
+
+
+@dataclass(frozen=True)
+class ShutdownArgs:
+    local_only: bool = False
+
+
+async def shutdown(node, args: ShutdownArgs, blobs: list[bytes]) -> dict[str, Any]:
+    """Stop this node and (unless local_only) every live peer, as h2o.shutdown() does."""
+    stopped = [node.node_id]
+    if not args.local_only:
+        stopped += await node.membership.broadcast("cloud.stop", {})
+    _stop_soon(node)
     return {"stopping": stopped}
+
+
+async def stop(node, args: NoArgs, blobs: list[bytes]) -> dict[str, Any]:
+    """A peer shuts the cloud down: stop this node."""
+    _stop_soon(node)
+    return {"stopping": [node.node_id]}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 
@@ -11,28 +12,41 @@ from h2ocloud.errors import NotFound
 from h2ocloud.frame.chunk import ENUM, NUMERIC, Chunk
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.frame.summary import summary as summary_rows
-from h2ocloud.node.ops.registry import Reply, op
+from h2ocloud.node.ops.registry import Reply
+from h2ocloud.node.ops.schema import NoArgs
 from h2ocloud.node.store.hashing import chunk_key
 from h2ocloud.node.tasks import frames as fr
 from h2ocloud.node.tasks.mrtask import run_task
 
-PARSE_OPTIONS = ("header", "sep", "col_names", "col_types", "na_strings", "chunk_rows")
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """How to parse a file (h2o.import_file's options); shared by import and upload."""
+
+    destination_frame: str | None = None
+    header: int = 0  # -1 no header, 0 guess, 1 the first line
+    sep: str | None = None
+    col_names: list[str] | None = None
+    col_types: list[str | None] | dict[str, str] | None = None
+    na_strings: list[str] | dict[str, list[str] | str] | None = None
+    chunk_rows: int | None = None
+
+    def parse_kwargs(self, op: str) -> dict[str, Any]:
+        from h2ocloud.node.ops.schema import OpArgumentError
+
+        if self.header not in (-1, 0, 1):
+            raise OpArgumentError(op, "header", f"must be -1 (none), 0 (guess) or 1 (first line), got {self.header}")
+        if self.chunk_rows is not None and self.chunk_rows < 1:
+            raise OpArgumentError(op, "chunk_rows", f"must be >= 1, got {self.chunk_rows}")
+        if self.sep is not None and len(self.sep) != 1:
+            raise OpArgumentError(op, "sep", f"must be a single character, got {self.sep!r}")
+        options = {"header": self.header, "sep": self.sep, "col_names": self.col_names, "col_types": self.col_types,
+                   "na_strings": self.na_strings, "chunk_rows": self.chunk_rows}
+        return {k: v for k, v in options.items() if v is not None}
 
 
-def _parse_job(node, path: str, dest: str, args: dict[str, Any], cleanup: bool = False):
+def _parse_job(node, path: str, dest: str, options: dict[str, Any], cleanup: bool = False):
     from h2ocloud.frame.parse import parse_file
-
-    options = {k: args[k] for k in PARSE_OPTIONS if args.get(k) is not None}
-    if "header" in options:
-        options["header"] = int(options["header"])
-        if options["header"] not in (-1, 0, 1):
-            raise ValueError(f"header must be -1 (none), 0 (guess) or 1 (first line), got {options['header']}")
-    if "chunk_rows" in options:
-        options["chunk_rows"] = int(options["chunk_rows"])
-        if options["chunk_rows"] < 1:
-            raise ValueError(f"chunk_rows must be >= 1, got {options['chunk_rows']}")
-    if options.get("sep") is not None and len(options["sep"]) != 1:
-        raise ValueError(f"sep must be a single character, got {options['sep']!r}")
 
     def work(job):
         try:
@@ -54,30 +68,63 @@ def _parse_job(node, path: str, dest: str, args: dict[str, Any], cleanup: bool =
     return node.jobs.start(f"Parse {os.path.basename(path)}", work, dest=dest)
 
 
-def _dest_for(args: dict[str, Any], path: str) -> str:
+def _dest_for(opts: ParseOptions, path: str) -> str:
     from h2ocloud.frame.parse import _frame_id
 
-    dest = args.get("destination_frame") or _frame_id(path)
+    dest = opts.destination_frame or _frame_id(path)
     return fr.check_frame_id(dest)
 
 
-@op("frames.import")
-async def import_file(node, args, blobs):
-    path = args.get("path")
-    if not isinstance(path, str) or not path:
+@dataclass(frozen=True)
+class ImportArgs(ParseOptions):
+    path: str = ""  # a file the node can read
+
+
+async def import_file(node, args: ImportArgs, blobs: list[bytes]) -> dict[str, Any]:
+    if not args.path:
         raise ValueError("path is required")
-    job = _parse_job(node, path, _dest_for(args, path), args)
+    options = args.parse_kwargs("frames.import")
+    job = _parse_job(node, args.path, _dest_for(args, args.path), options)
     return {"job": job.to_json(), "frame_id": job.dest}
 
 
-@op("frames.upload")
-async def upload_file(node, args, blobs):
-    """The bytes were spooled to a file by the gRPC adapter (args['_spooled_path'])."""
-    path = args.get("_spooled_path")
-    if not path:
-        raise ValueError("frames.upload needs the file's bytes streamed with the call")
-    name = os.path.basename(str(args.get("filename") or "upload.csv"))
-    job = _parse_job(node, path, _dest_for(args, name), args, cleanup=True)
+class SpooledUpload:
+    """The bytes of an upload, spooled by the client gRPC service to a file it named in the
+    node's data dir. It reaches frames.upload as its blob, never as an argument: no caller can
+    name the path (a path argument would let a client have the node delete any file)."""
+
+    def __init__(self, path: str):
+        self._path: str | None = path
+
+    def claim(self) -> str:
+        """The file's path; whoever claims it deletes it."""
+        if self._path is None:
+            raise RuntimeError("upload already claimed")
+        path, self._path = self._path, None
+        return path
+
+    def discard(self) -> None:
+        """Delete the file unless an operation claimed it."""
+        if self._path is not None:
+            try:
+                os.unlink(self._path)
+            except OSError:
+                pass
+            self._path = None
+
+
+@dataclass(frozen=True)
+class UploadArgs(ParseOptions):
+    filename: str = "upload.csv"  # the client's file name (its base name names the frame)
+
+
+async def upload_file(node, args: UploadArgs, blobs: list[Any]) -> dict[str, Any]:
+    """The bytes were spooled to a file by the client service (a SpooledUpload blob)."""
+    if len(blobs) != 1 or not isinstance(blobs[0], SpooledUpload):
+        raise ValueError("operation 'frames.upload' needs the file's bytes streamed with the call over gRPC")
+    options = args.parse_kwargs("frames.upload")
+    dest = _dest_for(args, os.path.basename(args.filename or "upload.csv"))
+    job = _parse_job(node, blobs[0].claim(), dest, options, cleanup=True)
     return {"job": job.to_json(), "frame_id": job.dest}
 
 
@@ -88,50 +135,72 @@ def header_json(h: FrameHeader) -> dict[str, Any]:
     return fr.json_clean(d)
 
 
-@op("frames.get")
-async def get_frame(node, args, blobs):
-    return header_json(await fr.get_header(node, args.get("frame_id") or args.get("key")))
+@dataclass(frozen=True)
+class FrameArgs:
+    frame_id: str = ""
+    key: str = ""  # the REST routes' generic name for the frame id
+
+    @property
+    def id(self) -> str:
+        return self.frame_id or self.key
 
 
-@op("frames.list")
-async def list_frames(node, args, blobs):
+async def get_frame(node, args: FrameArgs, blobs: list[bytes]) -> dict[str, Any]:
+    return header_json(await fr.get_header(node, args.id))
+
+
+async def list_frames(node, args: NoArgs, blobs: list[bytes]) -> dict[str, Any]:
     return {"frames": [{"frame_id": key, "nrows": v.meta["nrows"], "ncols": len(v.meta["names"]),
                         "nbytes": v.meta.get("nbytes", 0)} for key, v in await node.dkv.values_of_kind("frame")]}
 
 
-@op("frames.summary")
-async def summary(node, args, blobs):
-    h = await fr.get_header(node, args.get("frame_id"))
-    hist = await run_task(node, "frame.histogram", {"nbins": int(args.get("nbins", 20))}, h.frame_id, h)
+@dataclass(frozen=True)
+class SummaryArgs:
+    frame_id: str
+    nbins: int = 20
+
+
+async def summary(node, args: SummaryArgs, blobs: list[bytes]) -> dict[str, Any]:
+    h = await fr.get_header(node, args.frame_id)
+    hist = await run_task(node, "frame.histogram", {"nbins": args.nbins}, h.frame_id, h)
     return {"frame_id": h.frame_id, "nrows": h.nrows, "columns": fr.json_clean(summary_rows(h, hist))}
 
 
-@op("frames.rollups")
-async def rollups(node, args, blobs):
+@dataclass(frozen=True)
+class MapFrameArgs:
+    frame_id: str
+    delay_s: float = 0.0
+
+
+async def rollups(node, args: MapFrameArgs, blobs: list[bytes]) -> dict[str, Any]:
     """Statistics recomputed by map/reduce over the chunks (what the parse computed, checked)."""
     from h2ocloud.frame.summary import rollup_finish
 
-    h = await fr.get_header(node, args.get("frame_id"))
-    r = await run_task(node, "frame.rollups", {"delay_s": float(args.get("delay_s", 0.0))}, h.frame_id, h)
+    h = await fr.get_header(node, args.frame_id)
+    r = await run_task(node, "frame.rollups", {"delay_s": args.delay_s}, h.frame_id, h)
     return {"frame_id": h.frame_id, "nrows": int(r.nrows), "stats": fr.json_clean(rollup_finish(r))}
 
 
-@op("frames.colsum")
-async def colsum(node, args, blobs):
-    h = await fr.get_header(node, args.get("frame_id"))
-    r = await run_task(node, "frame.colsum", {"delay_s": float(args.get("delay_s", 0.0))}, h.frame_id, h)
+async def colsum(node, args: MapFrameArgs, blobs: list[bytes]) -> dict[str, Any]:
+    h = await fr.get_header(node, args.frame_id)
+    r = await run_task(node, "frame.colsum", {"delay_s": args.delay_s}, h.frame_id, h)
     return {"sums": r["sums"].tolist(), "chunks": r["chunks"], "rows": r["rows"], "nodes": r["nodes"]}
 
 
-@op("frames.fetch")
-async def fetch(node, args, blobs):
+@dataclass(frozen=True)
+class FetchArgs:
+    frame_id: str
+    columns: list[str] | None = None  # all when absent
+    nrows: int | None = None  # all when absent
+
+
+async def fetch(node, args: FetchArgs, blobs: list[bytes]) -> Reply:
     """Column data of a frame (all rows, or the first `nrows`): numeric as float64, factors as
     int32 codes into the frame's domain, strings as JSON lists."""
-    h = await fr.get_header(node, args.get("frame_id"))
-    columns = args.get("columns") or h.names
+    h = await fr.get_header(node, args.frame_id)
+    columns = args.columns or h.names
     fr.check_columns(h, columns)
-    limit = args.get("nrows")
-    limit = h.nrows if limit is None else max(0, min(int(limit), h.nrows))
+    limit = h.nrows if args.nrows is None else max(0, min(args.nrows, h.nrows))
     parts: dict[str, list] = {c: [] for c in columns}
     got = 0
     for i in range(h.nchunks):
@@ -166,35 +235,45 @@ async def fetch(node, args, blobs):
     return Reply(meta, out_blobs)
 
 
-def _dest(args: dict[str, Any], prefix: str) -> str:
-    return fr.check_frame_id(args.get("dest") or fr.new_frame_id(prefix))
+def _dest(dest: str | None, prefix: str) -> str:
+    return fr.check_frame_id(dest or fr.new_frame_id(prefix))
 
 
-@op("frames.select")
-async def select(node, args, blobs):
-    h = await fr.get_header(node, args.get("frame_id"))
-    cols = args.get("columns")
-    if not isinstance(cols, list) or not cols:
+@dataclass(frozen=True)
+class SelectArgs:
+    frame_id: str
+    columns: list[str | int]
+    dest: str | None = None
+
+
+async def select(node, args: SelectArgs, blobs: list[bytes]) -> dict[str, Any]:
+    h = await fr.get_header(node, args.frame_id)
+    if not args.columns:
         raise ValueError("columns must be a non-empty list of column names")
-    cols = [h.names[c] if isinstance(c, int) and 0 <= c < h.ncols else c for c in cols]
-    fr.check_columns(h, cols)
-    dest = _dest(args, "select")
+    cols = [h.names[c] if isinstance(c, int) and 0 <= c < h.ncols else c for c in args.columns]
+    fr.check_columns(h, cols)  # type: ignore[arg-type]  (an index out of range is named here)
+    dest = _dest(args.dest, "select")
     types = [h.types[h.col_index(c)] for c in cols]
     domains = [h.domains[h.col_index(c)] for c in cols]
     (nh,) = await fr.derive(node, h, "select", [dest], cols, types, domains, columns=cols)
     return header_json(nh)
 
 
-@op("frames.convert")
-async def convert(node, args, blobs):
+@dataclass(frozen=True)
+class ConvertArgs:
+    frame_id: str
+    to: Literal["asfactor", "asnumeric"]
+    columns: list[str] | None = None  # all when absent
+    dest: str | None = None
+
+
+async def convert(node, args: ConvertArgs, blobs: list[bytes]) -> dict[str, Any]:
     """asfactor / asnumeric of some columns into a new frame."""
-    h = await fr.get_header(node, args.get("frame_id"))
-    kind = args.get("to")
-    if kind not in ("asfactor", "asnumeric"):
-        raise ValueError(f"to must be 'asfactor' or 'asnumeric', got {kind!r}")
-    cols = args.get("columns") or h.names
+    h = await fr.get_header(node, args.frame_id)
+    kind = args.to
+    cols = args.columns or h.names
     fr.check_columns(h, cols)
-    dest = _dest(args, kind)
+    dest = _dest(args.dest, kind)
     types = [ENUM if (c in cols and kind == "asfactor") else (NUMERIC if c in cols else t) for c, t in zip(h.names, h.types)]
     # Converted columns get the levels their chunks now hold; the others keep the parent's.
     domains = [None if c in cols else d for c, d in zip(h.names, h.domains)]
@@ -202,12 +281,19 @@ async def convert(node, args, blobs):
     return header_json(nh)
 
 
-@op("frames.assign")
-async def assign(node, args, blobs):
+@dataclass(frozen=True)
+class AssignArgs:
+    frame_id: str
+    source_frame: str
+    columns: list[str]
+    source_columns: list[str] | None = None  # all of source_frame's when absent
+
+
+async def assign(node, args: AssignArgs, blobs: list[bytes]) -> dict[str, Any]:
     """Replace (or add) columns of frame_id with columns of source_frame, in place."""
-    h = await fr.get_header(node, args.get("frame_id"))
-    src = await fr.get_header(node, args.get("source_frame"))
-    cols, src_cols = list(args.get("columns") or []), list(args.get("source_columns") or src.names)
+    h = await fr.get_header(node, args.frame_id)
+    src = await fr.get_header(node, args.source_frame)
+    cols, src_cols = list(args.columns), list(args.source_columns or src.names)
     if len(cols) != len(src_cols):
         raise ValueError(f"assigning {len(src_cols)} source column(s) to {len(cols)} column name(s)")
     fr.check_columns(src, src_cols)
@@ -223,27 +309,41 @@ async def assign(node, args, blobs):
     return header_json(nh)
 
 
-@op("frames.split")
-async def split(node, args, blobs):
-    h = await fr.get_header(node, args.get("frame_id"))
-    ratios = args.get("ratios")
-    if not isinstance(ratios, list) or not ratios or not all(isinstance(r, int | float) for r in ratios):
+@dataclass(frozen=True)
+class SplitArgs:
+    frame_id: str
+    ratios: list[float]
+    destination_frames: list[str] | None = None
+    seed: int | None = None
+
+
+async def split(node, args: SplitArgs, blobs: list[bytes]) -> dict[str, Any]:
+    h = await fr.get_header(node, args.frame_id)
+    ratios = args.ratios
+    if not ratios:
         raise ValueError(f"ratios must be a non-empty list of numbers, got {ratios!r}")
     if any(r <= 0 for r in ratios) or sum(ratios) >= 1.0 + 1e-12:
         raise ValueError(f"ratios must be positive and sum to less than 1, got {ratios}")
     n = len(ratios) + 1
-    dests = args.get("destination_frames") or [fr.new_frame_id(f"{h.frame_id.removesuffix('.hex')}_part{i}") for i in range(n)]
+    dests = args.destination_frames or [fr.new_frame_id(f"{h.frame_id.removesuffix('.hex')}_part{i}") for i in range(n)]
     if len(dests) != n:
         raise ValueError(f"destination_frames must name {n} frames, got {len(dests)}")
     dests = [fr.check_frame_id(d, "destination_frames") for d in dests]
-    seed = int(args.get("seed") if args.get("seed") is not None else np.random.SeedSequence().entropy % (2**31))
+    seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % (2**31))
     headers = await fr.derive(node, h, "split", dests, h.names, h.types, h.domains, ratios=ratios, seed=seed)
     return {"frames": [header_json(x) for x in headers]}
 
 
-@op("dkv.remove_user")
-async def remove(node, args, blobs):
-    key = args.get("key") or args.get("frame_id") or args.get("model_id")
+@dataclass(frozen=True)
+class RemoveArgs:
+    key: str = ""
+    frame_id: str = ""
+    model_id: str = ""
+    grid_id: str = ""
+
+
+async def remove(node, args: RemoveArgs, blobs: list[bytes]) -> dict[str, Any]:
+    key = args.key or args.frame_id or args.model_id or args.grid_id
     if not key:
         raise ValueError("key is required")
     v = await node.dkv.get_or_none(key)
@@ -256,16 +356,17 @@ async def remove(node, args, blobs):
     return {"removed": key}
 
 
-@op("frames.distribution")
-async def distribution(node, args, blobs):
+@dataclass(frozen=True)
+class DistributionArgs:
+    frame_id: str
+
+
+async def distribution(node, args: DistributionArgs, blobs: list[bytes]) -> dict[str, Any]:
     """Which nodes home (and hold) each chunk of a frame: for tests and the console."""
-    h = await fr.get_header(node, args.get("frame_id"))
+    h = await fr.get_header(node, args.frame_id)
     homes: dict[str, int] = {}
     for i in range(h.nchunks):
         for r, nid in enumerate(node.dkv.homes(chunk_key(h.frame_id, i))):
             if r == 0:
                 homes[nid] = homes.get(nid, 0) + 1
     return {"frame_id": h.frame_id, "nchunks": h.nchunks, "primary_homes": homes, "replication": node.dkv.replication()}
-
-
-

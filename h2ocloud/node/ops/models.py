@@ -5,20 +5,37 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from h2ocloud.dl.model_format import load_model, save_model
 from h2ocloud.dl.params import canonical_names, parameter_warnings
 from h2ocloud.node.ops.frames import header_json
-from h2ocloud.node.ops.registry import Reply, op
+from h2ocloud.node.ops.registry import Reply
+from h2ocloud.node.ops.schema import NoArgs
 from h2ocloud.node.tasks import models as md
 from h2ocloud.node.tasks.frames import check_frame_id, derive, get_header, remove_frame
 from h2ocloud.node.tasks.mrtask import run_task
 
 
-@op("models.train")
-async def train(node, args, blobs):
+@dataclass(frozen=True)
+class TrainArgs:
+    training_frame: str
+    params: dict[str, Any] | None = None  # the deep learning parameters (h2ocloud.dl.params)
+    x: list[str | int] | str | int | None = None  # predictors: all but y (and ignored) when absent
+    y: str | int | None = None  # the response; absent for an autoencoder
+    validation_frame: str | None = None
+
+    def request(self) -> dict[str, Any]:
+        """The mutable request the training job reads (checkpoint inheritance fills x / y)."""
+        return {"params": dict(self.params or {}), "x": self.x, "y": self.y,
+                "training_frame": self.training_frame, "validation_frame": self.validation_frame}
+
+
+async def train(node, train_args: TrainArgs, blobs: list[bytes]) -> dict[str, Any]:
+    args = train_args.request()
     checkpoint = None
-    ck = (args.get("params") or {}).get("checkpoint")
+    ck = args["params"].get("checkpoint")
     if ck:
         if not isinstance(ck, str):
             raise ValueError(f"parameter 'checkpoint': expected a model or its id, got {ck!r}")
@@ -69,14 +86,23 @@ async def _load_balance(node, args, params) -> str | None:
     return dest
 
 
-@op("models.get")
-async def get(node, args, blobs):
-    model_id = args.get("model_id") or args.get("key")
-    return (await node.dkv.get_kind(str(model_id), "model")).meta
+@dataclass(frozen=True)
+class ModelArgs:
+    model_id: str = ""
+    key: str = ""  # the REST routes' generic name for the model id
+
+    @property
+    def id(self) -> str:
+        if not (self.model_id or self.key):
+            raise ValueError("model_id is required")
+        return self.model_id or self.key
 
 
-@op("models.list")
-async def list_models(node, args, blobs):
+async def get(node, args: ModelArgs, blobs: list[bytes]) -> dict[str, Any]:
+    return (await node.dkv.get_kind(args.id, "model")).meta
+
+
+async def list_models(node, args: NoArgs, blobs: list[bytes]) -> dict[str, Any]:
     return {"models": [{"model_id": key, "algo": "deeplearning", "model_category": v.meta.get("model_category"),
                         "response_column": v.meta.get("response_column"),
                         "training_frame": v.meta.get("training_frame"), "headline": headline_metric(v.meta)}
@@ -97,25 +123,33 @@ def headline_metric(meta: dict) -> dict | None:
     return None
 
 
-@op("models.parameters")
-async def parameters(node, args, blobs):
+async def parameters(node, args: NoArgs, blobs: list[bytes]) -> dict[str, Any]:
     """Every deep learning parameter with its default (the build form fills them in)."""
     from h2ocloud.dl.params import parameter_table
 
     return {"algo": "deeplearning", "parameters": parameter_table()}
 
 
-@op("models.predict")
-async def predict(node, args, blobs):
+@dataclass(frozen=True)
+class PredictArgs:
+    model_id: str
+    frame_id: str
+    kind: Literal["predict", "anomaly", "deepfeatures"] = "predict"
+    layer: int = 0  # deepfeatures: the hidden layer
+    per_feature: bool = False  # anomaly: one error column per input
+    dest: str | None = None
+
+
+async def predict(node, args: PredictArgs, blobs: list[bytes]) -> dict[str, Any]:
     """predict / anomaly / deepfeatures of a model on a frame, as a new frame with the rows in
     order: a map/reduce over the frame's chunks, each prediction chunk written where it is made."""
-    model = await node.run_in_thread(md.load_model_sync, node, str(args.get("model_id")))
-    h = await node.run_in_thread(md.frame_header_sync, node, args.get("frame_id"), "frame")
-    kind = str(args.get("kind", "predict"))
-    task_args = {"output": kind, **{k: args[k] for k in ("layer", "per_feature") if k in args}}
+    model = await node.run_in_thread(md.load_model_sync, node, args.model_id)
+    h = await node.run_in_thread(md.frame_header_sync, node, args.frame_id, "frame")
+    kind = args.kind
+    task_args = {"output": kind, "layer": args.layer, "per_feature": args.per_feature}
     names, types = md.output_layout(model, task_args)
     await node.run_in_thread(_check_columns, model, h)
-    dest = check_frame_id(args.get("dest") or f"{kind}-{uuid.uuid4().hex[:12]}.hex")
+    dest = check_frame_id(args.dest or f"{kind}-{uuid.uuid4().hex[:12]}.hex")
     # The predicted class keeps the model's whole response domain, even where no row is
     # predicted as some class (the chunks' codes are against that domain).
     domains = [list(model.info.response_domain or []) if t == "enum" else None for t in types]
@@ -131,11 +165,16 @@ def _check_columns(model, header) -> None:
         raise ValueError(f"frame {header.frame_id!r} lacks the model's input column(s) {missing}")
 
 
-@op("models.performance")
-async def performance(node, args, blobs):
+@dataclass(frozen=True)
+class PerformanceArgs:
+    model_id: str
+    frame_id: str
+
+
+async def performance(node, args: PerformanceArgs, blobs: list[bytes]) -> dict[str, Any]:
     """The model's metrics on a frame, by map/reduce of mergeable metric builders."""
-    model = await node.run_in_thread(md.load_model_sync, node, str(args.get("model_id")))
-    h = await node.run_in_thread(md.frame_header_sync, node, args.get("frame_id"), "frame")
+    model = await node.run_in_thread(md.load_model_sync, node, args.model_id)
+    h = await node.run_in_thread(md.frame_header_sync, node, args.frame_id, "frame")
     await node.run_in_thread(_check_columns, model, h)
     if not model.info.autoencoder and model.info.response not in h.names:
         raise ValueError(f"response column {model.info.response!r} is missing from frame {h.frame_id!r}")
@@ -144,27 +183,37 @@ async def performance(node, args, blobs):
     return {"model_id": model.model_id, "frame_id": h.frame_id, "metrics": metrics}
 
 
-@op("models.save")
-async def save(node, args, blobs):
+@dataclass(frozen=True)
+class SaveArgs:
+    model_id: str
+    path: str  # a directory on the node
+    force: bool = False
+
+
+async def save(node, args: SaveArgs, blobs: list[bytes]) -> dict[str, Any]:
     """Write the model to a file under `path` (a directory) on this node; return the file's path."""
-    directory = args.get("path")
+    directory = args.path
     if not directory:
         raise ValueError("path is required")
 
     def work():
-        model = md.load_model_sync(node, str(args.get("model_id")))
+        model = md.load_model_sync(node, args.model_id)
         os.makedirs(directory, exist_ok=True)
         target = os.path.join(directory, model.model_id)
-        if os.path.exists(target) and not args.get("force"):
+        if os.path.exists(target) and not args.force:
             raise FileExistsError(f"{target} exists (pass force=True to overwrite)")
         return str(save_model(model, target))
 
     return {"path": await node.run_in_thread(work)}
 
 
-@op("models.load")
-async def load(node, args, blobs):
-    path = args.get("path")
+@dataclass(frozen=True)
+class LoadArgs:
+    path: str  # a model file on the node
+
+
+async def load(node, args: LoadArgs, blobs: list[bytes]) -> dict[str, Any]:
+    path = args.path
     if not path:
         raise ValueError("path is required")
 
@@ -178,34 +227,44 @@ async def load(node, args, blobs):
     return await node.run_in_thread(work)
 
 
-@op("models.weights")
-async def weights(node, args, blobs):
+@dataclass(frozen=True)
+class WeightsArgs:
+    model_id: str
+    layer: Any = 0  # layer_matrix checks it, naming it matrix_id as the client's API does
+    what: str = "weights"  # or "biases" (layer_matrix checks it)
+
+
+async def weights(node, args: WeightsArgs, blobs: list[bytes]) -> Reply:
     """A layer's weight matrix (what="weights": units of layer+1 x units of layer) or bias
     vector (what="biases"), float32, with column names as h2o-py gives them."""
     import numpy as np
 
-    from h2ocloud.node.ops.registry import Reply
     from h2ocloud.node.tasks.model_frames import layer_matrix
 
-    model = await node.run_in_thread(md.load_model_sync, node, str(args.get("model_id")))
-    values, names = layer_matrix(model, args.get("layer", 0), args.get("what", "weights"))
+    model = await node.run_in_thread(md.load_model_sync, node, args.model_id)
+    values, names = layer_matrix(model, args.layer, args.what)
     return Reply({"shape": list(values.shape), "names": names}, [np.ascontiguousarray(values, "<f4").tobytes()])
 
 
-@op("models.export")
-async def export(node, args, blobs):
+@dataclass(frozen=True)
+class ExportArgs:
+    model_id: str
+    format: str  # one of h2ocloud.export.FORMATS
+
+
+async def export(node, args: ExportArgs, blobs: list[bytes]) -> Reply:
     """The model as code that scores with nothing of h2ocloud installed: format "java" (a POJO
     source file), "onnx" or "python" (a numpy-only module). The reply names the file and its
     media type; its one blob is the file's bytes. Written here, where the model already sits
     deserialized, so the REST download and the client share one writer."""
     from h2ocloud.export import FORMATS, export_model
 
-    fmt = args.get("format")
+    fmt = args.format
     if fmt not in FORMATS:
         raise ValueError(f"parameter 'format': {fmt!r} is not one of {sorted(FORMATS)}")
-    if not isinstance(args.get("model_id"), str) or not args["model_id"]:
+    if not args.model_id:
         raise ValueError("model_id is required")
-    model = await node.run_in_thread(md.load_model_sync, node, args["model_id"])
+    model = await node.run_in_thread(md.load_model_sync, node, args.model_id)
     names, _ = md.output_layout(model, {"output": "predict"})
     filename, data, content_type = await node.run_in_thread(export_model, model, fmt, names)
     return Reply({"model_id": model.model_id, "format": fmt, "filename": filename,

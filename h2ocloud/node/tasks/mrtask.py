@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from h2ocloud import telemetry
 from h2ocloud.errors import NodeUnavailable, NotFound
 from h2ocloud.frame.chunk import Chunk
 from h2ocloud.frame.header import FrameHeader
@@ -124,6 +125,7 @@ def map_local(node: Node, task: MRTask, header: FrameHeader | None, indices: lis
     Runs in a thread."""
     ctx = MapContext(node, header)
     task.setup(ctx)
+    telemetry.MR_MAPS.labels(task.name).inc(len(indices))
     return task.map_node(ctx, indices)
 
 
@@ -148,6 +150,13 @@ async def run_task(node: Node, name: str, args: dict[str, Any], frame_id: str,
     ``nodes`` limits the nodes that may map (those a job was set up on); ``node_args`` adds
     arguments per node for each round of assignments (a node's share of an iteration); the ids
     of nodes that failed (their chunks were redone elsewhere) are added to ``failed``."""
+    with telemetry.timed_task(name):
+        return await _run_task(node, name, args, frame_id, header, blobs, nodes, node_args, failed)
+
+
+async def _run_task(node: Node, name: str, args: dict[str, Any], frame_id: str, header: FrameHeader | None,
+                    blobs: Sequence[Any], nodes: Sequence[str] | None, node_args: NodeArgs | None,
+                    failed: set[str] | None) -> Any:
     task = make_task(name, args, blobs)
     header = header or await load_header(node, frame_id)
     remaining = set(range(header.nchunks))
@@ -194,6 +203,13 @@ async def run_all_nodes(node: Node, name: str, args: dict[str, Any], blobs: Sequ
     (H2O's doAllNodes); return the reduced partial. A node that dies is skipped, or with
     ``redo`` its part (its arguments) is run again on another live node; the ids of the nodes
     that failed are added to ``failed``."""
+    with telemetry.timed_task(name):
+        return await _run_all_nodes(node, name, args, blobs, nodes, node_args, redo, failed)
+
+
+async def _run_all_nodes(node: Node, name: str, args: dict[str, Any], blobs: Sequence[Any],
+                         nodes: Sequence[str] | None, node_args: Callable[[str], dict[str, Any]] | None,
+                         redo: bool, failed: set[str] | None) -> Any:
     task = make_task(name, args, blobs)
     targets = [n for n in (nodes if nodes is not None else node.membership.members)]
     pending = {nid: {**args, **(node_args(nid) if node_args is not None else {})} for nid in targets}
