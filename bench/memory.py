@@ -84,8 +84,14 @@ def main() -> None:
             fr["label"] = fr["label"].asfactor()
             print(f"imported {fr.nrows:,} rows in {time.perf_counter() - t:.1f} s", flush=True)
             params = dict(hidden=[32, 32], seed=1, replicate_training_data=False, classification_stop=-1)
-            # Warm-up: compile the kernels on every node (a few samples, same network).
-            h2o.H2ODeepLearningEstimator(**params, epochs=0.001).train(x=FEATURES, y="label", training_frame=fr)
+            # Warm-up on a small frame of its own: the kernels compile on every node, and no
+            # memory the big frame's training would use is allocated before the measurement.
+            small_csv = os.path.join(tmp, "small.csv")
+            write_frame(small_csv, 30_000, seed=2)
+            small = h2o.import_file(small_csv, destination_frame="memory_warmup.hex")
+            small["label"] = small["label"].asfactor()
+            h2o.H2ODeepLearningEstimator(**params, epochs=1).train(x=FEATURES, y="label", training_frame=small)
+            time.sleep(1.0)
             pids = [n.proc.pid for n in cloud.nodes]
             before = {p: rss_mb(p) for p in pids}
             sampler = Sampler(pids)
