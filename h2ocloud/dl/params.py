@@ -60,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "fold_assignment": "AUTO",
     "fold_column": None,
     "keep_cross_validation_models": True,
+    "keep_cross_validation_predictions": False,
+    "keep_cross_validation_fold_assignment": False,
     # network
     "activation": "Tanh",
     "hidden": [200, 200],
@@ -137,6 +139,9 @@ DEFAULTS: dict[str, Any] = {
     "weights_column": None,
     "standardize": True,
     "missing_values_handling": "MeanImputation",
+    # H2O's sparse autoencoder: hidden units' mean activation pulled toward average_activation.
+    "average_activation": 0.0,
+    "sparsity_beta": 0.0,
     # Store each layer's weights and biases as frames <model_id>.weights.<i> / .biases.<i>.
     "export_weights_and_biases": False,
     # Start from given weights: frame ids, one per weight layer (None keeps that layer's random
@@ -144,6 +149,8 @@ DEFAULTS: dict[str, Any] = {
     "initial_weights": None,
     "initial_biases": None,
     "pretrained_autoencoder": None,
+    # A directory on the node where the finished model is written (as h2o.save_model writes it).
+    "export_checkpoints_dir": None,
     # The booklet-era storage hints: the kernel needs neither (accepted with a warning).
     "sparse": False,
     "col_major": False,
@@ -153,12 +160,10 @@ DEFAULTS: dict[str, Any] = {
 #: leaves them alone runs unchanged, one that sets them is told they are not supported here.
 H2O3_DEFAULT_ONLY: dict[str, Any] = {
     "offset_column": None, "categorical_encoding": "AUTO",
-    "average_activation": 0.0, "sparsity_beta": 0.0,
 
-    "keep_cross_validation_predictions": False, "keep_cross_validation_fold_assignment": False,
     "elastic_averaging": False,
     "elastic_averaging_moving_rate": 0.9, "elastic_averaging_regularization": 0.001,
-    "max_categorical_features": 2147483647, "export_checkpoints_dir": None,
+    "max_categorical_features": 2147483647,
     "custom_metric_func": None, "auc_type": "AUTO", "gainslift_bins": -1,
 }
 
@@ -322,7 +327,9 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
                  "diagnostics", "variable_importances", "fast_mode", "ignore_const_cols",
                  "force_load_balance", "replicate_training_data", "single_node_mode",
                  "shuffle_training_data", "reproducible", "override_with_best_model",
-                 "keep_cross_validation_models", "export_weights_and_biases", *LAYOUT_HINTS):
+                 "keep_cross_validation_models", "export_weights_and_biases",
+                 "keep_cross_validation_predictions", "keep_cross_validation_fold_assignment",
+                 *LAYOUT_HINTS):
         p[name] = _as_bool(name, p[name])
     if p["autoencoder"]:
         # The booklet: all factor levels are "auto-enabled for autoencoder" (every input is
@@ -522,6 +529,17 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
         if not all(e is None or (isinstance(e, str) and e) for e in v):
             raise _bad(name, f"entries must be frame ids (or None), got {v!r}")
         p[name] = list(v)
+    p["sparsity_beta"] = _as_float("sparsity_beta", p["sparsity_beta"])
+    if p["sparsity_beta"] < 0 or math.isinf(p["sparsity_beta"]):
+        raise _bad("sparsity_beta", f"must be a finite number >= 0, got {p['sparsity_beta']!r}")
+    p["average_activation"] = _as_float("average_activation", p["average_activation"])
+    if not math.isfinite(p["average_activation"]):
+        raise _bad("average_activation", f"must be finite, got {p['average_activation']!r}")
+    if p["sparsity_beta"] > 0 and not p["autoencoder"]:
+        raise _bad("sparsity_beta", "the sparsity constraint is for autoencoders (autoencoder=True), as in H2O-3")
+    d = p["export_checkpoints_dir"]
+    if d is not None and (not isinstance(d, str) or not d.strip()):
+        raise _bad("export_checkpoints_dir", f"expected a directory path, got {d!r}")
     if p["pretrained_autoencoder"] is not None:
         if not isinstance(p["pretrained_autoencoder"], str) or not p["pretrained_autoencoder"]:
             raise _bad("pretrained_autoencoder", f"expected a model id, got {p['pretrained_autoencoder']!r}")
@@ -554,7 +572,7 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
 _NULLABLE = {"x", "y", "training_frame", "validation_frame", "model_id", "checkpoint",
              "best_model_key", "classification", "seed", "hidden_dropout_ratios", "fold_column",
              "ignored_columns", "weights_column", "class_sampling_factors", "initial_weights",
-             "initial_biases", "pretrained_autoencoder"}
+             "initial_biases", "pretrained_autoencoder", "export_checkpoints_dir"}
 
 
 def parameter_warnings(given: dict[str, Any]) -> list[str]:
@@ -641,7 +659,7 @@ def net_spec_kwargs(p: dict[str, Any], n_inputs: int, n_outputs: int,
 TRAIN_CONFIG_KEYS = (
     "adaptive_rate", "rho", "epsilon", "rate", "rate_annealing", "rate_decay",
     "momentum_start", "momentum_ramp", "momentum_stable", "nesterov_accelerated_gradient",
-    "input_dropout_ratio", "l1", "l2", "max_w2", "fast_mode",
+    "input_dropout_ratio", "l1", "l2", "max_w2", "fast_mode", "sparsity_beta", "average_activation",
 )
 
 
