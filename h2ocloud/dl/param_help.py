@@ -87,4 +87,6 @@ HELP: dict[str, str] = {
     'keep_cross_validation_predictions': "With nfolds: keep each fold model's predictions on the rows it held out, as frames. H2O-3's parameter; the default is false.",
     'keep_cross_validation_fold_assignment': "With nfolds: keep the fold each row was assigned to, as a frame. H2O-3's parameter; the default is false.",
     'export_checkpoints_dir': "A directory on the node where the trained model is written (as h2o.save_model would). H2O-3's parameter.",
+    'average_activation': "Sparse autoencoder: the mean activation each hidden unit is pulled toward (with sparsity_beta > 0). H2O-3's parameter; the default is 0.",
+    'sparsity_beta': "Sparse autoencoder: the strength of the pull of each hidden unit's mean activation toward average_activation (0 disables). H2O-3's parameter; the default is 0.",
 }

@@ -139,6 +139,9 @@ DEFAULTS: dict[str, Any] = {
     "weights_column": None,
     "standardize": True,
     "missing_values_handling": "MeanImputation",
+    # H2O's sparse autoencoder: hidden units' mean activation pulled toward average_activation.
+    "average_activation": 0.0,
+    "sparsity_beta": 0.0,
     # Store each layer's weights and biases as frames <model_id>.weights.<i> / .biases.<i>.
     "export_weights_and_biases": False,
     # Start from given weights: frame ids, one per weight layer (None keeps that layer's random
@@ -157,7 +160,6 @@ DEFAULTS: dict[str, Any] = {
 #: leaves them alone runs unchanged, one that sets them is told they are not supported here.
 H2O3_DEFAULT_ONLY: dict[str, Any] = {
     "offset_column": None, "categorical_encoding": "AUTO",
-    "average_activation": 0.0, "sparsity_beta": 0.0,
 
     "elastic_averaging": False,
     "elastic_averaging_moving_rate": 0.9, "elastic_averaging_regularization": 0.001,
@@ -527,6 +529,14 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
         if not all(e is None or (isinstance(e, str) and e) for e in v):
             raise _bad(name, f"entries must be frame ids (or None), got {v!r}")
         p[name] = list(v)
+    p["sparsity_beta"] = _as_float("sparsity_beta", p["sparsity_beta"])
+    if p["sparsity_beta"] < 0 or math.isinf(p["sparsity_beta"]):
+        raise _bad("sparsity_beta", f"must be a finite number >= 0, got {p['sparsity_beta']!r}")
+    p["average_activation"] = _as_float("average_activation", p["average_activation"])
+    if not math.isfinite(p["average_activation"]):
+        raise _bad("average_activation", f"must be finite, got {p['average_activation']!r}")
+    if p["sparsity_beta"] > 0 and not p["autoencoder"]:
+        raise _bad("sparsity_beta", "the sparsity constraint is for autoencoders (autoencoder=True), as in H2O-3")
     d = p["export_checkpoints_dir"]
     if d is not None and (not isinstance(d, str) or not d.strip()):
         raise _bad("export_checkpoints_dir", f"expected a directory path, got {d!r}")
@@ -649,7 +659,7 @@ def net_spec_kwargs(p: dict[str, Any], n_inputs: int, n_outputs: int,
 TRAIN_CONFIG_KEYS = (
     "adaptive_rate", "rho", "epsilon", "rate", "rate_annealing", "rate_decay",
     "momentum_start", "momentum_ramp", "momentum_stable", "nesterov_accelerated_gradient",
-    "input_dropout_ratio", "l1", "l2", "max_w2", "fast_mode",
+    "input_dropout_ratio", "l1", "l2", "max_w2", "fast_mode", "sparsity_beta", "average_activation",
 )
 
 
