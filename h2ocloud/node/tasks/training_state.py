@@ -28,6 +28,7 @@ from h2ocloud.dl.seeds import iteration_seed, sub_seed
 from h2ocloud.errors import NodeUnavailable
 from h2ocloud.frame.chunk import Chunk
 from h2ocloud.kernel import Net, TrainConfig, train_hogwild
+from h2ocloud.kernel.train import activation_buffer
 from h2ocloud.node.store.hashing import chunk_key
 from h2ocloud.node.tasks import framedata
 
@@ -99,6 +100,7 @@ class TrainingState:
         self.chunks: dict[int, ChunkRows] = {}
         self._orders: OrderedDict[tuple[int, ...], RowOrder] = OrderedDict()
         self._samples: dict[tuple[str, int, int], Any] = {}
+        self._avg_act: np.ndarray | None = None  # a sparse autoencoder's mean activations
 
     # ---- rows ------------------------------------------------------------------------------
     def ensure(self, node: Node, indices: list[int]) -> None:
@@ -194,9 +196,12 @@ class TrainingState:
         """Hogwild over the given chunks' rows for n samples of this iteration."""
         self.ensure(node, indices)
         rows = self.order_for(indices).next_rows(n)
+        if self.train_cfg.sparsity_beta > 0 and self._avg_act is None:
+            self._avg_act = activation_buffer(net.spec)  # kept across iterations, as H2O's _avg_a
         t = time.perf_counter()
         done = train_hogwild(net, self.X, self.y, rows, self.train_cfg, self.nthreads,
-                             iteration_seed(self.node_seed, iteration))
+                             iteration_seed(self.node_seed, iteration),
+                             avg_act=self._avg_act if self.train_cfg.sparsity_beta > 0 else None)
         return net, int(done), time.perf_counter() - t
 
     # ---- scoring ---------------------------------------------------------------------------
