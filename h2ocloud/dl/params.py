@@ -139,6 +139,8 @@ DEFAULTS: dict[str, Any] = {
     "weights_column": None,
     "standardize": True,
     "missing_values_handling": "MeanImputation",
+    # How a factor becomes input units: AUTO (one-hot) or another of H2O-3's encodings.
+    "categorical_encoding": "AUTO",
     # H2O's sparse autoencoder: hidden units' mean activation pulled toward average_activation.
     "average_activation": 0.0,
     "sparsity_beta": 0.0,
@@ -159,7 +161,7 @@ DEFAULTS: dict[str, Any] = {
 #: H2O-3 parameters this implementation accepts at H2O-3's default only: an h2o-py script that
 #: leaves them alone runs unchanged, one that sets them is told they are not supported here.
 H2O3_DEFAULT_ONLY: dict[str, Any] = {
-    "offset_column": None, "categorical_encoding": "AUTO",
+    "offset_column": None,
 
     "elastic_averaging": False,
     "elastic_averaging_moving_rate": 0.9, "elastic_averaging_regularization": 0.001,
@@ -529,6 +531,14 @@ def validate_parameters(d: dict[str, Any]) -> dict[str, Any]:
         if not all(e is None or (isinstance(e, str) and e) for e in v):
             raise _bad(name, f"entries must be frame ids (or None), got {v!r}")
         p[name] = list(v)
+    from h2ocloud.dl.categorical import ENCODINGS, ONE_HOT, canonical_encoding
+
+    enc = canonical_encoding(p["categorical_encoding"]) if isinstance(p["categorical_encoding"], str) else None
+    if enc is None:
+        raise _bad("categorical_encoding", f"{p['categorical_encoding']!r} is not one of {sorted(set(ENCODINGS.values()))}")
+    if p["autoencoder"] and enc not in ONE_HOT:
+        raise _bad("categorical_encoding", f"{enc}: an autoencoder reconstructs one-hot factors; use AUTO")
+    p["categorical_encoding"] = enc
     p["sparsity_beta"] = _as_float("sparsity_beta", p["sparsity_beta"])
     if p["sparsity_beta"] < 0 or math.isinf(p["sparsity_beta"]):
         raise _bad("sparsity_beta", f"must be a finite number >= 0, got {p['sparsity_beta']!r}")
