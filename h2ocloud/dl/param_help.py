@@ -87,4 +87,7 @@ HELP: dict[str, str] = {
     'keep_cross_validation_predictions': "With nfolds: keep each fold model's predictions on the rows it held out, as frames. H2O-3's parameter; the default is false.",
     'keep_cross_validation_fold_assignment': "With nfolds: keep the fold each row was assigned to, as a frame. H2O-3's parameter; the default is false.",
     'export_checkpoints_dir': "A directory on the node where the trained model is written (as h2o.save_model would). H2O-3's parameter.",
+    'categorical_encoding': "How a factor becomes input units: AUTO / Enum / OneHotInternal / OneHotExplicit (one unit per level), Binary (the bits of the level's code), LabelEncoder (the code as a number), Eigen (the leading eigenvector of the one-hot covariance), EnumLimited (the 10 most frequent levels and one for the rest), SortByResponse (one-hot, levels ordered by mean response). H2O-3's parameter.",
+    'sparsity_beta': "Autoencoder only: the strength of the sparsity constraint that pulls each hidden unit's mean activation toward average_activation (0: off). H2O-3's parameter.",
+    'average_activation': "Autoencoder with sparsity_beta: the mean hidden activation the sparsity constraint aims for. H2O-3's parameter; the default is 0.",
 }
