@@ -162,7 +162,10 @@ class Cloud:
 
     def add_node(self, extra_args: list[str] | None = None) -> NodeProc:
         web, grpc_ = free_ports(2)
-        n = NodeProc(web, grpc_, self.workdir / f"node-{len(self.nodes)}.log", list(extra_args or []))
+        args = list(extra_args or [])
+        if "--zeroconf" not in args:
+            args.append("--no-zeroconf")
+        n = NodeProc(web, grpc_, self.workdir / f"node-{len(self.nodes)}.log", args)
         self.nodes.append(n)
         n.start()
         n.wait_up()
@@ -184,7 +187,10 @@ def start_cloud(n: int = 1, args: list[str] | None = None, discovery: str = "fla
     flatfile.write_text("".join(f"127.0.0.1:{ports[2 * i + 1]}\n" for i in range(n)))
     nodes = []
     for i in range(n):
-        extra = ["--name", name, "--heartbeat-interval", "0.5", *(args or [])]
+        # Zeroconf is on by default: a test's cloud is isolated by its unique name and, unless
+        # the test is about zeroconf, by --no-zeroconf (others' tests run on this machine too).
+        mdns = [] if "--zeroconf" in (args or []) else ["--no-zeroconf"]
+        extra = ["--name", name, "--heartbeat-interval", "0.5", *mdns, *(args or [])]
         if per_node_args:
             extra += per_node_args[i]
         if discovery == "flatfile" and n > 1:

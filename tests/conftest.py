@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from tests.cloudfixture import start_cloud
+
+# Zeroconf is on by default and finds every node of the same name on loopback, including the
+# nodes of other test runs on this machine: a node a test starts without saying otherwise has
+# it off. Tests about zeroconf pass --zeroconf (a flag wins over the environment).
+os.environ.setdefault("H2OCLOUD_ZEROCONF", "false")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -97,7 +97,7 @@ def test_sigkill_a_node_loses_no_frame(numeric_csv):
         h2ocloud.import_file(str(path), destination_frame="survive.hex", chunk_rows=200)
         before = h2ocloud.get_frame("survive.hex").summary(return_data=True)
         cloud.nodes[2].kill()
-        cloud.wait_formed(2, timeout=20, among=cloud.nodes[:2])
+        cloud.wait_formed(2, timeout=60, among=cloud.nodes[:2])
         for node in cloud.nodes[:2]:
             st = node.status()
             assert st["cloud_size"] == 2 and len(st["dead_nodes"]) == 1
@@ -144,5 +144,5 @@ def test_sigterm_leaves_the_cloud_at_once():
     with start_cloud(3, args=["--heartbeat-timeout", "30"]) as cloud:
         t0 = time.time()
         assert cloud.nodes[2].stop() == 0
-        cloud.wait_formed(2, timeout=10, among=cloud.nodes[:2])
+        cloud.wait_formed(2, timeout=60, among=cloud.nodes[:2])
         assert time.time() - t0 < 10  # far sooner than the 30 s heartbeat timeout

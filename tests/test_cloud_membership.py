@@ -11,8 +11,6 @@ import asyncio
 import os
 import signal
 import socket
-import struct
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +21,7 @@ import pytest
 import h2ocloud
 from h2ocloud.node.cluster import auth
 from tests.cloudfixture import Cloud, NodeProc, free_ports, start_cloud
+from tests.dnsserver import TinyDNS
 
 TIMEOUT = 3.0  # --heartbeat-timeout used by the death tests
 FAST = ["--heartbeat-timeout", str(TIMEOUT)]
@@ -103,7 +102,7 @@ def test_flatfile_any_start_order_sigkill_and_rejoin(tmp_path):
         assert nodes[2].status()["cloud_size"] == 1
         nodes[0].start()
         nodes[1].start()
-        cloud.wait_formed(3, timeout=20, among=nodes)
+        cloud.wait_formed(3, timeout=60, among=nodes)
         before = assert_same_view(nodes)
 
         victim, others = nodes[1], [nodes[0], nodes[2]]
@@ -124,7 +123,7 @@ def test_flatfile_any_start_order_sigkill_and_rejoin(tmp_path):
 
         victim.start()  # same ports, new node id
         victim.wait_up()
-        cloud.wait_formed(3, timeout=15, among=nodes)
+        cloud.wait_formed(3, timeout=60, among=nodes)
         back = assert_same_view(nodes)
         new_id = victim.status()["node_id"]
         assert new_id != victim_id and new_id in back["members"] and back["epoch"] > after["epoch"]
@@ -160,7 +159,7 @@ def test_peers_cloud_and_sigstopped_peer_blocks_nothing():
         finally:
             os.kill(frozen.proc.pid, signal.SIGCONT)
         # Thawed, it comes back with the same id.
-        cloud.wait_formed(3, timeout=15)
+        cloud.wait_formed(3, timeout=60)
         assert frozen_id in assert_same_view(cloud.nodes)["members"]
 
 
@@ -270,52 +269,6 @@ def test_peer_call_to_a_frozen_peer_has_a_deadline():
 
 
 # ---- Kubernetes DNS -----------------------------------------------------------------------
-class TinyDNS:
-    """A UDP DNS server on 127.0.0.1 answering A queries for one name (written here, apart from
-    h2ocloud.node.cluster.k8s, so the test checks that code against an independent encoder)."""
-
-    def __init__(self, name: str, ips: list[str]):
-        self.name, self.ips, self.queries = name.rstrip(".").lower(), ips, 0
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(5)
-        self.sock.close()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                q, peer = self.sock.recvfrom(512)
-            except OSError:
-                continue
-            self.queries += 1
-            self.sock.sendto(self.answer(q), peer)
-
-    def answer(self, q: bytes) -> bytes:
-        qid = q[:2]
-        labels, pos = [], 12
-        while q[pos]:
-            labels.append(q[pos + 1:pos + 1 + q[pos]].decode())
-            pos += 1 + q[pos]
-        question = q[12:pos + 5]
-        qtype = struct.unpack("!H", q[pos + 1:pos + 3])[0]
-        if ".".join(labels).lower() != self.name:
-            return qid + struct.pack("!HHHHH", 0x8183, 1, 0, 0, 0) + question  # NXDOMAIN
-        ips = self.ips if qtype == 1 else []
-        answers = b"".join(struct.pack("!HHHIH", 0xC00C, 1, 1, 5, 4) + socket.inet_aton(ip) for ip in ips)
-        return qid + struct.pack("!HHHHH", 0x8180, 1, len(ips), 0, 0) + question + answers
-
-
 def test_k8s_resolver_against_independent_dns_server():
     from h2ocloud.node.cluster.k8s import resolve_service
 
@@ -343,7 +296,7 @@ def test_k8s_dns_cloud_on_one_grpc_port(tmp_path):
         with cloud_of(nodes, tmp_path, name) as cloud:
             for n in nodes:
                 n.start()
-            cloud.wait_formed(3, timeout=20, among=nodes)
+            cloud.wait_formed(3, timeout=60, among=nodes)
             view = assert_same_view(nodes)
             addresses = {x["address"] for x in nodes[0].status()["nodes"]}
             assert addresses == {f"{ip}:{grpc_port}" for ip in ips} and len(view["members"]) == 3
@@ -373,14 +326,14 @@ def test_secret_and_cloud_name_admission(tmp_path):
         for n in nodes:
             n.start()
         good, wrong_secret, wrong_name = nodes[:2], nodes[2], nodes[3]
-        cloud.wait_formed(2, timeout=20, among=good)
+        cloud.wait_formed(2, timeout=60, among=good)
         assert_same_view(good)
 
         def refusals_recorded():
             sts = statuses(nodes)
             return all(len(s["refused"]) >= 2 for s in sts[:2]) and sts[2]["refused"] and sts[3]["refused"]
 
-        wait_until(refusals_recorded, 10, "every side recording its refusals")
+        wait_until(refusals_recorded, 30, "every side recording its refusals")
         time.sleep(1.0)  # a few more heartbeat rounds: nobody is admitted late
         sts = statuses(nodes)
         assert [s["cloud_size"] for s in sts] == [2, 2, 1, 1]
@@ -430,7 +383,7 @@ def test_an_impostor_answering_heartbeats_without_the_secret_is_not_admitted(tmp
             node.start()
             node.wait_up()
             addr = f"127.0.0.1:{fake_port}"
-            wait_until(lambda: addr in node.status()["refused"], 10, "the impostor recorded as refused")
+            wait_until(lambda: addr in node.status()["refused"], 30, "the impostor recorded as refused")
             time.sleep(1.0)
             st = node.status()
             assert Impostor.calls >= 3
@@ -522,7 +475,7 @@ def test_a_dead_node_taken_out_of_the_flatfile_is_forgotten(tmp_path):
     with cloud_of(nodes, tmp_path, name) as cloud:
         for n in nodes:
             n.start()
-        cloud.wait_formed(3, timeout=20, among=nodes)
+        cloud.wait_formed(3, timeout=60, among=nodes)
         victim, others = nodes[2], nodes[:2]
         victim_id, victim_addr = victim.status()["node_id"], lines[2].strip()
         assert all(victim_addr in s["seed_addresses"] for s in statuses(others))

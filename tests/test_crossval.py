@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import h2ocloud
@@ -230,3 +231,43 @@ def test_a_node_builds_fold_rows_without_the_held_out_fold(cloud3, digits3):
     # Folds that do not match the frame are refused with a clear error.
     with pytest.raises(ValueError, match="row folds"):
         cloud3.peer_call(cloud3.nodes[0], "dl.prepare", dict(args, job_id="cv-prepare-bad"), [folds[:10]])
+
+
+@pytest.mark.parametrize("cloud", ["cloud1", "cloud3"])
+def test_kept_cross_validation_predictions_and_fold_assignment(request, cloud):
+    """keep_cross_validation_predictions / keep_cross_validation_fold_assignment (H2O-3): the
+    fold of every training row, each fold model's predictions on its holdout rows (0 elsewhere)
+    and their combination; the holdout metrics equal the model's cross-validation metrics."""
+    import h2ocloud as h2o
+
+    h2o.init(url=request.getfixturevalue(cloud).nodes[0].url)
+    rng = np.random.default_rng(3)
+    n = 240
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    df["y"] = np.where(df["a"] - df["b"] > 0, "p", "q")
+    fr = h2o.H2OFrame(df, destination_frame=f"cvkeep_{cloud}.hex")
+    fr["y"] = fr["y"].asfactor()
+    m = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=3, seed=2, nfolds=3, fold_assignment="Modulo",
+                                     keep_cross_validation_predictions=True,
+                                     keep_cross_validation_fold_assignment=True,
+                                     keep_cross_validation_models=False, model_id=f"cvkeep_m_{cloud}")
+    m.train(x=["a", "b"], y="y", training_frame=fr)
+    folds = m.cross_validation_fold_assignment().as_data_frame()["fold_assignment"].to_numpy()
+    np.testing.assert_array_equal(folds, np.arange(n) % 3)  # Modulo, 0-based as H2O-3
+    per_fold = [f.as_data_frame() for f in m.cross_validation_predictions()]
+    hold = m.cross_validation_holdout_predictions().as_data_frame()
+    assert len(per_fold) == 3 and all(len(p) == n for p in per_fold) and len(hold) == n
+    for k, p in enumerate(per_fold):
+        assert (p.loc[folds != k, ["p", "q"]] == 0).all().all()
+        np.testing.assert_allclose(p.loc[folds == k, "p"], hold.loc[folds == k, "p"])
+    np.testing.assert_allclose(hold["p"] + hold["q"], 1.0, atol=1e-6)
+    # The pooled holdout logloss is the model's cross-validation logloss.
+    t = (df["y"] == "p").to_numpy()
+    pp = np.clip(np.where(t, hold["p"], hold["q"]), 1e-15, 1)
+    assert -np.log(pp).mean() == pytest.approx(m.logloss(xval=True), rel=1e-4)
+    assert m.cross_validation_models() is None  # not kept: only used for the predictions
+    assert not any(k.startswith(f"cvkeep_m_{cloud}_cv_") for k in h2o.ls())
+    plain = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=1, seed=2, nfolds=2)
+    plain.train(x=["a", "b"], y="y", training_frame=fr)
+    with pytest.raises(ValueError, match="keep_cross_validation_predictions"):
+        plain.cross_validation_predictions()

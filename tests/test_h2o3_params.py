@@ -257,3 +257,21 @@ def test_initial_weights_and_a_pretrained_autoencoder_start_the_model(request, c
         args = {"hidden": [4], "epochs": 1, "seed": 9, **kw}
         with pytest.raises(Exception, match=match):
             h2o.H2ODeepLearningEstimator(**args).train(x=X, y="y", training_frame=tr)
+
+
+def test_export_checkpoints_dir_writes_the_model_there(h2o, tmp_path):
+    """H2O-3's export_checkpoints_dir: the node writes the finished model into the directory,
+    loadable with h2o.load_model; an unwritable directory fails the job naming the parameter."""
+    tr, _ = _frames(h2o, "ckdir")
+    m = h2o.H2ODeepLearningEstimator(hidden=[3], epochs=1, seed=1, model_id="ckdir_model",
+                                     export_checkpoints_dir=str(tmp_path / "models"))
+    m.train(x=X, y="y", training_frame=tr)
+    path = tmp_path / "models" / "ckdir_model"
+    assert path.is_file()
+    h2o.remove("ckdir_model")
+    back = h2o.load_model(str(path))
+    assert back.model_id == "ckdir_model"
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(Exception, match="export_checkpoints_dir"):
+        h2o.H2ODeepLearningEstimator(hidden=[3], epochs=1, export_checkpoints_dir=str(tmp_path / "file")).train(
+            x=X, y="y", training_frame=tr)

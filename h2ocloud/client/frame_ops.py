@@ -350,6 +350,25 @@ class FrameOps:
         result, _ = connection().call("frames.rbind", {"frame_ids": [self.frame_id] + [o.frame_id for o in others]})
         return _frame_cls()._from_header(result)
 
+    def merge(self, other: H2OFrame, all_x: bool = False, all_y: bool = False, by_x: Any = None,
+              by_y: Any = None, method: str = "auto") -> H2OFrame:
+        """h2o-py's merge (a join): rows of this frame (x) and `other` (y) whose key columns
+        match, every pairing of them. Keys: by_x / by_y (names or positions), by default the
+        columns the frames have in common. all_x / all_y keep x's / y's rows without a match
+        (left, right, both: outer). NA keys match nothing. The result holds the keys, x's
+        other columns, then y's, ordered by the keys; computed in the cloud (only the key
+        columns are read to pair rows). method: "auto", "radix" or "hash" (one result)."""
+        if not isinstance(other, _frame_cls()):
+            raise H2OTypeError("other must be an H2OFrame", var_name="other")
+
+        def keys(v: Any) -> list[Any] | None:
+            return None if v is None else [v] if isinstance(v, str | int) else list(v)
+
+        args = {"frame_id": self.frame_id, "other": other.frame_id, "all_x": bool(all_x), "all_y": bool(all_y),
+                "by_x": keys(by_x), "by_y": keys(by_y), "method": str(method)}
+        result, _ = connection().call("frames.merge", args)
+        return _frame_cls()._from_header(result)
+
     def drop(self, index: Any, axis: int = 1) -> H2OFrame:
         """A frame without the given columns (axis=1) or rows (axis=0)."""
         if axis == 0:
@@ -471,6 +490,15 @@ class FrameOps:
         return self._table()._repr_html_()
 
 
+def _aggregate(fn: str, what: str):
+    def method(self: GroupBy, col: Any = None, na: str = "all") -> GroupBy:
+        return self._add(fn, col, na)
+    method.__name__ = fn
+    method.__doc__ = (f"Add {what} of column(s) `col` (default: every non-group column). na: 'all' "
+                      "(a NA makes the group's value NA), 'rm' (NAs skipped) or 'ignore'.")
+    return method
+
+
 class GroupBy:
     """Aggregations per group, computed by map/reduce; `get_frame()` returns them as a frame with
     the group columns first (sorted), then nrow, mean_x, sum_x, sdev_x, ..."""
@@ -491,28 +519,16 @@ class GroupBy:
         return self
 
     def count(self, na: str = "all") -> GroupBy:
+        """The rows of each group (column nrow)."""
         return self._add("nrow", None, na)
 
-    def sum(self, col: Any = None, na: str = "all") -> GroupBy:
-        return self._add("sum", col, na)
-
-    def mean(self, col: Any = None, na: str = "all") -> GroupBy:
-        return self._add("mean", col, na)
-
-    def sd(self, col: Any = None, na: str = "all") -> GroupBy:
-        return self._add("sd", col, na)
-
-    def var(self, col: Any = None, na: str = "all") -> GroupBy:
-        return self._add("var", col, na)
-
-    def min(self, col: Any = None, na: str = "all") -> GroupBy:
-        return self._add("min", col, na)
-
-    def max(self, col: Any = None, na: str = "all") -> GroupBy:
-        return self._add("max", col, na)
-
-    def ss(self, col: Any = None, na: str = "all") -> GroupBy:
-        return self._add("ss", col, na)
+    sum = _aggregate("sum", "sum_x: the sum per group")
+    mean = _aggregate("mean", "mean_x: the mean per group")
+    sd = _aggregate("sd", "sdev_x: the standard deviation per group")
+    var = _aggregate("var", "var_x: the variance per group")
+    min = _aggregate("min", "min_x: the smallest value per group")
+    max = _aggregate("max", "max_x: the largest value per group")
+    ss = _aggregate("ss", "ss_x: the sum of squares per group")
 
     def get_frame(self) -> H2OFrame:
         if self._frame is None:

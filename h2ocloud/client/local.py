@@ -28,6 +28,15 @@ def free_port(ip: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment (a container without one)
+        return "unknown"
+
+
 class LocalNode:
     """A daemon this Python process started; stopped (SIGTERM) at interpreter exit."""
 
@@ -44,8 +53,9 @@ class LocalNode:
             cmd += ["--nthreads", str(nthreads)]
         if max_mem:
             cmd += ["--max-mem", str(max_mem)]
-        if name:
-            cmd += ["--name", name]
+        # A cloud name of its own, as h2o-py's local server: with zeroconf on (the default), a
+        # node named like a neighbour's on this machine would join it.
+        cmd += ["--name", name or f"h2ocloud_from_python_{_user()}_{os.getpid()}_{self.web_port}"]
         self._log = open(self.log_path, "wb")
         # A subprocess, never a bare fork: Numba's threads do not survive fork().
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from h2ocloud.client.frame import H2OFrame
+from h2ocloud.client.frame import H2OFrame, get_frame
 from h2ocloud.client.jobs import wait_job
 from h2ocloud.client.session import connection
 
@@ -261,8 +261,6 @@ class H2ODeepLearningModel:
 
     def _layer_frame(self, matrix_id: int, what: str) -> H2OFrame:
         if self.params.get("export_weights_and_biases"):  # the frames training stored (H2O-3)
-            from h2ocloud.client.frame import get_frame
-
             return get_frame(f"{self.model_id}.{what}.{int(matrix_id)}")
         result, blobs = connection().call("models.weights", {"model_id": self.model_id,
                                                              "layer": int(matrix_id), "what": what})
@@ -350,6 +348,26 @@ class H2ODeepLearningModel:
         import pandas as pd
 
         return pd.DataFrame(table).set_index("metric")
+
+    def _cv_frames(self, key: str, param: str):
+        ids = (self._s.get("cross_validation_frames") or {}).get(key)
+        if ids is None:
+            raise ValueError(f"no {key.replace('_', ' ')}: train with nfolds and {param}=True")
+        return ids
+
+    def cross_validation_predictions(self) -> list[H2OFrame]:
+        """keep_cross_validation_predictions: each fold model's predictions on the rows it held
+        out, expanded to the training frame's rows with 0 elsewhere (as h2o-py)."""
+        return [get_frame(i) for i in self._cv_frames("predictions", "keep_cross_validation_predictions")]
+
+    def cross_validation_holdout_predictions(self) -> H2OFrame:
+        """keep_cross_validation_predictions: every training row's prediction by the fold model
+        that held it out."""
+        return get_frame(self._cv_frames("holdout_predictions", "keep_cross_validation_predictions"))
+
+    def cross_validation_fold_assignment(self) -> H2OFrame:
+        """keep_cross_validation_fold_assignment: the fold (0-based) of every training row."""
+        return get_frame(self._cv_frames("fold_assignment", "keep_cross_validation_fold_assignment"))
 
     def cross_validation_models(self) -> list[H2ODeepLearningModel] | None:
         """nfolds: the fold models (trained with keep_cross_validation_models, the default)."""

@@ -24,6 +24,7 @@ from h2ocloud.dl.params import resolve_nthreads, train_config_kwargs, validate_p
 from h2ocloud.dl.scoring import score_builder
 from h2ocloud.dl.seeds import iteration_seed, sub_seed
 from h2ocloud.kernel import Net, TrainConfig, train_hogwild
+from h2ocloud.kernel.train import activation_buffer
 
 
 def balanced_rows(y: np.ndarray, n_classes: int, max_after_balance_size: float,
@@ -185,8 +186,11 @@ class LocalBackend:
     def train_iteration(self, net: Net, n_samples: int, iteration: int
                         ) -> tuple[Net, int, list[str]]:
         rows = self.next_rows(n_samples)
+        if self.cfg.sparsity_beta > 0 and getattr(self, "_avg_act", None) is None:
+            self._avg_act = activation_buffer(net.spec)  # kept across iterations, as H2O's _avg_a
         n = train_hogwild(net, self.X, self.y, rows, self.cfg, self.nthreads,
-                          iteration_seed(self.seed, iteration))
+                          iteration_seed(self.seed, iteration),
+                          avg_act=self._avg_act if self.cfg.sparsity_beta > 0 else None)
         return net, int(n), list(self.nodes)
 
     def score_builder(self, net: Net, which: str):

@@ -74,6 +74,9 @@ class DeepLearningModel:
     cross_validation_metrics: dict[str, Any] = field(default_factory=dict)
     cross_validation_metrics_summary: dict[str, Any] | None = None
     cross_validation_models: list[str] = field(default_factory=list)
+    # keep_cross_validation_predictions / _fold_assignment: ids of the frames kept
+    # ("holdout_predictions", "predictions" (one per fold), "fold_assignment").
+    cross_validation_frames: dict[str, Any] = field(default_factory=dict)
     # chunks of the frame training read (more than the training frame's with force_load_balance)
     training_chunks: int = 0
     # ids of the frames it was trained and validated on (the console's model list shows them)
@@ -232,6 +235,7 @@ class DeepLearningModel:
             "cross_validation_metrics": self.capped(self.cross_validation_metrics),
             "cross_validation_metrics_summary": self.cross_validation_metrics_summary,
             "cross_validation_models": self.cross_validation_models,
+            "cross_validation_frames": self.cross_validation_frames,
             "scoring_history": self.scoring_history,
             "diagnostics": self.diagnostics,
             "variable_importances": self.variable_importances,

@@ -175,6 +175,10 @@ PARAMETERS: tuple[P, ...] = (
       help="A column naming each row's fold, instead of nfolds. H2O-3's parameter."),
     P('keep_cross_validation_models', 'bool', True,
       help="Keep the fold models of cross-validation in the store. H2O-3's parameter; the default is true."),
+    P('keep_cross_validation_predictions', 'bool', False,
+      help="With nfolds: keep each fold model's predictions on the rows it held out, as frames. H2O-3's parameter; the default is false."),
+    P('keep_cross_validation_fold_assignment', 'bool', False,
+      help="With nfolds: keep the fold each row was assigned to, as a frame. H2O-3's parameter; the default is false."),
     P('activation', 'enum', 'Tanh', choices=ACTIVATIONS,
       help='The choice of nonlinear, differentiable activation function used throughout the network. Options are Tanh, TanhWithDropout, Rectifier, RectifierWithDropout, Maxout, MaxoutWithDropout, and the default is Tanh.'),
     P('hidden', 'int_list', [200, 200], lo=1,
@@ -301,6 +305,10 @@ PARAMETERS: tuple[P, ...] = (
       help='Standardize numeric columns to mean 0, variance 1 before training. The default is true.'),
     P('missing_values_handling', 'enum', 'MeanImputation', choices=("MeanImputation", "Skip"),
       help="MeanImputation (replace a missing value by the column's mean) or Skip (drop the row)."),
+    P('average_activation', 'float', 0.0, lo=-INF, hi=INF, lo_open=True, hi_open=True,
+      help="H2O's sparse autoencoder: the mean activation each hidden unit is pulled toward (with sparsity_beta > 0). H2O-3's parameter."),
+    P('sparsity_beta', 'float', 0.0, lo=0.0, hi=INF, hi_open=True,
+      help="H2O's sparse autoencoder: how strongly hidden units' mean activation is pulled toward average_activation (0: off; autoencoders only). H2O-3's parameter."),
     P('export_weights_and_biases', 'bool', False,
       help="Store each layer's weights and biases as frames (<model_id>.weights.<i>, .biases.<i>), read by m.weights(i) and m.biases(i). H2O-3's parameter; the default is false."),
     P('initial_weights', 'frame_list', None,
@@ -309,6 +317,8 @@ PARAMETERS: tuple[P, ...] = (
       help="Start from given biases: a list with one frame id (a single column) per weight layer, None keeping that layer's start. H2O-3's parameter."),
     P('pretrained_autoencoder', 'str', None,
       help="The model id of an autoencoder whose hidden layers start a supervised model's (same inputs, hidden layers and activation). H2O-3's parameter."),
+    P('export_checkpoints_dir', 'str', None,
+      help="A directory on the node where the trained model is written (as h2o.save_model would). H2O-3's parameter."),
     P('sparse', 'bool', False,
       help="A storage hint of the booklet's era; accepted with a warning (the kernel needs none)."),
     P('col_major', 'bool', False,
@@ -324,12 +334,9 @@ DEFAULTS: dict[str, Any] = {p.name: p.default for p in PARAMETERS}
 #: leaves them alone runs unchanged, one that sets them is told they are not supported here.
 H2O3_DEFAULT_ONLY: dict[str, Any] = {
     "offset_column": None, "categorical_encoding": "AUTO",
-    "average_activation": 0.0, "sparsity_beta": 0.0,
-
-    "keep_cross_validation_predictions": False, "keep_cross_validation_fold_assignment": False,
     "elastic_averaging": False,
     "elastic_averaging_moving_rate": 0.9, "elastic_averaging_regularization": 0.001,
-    "max_categorical_features": 2147483647, "export_checkpoints_dir": None,
+    "max_categorical_features": 2147483647,
     "custom_metric_func": None, "auc_type": "AUTO", "gainslift_bins": -1,
 }
 
@@ -617,6 +624,11 @@ def _check_together(p: dict[str, Any]) -> None:
         if v is not None and len(v) != len(p["hidden"]) + 1:
             raise _bad(name, f"has {len(v)} entries for {len(p['hidden']) + 1} weight layers "
                              f"(hidden {p['hidden']} and the output layer)")
+    if p["sparsity_beta"] > 0 and not p["autoencoder"]:
+        raise _bad("sparsity_beta", "the sparsity constraint is for autoencoders (autoencoder=True), as in H2O-3")
+    d = p["export_checkpoints_dir"]
+    if d is not None and not d.strip():
+        raise _bad("export_checkpoints_dir", f"expected a directory path, got {d!r}")
     if p["pretrained_autoencoder"] is not None:
         if not p["pretrained_autoencoder"]:
             raise _bad("pretrained_autoencoder", f"expected a model id, got {p['pretrained_autoencoder']!r}")
@@ -724,7 +736,7 @@ def net_spec_kwargs(p: dict[str, Any], n_inputs: int, n_outputs: int,
 TRAIN_CONFIG_KEYS = (
     "adaptive_rate", "rho", "epsilon", "rate", "rate_annealing", "rate_decay",
     "momentum_start", "momentum_ramp", "momentum_stable", "nesterov_accelerated_gradient",
-    "input_dropout_ratio", "l1", "l2", "max_w2", "fast_mode",
+    "input_dropout_ratio", "l1", "l2", "max_w2", "fast_mode", "sparsity_beta", "average_activation",
 )
 
 

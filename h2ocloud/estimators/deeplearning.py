@@ -52,6 +52,12 @@ class H2ODeepLearningEstimator(H2OEstimator):
     keep_cross_validation_models : bool, default True
         Keep the fold models of cross-validation in the store. H2O-3's parameter; the default is
         true.
+    keep_cross_validation_predictions : bool, default False
+        With nfolds: keep each fold model's predictions on the rows it held out, as frames.
+        H2O-3's parameter; the default is false.
+    keep_cross_validation_fold_assignment : bool, default False
+        With nfolds: keep the fold each row was assigned to, as a frame. H2O-3's parameter; the
+        default is false.
     activation : str, default 'Tanh', one of 'Tanh', 'TanhWithDropout', 'Rectifier', 'RectifierWithDropout', 'Maxout', 'MaxoutWithDropout'
         The choice of nonlinear, differentiable activation function used throughout the network.
         Options are Tanh, TanhWithDropout, Rectifier, RectifierWithDropout, Maxout,
@@ -258,6 +264,12 @@ class H2ODeepLearningEstimator(H2OEstimator):
         Standardize numeric columns to mean 0, variance 1 before training. The default is true.
     missing_values_handling : str, default 'MeanImputation', one of 'MeanImputation', 'Skip'
         MeanImputation (replace a missing value by the column's mean) or Skip (drop the row).
+    average_activation : float, default 0.0, in (-inf, inf)
+        H2O's sparse autoencoder: the mean activation each hidden unit is pulled toward (with
+        sparsity_beta > 0). H2O-3's parameter.
+    sparsity_beta : float, default 0.0, in [0, inf)
+        H2O's sparse autoencoder: how strongly hidden units' mean activation is pulled toward
+        average_activation (0: off; autoencoders only). H2O-3's parameter.
     export_weights_and_biases : bool, default False
         Store each layer's weights and biases as frames (<model_id>.weights.<i>, .biases.<i>),
         read by m.weights(i) and m.biases(i). H2O-3's parameter; the default is false.
@@ -271,13 +283,16 @@ class H2ODeepLearningEstimator(H2OEstimator):
     pretrained_autoencoder : str | None, default None
         The model id of an autoencoder whose hidden layers start a supervised model's (same
         inputs, hidden layers and activation). H2O-3's parameter.
+    export_checkpoints_dir : str | None, default None
+        A directory on the node where the trained model is written (as h2o.save_model would).
+        H2O-3's parameter.
     sparse : bool, default False
         A storage hint of the booklet's era; accepted with a warning (the kernel needs none).
     col_major : bool, default False
         A storage hint of the booklet's era; accepted with a warning (the kernel needs none).
 
     Other keywords: the aliases and the H2O-3 parameters accepted at their default only
-    (auc_type, average_activation, categorical_encoding, custom_metric_func, data, destination_key, diagnostis, elastic_averaging, elastic_averaging_moving_rate, elastic_averaging_regularization, export_checkpoints_dir, gainslift_bins, hidden_dropout_ratio, keep_cross_validation_fold_assignment, keep_cross_validation_predictions, key, max_categorical_features, nesterov, neverov_accelerated_gradient, offset_column, response_column, score_interval_seconds, sparsity_beta, validation, variable_importance).
+    (auc_type, categorical_encoding, custom_metric_func, data, destination_key, diagnostis, elastic_averaging, elastic_averaging_moving_rate, elastic_averaging_regularization, gainslift_bins, hidden_dropout_ratio, key, max_categorical_features, nesterov, neverov_accelerated_gradient, offset_column, response_column, score_interval_seconds, validation, variable_importance).
     """
 
     algo = "deeplearning"
@@ -295,6 +310,8 @@ class H2ODeepLearningEstimator(H2OEstimator):
         fold_assignment: str = 'AUTO',
         fold_column: str | None = None,
         keep_cross_validation_models: bool = True,
+        keep_cross_validation_predictions: bool = False,
+        keep_cross_validation_fold_assignment: bool = False,
         activation: str = 'Tanh',
         hidden: Sequence[int] = (200, 200),
         autoencoder: bool = False,
@@ -358,10 +375,13 @@ class H2ODeepLearningEstimator(H2OEstimator):
         weights_column: str | None = None,
         standardize: bool = True,
         missing_values_handling: str = 'MeanImputation',
+        average_activation: float = 0.0,
+        sparsity_beta: float = 0.0,
         export_weights_and_biases: bool = False,
         initial_weights: Any = None,
         initial_biases: Any = None,
         pretrained_autoencoder: Any = None,
+        export_checkpoints_dir: str | None = None,
         sparse: bool = False,
         col_major: bool = False,
         **other: Any,
@@ -377,6 +397,8 @@ class H2ODeepLearningEstimator(H2OEstimator):
             'fold_assignment': fold_assignment,
             'fold_column': fold_column,
             'keep_cross_validation_models': keep_cross_validation_models,
+            'keep_cross_validation_predictions': keep_cross_validation_predictions,
+            'keep_cross_validation_fold_assignment': keep_cross_validation_fold_assignment,
             'activation': activation,
             'hidden': hidden,
             'autoencoder': autoencoder,
@@ -440,10 +462,13 @@ class H2ODeepLearningEstimator(H2OEstimator):
             'weights_column': weights_column,
             'standardize': standardize,
             'missing_values_handling': missing_values_handling,
+            'average_activation': average_activation,
+            'sparsity_beta': sparsity_beta,
             'export_weights_and_biases': export_weights_and_biases,
             'initial_weights': initial_weights,
             'initial_biases': initial_biases,
             'pretrained_autoencoder': pretrained_autoencoder,
+            'export_checkpoints_dir': export_checkpoints_dir,
             'sparse': sparse,
             'col_major': col_major,
         }, other)

@@ -331,6 +331,33 @@ def _ifelse(ctx: Ctx, test: Any, yes: Any, no: Any) -> list[Col]:
     return out
 
 
+def _recode(c: Col, domain: list[str]) -> np.ndarray:
+    """A factor's codes into a larger `domain` holding all its levels (-1 stays NA)."""
+    where = {d: i for i, d in enumerate(domain)}
+    table = np.asarray([where[d] for d in c.domain] + [-1], np.int32)
+    return table[np.where(c.values < 0, len(c.domain), c.values)]
+
+
+@column_op("coalesce")
+def _coalesce(ctx: Ctx, a: Any, b: Any) -> list[Col]:
+    """Each value of `a`, or `b`'s where `a` is NA (merge's key columns: x's key, else y's).
+    Factors get the union of both domains, sorted as H2O sorts levels."""
+    out = []
+    for x, y in zip(as_columns(a, ctx), as_columns(b, ctx)):
+        if x.ctype != y.ctype:
+            raise ValueError(f"cannot combine {x.ctype} column {x.name!r} with {y.ctype} column {y.name!r}")
+        if x.ctype == NUMERIC:
+            out.append(Col(x.name, NUMERIC, np.where(np.isnan(x.values), y.values, x.values)))
+        elif x.ctype == ENUM and x.domain is not None and y.domain is not None:
+            dom = sorted(set(x.domain) | set(y.domain))
+            xc, yc = _recode(x, dom), _recode(y, dom)
+            out.append(Col(x.name, ENUM, np.where(xc < 0, yc, xc).astype(np.int32), dom))
+        else:
+            xs, ys = x.strings(), y.strings()
+            out.append(Col(x.name, x.ctype, np.where(_is_none(xs), ys, xs).astype(object), None))
+    return out
+
+
 @column_op("cut")
 def _cut(ctx: Ctx, a: Any, breaks: Sequence[float] = (), labels: Sequence[str] | None = None,
          include_lowest: bool = False, right: bool = True, dig_lab: int = 3) -> list[Col]:

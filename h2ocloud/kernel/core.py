@@ -504,8 +504,8 @@ def backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep,
 
 
 @njit(**_JIT)
-def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, rows, out_kind, loss_kind,
-               dist_param, mode, base_rate, rate_annealing, rate_decay, mom_start, mom_ramp, mom_stable, rho, eps,
+def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, avg_act, rows, out_kind, loss_kind,
+               dist_param, sparsity_beta, avg_target, mode, base_rate, rate_annealing, rate_decay, mom_start, mom_ramp, mom_stable, rho, eps,
                l1, l2, max_w2, in_drop, fast_mode, shortcut, n_start, n_stride, rng,
                x0, acts, errs, keep, udraw, argmax, maxnorm):
     """Train on ``rows`` in order, one sample at a time, updating the shared arrays in place.
@@ -513,8 +513,12 @@ def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, rows, out_kind
     The k-th sample of this slice is taken to be global sample ``n_start + k * n_stride``
     (the threads interleave), which drives rate annealing and the momentum ramp.
     ``offs`` holds a link-space offset per row of X, or is empty (no offset column).
+    With ``sparsity_beta`` > 0 (H2O's sparse autoencoder) ``avg_act`` keeps each hidden unit's
+    rolling mean activation (0.999 / 0.001 per sample, laid out like the activations) and every
+    hidden bias moves by -rate * sparsity_beta * (mean activation - avg_target) per sample.
     """
     has_offs = offs.shape[0] > 0
+    sparse = sparsity_beta > ZERO and avg_act.shape[0] > 0
     nl = meta.shape[1]
     rate = np.empty(nl, dtype=np.float32)
     for k in range(rows.shape[0]):
@@ -535,6 +539,15 @@ def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, rows, out_kind
                         maxnorm, out_kind, loss_kind, x, y[r_], offs[r_] if has_offs else ZERO,
                         dist_param, mode, rate, F32(m), rho, eps,
                         l1, l2, max_w2, shortcut, fast_mode)
+        if sparse:
+            for l in range(nl - 1):
+                ao = meta[M_AOFF, l]
+                bo = meta[M_BOFF, l]
+                step = rate[l] * sparsity_beta
+                for j in range(meta[M_NOUT, l]):
+                    a = F32(0.999) * avg_act[ao + j] + F32(0.001) * acts[ao + j]
+                    avg_act[ao + j] = a
+                    weights[bo + j] -= step * (a - avg_target)
 
 
 @njit(**_JIT)

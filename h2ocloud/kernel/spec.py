@@ -124,6 +124,10 @@ class TrainConfig:
     # The regression loss's parameter: tweedie_power, quantile_alpha or the huber delta
     # (the trainer moves the delta to the huber_alpha quantile of |error| at each scoring).
     dist_param: float = 0.0
+    # H2O's sparse autoencoder: the hidden units' mean activation is pulled toward
+    # average_activation with strength sparsity_beta (0 = off).
+    sparsity_beta: float = 0.0
+    average_activation: float = 0.0
 
     def __post_init__(self) -> None:
         if self.adaptive_rate and (self.rho <= 0 or self.epsilon <= 0):

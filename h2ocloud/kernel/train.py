@@ -21,6 +21,12 @@ _LOSS = {"CrossEntropy": core.LOSS_CE, "MeanSquare": core.LOSS_MSE, "Poisson": c
 _MASK64 = (1 << 64) - 1
 
 
+def activation_buffer(spec: NetSpec) -> np.ndarray:
+    """Zeros laid out like the kernel's activations (every layer's units): the mean-activation
+    state of a sparse autoencoder (train_hogwild's avg_act)."""
+    return np.zeros(sum(spec.layer_sizes[1:]), dtype=np.float32)
+
+
 def thread_seed(seed: int, thread: int) -> np.ndarray:
     """Non-zero xorshift state for one thread: splitmix64 of (seed, thread)."""
     z = (int(seed) * 0x9E3779B97F4A7C15 + (int(thread) + 1) * 0xD1B54A32D192ED03) & _MASK64
@@ -65,16 +71,18 @@ class _SliceRunner:
     a round of a few thousand rows does not rebuild the layer table or the scratch buffers."""
 
     def __init__(self, net: Net, cfg: TrainConfig, X: np.ndarray, y: np.ndarray, gout: np.ndarray,
-                 mode: int, nthreads: int, seed: int, offsets: np.ndarray) -> None:
+                 mode: int, nthreads: int, seed: int, offsets: np.ndarray,
+                 avg_act: np.ndarray) -> None:
         spec = net.spec
         plain_no_extra = mode == core.OPT_PLAIN and cfg.l1 == 0 and cfg.l2 == 0
         # H2O's shortcut: units with zero gradient are skipped when that changes nothing or
         # when fast_mode accepts the approximation (l1/l2 not applied to them).
         shortcut = mode != core.OPT_GRAD and (cfg.fast_mode or plain_no_extra)
         self.head = (net.weights, net.opt1, net.opt2, gout, build_meta(spec), dropout_vector(spec), X, y,
-                     offsets)
+                     offsets, avg_act)
         self.options = (
-            _OUT[spec.output], _LOSS[spec.loss], np.float32(cfg.dist_param), mode,
+            _OUT[spec.output], _LOSS[spec.loss], np.float32(cfg.dist_param),
+            np.float32(cfg.sparsity_beta), np.float32(cfg.average_activation), mode,
             float(cfg.rate), float(cfg.rate_annealing), float(cfg.rate_decay),
             float(cfg.momentum_start), float(cfg.momentum_ramp), float(cfg.momentum_stable),
             np.float32(cfg.rho), np.float32(cfg.epsilon), np.float32(cfg.l1), np.float32(cfg.l2),
@@ -94,7 +102,7 @@ class _SliceRunner:
 
 def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
                   cfg: TrainConfig | None = None, nthreads: int = 2, seed: int = 0,
-                  offsets: np.ndarray | None = None) -> int:
+                  offsets: np.ndarray | None = None, avg_act: np.ndarray | None = None) -> int:
     """Train ``net`` in place on ``X[rows]`` (in that order), one sample at a time.
 
     With ``nthreads`` > 1 the rows go in consecutive timed rounds of about a thousand rows per
@@ -103,7 +111,9 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
     or ``nthreads``) is chosen by measured throughput (see :mod:`.threads`). Thread t draws its
     dropout masks from its own xorshift stream seeded from (seed, t), kept across rounds, so
     nthreads=1 is reproducible bit for bit. ``offsets`` (one per row of X) are added to a
-    regression output in link space, as H2O's offset_column.
+    regression output in link space, as H2O's offset_column. ``avg_act`` (float32, one slot
+    per unit, see :func:`activation_buffer`) carries the hidden units' mean activations across
+    calls when ``cfg.sparsity_beta`` > 0.
     Returns ``len(rows)`` and adds it to ``net.samples_seen``.
     """
     cfg = cfg or TrainConfig()
@@ -115,8 +125,12 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
     if rows.min() < 0 or rows.max() >= X.shape[0]:
         raise IndexError("rows out of range")
     nthreads = max(1, min(int(nthreads), n))
+    if avg_act is None:
+        avg_act = np.zeros(0, np.float32)
+    elif avg_act.dtype != np.float32 or avg_act.shape != activation_buffer(net.spec).shape:
+        raise ValueError("avg_act must be float32 shaped as activation_buffer(spec)")
     runner = _SliceRunner(net, cfg, X, y, np.zeros(1, dtype=np.float32), _opt_mode(cfg), nthreads, seed,
-                          _check_offsets(X, offsets))
+                          _check_offsets(X, offsets), avg_act)
     if nthreads == 1:
         runner.run(0, rows, net.samples_seen, 1)
     else:
@@ -152,6 +166,7 @@ def sample_gradient(net: Net, x: np.ndarray, y: float, cfg: TrainConfig | None =
                         np.array([y], dtype=np.float32))
     gout = np.zeros_like(net.weights)
     offs = None if offset is None else np.array([offset], dtype=np.float32)
-    _SliceRunner(net, cfg, X, yy, gout, core.OPT_GRAD, 1, seed, _check_offsets(X, offs)).run(
+    _SliceRunner(net, cfg, X, yy, gout, core.OPT_GRAD, 1, seed, _check_offsets(X, offs),
+                 np.zeros(0, np.float32)).run(
         0, np.zeros(1, np.int64), net.samples_seen, 1)
     return gout

@@ -11,19 +11,21 @@ from h2ocloud import __version__
 
 
 def _run_node(ns: argparse.Namespace) -> int:
-    from h2ocloud.node.config import config_from_args
-    from h2ocloud.node.server import Node, StartupError
+    from h2ocloud.node import logsetup
+    from h2ocloud.node.config import ConfigError, config_from_args, unknown_environment
 
-    logging.basicConfig(
-        level=getattr(logging, str(ns.log_level).upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
     try:
         cfg = config_from_args(ns)
+    except ConfigError as e:
+        ns.parser.error(str(e))  # usage line + the message naming the variable; exit 2
     except OSError as e:
         print(f"h2ocloud: error: cannot read --secret-file: {e}", file=sys.stderr)
         return 2
+    logsetup.configure(cfg.log_level, cfg.log_format, cfg.node_id)
+    for name in unknown_environment():
+        logging.getLogger("h2ocloud.config").warning(
+            "environment variable %s is not an h2ocloud setting and is ignored (see h2ocloud node --help)", name)
+    from h2ocloud.node.server import Node, StartupError
 
     async def main() -> None:
         node = Node(cfg)
@@ -53,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     node = sub.add_parser("node", help="run a node daemon in the foreground")
     add_node_arguments(node)
-    node.set_defaults(fn=_run_node)
+    node.set_defaults(fn=_run_node, parser=node)
     demo = sub.add_parser("demo", help="start a local node and run the booklet's examples on shipped data")
     demo.add_argument("--epochs", type=float, default=None, help="epochs to train (default: the booklet's 10)")
     demo.add_argument("--data", default=None, help="folder holding mnist_train_10k.csv.gz and mnist_test.csv.gz "

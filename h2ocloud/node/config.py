@@ -1,6 +1,9 @@
-"""The node's settings: command-line flags, each also read from an H2OCLOUD_* environment variable.
+"""The node's settings: one table of options, each a flag and an H2OCLOUD_* environment variable.
 
-A flag given on the command line wins over the environment, which wins over the default.
+A flag given on the command line wins over the environment, which wins over the default. Every
+value, from either source, goes through the option's parser once, here at the boundary: a bad one
+is a ConfigError naming the flag or the variable (`H2OCLOUD_PORT='abc': not an integer`), which
+the CLI prints with its usage line instead of a traceback.
 """
 
 from __future__ import annotations
@@ -8,98 +11,319 @@ from __future__ import annotations
 import argparse
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+from h2ocloud import cgroup
 
 DEFAULT_WEB_PORT = 54321
 DEFAULT_GRPC_PORT = 54322
+ENV_PREFIX = "H2OCLOUD_"
+# Without --max-mem, a container's store may fill this share of its cgroup memory limit; the
+# rest is the process's own (numpy work arrays, training copies, Python).
+CGROUP_STORE_SHARE = 0.75
+
+
+class ConfigError(ValueError):
+    """A flag or environment value the node cannot use; the message names it."""
+
+
+# ---- value parsers: each raises ValueError with what was wrong ------------------------------
+def parse_int(text: str) -> int:
+    try:
+        return int(str(text).strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not an integer") from None
+
+
+def parse_port(text: str) -> int:
+    v = parse_int(text)
+    if not 0 <= v <= 65535:
+        raise ValueError(f"{v} is not a TCP port (0-65535)")
+    return v
+
+
+def parse_count(text: str) -> int:
+    v = parse_int(text)
+    if v < 0:
+        raise ValueError(f"{v} is negative")
+    return v
+
+
+def parse_positive_int(text: str) -> int:
+    v = parse_int(text)
+    if v < 1:
+        raise ValueError(f"{v} is not a positive integer")
+    return v
+
+
+def parse_float(text: str) -> float:
+    try:
+        return float(str(text).strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+
+
+def parse_seconds(text: str) -> float:
+    v = parse_float(text)
+    if v < 0:
+        raise ValueError(f"{v:g} seconds is negative")
+    return v
+
+
+def parse_positive_seconds(text: str) -> float:
+    v = parse_float(text)
+    if v <= 0:
+        raise ValueError(f"{v:g} seconds is not positive")
+    return v
+
+
+def parse_size(text: str) -> int:
+    """'512m', '2g', '1000' -> bytes."""
+    t = str(text).strip().lower()
+    mult = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    try:
+        if t.endswith("b") and len(t) > 1 and t[-2] in mult:
+            t = t[:-1]
+        if t and t[-1] in mult:
+            v = int(float(t[:-1]) * mult[t[-1]])
+        else:
+            v = int(t[:-1] if t.endswith("b") else t)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a size (bytes, or a number with k, m, g or t)") from None
+    if v < 0:
+        raise ValueError(f"{text!r} is negative")
+    return v
+
+
+def parse_bool(text: str) -> bool:
+    t = str(text).strip().lower()
+    if t in ("1", "true", "yes", "on"):
+        return True
+    if t in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{text!r} is not a boolean (true/false, 1/0, yes/no, on/off)")
+
+
+def parse_name(text: str) -> str:
+    if not str(text).strip():
+        raise ValueError("the cloud name is empty")
+    return str(text).strip()
+
+
+def parse_hostport(text: str) -> str:
+    host, sep, port = str(text).strip().rpartition(":")
+    if not sep or not host:
+        raise ValueError(f"{text!r} is not host:port")
+    parse_port(port)
+    return f"{host}:{port}"
+
+
+def parse_peers(text: str) -> list[str]:
+    return [parse_hostport(p) for p in str(text).split(",") if p.strip()]
+
+
+def choice(*allowed: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        t = str(text).strip()
+        for a in allowed:
+            if t.lower() == a.lower():
+                return a
+        raise ValueError(f"{text!r} is not one of {', '.join(allowed)}")
+
+    parse.__name__ = "choice"
+    return parse
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: its field in NodeConfig, how a text value parses, its default and help.
+
+    A boolean option is a flag pair (--x / --no-x); `env_only` ones have no flag."""
+
+    name: str
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+    boolean: bool = False
+    env_only: bool = False
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+OPTIONS: list[Option] = [
+    Option("ip", str, "127.0.0.1", "address to bind (default 127.0.0.1)"),
+    Option("advertise_ip", str, None, "address peers reach this node at (default: --ip; with 0.0.0.0, the "
+           "address of the host name; a pod passes its status.podIP)"),
+    Option("port", parse_port, DEFAULT_WEB_PORT, "web console, REST and /metrics port (default 54321)"),
+    Option("grpc_port", parse_port, DEFAULT_GRPC_PORT, "gRPC port for peers and clients (default 54322)"),
+    Option("name", parse_name, "h2ocloud", "cloud name: only nodes of the same name join"),
+    Option("nthreads", parse_count, 0, "worker threads (0: the container's CPU quota, else every core)"),
+    Option("cloud_size", parse_positive_int, 1, "nodes the cloud must have formed with before this node is Ready (as H2O's)"),
+    Option("flatfile", str, None, "file of host:grpc_port lines naming peers"),
+    Option("peers", parse_peers, [], "comma-separated host:grpc_port of peers"),
+    Option("data_dir", str, None, "where uploads and spills go (default: a fresh temporary directory)"),
+    Option("k8s_service_dns", str, None, "headless Service DNS name to resolve for peers"),
+    Option("k8s_nameserver", parse_hostport, None, "host:port of the DNS server for --k8s-service-dns (default: the system resolver)"),
+    Option("zeroconf", parse_bool, None, "announce and discover by mDNS on the bound interface (default: on unless "
+           "--flatfile, --peers or --k8s-service-dns is given)", boolean=True),
+    Option("secret_file", str, None, "file holding the cloud's shared secret"),
+    Option("secret", str, None, "the cloud's shared secret itself (environment only; --secret-file wins)", env_only=True),
+    Option("heartbeat_interval", parse_positive_seconds, 1.0, "seconds between heartbeats (1)"),
+    Option("heartbeat_timeout", parse_positive_seconds, 10.0, "seconds without heartbeats before a peer is declared dead (10)"),
+    Option("forget_dead", parse_seconds, 600.0, "seconds a dead peer, or an address no discovery source names any more, "
+           "is kept before it is dropped (600; 0: never)"),
+    Option("replication", parse_count, 0, "copies of each DKV key (0: 2 when the cloud has 2+ nodes)"),
+    Option("max_mem", parse_size, 0, "cap on bytes this node's store holds (e.g. 2g; 0: 3/4 of the cgroup memory limit, else none)"),
+    Option("log_level", choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "DEBUG, INFO, WARNING or ERROR"),
+    Option("log_format", choice("text", "json"), "text", "text, or json: one JSON object a line"),
+    Option("access_log", parse_bool, False, "log every REST request (method, path, status, time)", boolean=True),
+    Option("checkpoint_on_stop", parse_bool, False, "on SIGTERM, save each running training job's model so far "
+           "under its key (a checkpoint to resume from) instead of discarding it", boolean=True),
+    Option("drain_timeout", parse_positive_seconds, 20.0, "seconds SIGTERM waits for jobs to end and keys to reach "
+           "their other homes before the node exits (keep below the pod's grace period)"),
+]
+BY_NAME = {o.name: o for o in OPTIONS}
+KNOWN_ENV = {o.env for o in OPTIONS}
 
 
 @dataclass
 class NodeConfig:
-    """Everything a node needs to start. Field names are the flags' names."""
+    """Everything a node needs to start. Field names are the options' names."""
 
     ip: str = "127.0.0.1"
+    advertise_ip: str | None = None
     port: int = DEFAULT_WEB_PORT
     grpc_port: int = DEFAULT_GRPC_PORT
     name: str = "h2ocloud"
-    nthreads: int = 0  # 0: all cores
+    nthreads: int = 0  # 0: the cgroup's CPU quota, else all cores
+    cloud_size: int = 1
     flatfile: str | None = None
     peers: list[str] = field(default_factory=list)
     data_dir: str | None = None
     k8s_service_dns: str | None = None
     k8s_nameserver: str | None = None  # host:port of the DNS server to ask (default: the system's)
-    zeroconf: bool = False
+    zeroconf: bool | None = None  # None: on unless another discovery source is given
     secret_file: str | None = None
     secret: str | None = None
     heartbeat_interval: float = 1.0
     heartbeat_timeout: float = 10.0
     forget_dead: float = 600.0  # seconds after death (or last mention) a peer/address is dropped; 0: never
     replication: int = 0  # 0: automatic (2 when the cloud has 2 or more nodes)
-    max_mem: int = 0  # bytes the DKV may hold; 0: no cap
+    max_mem: int = 0  # bytes the DKV may hold; 0: from the cgroup, else no cap
     log_level: str = "INFO"
+    log_format: str = "text"
+    access_log: bool = False
+    checkpoint_on_stop: bool = False
+    drain_timeout: float = 20.0
     node_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    limits: cgroup.Limits | None = None  # read once, at the first use
+
+    def cgroup_limits(self) -> cgroup.Limits:
+        if self.limits is None:
+            self.limits = cgroup.read_limits()
+        return self.limits
+
+    @property
+    def zeroconf_enabled(self) -> bool:
+        """Zeroconf unless turned off, or another discovery source was given and it was not asked for."""
+        if self.zeroconf is not None:
+            return self.zeroconf
+        return not (self.flatfile or self.peers or self.k8s_service_dns)
 
     @property
     def effective_nthreads(self) -> int:
-        return self.nthreads if self.nthreads > 0 else (os.cpu_count() or 1)
+        if self.nthreads > 0:
+            return self.nthreads
+        return cgroup.cpu_threads(self.cgroup_limits())
 
+    @property
+    def effective_max_mem(self) -> int:
+        """The store's byte cap: --max-mem, held under the cgroup's memory limit; 0: none."""
+        limit = self.cgroup_limits().memory
+        share = int(limit * CGROUP_STORE_SHARE) if limit else 0
+        if self.max_mem and share:
+            return min(self.max_mem, share)
+        return self.max_mem or share
 
-def _size(text: str) -> int:
-    """'512m', '2g', '1000' -> bytes."""
-    t = str(text).strip().lower()
-    mult = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-    if t and t[-1] in mult:
-        return int(float(t[:-1]) * mult[t[-1]])
-    if t.endswith("b"):
-        t = t[:-1]
-    return int(t)
-
-
-def _bool(text: str) -> bool:
-    return str(text).strip().lower() in ("1", "true", "yes", "on")
-
-
-def _env(name: str, default):
-    return os.environ.get("H2OCLOUD_" + name.upper(), default)
+    def resources_json(self) -> dict[str, Any]:
+        """What the node took from where, for /3/Cloud."""
+        lim = self.cgroup_limits()
+        nthreads_from = "--nthreads" if self.nthreads > 0 else ("cgroup cpu quota" if lim.cpus is not None else "cores")
+        if self.max_mem and lim.memory and self.effective_max_mem < self.max_mem:
+            mem_from = "--max-mem, capped by the cgroup memory limit"
+        else:
+            mem_from = "--max-mem" if self.max_mem else ("cgroup memory limit" if lim.memory else "none")
+        return {
+            "nthreads": self.effective_nthreads, "nthreads_from": nthreads_from,
+            "host_cores": cgroup.host_cores(), "cgroup_version": lim.version,
+            "cgroup_cpus": lim.cpus, "cgroup_memory": lim.memory,
+            "max_mem": self.effective_max_mem, "max_mem_from": mem_from,
+        }
 
 
 def add_node_arguments(parser: argparse.ArgumentParser) -> None:
-    """The daemon's flags; defaults come from H2OCLOUD_<FLAG> where set."""
-    d = NodeConfig()
-    parser.add_argument("--ip", default=_env("ip", d.ip), help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=int(_env("port", d.port)), help="web console and REST port")
-    parser.add_argument("--grpc-port", type=int, default=int(_env("grpc_port", d.grpc_port)), help="gRPC port for peers and clients")
-    parser.add_argument("--name", default=_env("name", d.name), help="cloud name: only nodes of the same name join")
-    parser.add_argument("--nthreads", type=int, default=int(_env("nthreads", d.nthreads)), help="worker threads (0: all cores)")
-    parser.add_argument("--flatfile", default=_env("flatfile", None), help="file of host:grpc_port lines naming peers")
-    parser.add_argument("--peers", default=_env("peers", ""), help="comma-separated host:grpc_port of peers")
-    parser.add_argument("--data-dir", default=_env("data_dir", None), help="where uploads and spills go (default: a fresh temporary directory)")
-    parser.add_argument("--k8s-service-dns", default=_env("k8s_service_dns", None), help="headless Service DNS name to resolve for peers")
-    parser.add_argument("--k8s-nameserver", default=_env("k8s_nameserver", None), help="host:port of the DNS server for --k8s-service-dns (default: the system resolver)")
-    parser.add_argument("--zeroconf", type=_bool, nargs="?", const=True, default=_bool(_env("zeroconf", "false")), help="announce and discover by mDNS on the bound interface")
-    parser.add_argument("--secret-file", default=_env("secret_file", None), help="file holding the cloud's shared secret")
-    parser.add_argument("--heartbeat-interval", type=float, default=float(_env("heartbeat_interval", d.heartbeat_interval)))
-    parser.add_argument("--heartbeat-timeout", type=float, default=float(_env("heartbeat_timeout", d.heartbeat_timeout)), help="seconds without heartbeats before a peer is declared dead")
-    parser.add_argument("--forget-dead", type=float, default=float(_env("forget_dead", d.forget_dead)), help="seconds a dead peer, or an address no discovery source names any more, is kept before it is dropped (0: never)")
-    parser.add_argument("--replication", type=int, default=int(_env("replication", d.replication)), help="copies of each DKV key (0: 2 when the cloud has 2+ nodes)")
-    parser.add_argument("--max-mem", type=_size, default=_size(_env("max_mem", "0")), help="cap on bytes this node's store holds (e.g. 2g; 0: none)")
-    parser.add_argument("--log-level", default=_env("log_level", d.log_level))
+    """The daemon's flags. Their defaults are resolved later (config_from_args), with the
+    environment, so that an H2OCLOUD_* value is checked and named like a flag's."""
+    for o in OPTIONS:
+        if o.env_only:
+            continue
+        helptext = f"{o.help} [{o.env}]"
+        if o.boolean:
+            parser.add_argument(o.flag, dest=o.name, action=argparse.BooleanOptionalAction, default=None, help=helptext)
+        else:
+            parser.add_argument(o.flag, dest=o.name, type=_flag_type(o), default=None, help=helptext)
+
+
+def _flag_type(o: Option) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            return o.parse(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    parse.__name__ = o.name
+    return parse
+
+
+def resolve(ns: argparse.Namespace, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Each option's value: the flag's, else the environment's (parsed), else the default."""
+    environ = os.environ if environ is None else environ
+    out = {}
+    for o in OPTIONS:
+        value = None if o.env_only else getattr(ns, o.name, None)
+        if value is None and o.env in environ and (environ[o.env] != "" or o.env_only):
+            raw = environ[o.env]
+            try:
+                value = o.parse(raw)
+            except ValueError as e:
+                raise ConfigError(f"environment variable {o.env}={raw!r}: {e}") from None
+        out[o.name] = o.default if value is None else value
+    return out
+
+
+def unknown_environment(environ: dict[str, str] | None = None) -> list[str]:
+    """H2OCLOUD_* variables no option reads (a typo would otherwise be ignored silently)."""
+    environ = os.environ if environ is None else environ
+    return sorted(k for k in environ if k.startswith(ENV_PREFIX) and k not in KNOWN_ENV)
 
 
 def config_from_args(ns: argparse.Namespace) -> NodeConfig:
-    """Build a NodeConfig from parsed flags (and H2OCLOUD_SECRET for the secret)."""
-    peers = [p.strip() for p in (ns.peers or "").split(",") if p.strip()]
-    secret = os.environ.get("H2OCLOUD_SECRET") or None
-    if ns.secret_file:
-        with open(ns.secret_file, encoding="utf-8") as f:
+    """Build a NodeConfig from parsed flags and the environment. ConfigError names a bad value;
+    OSError a --secret-file that cannot be read (or is empty)."""
+    values = resolve(ns)
+    values["secret"] = values["secret"] or None
+    if values["secret_file"]:
+        with open(values["secret_file"], encoding="utf-8") as f:
             secret = f.read().strip()
         if not secret:  # an empty file would silently mean "no secret": refuse to start instead
-            raise OSError(f"{ns.secret_file} is empty")
-    return NodeConfig(
-        ip=ns.ip, port=ns.port, grpc_port=ns.grpc_port, name=ns.name, nthreads=ns.nthreads,
-        flatfile=ns.flatfile, peers=peers, data_dir=ns.data_dir, k8s_service_dns=ns.k8s_service_dns,
-        k8s_nameserver=ns.k8s_nameserver, zeroconf=ns.zeroconf, secret_file=ns.secret_file, secret=secret,
-        heartbeat_interval=ns.heartbeat_interval, heartbeat_timeout=ns.heartbeat_timeout,
-        forget_dead=ns.forget_dead,
-        replication=ns.replication, max_mem=ns.max_mem, log_level=ns.log_level,
-    )
+            raise OSError(f"{values['secret_file']} is empty")
+        values["secret"] = secret
+    return NodeConfig(**values)

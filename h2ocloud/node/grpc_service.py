@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import grpc
 
-from h2ocloud import wire
+from h2ocloud import telemetry, wire
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2 as pb
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2_grpc as pb_grpc
 from h2ocloud.errors import error_message, status_for
@@ -67,14 +67,18 @@ async def _receive(node: Node, request_iterator, spool: bool) -> tuple[dict, lis
 
 async def _serve_call(node: Node, table: OpTable, refuse, request_iterator, context):
     blobs: list = []
+    label = "unknown"  # the metrics' method label: an operation of this table, or "unknown"
     try:
         header, blobs = await _receive(node, request_iterator, spool=table is CLIENT_OPS)
         name = header.get("op")
         if not isinstance(name, str):
             raise ValueError("request header has no 'op'")
+        label = name if name in table else "unknown"  # made-up names must not grow the metrics
+        telemetry.GRPC_CALLS.labels(label).inc()
         reply = await dispatch(table, node, name, header.get("args"), blobs, refuse)
     except Exception as e:
         code, _ = status_for(e)
+        telemetry.GRPC_ERRORS.labels(label, code.name).inc()
         if code == grpc.StatusCode.INTERNAL:
             log.exception("operation failed")
         await context.abort(code, error_message(e))
@@ -114,6 +118,7 @@ class PeerService(pb_grpc.PeerServicer):
         return auth.verify(self.node.config.secret, context.invocation_metadata(), method, self.node.config.name)
 
     async def Heartbeat(self, request: pb.HeartbeatRequest, context) -> pb.HeartbeatReply:
+        telemetry.GRPC_CALLS.labels("Heartbeat").inc()
         m = self.node.membership
         why = self._refusal(context, "Heartbeat") or m.admit(request.sender)
         if why:

@@ -89,10 +89,11 @@ class Node:
         self.config = config
         self.node_id = config.node_id
         self.started_ms = int(time.time() * 1000)
-        self.advertise_host = config.ip if config.ip not in ("0.0.0.0", "") else socket.gethostbyname(socket.gethostname())
+        self.advertise_host = config.advertise_ip or (
+            config.ip if config.ip not in ("0.0.0.0", "") else socket.gethostbyname(socket.gethostname()))
         self.web_port = config.port
         self.grpc_port = config.grpc_port
-        self.store = Store(config.max_mem)
+        self.store = Store(config.effective_max_mem)
         self.executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=max(4, config.effective_nthreads + 2), thread_name_prefix="h2ocloud-worker"
         )
@@ -111,6 +112,7 @@ class Node:
         self._grpc: grpc.aio.Server | None = None
         self._web: web.AppRunner | None = None
         self._extras: list[Any] = []  # started services with async stop() (discovery, ...)
+        self.draining = False  # set on SIGTERM: readiness turns false, jobs end, keys move
 
     async def run_in_thread(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run CPU-heavy fn in the worker pool; the event loop stays free."""
@@ -137,7 +139,11 @@ class Node:
         if port == 0:
             raise StartupError(f"gRPC port {cfg.ip}:{cfg.grpc_port} is not available")
         self.grpc_port = port
-        self._web = web.AppRunner(make_app(self), access_log=None)
+        from h2ocloud.node.logsetup import ACCESS_FORMAT, ACCESS_LOGGER
+
+        access = dict(access_log=logging.getLogger(ACCESS_LOGGER), access_log_format=ACCESS_FORMAT) \
+            if cfg.access_log else dict(access_log=None)
+        self._web = web.AppRunner(make_app(self), **access)
         await self._web.setup()
         site = web.TCPSite(self._web, cfg.ip, cfg.port, reuse_port=False)
         try:
@@ -155,15 +161,41 @@ class Node:
         asyncio.get_running_loop().run_in_executor(self.executor, _warm_up)
         if not _is_loopback(cfg.ip) and not cfg.secret:
             log.warning("bound to %s with no shared secret: any node named %r on the network may join", cfg.ip, cfg.name)
+        res = cfg.resources_json()
         log.info(
-            "h2ocloud %s node %s up: cloud %r, web http://%s:%d, grpc %s:%d, %d threads",
+            "h2ocloud %s node %s up: cloud %r, web http://%s:%d, grpc %s:%d, %d threads (%s), store cap %s (%s)",
             __version__, self.node_id, cfg.name, cfg.ip, self.web_port, cfg.ip, self.grpc_port,
-            cfg.effective_nthreads,
+            res["nthreads"], res["nthreads_from"], res["max_mem"] or "none", res["max_mem_from"],
         )
+
+    async def drain(self) -> None:
+        """Before leaving: end the jobs (cancelled, or with --checkpoint-on-stop their models so
+        far stored under their keys), then give every key this node holds to its homes in the
+        cloud without it, so no peer is left with fewer copies when it goes. Bounded by
+        --drain-timeout; what is not done by then is left to the peers' re-replication."""
+        self.draining = True
+        deadline = time.monotonic() + self.config.drain_timeout
+        running = self.jobs.running()
+        if running:
+            log.info("draining: %s %d running job(s)", "checkpointing" if self.config.checkpoint_on_stop
+                     else "cancelling", len(running))
+        self.jobs.cancel_all(keep_partial=self.config.checkpoint_on_stop)
+        left = await self.jobs.wait_all(max(0.0, deadline - time.monotonic()))
+        if left:
+            log.warning("draining: %d job(s) still running at the drain deadline", len(left))
+        if len(self.membership.members) > 1:
+            try:
+                moved = await asyncio.wait_for(self.dkv.hand_off(), max(0.5, deadline - time.monotonic()))
+                log.info("draining: handed %d key copies to their other homes", moved)
+            except asyncio.TimeoutError:
+                log.warning("draining: key hand-off did not finish within --drain-timeout")
 
     async def stop(self) -> None:
         log.info("node %s stopping", self.node_id)
-        self.jobs.cancel_all()
+        try:
+            await self.drain()
+        except Exception:  # stopping must go on whatever the drain met
+            log.exception("draining failed")
         await self.membership.stop()
         if len(self.membership.members) > 1:  # leave the cloud: peers drop us now, not after a timeout
             await self.membership.broadcast("cloud.leave", {"node_id": self.node_id}, timeout=2.0)

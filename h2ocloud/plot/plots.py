@@ -59,15 +59,24 @@ def scoring_history_plot(model: Any, timestep: str = "AUTO", metric: str = "AUTO
     m, t = _metric_column(history, metric, model), _timestep(history, timestep)
     plt = get_matplotlib_pyplot(server)
     fig, ax = plt.subplots(figsize=(8, 5))
-    ax.plot(history[t], history[f"training_{m}"], "o-", label="Training")
+    _training_and_validation(ax, history, t, m)
+    _label(ax, f"Scoring History: {model.model_id}", t, m)
+    return finish(plt, fig, server, save_plot_path)
+
+
+def _training_and_validation(ax: Any, history: Any, t: str, m: str, colors: Any = (None, None)) -> None:
+    """The metric's training line and, where the model was validated, its validation line."""
+    ax.plot(history[t], history[f"training_{m}"], "o-", color=colors[0], label="Training")
     if f"validation_{m}" in history and history[f"validation_{m}"].notna().any():
-        ax.plot(history[t], history[f"validation_{m}"], "o-", label="Validation")
-    ax.set_title(f"Scoring History: {model.model_id}")
-    ax.set_xlabel(t)
-    ax.set_ylabel(m)
+        ax.plot(history[t], history[f"validation_{m}"], "o-", color=colors[1], label="Validation")
+
+
+def _label(ax: Any, title: str, x: str, y: str) -> None:
+    ax.set_title(title)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
     ax.legend()
     ax.grid(True, alpha=0.3)
-    return finish(plt, fig, server, save_plot_path)
 
 
 def varimp_plot(model: Any, num_of_features: int | None = None, server: bool = False,
@@ -111,9 +120,7 @@ def learning_curve_plot(model: Any, metric: str = "AUTO", cv_ribbon: bool | None
     plt = get_matplotlib_pyplot(server)
     cmap = plt.get_cmap(colormap or "tab10")
     fig, ax = plt.subplots(figsize=figsize)
-    ax.plot(history[t], history[f"training_{m}"], "o-", color=cmap(0), label="Training")
-    if f"validation_{m}" in history and history[f"validation_{m}"].notna().any():
-        ax.plot(history[t], history[f"validation_{m}"], "o-", color=cmap(1), label="Validation")
+    _training_and_validation(ax, history, t, m, (cmap(0), cmap(1)))
     if folds:
         # The folds score at different epochs: compare them on the epochs every fold reached.
         grid = np.linspace(max(f[t].min() for f in folds), min(f[t].max() for f in folds), 50)
@@ -127,11 +134,7 @@ def learning_curve_plot(model: Any, metric: str = "AUTO", cv_ribbon: bool | None
         ax.plot(grid, mean, "-", color=cmap(2), label="Cross-validation")
         if cv_ribbon:
             ax.fill_between(grid, mean - sd, mean + sd, color=cmap(2), alpha=0.25)
-    ax.set_title(f"Learning Curve for {model.model_id}")
-    ax.set_xlabel(t)
-    ax.set_ylabel(m)
-    ax.legend()
-    ax.grid(True, alpha=0.3)
+    _label(ax, f"Learning Curve for {model.model_id}", t, m)
     return finish(plt, fig, server, save_plot_path)
 
 

@@ -68,4 +68,6 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 
 def middlewares(node: Node) -> list[Any]:
     """The app's middlewares, outermost first. Authentication is appended here, and only here."""
-    return [json_errors]
+    from h2ocloud.web.metrics import count_requests
+
+    return [count_requests, json_errors]  # counting outside: it sees the status json_errors gives

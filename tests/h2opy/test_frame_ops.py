@@ -175,3 +175,46 @@ def test_module_level(h2o, data, tmp_path):
     assert rows == [["k"], [df.k[0]], [df.k[1]]]
     assert fr.frame_id in [f["frame_id"] for f in h2o.frames()["frames"]]
     assert h2o.get_frame(fr.frame_id).shape == fr.shape
+
+
+def _sorted(df, by):
+    return df.sort_values(by, kind="stable", na_position="first").reset_index(drop=True)
+
+
+def test_merge_matches_pandas(h2o, data):
+    """merge(other, all_x, all_y, by_x, by_y, method) as pandas' inner/left/right/outer joins
+    (NA keys aside: pandas pairs NaN with NaN, H2O matches them with nothing)."""
+    fr, df = data
+    rng = np.random.default_rng(11)
+    right = pd.DataFrame({"kk": [0, 1, 1, 2, 7, 9], "gg": ["a", "b", "c", "a", "a", "b"],
+                          "w": rng.normal(size=6).round(4)})
+    fy = h2o.H2OFrame(right)
+    x = df[["k", "g", "x"]]
+    fx = fr[["k", "g", "x"]]
+    for all_x, all_y, how in ((False, False, "inner"), (True, False, "left"), (False, True, "right"),
+                              (True, True, "outer")):
+        got = fx.merge(fy, all_x=all_x, all_y=all_y, by_x=["k", "g"], by_y=["kk", "gg"]).as_data_frame()
+        want = x.merge(right.rename(columns={"kk": "k", "gg": "g"}), on=["k", "g"], how=how)
+        assert got.columns.tolist() == ["k", "g", "x", "w"] and len(got) == len(want), how
+        got["g"] = got["g"].astype(str)
+        g, w = _sorted(got, ["k", "g", "x", "w"]), _sorted(want, ["k", "g", "x", "w"])
+        np.testing.assert_allclose(g[["k", "x", "w"]].to_numpy(float), w[["k", "x", "w"]].to_numpy(float))
+        assert g["g"].tolist() == w["g"].tolist()
+        keys = got[["k"]].to_numpy(float)[:, 0]
+        assert (np.diff(keys[~np.isnan(keys)]) >= 0).all()  # ordered by the keys, as H2O's merge
+    # default keys: the columns both frames have; a name both have besides is suffixed as cbind does
+    other = h2o.H2OFrame(pd.DataFrame({"k": [1, 3], "x": [0.5, 0.25]}))
+    m = fr[["k", "s"]].merge(other)
+    assert m.columns == ["k", "s", "x"] and m.nrows == int(df.k.isin([1, 3]).sum())
+    both = fr[["k", "x"]].merge(other, by_x="k", by_y="k", method="hash")
+    assert both.columns == ["k", "x", "x0"]
+    np.testing.assert_allclose(sorted(both.as_data_frame()["x0"].unique()), [0.25, 0.5])
+    # a self-merge on a unique key gives the frame back, keyed; NA keys match nothing
+    idx = h2o.H2OFrame(pd.DataFrame({"i": [3.0, 1.0, np.nan, 2.0], "v": [30, 10, 0, 20]}))
+    assert idx.merge(idx, by_x="i", by_y="i").as_data_frame()["v"].tolist() == [10, 20, 30]
+    with pytest.raises(ValueError, match="method"):
+        fx.merge(fy, by_x="k", by_y="kk", method="sort")
+    with pytest.raises(ValueError, match="no column name in common"):
+        fr[["x"]].merge(fy)
+    with pytest.raises(ValueError, match="by_y: key column 'gg' is enum but 'k' of x is numeric"):
+        fx.merge(fy, by_x="k", by_y="gg")

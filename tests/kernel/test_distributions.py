@@ -80,3 +80,26 @@ def test_unknown_regression_loss_is_refused() -> None:
         NetSpec(n_inputs=2, hidden=(2,), n_outputs=1, output="linear", loss="CrossEntropy")
     with pytest.raises(ValueError, match="softmax output"):
         NetSpec(n_inputs=2, hidden=(2,), n_outputs=2, output="softmax", loss="Poisson")
+
+
+def test_sparsity_beta_pulls_the_mean_hidden_activation_toward_the_target() -> None:
+    """H2O's sparse autoencoder: with sparsity_beta the hidden units' mean activation moves to
+    average_activation (here a Tanh layer pushed negative), and the rolling means are kept."""
+    from h2ocloud.kernel import hidden_layer, train_hogwild
+    from h2ocloud.kernel.train import activation_buffer
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(3000, 6)).astype(np.float32)
+    spec = NetSpec(n_inputs=6, hidden=(5,), n_outputs=6, activation="Tanh", output="autoencoder",
+                   loss="MeanSquare")
+    means = {}
+    for beta in (0.0, 2.0):
+        net = Net.initialize(spec, seed=3)
+        avg = activation_buffer(spec)
+        cfg = TrainConfig(sparsity_beta=beta, average_activation=-0.6, adaptive_rate=False, rate=0.01)
+        for _ in range(3):
+            train_hogwild(net, X, X[:, 0], rng.permutation(3000), cfg, nthreads=1, seed=2, avg_act=avg)
+        means[beta] = float(hidden_layer(net, X, 0, nthreads=1).mean())
+        if beta:
+            assert np.abs(avg[:5]).max() > 0.05  # the rolling means were kept
+    assert means[2.0] < means[0.0] - 0.2 and means[2.0] < -0.3, means

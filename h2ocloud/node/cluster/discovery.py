@@ -2,7 +2,8 @@
 
 Each provider adds `host:grpc_port` seeds to membership; heartbeats do the rest. Providers:
 static peers (--peers), a flatfile (--flatfile, re-read so nodes can start in any order),
-Kubernetes DNS (--k8s-service-dns), zeroconf (--zeroconf).
+Kubernetes DNS (--k8s-service-dns), zeroconf (on by default; off with --no-zeroconf, or when one
+of the others is given without --zeroconf).
 """
 
 from __future__ import annotations
@@ -73,10 +74,14 @@ async def start_discovery(node: ClusterHost) -> list[Any]:
             return await resolve_service(name, node.grpc_port, nameserver)
 
         started.append(_Periodic(node, dns, every=5.0))
-    if cfg.zeroconf:
+    if cfg.zeroconf_enabled:
         from h2ocloud.node.cluster.mdns import ZeroconfDiscovery
 
         zc = ZeroconfDiscovery(node)
-        await zc.start()
-        started.append(zc)
+        try:
+            await zc.start()
+            started.append(zc)
+        except Exception as e:  # no multicast here: the node runs alone, or with other sources
+            log.warning("zeroconf: cannot announce or browse on %s: %s", cfg.ip, e)
+            await zc.stop()
     return started

@@ -68,6 +68,7 @@ class Membership:
         self._inflight: dict[str, asyncio.Task] = {}  # address -> its heartbeat under way
         self._self_addresses: set[str] = set()  # other spellings of our own address (seen in replies)
         self.refused: dict[str, str] = {}  # address -> why it was not admitted
+        self.formed_size = 0  # the largest member count seen in consensus (readiness latches on it)
 
     # ---- views -------------------------------------------------------------------------
     def self_status(self) -> pb.NodeStatus:
@@ -75,7 +76,7 @@ class Membership:
         return pb.NodeStatus(
             node_id=n.node_id, cloud_name=self.cfg.name, version=__version__, host=n.advertise_host,
             grpc_port=n.grpc_port, web_port=n.web_port, cores=sysinfo.cores(),
-            free_mem=sysinfo.free_memory(), max_mem=self.cfg.max_mem or sysinfo.total_memory(),
+            free_mem=sysinfo.free_memory(), max_mem=self.cfg.effective_max_mem or sysinfo.total_memory(),
             health="healthy", keys=n.store.count, bytes=n.store.nbytes, last_seen_s=0.0,
             started_ms=n.started_ms, nthreads=self.cfg.effective_nthreads,
         )
@@ -103,6 +104,16 @@ class Membership:
                 return False
         return True
 
+    def not_ready_reason(self, min_size: int) -> str | None:
+        """None once the cloud has formed with min_size members in consensus (and from then on:
+        a peer's death does not unform it), else why it has not."""
+        if self.consensus():
+            self.formed_size = max(self.formed_size, len(self._members))
+        if self.formed_size >= min_size:
+            return None
+        return (f"cloud not formed: size {len(self._members)} (want {min_size}), "
+                f"consensus {self.consensus()}")
+
     def cloud_status_json(self) -> dict[str, Any]:
         now = time.monotonic()
         nodes, dead = [], []
@@ -124,6 +135,7 @@ class Membership:
             "node_id": self.node.node_id, "grpc_port": self.node.grpc_port, "data_dir": self.node.data_dir,
             "web_port": self.node.web_port, "nodes": nodes, "dead_nodes": dead,
             "refused": dict(self.refused), "seed_addresses": sorted(self.seeds),
+            "resources": self.cfg.resources_json(), "zeroconf": self.cfg.zeroconf_enabled,
         }
 
     # ---- admission -------------------------------------------------------------------
@@ -192,6 +204,8 @@ class Membership:
                 p.alive = False
                 log.warning("peer %s at %s declared dead (no heartbeat for %.1fs)", p.status.node_id, p.address, now - p.last_seen)
         self._forget_dead(now)
+        if self.consensus():  # readiness latches on the largest cloud formed
+            self.formed_size = max(self.formed_size, len(self._members))
         new = tuple(sorted([self.node.node_id] + [nid for nid, p in self.peers.items() if p.alive]))
         if new != self._members:
             old, self._members = self._members, new

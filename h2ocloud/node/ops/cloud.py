@@ -16,16 +16,22 @@ async def status(node, args: NoArgs, blobs: list[bytes]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ReadyArgs:
-    min_size: int = 1
+    min_size: int = 0  # 0: the node's --cloud-size
 
 
 async def ready(node, args: ReadyArgs, blobs: list[bytes]) -> dict[str, Any]:
-    """Readiness: the cloud has formed (consensus, and at least min_size members). 503 otherwise."""
+    """Readiness (the pod's probe): 503 until the cloud has formed with min_size members
+    (default --cloud-size) in consensus; after that ready while the node runs, even when a peer
+    dies (its data is replicated), and not ready once the node is draining for a stop."""
+    if getattr(node, "draining", False):
+        raise NodeUnavailable("node is stopping (draining jobs and keys)")
+    min_size = max(1, args.min_size or node.config.cloud_size)
+    why = node.membership.not_ready_reason(min_size)
+    if why:
+        raise NodeUnavailable(why)
     st = node.membership.cloud_status_json()
-    min_size = max(1, args.min_size)
-    if not st["consensus"] or st["cloud_size"] < min_size:
-        raise NodeUnavailable(f"cloud not formed: size {st['cloud_size']} (want {min_size}), consensus {st['consensus']}")
-    return {"ready": True, "cloud_size": st["cloud_size"], "epoch": st["epoch"]}
+    return {"ready": True, "cloud_size": st["cloud_size"], "epoch": st["epoch"],
+            "formed_size": node.membership.formed_size}
 
 
 @dataclass(frozen=True)

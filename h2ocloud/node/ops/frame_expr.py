@@ -14,15 +14,10 @@ from typing import Any, Literal
 import numpy as np
 
 from h2ocloud.frame.chunk import ENUM, NUMERIC
-from h2ocloud.node.ops.frames import header_json
+from h2ocloud.node.ops.frames import _dest, header_json
 from h2ocloud.node.tasks import frame_expr as fx
 from h2ocloud.node.tasks import frames as fr
 from h2ocloud.node.tasks.mrtask import run_task
-
-
-def _dest(dest: str | None, prefix: str) -> str:
-    return fr.check_frame_id(dest or fr.new_frame_id(prefix))
-
 
 # A column selection as callers send it: a name, an index, or a list of them (None: all).
 Columns = str | int | list[str | int] | None
@@ -219,6 +214,89 @@ async def sort(node, args: SortArgs, blobs: list[bytes]) -> dict[str, Any]:
 def _key_columns(node, h, by):
     cols = {c.name: c for c in fx.rows_of(node, h, 0, h.nrows) if c.name in by}
     return [cols[b] for b in by]
+
+
+@dataclass(frozen=True)
+class MergeArgs:
+    frame_id: str  # x
+    other: str  # y
+    all_x: bool = False  # keep x's rows without a match
+    all_y: bool = False  # keep y's rows without a match
+    by_x: Columns = None  # x's key columns (default: the columns both frames have)
+    by_y: Columns = None  # y's key columns (default: by_x)
+    method: Literal["auto", "radix", "hash"] = "auto"
+    dest: str | None = None
+
+
+async def merge(node, args: MergeArgs, blobs: list[bytes]) -> dict[str, Any]:
+    """h2o-py's merge: the rows of x and y whose key columns (by_x, by_y; by default the
+    columns both have) hold the same values, every pairing of them; all_x / all_y keep the
+    rows of x / y without a match, the other side's columns NA. NA keys match nothing, as in
+    H2O. The result has the keys, x's other columns, then y's (a repeated name gets cbind's
+    suffix), ordered by the keys as H2O's merge orders them. ``method`` names H2O's algorithms
+    (auto, radix, hash); one join here gives their one result. As sort does, the coordinating
+    node reads only the key columns to pair the rows; each node then gathers its share of the
+    result's rows from wherever they live."""
+    x = await fr.get_header(node, args.frame_id)
+    y = await fr.get_header(node, args.other)
+    by_x = _columns(x, args.by_x, "by_x") if args.by_x is not None else None
+    by_y = _columns(y, args.by_y, "by_y") if args.by_y is not None else None
+    if by_x is None and by_y is None:
+        by_x = by_y = [c for c in x.names if c in y.names]
+        if not by_x:
+            raise ValueError("by_x: the frames have no column name in common; name the key columns with by_x and by_y")
+    by_x = by_x if by_x is not None else _columns(x, by_y, "by_x")
+    by_y = by_y if by_y is not None else _columns(y, by_x, "by_y")
+    if len(by_x) != len(by_y) or not by_x:
+        raise ValueError(f"by_x and by_y must name as many key columns (got {len(by_x)} and {len(by_y)})")
+    for bx, by in zip(by_x, by_y):
+        tx, ty = x.types[x.col_index(bx)], y.types[y.col_index(by)]
+        if tx != ty:
+            raise ValueError(f"by_y: key column {by!r} is {ty} but {bx!r} of x is {tx}")
+    copy = None
+    if y.frame_id == x.frame_id:  # a self-merge gathers the frame twice: the second from a copy
+        copy = fr.new_frame_id("merge_y")
+        (y,) = await fr.derive(node, x, "select", [copy], x.names, x.types, x.domains, columns=x.names)
+    try:
+        left, right = await node.run_in_thread(_merge_pairs, node, x, y, by_x, by_y,
+                                               args.all_x, args.all_y)
+        xs, ys = {"frame": x.frame_id}, {"frame": y.frame_id}
+        parts: list[Any] = [{"op": "coalesce", "args": [{"cols": [bx], "of": xs}, {"cols": [by], "of": ys}]}
+                            for bx, by in zip(by_x, by_y)]
+        rest_x, rest_y = [c for c in x.names if c not in by_x], [c for c in y.names if c not in by_y]
+        parts += [{"cols": rest_x, "of": xs}] if rest_x else []
+        parts += [{"cols": rest_y, "of": ys}] if rest_y else []
+        rows = {"gather": {x.frame_id: left, y.frame_id: right}, "n": len(left)}
+        out = await fx.expr_frame(node, {"op": "cbind", "args": parts}, rows, _dest(args.dest, "merge"),
+                                  base_id=x.frame_id)
+    finally:
+        if copy is not None:
+            await fr.remove_frame(node, copy)
+    return header_json(out)
+
+
+def _merge_pairs(node, x, y, by_x: list[str], by_y: list[str], all_x: bool, all_y: bool):
+    """(x row, y row) of each result row, -1 for the side without a match, in key order."""
+    import pandas as pd
+
+    def keys(h, by, row_name):
+        cols = _key_columns(node, h, by)
+        df = pd.DataFrame({f"k{j}": (c.values if c.ctype == NUMERIC else c.strings()) for j, c in enumerate(cols)})
+        df[row_name] = np.arange(h.nrows, dtype=np.int64)
+        return df
+
+    kx, ky = keys(x, by_x, "__x"), keys(y, by_y, "__y")
+    on = [f"k{j}" for j in range(len(by_x))]
+    ok_x, ok_y = kx[on].notna().all(axis=1), ky[on].notna().all(axis=1)
+    how = "outer" if all_x and all_y else "left" if all_x else "right" if all_y else "inner"
+    parts = [kx[ok_x].merge(ky[ok_y], on=on, how=how, sort=False)]
+    if all_x:
+        parts.append(kx[~ok_x])
+    if all_y:
+        parts.append(ky[~ok_y])
+    m = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else parts[0]
+    m = m.sort_values(on + ["__x", "__y"], na_position="first", kind="stable")
+    return (m["__x"].fillna(-1).astype(np.int64).tolist(), m["__y"].fillna(-1).astype(np.int64).tolist())
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ CLIENT_OPS = OpTable("client", [
     ("frames.table", frame_expr.table),
     ("frames.cov", frame_expr.cov),
     ("frames.sort", frame_expr.sort),
+    ("frames.merge", frame_expr.merge),
     ("frames.impute", frame_expr.impute),
     ("frames.export", frame_expr.export),
     ("dkv.remove_user", frames.remove),

@@ -52,6 +52,7 @@ class DKV:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._rebalance_task: asyncio.Task | None = None
         self._rebalance_again = False
+        self.copies_missing = 0  # copies the last re-replication found missing and could not make
         node.membership.add_listener(self._on_membership_change)
 
     # ---- placement -------------------------------------------------------------------
@@ -168,6 +169,16 @@ class DKV:
         v = self.node.store.get(key)
         return expect_kind(v, key, kind, what) if v is not None else self._sync(self.get_kind(key, kind, what))
 
+    def replication_deficit(self) -> int:
+        """Copies missing among the keys this node is the first home of: the ones the cloud is
+        too small to hold (--replication above its size), plus those the last re-replication
+        could not make. 0 in a healthy cloud."""
+        n = len(self.node.membership.members)
+        wanted = self.node.config.replication or (2 if n >= 2 else 1)
+        short = max(0, wanted - n)
+        primaries = sum(1 for k in self.node.store.keys() if self.homes(k)[:1] == [self.node.node_id]) if short else 0
+        return short * primaries + self.copies_missing
+
     # ---- re-replication ------------------------------------------------------------------
     def _on_membership_change(self, old: tuple[str, ...], new: tuple[str, ...]) -> None:
         if self._rebalance_task and not self._rebalance_task.done():
@@ -185,6 +196,32 @@ class DKV:
             if not self._rebalance_again:
                 return
 
+    async def hand_off(self) -> int:
+        """A stopping node's last act: give each key it holds to the homes the key will have
+        once this node has left, where they lack it. Returns the copies pushed."""
+        me = self.node.node_id
+        rest = tuple(m for m in self.node.membership.members if m != me)
+        if not rest:
+            return 0
+        r = max(1, min(self.node.config.replication or 2, len(rest)))
+        want: dict[str, list[str]] = {}
+        for key in self.node.store.keys():
+            for nid in hashing.homes(key, rest, r):
+                want.setdefault(nid, []).append(key)
+        pushed = 0
+        for nid, keys in want.items():
+            try:
+                head, _ = await self.node.peer_client.call(self.node.membership.address_of(nid), "dkv.missing",
+                                                           {"keys": keys}, timeout=30)
+                for key in head["missing"]:
+                    v = self.node.store.get(key)
+                    if v is not None:
+                        await self._put_on(nid, key, v)
+                        pushed += 1
+            except Exception as e:
+                log.warning("hand-off to %s failed: %s", nid, e)
+        return pushed
+
     async def rebalance(self) -> dict[str, int]:
         """Copy local keys to homes that lack them; drop copies this node no longer homes."""
         me = self.node.node_id
@@ -193,19 +230,24 @@ class DKV:
             for nid in self.homes(key):
                 if nid != me:
                     want.setdefault(nid, []).append(key)
-        pushed, confirmed = 0, {}
+        pushed, confirmed, unmade = 0, {}, 0
         for nid, keys in want.items():
             addr = self.node.membership.address_of(nid)
+            todo = len(keys)  # until the home says which it lacks, all may be missing
             try:
                 head, _ = await self.node.peer_client.call(addr, "dkv.missing", {"keys": keys}, timeout=30)
+                todo = len(head["missing"])
                 for key in head["missing"]:
                     v = self.node.store.get(key)
                     if v is not None:
                         await self._put_on(nid, key, v)
                         pushed += 1
+                    todo -= 1
                 confirmed[nid] = set(keys)
             except Exception as e:
+                unmade += todo
                 log.warning("re-replication to %s failed: %s", nid, e)
+        self.copies_missing = unmade
         dropped = 0
         for key in self.node.store.keys():
             hs = self.homes(key)

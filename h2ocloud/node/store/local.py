@@ -74,6 +74,16 @@ class Store:
         with self._lock:
             return [k for k in self._values if k.startswith(prefix)]
 
+    def by_kind(self) -> dict[str, tuple[int, int]]:
+        """kind -> (keys, bytes) held here (for /metrics)."""
+        out: dict[str, list[int]] = {}
+        with self._lock:
+            for v in self._values.values():
+                acc = out.setdefault(v.kind, [0, 0])
+                acc[0] += 1
+                acc[1] += v.nbytes
+        return {k: (c, b) for k, (c, b) in out.items()}
+
     def __contains__(self, key: str) -> bool:
         with self._lock:
             return key in self._values

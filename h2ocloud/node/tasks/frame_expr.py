@@ -90,6 +90,9 @@ def expr_chunk(node: Node, args: dict[str, Any], state: dict[str, Any], index: i
     base = headers[args["base"]]
     off, n = base.row_offsets[index], chunk.nrows
     perm = args.get("rows", {}).get("perm") if args.get("rows") else None
+    gather = args.get("rows", {}).get("gather") if args.get("rows") else None
+    if gather is not None:  # this chunk makes rows [off, off + n) of the gathered result
+        off, n = gather_bounds(int(args["rows"]["n"]), base.nchunks, index)
     cache: dict[str, list[Col]] = {}
 
     def frame(fid: str) -> list[Col]:
@@ -97,7 +100,9 @@ def expr_chunk(node: Node, args: dict[str, Any], state: dict[str, Any], index: i
             h = headers.get(fid)
             if h is None:
                 raise ValueError(f"frame {fid!r} is not part of this expression")
-            if perm is not None:
+            if gather is not None:
+                cache[fid] = gather_rows_or_na(node, h, np.asarray(gather[fid][off:off + n], np.int64))
+            elif perm is not None:
                 cache[fid] = gather_rows(node, h, np.asarray(perm[off:off + n], np.int64))
             elif fid == base.frame_id:
                 cache[fid] = chunk_cols(h, chunk)
@@ -119,8 +124,27 @@ def expr_chunk(node: Node, args: dict[str, Any], state: dict[str, Any], index: i
     return out
 
 
+def gather_bounds(nrows: int, nchunks: int, index: int) -> tuple[int, int]:
+    """(first row, rows) of chunk `index` when `nrows` gathered rows are cut into `nchunks`."""
+    bounds = np.linspace(0, nrows, max(nchunks, 1) + 1).astype(np.int64)
+    return int(bounds[index]), int(bounds[index + 1] - bounds[index])
+
+
+def gather_rows_or_na(node: Node, h: FrameHeader, rows: np.ndarray) -> list[Col]:
+    """gather_rows where a row of -1 is a row of NAs (merge's unmatched side)."""
+    have = rows >= 0
+    got = gather_rows(node, h, rows[have]) if have.any() else empty_cols(h)
+    na = {NUMERIC: np.nan, ENUM: -1, STRING: None}
+    out = []
+    for c in got:
+        v = np.full(rows.size, na[c.ctype], dtype=c.values.dtype if c.ctype != STRING else object)
+        v[have] = c.values
+        out.append(Col(c.name, c.ctype, v, c.domain))
+    return out
+
+
 def _kept_rows(rows: dict[str, Any] | None, ctx: Ctx) -> np.ndarray | None:
-    if not rows or "perm" in rows:
+    if not rows or "perm" in rows or "gather" in rows:
         return None
     g = np.arange(ctx.row_offset, ctx.row_offset + ctx.nrows)
     if "mask" in rows:
@@ -142,10 +166,15 @@ async def expr_frame(node: Node, tree: Any, rows: dict[str, Any] | None, dest: s
         ids = [base_id] + [i for i in ids if i != base_id]
     if not ids:
         raise ValueError("an expression must read at least one frame")
+    gather = (rows or {}).get("gather")  # {frame id: its row (or -1) for each result row}
     headers = {i: await fr.get_header(node, i) for i in ids}
     base = headers[ids[0]]
-    for h in headers.values():
-        if h.nrows != base.nrows:
+    for i, h in headers.items():
+        if gather is not None:
+            r = np.asarray(gather.get(i, []), np.int64)
+            if i not in gather or (r.size and not (-1 <= r.min() and r.max() < h.nrows)):
+                raise ValueError(f"a gather must give each row of frame {i!r} read (0..{h.nrows - 1}, or -1)")
+        elif h.nrows != base.nrows:
             raise ValueError(f"frames {base.frame_id!r} ({base.nrows} rows) and {h.frame_id!r} ({h.nrows} rows) "
                              "do not have the same number of rows")
     _check_rows(rows, base)
@@ -175,6 +204,10 @@ def _check_rows(rows: dict[str, Any] | None, h: FrameHeader) -> None:
             raise ValueError(f"row index {bad[0]!r} out of range 0..{h.nrows - 1}")
     if "perm" in rows and len(rows["perm"]) != h.nrows:
         raise ValueError("a row permutation must name every row once")
+    if "gather" in rows:
+        if any(len(r) != rows["n"] for r in rows["gather"].values()):
+            raise ValueError("every gathered frame must name one row (or -1) per result row")
+
 
 
 async def keep_domains(node: Node, h: FrameHeader, domains: list[list[str] | None]) -> FrameHeader:

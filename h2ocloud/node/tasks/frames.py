@@ -178,6 +178,10 @@ class DeriveTask(MRTask):
             from h2ocloud.node.tasks.frame_expr import expr_chunk
 
             return [expr_chunk(ctx.node, a, self.__dict__.setdefault("_expr_state", {}), index, chunk)]
+        if self.kind == "cv_holdout":
+            from h2ocloud.node.tasks.cv_frames import holdout_chunks
+
+            return holdout_chunks(ctx.node, a, ctx.header, index, chunk)
         if self.kind == "rename_chunk":  # rbind: the chunk as it is, under the first frame's names
             return [Chunk(list(a["names"]), list(chunk.columns), chunk.nrows, chunk.row_offset)]
         if self.kind == "split":

@@ -7,6 +7,7 @@ A job's work runs in a worker thread (CPU-heavy code releases the GIL); it repor
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 import time
@@ -19,6 +20,13 @@ from typing import Any
 from h2ocloud.errors import Cancelled, NotFound, error_message
 
 log = logging.getLogger("h2ocloud.jobs")
+# The job whose work is running in this thread (log lines carry its id and key; see logsetup).
+current_job: contextvars.ContextVar[Job | None] = contextvars.ContextVar("current_job", default=None)
+
+
+def job_kind(job: Job) -> str:
+    """The job's kind, from its description's first word: Parse, DeepLearning, Grid, ..."""
+    return (job.description.split() or ["job"])[0]
 
 
 @dataclass
@@ -34,6 +42,7 @@ class Job:
     error_type: str | None = None
     start_time: float = field(default_factory=time.time)
     end_time: float | None = None
+    keep_partial: bool = False  # cancelled by a stopping node with --checkpoint-on-stop: keep the work so far
     _cancel: threading.Event = field(default_factory=threading.Event)
     _done: asyncio.Event | None = None  # set on the event loop when the job ends
 
@@ -73,17 +82,26 @@ class JobManager:
         job._done = asyncio.Event()
         self._jobs[job.job_id] = job
 
+        # The work runs in a worker thread, which does not inherit context variables by
+        # itself: it runs inside a copy of this context in which current_job is the job.
+        ctx = contextvars.copy_context()
+        ctx.run(current_job.set, job)
+        extra = {"job_id": job.job_id, "key": dest}
+
         async def runner() -> None:
+            log.info("job %s (%s) started", job.job_id, description, extra=extra)
             try:
-                await self._run_in_thread(work, job)
+                await self._run_in_thread(ctx.run, work, job)
                 job.status, job.progress = "DONE", 1.0
+                log.info("job %s (%s) done in %.1fs", job.job_id, description, time.time() - job.start_time, extra=extra)
             except Cancelled as e:
                 job.status, job.error, job.error_type = "CANCELLED", error_message(e), "Cancelled"
+                log.info("job %s (%s) cancelled: %s", job.job_id, description, job.error, extra=extra)
             except Exception as e:  # the job fails; the node goes on
                 job.status, job.error, job.error_type = "FAILED", error_message(e), type(e).__name__
                 # Bad input (ValueError and kin) is the user's to fix: one line. Anything else is ours.
                 detail = "" if isinstance(e, ValueError | OSError | KeyError) else "\n" + traceback.format_exc()
-                log.warning("job %s (%s) failed: %s%s", job.job_id, description, e, detail)
+                log.warning("job %s (%s) failed: %s%s", job.job_id, description, e, detail, extra=extra)
             finally:
                 job.end_time = time.time()
                 job._done.set()
@@ -116,6 +134,20 @@ class JobManager:
             job._cancel.set()
         return job
 
-    def cancel_all(self) -> None:
+    def running(self) -> list[Job]:
+        return [j for j in self._jobs.values() if j.status == "RUNNING"]
+
+    def cancel_all(self, keep_partial: bool = False) -> None:
+        """Cancel every running job; keep_partial asks those that can (training) to store
+        what they have built so far before they end."""
         for job in self._jobs.values():
+            if job.status == "RUNNING":
+                job.keep_partial = keep_partial
             job._cancel.set()
+
+    async def wait_all(self, timeout: float) -> list[Job]:
+        """Wait up to timeout seconds for the running jobs to end; return those still running."""
+        pending = [j._done.wait() for j in self.running() if j._done is not None]
+        if pending:
+            await asyncio.wait([asyncio.ensure_future(p) for p in pending], timeout=timeout)
+        return self.running()

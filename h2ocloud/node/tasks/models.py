@@ -25,6 +25,7 @@ from h2ocloud.dl.params import (
     inherit_from_checkpoint,
     validate_parameters,
 )
+from h2ocloud.errors import Cancelled
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.node.store.local import Value
 from h2ocloud.node.tasks import framedata
@@ -173,12 +174,15 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
     # nfolds folds (some may be empty: refused below), or one per value of the fold column.
     nfolds = 0 if folds is None else int(params["nfolds"]) or int(folds.max()) + 1
     cv = _cross_validate(node, job, args, params, info, X, Y, folds, nfolds) if nfolds else None
+    cv_frames = _cross_validation_frames(node, args, params, folds, cv[2] if cv else [])
     model = _train_part(node, job, args, params, info, X, Y, Xv, Yv, checkpoint,
                         part=nfolds, parts=nfolds + 1, label="main model" if nfolds else "")
     if cv is not None:
-        model.cross_validation_metrics, model.cross_validation_metrics_summary, \
-            model.cross_validation_models = cv
-    job.check_cancelled()
+        model.cross_validation_metrics, model.cross_validation_metrics_summary, fold_ids = cv
+        model.cross_validation_models = fold_ids if params["keep_cross_validation_models"] else []
+        model.cross_validation_frames = cv_frames
+    if not getattr(job, "keep_partial", False):  # --checkpoint-on-stop keeps the model so far
+        job.check_cancelled()
     if params.get("model_id"):
         model.model_id = params["model_id"]
     model.training_chunks = frame_header_sync(node, args["training_frame"], "training_frame").nchunks
@@ -186,12 +190,24 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
     model.training_frame = (args.get("training_frame_rebalanced") or {}).get("from") or args["training_frame"]
     model.validation_frame = args.get("validation_frame") or None
     store_model(node, model)
+    if params.get("export_checkpoints_dir"):  # H2O-3: the model, written where it asks
+        import os
+
+        from h2ocloud.dl.model_format import save_model
+
+        try:
+            save_model(model, os.path.join(params["export_checkpoints_dir"], model.model_id))
+        except OSError as e:
+            raise ValueError(f"parameter 'export_checkpoints_dir': cannot write the model: {e}") from e
     if params.get("export_weights_and_biases"):
         from h2ocloud.node.tasks.model_frames import export_weights_and_biases
 
         export_weights_and_biases(node, model)
     if params.get("best_model_key"):
         store_model(node, best_model(model, params["best_model_key"]))
+    if job.cancelled:
+        raise Cancelled(f"job {job.job_id} was stopped with its node; the model so far "
+                        f"({model.epochs_trained:g} epochs) is stored under {model.model_id!r} as a checkpoint")
     return model
 
 
@@ -281,10 +297,39 @@ def _cross_validate(node: Node, job: Job, args: dict[str, Any], params: dict[str
         b = m.rows_builder(X[holdout], _rows(Y, holdout))
         per_fold.append(b.result())
         pooled = b if pooled is None else pooled.merge(b)
-        if params["keep_cross_validation_models"]:
-            store_model(node, m)
+        if params["keep_cross_validation_models"] or params["keep_cross_validation_predictions"]:
+            store_model(node, m)  # the holdout predictions are a map over the frame with it
             kept.append(m.model_id)
     return pooled.result(), summary_table(per_fold), kept
+
+
+def _cross_validation_frames(node: Node, args: dict[str, Any], params: dict[str, Any],
+                             folds: np.ndarray | None, fold_models: list[str]) -> dict[str, Any]:
+    """keep_cross_validation_fold_assignment / _predictions: store the frames (the fold models
+    kept only for this are removed after)."""
+    from h2ocloud.node.tasks import cv_frames
+
+    keep_pred, keep_folds = params["keep_cross_validation_predictions"], params["keep_cross_validation_fold_assignment"]
+    if folds is None or not (keep_pred or keep_folds):
+        return {}
+    train_h = frame_header_sync(node, args["training_frame"], "training_frame")
+    fold_id = cv_frames.fold_assignment_id(params["model_id"])
+    cv_frames.store_fold_assignment(node, train_h, folds, fold_id)
+    out: dict[str, Any] = {"fold_assignment": fold_id} if keep_folds else {}
+    try:
+        if keep_pred:
+            ids = cv_frames.store_holdout_predictions(node, params["model_id"], fold_models, train_h, fold_id)
+            out.update(holdout_predictions=ids[0], predictions=ids[1:])
+    finally:
+        import asyncio
+
+        from h2ocloud.node.tasks.frames import remove_frame
+
+        if not keep_folds:
+            asyncio.run_coroutine_threadsafe(remove_frame(node, fold_id), node.dkv.loop).result()
+        if not params["keep_cross_validation_models"]:
+            asyncio.run_coroutine_threadsafe(node.dkv.remove_many(list(fold_models)), node.dkv.loop).result()
+    return out
 
 
 # ---- prediction and metrics by map/reduce over the scored frame's chunks --------------------
@@ -317,8 +362,6 @@ def output_layout(model: DeepLearningModel, args: dict[str, Any]) -> tuple[list[
 
 def prediction_chunk(model: DeepLearningModel, args: dict[str, Any], header: FrameHeader, chunk):
     """One chunk of a prediction frame from one chunk of the scored frame (rows in order)."""
-    from h2ocloud.frame.chunk import Chunk, encode_enum_codes, encode_numeric_block
-
     names, types = output_layout(model, args)
     metas, cols = framedata.metas(header), framedata.chunk_columns(header, chunk)
     kind = args.get("output", "predict")
@@ -334,17 +377,25 @@ def prediction_chunk(model: DeepLearningModel, args: dict[str, Any], header: Fra
     else:
         feats = model.deepfeatures(metas, cols, int(args.get("layer", 0)))
         out = {n: feats[:, i] for i, n in enumerate(names)}
+    return output_chunk(model, names, types, out, chunk.nrows, chunk.row_offset)
+
+
+def output_chunk(model: DeepLearningModel, names: list[str], types: list[str], out: dict[str, np.ndarray],
+                 nrows: int, row_offset: int):
+    """Encode prediction columns (as output_layout names and types them) into a chunk."""
+    from h2ocloud.frame.chunk import Chunk, encode_enum_codes, encode_numeric_block
+
     values = [np.asarray(out[n]) for n in names]
     num = [i for i, t in enumerate(types) if t == "numeric"]
     encoded: list[Any] = [None] * len(names)
     if num:
-        block = np.vstack([values[i].astype(np.float64) for i in num]) if chunk.nrows else np.zeros((len(num), 0))
+        block = np.vstack([values[i].astype(np.float64) for i in num]) if nrows else np.zeros((len(num), 0))
         for i, enc in zip(num, encode_numeric_block(block)):
             encoded[i] = enc
     for i, t in enumerate(types):
         if t == "enum":
             encoded[i] = encode_enum_codes(values[i].astype(np.int32), model.info.response_domain or [])
-    return Chunk(names, encoded, chunk.nrows, chunk.row_offset)
+    return Chunk(names, encoded, nrows, row_offset)
 
 
 class ModelMetricsTask(MRTask):

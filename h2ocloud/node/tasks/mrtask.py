@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from h2ocloud import telemetry
 from h2ocloud.errors import NodeUnavailable, NotFound
 from h2ocloud.frame.chunk import Chunk
 from h2ocloud.frame.header import FrameHeader
@@ -96,6 +97,7 @@ def map_local(node: Node, task: MRTask, header: FrameHeader, indices: list[int])
 
     ctx = MapContext(node, header)
     task.setup(ctx)
+    telemetry.MR_MAPS.labels(task.name).inc(len(indices))
     nthreads = max(1, min(node.config.effective_nthreads, len(indices)))
     slices = [indices[t::nthreads] for t in range(nthreads)]
 
@@ -119,6 +121,12 @@ async def load_header(node: Node, frame_id: str) -> FrameHeader:
 async def run_task(node: Node, name: str, args: dict[str, Any], frame_id: str,
                    header: FrameHeader | None = None) -> Any:
     """Run task `name` over every chunk of frame_id across the cloud; return the reduced partial."""
+    with telemetry.timed_task(name):
+        return await _run_task(node, name, args, frame_id, header)
+
+
+async def _run_task(node: Node, name: str, args: dict[str, Any], frame_id: str,
+                    header: FrameHeader | None) -> Any:
     task = make_task(name, args)
     header = header or await load_header(node, frame_id)
     remaining = set(range(header.nchunks))

@@ -77,16 +77,452 @@ async function pageCloud(m) {
   setInterval(() => refresh().catch(() => {}), 2000);
 }
 
-const PAGES = { cloud: pageCloud };
+// ---- Jobs --------------------------------------------------------------------------------
+function jobKind(j) { return (j.description || "").split(" ")[0]; }
+
+function destLink(j) {
+  if (!j.dest) return "";
+  const kind = jobKind(j);
+  const base = kind === "Parse" ? "/frames/" : kind === "Grid" ? "/grids/" : kind === "DeepLearning" ? "/models/" : null;
+  return base && j.status === "DONE" ? el("a", { href: base + encodeURIComponent(j.dest) }, j.dest) : j.dest;
+}
+
+function progressBar(p, status) {
+  const pct = Math.round((status === "DONE" ? 1 : p || 0) * 100);
+  return el("div", { class: "progress", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100",
+                     "aria-valuenow": String(pct), "data-progress": String(pct) },
+    el("div", { class: "bar", style: `width: ${pct}%` }), el("span", { class: "label" }, `${pct}%`));
+}
+
+async function cancelJob(j, button) {
+  button.disabled = true;
+  try {
+    await api(`/3/Jobs/${encodeURIComponent(j.job_id)}/cancel`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ node_id: j.node_id }) });
+  } catch (e) {
+    button.disabled = false;
+    alert(`Cancel failed: ${e.message}`);
+  }
+}
+
+function jobRows(jobs) {
+  const rows = [];
+  for (const j of jobs.slice().reverse()) {
+    const sps = j.info && j.info.samples_per_second;
+    const actions = j.status === "RUNNING"
+      ? el("button", { class: "danger cancel", onclick: ev => cancelJob(j, ev.target) }, "Cancel") : "";
+    rows.push(el("tr", { "data-job-id": j.job_id, "data-status": j.status },
+      td(jobKind(j)), td(j.description), td(destLink(j)), td(el("span", { class: j.status }, j.status)),
+      td(progressBar(j.progress, j.status)), td(sps ? Math.round(sps) : ""), td(`${(j.duration_s || 0).toFixed(1)} s`, "num"),
+      td(j.node_id || ""), td(actions)));
+    if (j.error) {
+      rows.push(el("tr", { class: "job-error", "data-error-for": j.job_id },
+        el("td", { colspan: "9", class: "error" }, `${j.error_type || "Error"}: ${j.error}`)));
+    }
+  }
+  return rows;
+}
+
+function renderJobs(where, jobs) {
+  where.replaceChildren(jobs.length ? table(
+    ["kind", "description", "target key", "status", "progress", "samples/s", "elapsed", "node", ""],
+    jobRows(jobs), { id: "jobs" }) : el("p", { class: "muted" }, "No jobs yet."));
+}
+
+// Live job updates: server-sent events, falling back to polling if the stream breaks.
+function followJobs(onJobs) {
+  let source = null;
+  try {
+    source = new EventSource("/3/Jobs/events");
+    source.onmessage = ev => onJobs(JSON.parse(ev.data).jobs);
+    source.onerror = () => {};  // EventSource reconnects by itself
+  } catch (e) {
+    setInterval(() => api("/3/Jobs?all_nodes=true").then(r => onJobs(r.jobs)).catch(() => {}), 1000);
+  }
+  window.addEventListener("beforeunload", () => source && source.close());
+}
+
+async function pageJobs(m) {
+  const list = el("div", { id: "job-list" });
+  m.replaceChildren(el("h1", {}, "Jobs"), el("p", { class: "muted" }, "Every job of the cloud, updated live."), list);
+  renderJobs(list, (await api("/3/Jobs?all_nodes=true")).jobs);
+  followJobs(jobs => renderJobs(list, jobs));
+}
+
+// Follow one job until it ends: a progress bar and a status line, updated without a reload.
+async function followJob(where, job) {
+  const status = el("span", { class: "job-status", "data-job-id": job.job_id }, job.status);
+  const bar = el("span", {}, progressBar(job.progress, job.status));
+  const msg = el("span", { class: "muted" });
+  where.replaceChildren(el("div", { class: "toolbar job-follow" }, bar, status, msg));
+  let j = job;
+  while (j.status === "RUNNING") {
+    j = await api(`/3/Jobs/${encodeURIComponent(j.job_id)}?wait_s=1&node_id=${encodeURIComponent(j.node_id || "")}`);
+    bar.replaceChildren(progressBar(j.progress, j.status));
+    status.textContent = j.status;
+    status.className = `job-status ${j.status}`;
+    msg.textContent = j.progress_msg || "";
+  }
+  if (j.error) where.appendChild(el("p", { class: "error", role: "alert" }, j.error));
+  return j;
+}
+
+// ---- Frames ------------------------------------------------------------------------------
+async function uploadFile(file, dest, where) {
+  const q = new URLSearchParams({ filename: file.name });
+  if (dest) q.set("destination_frame", dest);
+  const out = await api(`/3/PostFile?${q}`, { method: "POST", body: file });
+  const j = await followJob(where, out.job);
+  if (j.status !== "DONE") throw new Error(j.error || `parse ${j.status}`);
+  return out.frame_id;
+}
+
+async function pageFrames(m) {
+  const file = el("input", { type: "file", id: "upload-file", accept: ".csv,.gz,.zip,.parquet,.txt,.tsv" });
+  const dest = el("input", { type: "text", id: "upload-dest", placeholder: "frame id (optional)" });
+  const status = el("div", { id: "upload-status" });
+  const button = el("button", { class: "primary", id: "upload-button", onclick: async () => {
+    if (!file.files.length) { showError(status, "Choose a CSV or Parquet file first."); return; }
+    button.disabled = true;
+    try {
+      const id = await uploadFile(file.files[0], dest.value.trim(), status);
+      location.href = `/frames/${encodeURIComponent(id)}`;
+    } catch (e) { showError(status, e); } finally { button.disabled = false; }
+  } }, "Upload and parse");
+  const list = el("div", { id: "frame-list" });
+  m.replaceChildren(el("h1", {}, "Frames"),
+    el("div", { class: "toolbar" }, el("label", { for: "upload-file" }, "Upload a CSV or Parquet file:"), file, dest, button),
+    status, list);
+  const frames = (await api("/3/Frames")).frames;
+  list.replaceChildren(frames.length ? table(["frame", "rows", "columns", "size in memory"],
+    frames.map(f => el("tr", { "data-frame-id": f.frame_id },
+      td(el("a", { href: `/frames/${encodeURIComponent(f.frame_id)}` }, f.frame_id)), td(f.nrows), td(f.ncols),
+      td(fmtBytes(f.nbytes), "num"))), { id: "frames" }) : el("p", { class: "muted" }, "No frames yet: upload one above."));
+}
+
+function topLevels(c, k) {
+  if (c.type !== "enum" || !c.domain) return "";
+  const pairs = c.domain.map((d, i) => [d, (c.level_counts || [])[i] || 0]).sort((a, b) => b[1] - a[1]).slice(0, k);
+  return pairs.map(([d, n]) => `${d} (${n})`).join(", ");
+}
+
+function chartBox(kind, svg, attrs) {
+  const box = el("div", Object.assign({ "data-chart": kind }, attrs || {}));
+  box.innerHTML = svg;  // server-made SVG: its labels are <text> in the DOM
+  return box;
+}
+
+async function pageFrame(m) {
+  const id = decodeURIComponent(location.pathname.split("/").slice(2).join("/"));
+  const [h, s] = await Promise.all([api(`/3/Frames/${encodeURIComponent(id)}`), api(`/3/Frames/${encodeURIComponent(id)}/summary`)]);
+  const del = el("button", { class: "danger", id: "delete-frame", onclick: async () => {
+    if (!confirm(`Delete frame ${id}?`)) return;
+    try { await api(`/3/Frames/${encodeURIComponent(id)}`, { method: "DELETE" }); location.href = "/frames"; }
+    catch (e) { alert(e.message); }
+  } }, "Delete");
+  const charts = el("div", { class: "charts", id: "frame-charts" }, el("p", { class: "muted" }, "Drawing histograms…"));
+  const rows = el("div", { id: "frame-rows" });
+  m.replaceChildren(
+    el("h1", {}, `Frame ${id}`),
+    el("p", {}, `${h.nrows} rows, ${h.ncols} columns, ${h.nchunks} chunks`),
+    el("div", { class: "toolbar" }, el("a", { class: "button", href: `/build?frame=${encodeURIComponent(id)}` }, "Build a model"), del),
+    el("h2", {}, "Summary"),
+    table(["column", "type", "min", "max", "mean", "sigma", "missing", "cardinality", "top levels"],
+      s.columns.map(c => el("tr", { "data-column": c.name },
+        td(c.name), td(c.type), td(c.type === "numeric" ? c.min : ""), td(c.type === "numeric" ? c.max : ""),
+        td(c.type === "numeric" ? c.mean : ""), td(c.type === "numeric" ? c.sigma : ""), td(c.missing),
+        td(c.cardinality === null ? "" : c.cardinality), td(topLevels(c, 5)))), { id: "summary" }),
+    el("h2", {}, "Histograms"), charts,
+    el("h2", {}, "First rows"), rows);
+  const [ch, data] = await Promise.all([api(`/3/Frames/${encodeURIComponent(id)}/charts`),
+                                        api(`/3/Frames/${encodeURIComponent(id)}/rows?nrows=10`)]);
+  charts.replaceChildren(...Object.entries(ch.columns).map(([col, svg]) =>
+    chartBox(svg.includes("chart-histogram") ? "histogram" : "levels", svg, { "data-column": col })));
+  const n = data.nrows;
+  rows.replaceChildren(table(data.columns.map(c => c.name),
+    Array.from({ length: n }, (_, i) => el("tr", {}, data.columns.map(c => td(c.values[i] === null ? "NA" : c.values[i])))),
+    { id: "rows" }));
+}
+
+// ---- Models ------------------------------------------------------------------------------
+function headline(h) { return h ? `${h.metric} ${fmtNum(h.value)} (${h.on})` : ""; }
+
+async function pageModels(m) {
+  const models = (await api("/3/Models")).models;
+  m.replaceChildren(el("h1", {}, "Models"),
+    el("div", { class: "toolbar" }, el("a", { class: "button", href: "/build" }, "Build a model")),
+    models.length ? table(["model", "kind", "response", "training frame", "metric"],
+      models.map(x => el("tr", { "data-model-id": x.model_id },
+        td(el("a", { href: `/models/${encodeURIComponent(x.model_id)}` }, x.model_id)), td(x.model_category),
+        td(x.response_column || ""),
+        td(x.training_frame ? el("a", { href: `/frames/${encodeURIComponent(x.training_frame)}` }, x.training_frame) : ""),
+        td(headline(x.headline)))), { id: "models" }) : el("p", { class: "muted" }, "No models yet."));
+}
+
+const EXPORTS = [["java", "Java model (POJO)"], ["onnx", "ONNX"], ["python", "Python module"]];
+const METRIC_KEYS = ["mse", "rmse", "logloss", "classification_error", "mean_per_class_error", "auc", "r2", "mae",
+                     "mean_residual_deviance", "nobs"];
+
+function metricsTable(model) {
+  const sources = [["training", model.training_metrics], ["validation", model.validation_metrics],
+                   ["cross-validation", model.cross_validation_metrics]].filter(([, v]) => v && Object.keys(v).length);
+  const keys = METRIC_KEYS.filter(k => sources.some(([, v]) => typeof v[k] === "number"));
+  return table(["metric", ...sources.map(([n]) => n)],
+    keys.map(k => el("tr", {}, td(k), sources.map(([, v]) => td(v[k])))), { id: "metrics" });
+}
+
+function confusionMatrix(metrics) {
+  const cm = metrics && metrics.confusion_matrix;
+  if (!cm) return null;
+  const rows = cm.matrix.map((r, i) => {
+    const total = r.reduce((a, b) => a + b, 0);
+    const err = total ? (total - r[i]) / total : 0;
+    return el("tr", {}, el("th", {}, cm.domain[i]), r.map(v => td(v)), td(fmtNum(err), "num"), td(`${total - r[i]} / ${total}`));
+  });
+  const colTotals = cm.domain.map((_, j) => cm.matrix.reduce((a, r) => a + r[j], 0));
+  rows.push(el("tr", {}, el("th", {}, "Totals"), colTotals.map(v => td(v)), td(""), td("")));
+  return el("table", { id: "confusion-matrix" },
+    el("thead", {}, el("tr", {}, el("th", {}, "actual \\ predicted"), cm.domain.map(d => el("th", {}, d)), el("th", {}, "Error"), el("th", {}, "Rate"))),
+    el("tbody", {}, rows));
+}
+
+function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
+
+function paramsTable(params, defaults) {
+  const byName = Object.fromEntries(defaults.map(d => [d.name, d]));
+  const rows = Object.entries(params).filter(([k]) => k in byName).map(([k, v]) => {
+    const changed = !same(v, byName[k].default);
+    return el("tr", { class: changed ? "changed" : null, "data-param": k, "data-changed": changed ? "true" : "false" },
+      td(k), td(typeof v === "object" && v !== null ? JSON.stringify(v) : v),
+      td(changed ? JSON.stringify(byName[k].default) : ""));
+  });
+  rows.sort((a, b) => (b.dataset.changed === "true") - (a.dataset.changed === "true"));
+  return table(["parameter", "value", "default (where changed)"], rows, { id: "parameters" });
+}
+
+function diagnosticsTable(diag) {
+  const keys = ["layer", "units", "type", "dropout", "mean_rate", "rate_rms", "momentum", "mean_weight", "weight_rms", "mean_bias", "bias_rms"];
+  return table(keys, diag.map(d => el("tr", {}, keys.map(k => td(d[k] === undefined ? "" : d[k])))), { id: "diagnostics" });
+}
+
+function cvSummaryTable(s) {
+  const folds = Object.keys(s).filter(k => k.startsWith("cv_"));
+  return table(["metric", "mean", "sd", ...folds],
+    s.metric.map((name, i) => el("tr", {}, td(name), td(s.mean[i]), td(s.sd[i]), folds.map(f => td(s[f][i])))), { id: "cv-summary" });
+}
+
+async function pageModel(m) {
+  const id = decodeURIComponent(location.pathname.split("/").slice(2).join("/"));
+  const enc = encodeURIComponent(id);
+  const [model, chartsData, params, frames] = await Promise.all([
+    api(`/3/Models/${enc}`), api(`/3/Models/${enc}/charts`),
+    api("/3/ModelBuilders/deeplearning/parameters"), api("/3/Frames")]);
+  const metrics = chartsData.metrics;
+  const preferred = ["logloss", "rmse", "mse", "classification_error"].find(k => metrics.includes(k)) || metrics[0];
+  const select = el("select", { id: "metric-select", "aria-label": "metric" },
+    metrics.map(k => el("option", { value: k, selected: k === preferred }, k)));
+  const history = chartBox("scoring-history", metrics.length ? chartsData.scoring_history[preferred] : "<p>No scoring history.</p>",
+                           { "data-metric": preferred || "" });
+  select.addEventListener("change", () => {
+    history.innerHTML = chartsData.scoring_history[select.value];
+    history.dataset.metric = select.value;
+  });
+  const predictFrame = el("select", { id: "predict-frame", "aria-label": "frame to predict on" },
+    frames.frames.map(f => el("option", { value: f.frame_id, selected: f.frame_id === model.training_frame }, f.frame_id)));
+  const predictOut = el("span", { id: "predict-result" });
+  const predictButton = el("button", { class: "primary", id: "predict-button", onclick: async () => {
+    predictButton.disabled = true;
+    predictOut.replaceChildren("Predicting…");
+    try {
+      const r = await api(`/3/Predictions/models/${enc}/frames/${encodeURIComponent(predictFrame.value)}`, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+      predictOut.replaceChildren("Predictions: ", el("a", { href: `/frames/${encodeURIComponent(r.frame_id)}`, id: "prediction-link" }, r.frame_id));
+    } catch (e) { showError(predictOut, e); } finally { predictButton.disabled = false; }
+  } }, "Predict");
+  const cmSource = model.validation_metrics && model.validation_metrics.confusion_matrix ? "validation" : "training";
+  const cm = confusionMatrix(cmSource === "validation" ? model.validation_metrics : model.training_metrics);
+  const meta = [["kind", model.model_category], ["status", model.status], ["response", model.response_column || "(autoencoder)"],
+    ["training frame", model.training_frame ? el("a", { href: `/frames/${encodeURIComponent(model.training_frame)}` }, model.training_frame) : ""],
+    ["validation frame", model.validation_frame || ""], ["layers", model.layers.join(" → ")],
+    ["epochs", model.epochs_trained], ["samples", model.samples_trained], ["run time", `${fmtNum(model.run_time)} s`]];
+  m.replaceChildren(
+    el("h1", {}, `Model ${id}`),
+    el("table", { class: "meta", id: "model-meta" }, el("tbody", {}, meta.map(([k, v]) => el("tr", {}, td(k), td(v))))),
+    el("div", { class: "toolbar", id: "downloads" }, "Download:",
+      EXPORTS.map(([fmt, label]) => el("a", { class: "button", href: `/3/Models/${enc}/${fmt}`, download: "", "data-format": fmt }, label))),
+    el("div", { class: "toolbar" }, "Predict on", predictFrame, predictButton, predictOut),
+    el("h2", {}, "Scoring history"), el("div", { class: "toolbar" }, el("label", { for: "metric-select" }, "Metric:"), select), history,
+    el("h2", {}, "Variable importances"),
+    chartsData.varimp ? chartBox("varimp", chartsData.varimp)
+      : el("p", { class: "muted" }, "Not computed (train with variable_importances=true)."),
+    el("h2", {}, "Metrics"), metricsTable(model),
+    cm ? el("h2", {}, `Confusion matrix (${cmSource})`) : null, cm,
+    model.cross_validation_metrics_summary ? el("h2", {}, "Cross-validation summary") : null,
+    model.cross_validation_metrics_summary ? cvSummaryTable(model.cross_validation_metrics_summary) : null,
+    model.cross_validation_models && model.cross_validation_models.length
+      ? el("p", {}, "Fold models: ", model.cross_validation_models.map((x, i) => [i ? ", " : "", el("a", { href: `/models/${encodeURIComponent(x)}` }, x)])) : null,
+    el("h2", {}, "Per-layer diagnostics"), diagnosticsTable(model.diagnostics || []),
+    el("h2", {}, "Parameters"), el("p", { class: "muted" }, "Parameters changed from their default are marked and listed first."),
+    paramsTable(model.params, params.parameters));
+}
+
+// ---- Grids -------------------------------------------------------------------------------
+async function pageGrids(m) {
+  const grids = (await api("/3/Grids")).grids;
+  m.replaceChildren(el("h1", {}, "Grids"),
+    grids.length ? table(["grid", "hyper-parameters", "models", "failures", "status"],
+      grids.map(g => el("tr", { "data-grid-id": g.grid_id },
+        td(el("a", { href: `/grids/${encodeURIComponent(g.grid_id)}` }, g.grid_id)), td((g.hyper_names || []).join(", ")),
+        td(g.models), td(g.failures), td(g.status || ""))), { id: "grids" }) : el("p", { class: "muted" }, "No grids yet."));
+}
+
+function sortableTable(headers, rows, id) {
+  // rows: [{cells: [...values], tr: <tr>}]; clicking a header sorts by it, again reverses.
+  const tbody = el("tbody", {}, rows.map(r => r.tr));
+  const ths = headers.map((h, i) => el("th", { class: "sortable", "data-sort-key": h, tabindex: "0",
+    onclick: () => {
+      const asc = !ths[i].classList.contains("sorted-asc");
+      ths.forEach(t => t.classList.remove("sorted-asc", "sorted-desc"));
+      ths[i].classList.add(asc ? "sorted-asc" : "sorted-desc");
+      rows.sort((a, b) => {
+        const x = a.cells[i], y = b.cells[i];
+        const c = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+        return asc ? c : -c;
+      });
+      tbody.replaceChildren(...rows.map(r => r.tr));
+    } }, h));
+  return el("table", { id }, el("thead", {}, el("tr", {}, ths)), tbody);
+}
+
+async function pageGrid(m) {
+  const id = decodeURIComponent(location.pathname.split("/").slice(2).join("/"));
+  const g = await api(`/3/Grids/${encodeURIComponent(id)}`);
+  const hyper = g.hyper_names || [];
+  const source = g.metrics_source;
+  const metricNames = METRIC_KEYS.filter(k => k !== "nobs" && g.models.some(x => typeof ((x.metrics || {})[source] || {})[k] === "number"));
+  const rows = g.models.map(x => {
+    const mt = (x.metrics || {})[source] || {};
+    const cells = [x.model_id, ...hyper.map(h => JSON.stringify(x.hyper[h])), ...metricNames.map(k => mt[k])];
+    const tr = el("tr", { "data-model-id": x.model_id },
+      td(el("a", { href: `/models/${encodeURIComponent(x.model_id)}` }, x.model_id)),
+      hyper.map(h => td(JSON.stringify(x.hyper[h]))), metricNames.map(k => td(mt[k] === undefined ? "" : mt[k])));
+    return { cells, tr };
+  });
+  m.replaceChildren(el("h1", {}, `Grid ${id}`),
+    el("p", {}, `${g.models.length} models; sorted by ${g.sort_by} (${g.decreasing ? "decreasing" : "increasing"}) on ${source} metrics. Click a column to sort.`),
+    sortableTable(["model", ...hyper, ...metricNames], rows, "grid-models"),
+    (g.failures || []).length ? el("h2", {}, "Failures") : null,
+    (g.failures || []).length ? table(["hyper-parameters", "error"], g.failures.map(f => el("tr", {}, td(JSON.stringify(f.hyper)), td(f.error || "")))) : null);
+}
+
+// ---- Build a model -----------------------------------------------------------------------
+const FORM_SKIP = new Set(["checkpoint", "best_model_key", "fold_column", "weights_column", "ignored_columns", "sparse", "col_major"]);
+
+function paramInput(p) {
+  const id = `param-${p.name}`;
+  if (p.type === "boolean") return el("input", { type: "checkbox", id, name: p.name, checked: !!p.default });
+  if (p.choices) return el("select", { id, name: p.name }, p.choices.map(c => el("option", { value: c, selected: c === p.default }, c)));
+  const v = p.default === null ? "" : Array.isArray(p.default) ? p.default.join(", ") : String(p.default);
+  return el("input", { type: "text", id, name: p.name, value: v, size: "14" });
+}
+
+function readParam(p, input) {
+  if (p.type === "boolean") return input.checked;
+  if (p.choices) return input.value;
+  const raw = input.value.trim();
+  if (raw === "") return null;
+  const asNumber = s => (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s) ? Number(s) : s);
+  if (p.type === "list") return raw.replace(/^\[|\]$/g, "").split(/[\s,]+/).filter(Boolean).map(asNumber);
+  if (p.type === "integer" || p.type === "number") return asNumber(raw);
+  return raw;
+}
+
+async function pageBuild(m) {
+  const want = new URLSearchParams(location.search).get("frame");
+  const [frames, spec] = await Promise.all([api("/3/Frames"), api("/3/ModelBuilders/deeplearning/parameters")]);
+  const ids = frames.frames.map(f => f.frame_id);
+  const training = el("select", { id: "training-frame", name: "training_frame" }, ids.map(f => el("option", { value: f, selected: f === want }, f)));
+  const validation = el("select", { id: "validation-frame", name: "validation_frame" }, el("option", { value: "" }, "(none)"), ids.map(f => el("option", { value: f }, f)));
+  const response = el("select", { id: "response-column", name: "y" });
+  const columns = el("div", { class: "columns-pick", id: "predictors" });
+  const formError = el("div", { id: "form-error" });
+  const follow = el("div", { id: "build-job" });
+  const fields = spec.parameters.filter(p => !FORM_SKIP.has(p.name));
+  const inputs = {};
+  const errors = {};
+  const paramRows = fields.map(p => {
+    inputs[p.name] = paramInput(p);
+    errors[p.name] = el("span", { class: "field-error", "data-error-for": p.name, role: "alert" });
+    return el("div", { class: "form-row", "data-param": p.name },
+      el("label", { for: `param-${p.name}` }, p.name), inputs[p.name], errors[p.name], el("small", { class: "help" }, p.help));
+  });
+  async function loadColumns() {
+    if (!training.value) return;
+    const h = await api(`/3/Frames/${encodeURIComponent(training.value)}`);
+    const last = h.names[h.names.length - 1];
+    response.replaceChildren(el("option", { value: "" }, "(none: autoencoder)"), ...h.names.map(n => el("option", { value: n, selected: n === last }, n)));
+    const pick = () => columns.replaceChildren(...h.names.filter(n => n !== response.value).map(n =>
+      el("label", { style: "display:block" }, el("input", { type: "checkbox", value: n, checked: true, name: "x" }), ` ${n}`)));
+    response.onchange = pick;
+    pick();
+  }
+  training.addEventListener("change", () => loadColumns().catch(e => showError(formError, e)));
+  const start = el("button", { class: "primary", id: "build-button", type: "submit" }, "Build model");
+  const form = el("form", { id: "build-form", onsubmit: async ev => {
+    ev.preventDefault();
+    Object.values(errors).forEach(e => { e.textContent = ""; });
+    formError.replaceChildren();
+    const params = {};
+    for (const p of fields) {
+      const v = readParam(p, inputs[p.name]);
+      if (!same(v, p.default)) params[p.name] = v;
+    }
+    const body = { training_frame: training.value, params,
+                   x: [...columns.querySelectorAll("input:checked")].map(i => i.value) };
+    if (response.value) body.y = response.value;
+    if (validation.value) body.validation_frame = validation.value;
+    start.disabled = true;
+    try {
+      const out = await api("/3/ModelBuilders/deeplearning", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      const j = await followJob(follow, out.job);
+      if (j.status === "DONE") {
+        follow.appendChild(el("p", {}, "Model built: ", el("a", { href: `/models/${encodeURIComponent(out.model_id)}`, id: "model-link" }, out.model_id)));
+      }
+    } catch (e) {
+      // The node names the parameter it refused; show its message next to that field.
+      const named = fields.map(p => p.name).filter(n => new RegExp(`'${n}'|\\b${n}\\b`).test(e.message))
+        .sort((a, b) => b.length - a.length)[0];
+      if (named) { errors[named].textContent = e.message; inputs[named].focus(); }
+      showError(formError, e);
+    } finally { start.disabled = false; }
+  } },
+    el("div", { class: "form-row" }, el("label", { for: "training-frame" }, "training frame"), training),
+    el("div", { class: "form-row" }, el("label", { for: "validation-frame" }, "validation frame"), validation),
+    el("div", { class: "form-row" }, el("label", { for: "response-column" }, "response column (y)"), response),
+    el("div", { class: "form-row" }, el("label", {}, "predictor columns (x)"), columns),
+    el("h2", {}, "Parameters"), el("p", { class: "muted" }, "H2O's defaults are filled in; only the ones you change are sent."),
+    el("div", { class: "params" }, paramRows),
+    el("div", { class: "toolbar" }, start), formError);
+  m.replaceChildren(el("h1", {}, "Build a deep learning model"),
+    ids.length ? form : el("p", { class: "muted" }, "No frames yet: upload one on the Frames page first."), follow);
+  await loadColumns();
+}
+
+// ---- start -------------------------------------------------------------------------------
+const PAGES = { cloud: pageCloud, jobs: pageJobs, frames: pageFrames, frame: pageFrame, models: pageModels,
+                model: pageModel, grids: pageGrids, grid: pageGrid, build: pageBuild };
+const NAV_OF = { frame: "frames", model: "models", grid: "grids" };
 
 async function start() {
   const page = document.body.dataset.page;
-  for (const a of document.querySelectorAll("nav a[data-nav]")) {
-    if (a.dataset.nav === page || (a.dataset.nav + "s") === page.replace(/s?$/, "s") && page !== "cloud" && a.dataset.nav.startsWith(page)) a.classList.add("active");
-  }
+  const nav = NAV_OF[page] || page;
+  for (const a of document.querySelectorAll("nav a[data-nav]")) a.classList.toggle("active", a.dataset.nav === nav);
+  api("/3/Cloud").then(c => {
+    document.getElementById("served-by").textContent = `served by ${c.node_id} · cloud ${c.cloud_name} (${c.cloud_size})`;
+  }).catch(() => {});
   const m = main();
   try {
-    await (PAGES[page] || (() => { throw new Error(`no page ${page}`); }))(m);
+    await PAGES[page](m);
   } catch (e) {
     showError(m, e);
   }
