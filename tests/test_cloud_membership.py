@@ -11,8 +11,6 @@ import asyncio
 import os
 import signal
 import socket
-import struct
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +21,7 @@ import pytest
 import h2ocloud
 from h2ocloud.node.cluster import auth
 from tests.cloudfixture import Cloud, NodeProc, free_ports, start_cloud
+from tests.dnsserver import TinyDNS
 
 TIMEOUT = 3.0  # --heartbeat-timeout used by the death tests
 FAST = ["--heartbeat-timeout", str(TIMEOUT)]
@@ -270,52 +269,6 @@ def test_peer_call_to_a_frozen_peer_has_a_deadline():
 
 
 # ---- Kubernetes DNS -----------------------------------------------------------------------
-class TinyDNS:
-    """A UDP DNS server on 127.0.0.1 answering A queries for one name (written here, apart from
-    h2ocloud.node.cluster.k8s, so the test checks that code against an independent encoder)."""
-
-    def __init__(self, name: str, ips: list[str]):
-        self.name, self.ips, self.queries = name.rstrip(".").lower(), ips, 0
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(5)
-        self.sock.close()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                q, peer = self.sock.recvfrom(512)
-            except OSError:
-                continue
-            self.queries += 1
-            self.sock.sendto(self.answer(q), peer)
-
-    def answer(self, q: bytes) -> bytes:
-        qid = q[:2]
-        labels, pos = [], 12
-        while q[pos]:
-            labels.append(q[pos + 1:pos + 1 + q[pos]].decode())
-            pos += 1 + q[pos]
-        question = q[12:pos + 5]
-        qtype = struct.unpack("!H", q[pos + 1:pos + 3])[0]
-        if ".".join(labels).lower() != self.name:
-            return qid + struct.pack("!HHHHH", 0x8183, 1, 0, 0, 0) + question  # NXDOMAIN
-        ips = self.ips if qtype == 1 else []
-        answers = b"".join(struct.pack("!HHHIH", 0xC00C, 1, 1, 5, 4) + socket.inet_aton(ip) for ip in ips)
-        return qid + struct.pack("!HHHHH", 0x8180, 1, len(ips), 0, 0) + question + answers
-
-
 def test_k8s_resolver_against_independent_dns_server():
     from h2ocloud.node.cluster.k8s import resolve_service
 

@@ -178,8 +178,9 @@ def test_bad_files_give_clear_errors_and_node_keeps_serving(h2o, tmp_path, case)
 def test_missing_path_directory_unknown_frame_and_column(h2o, tmp_path, mixed_csv):
     with pytest.raises((ValueError, FileNotFoundError), match="no such file"):
         h2o.import_file(str(tmp_path / "nope.csv"))
-    with pytest.raises((ValueError, IsADirectoryError), match="director"):
-        h2o.import_file(str(tmp_path))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no files in folder"):  # a folder is its files (none here)
+        h2o.import_file(str(tmp_path / "empty"))
     with pytest.raises(NotFound, match="no frame 'unknown.hex'"):
         h2o.get_frame("unknown.hex")
     fr = h2o.import_file(str(mixed_csv[0]), destination_frame="cols.hex")

@@ -37,18 +37,29 @@ def _parse_args(destination_frame, header, sep, col_names, col_types, na_strings
     return args
 
 
-def import_file(path: str, destination_frame: str | None = None, header: int = 0, sep: str | None = None,
-                col_names: Sequence[str] | None = None, col_types: Any = None, na_strings: Any = None,
-                chunk_rows: int | None = None) -> H2OFrame:
-    """Parse a file the node can read (CSV, CSV.gz, CSV.zip, Parquet) into a frame.
+def import_file(path: str | Sequence[str], destination_frame: str | None = None, header: int = 0,
+                sep: str | None = None, col_names: Sequence[str] | None = None, col_types: Any = None,
+                na_strings: Any = None, pattern: str | None = None, chunk_rows: int | None = None) -> H2OFrame:
+    """Parse files the node reads (CSV, CSV.gz, CSV.zip, Parquet) into one frame.
 
-    header: -1 no header, 0 guess, 1 the first line is a header. sep: the separator (guessed when
-    None). col_types: a list, or a dict by column name, of "numeric", "enum" or "string".
-    na_strings: strings read as missing (a list, or a dict by column name).
-    chunk_rows: rows per chunk (default: about 1 MB stored per chunk), an h2ocloud extension.
+    path: a file, a folder (its files; with ``pattern``, those whose names match that regular
+    expression), an http(s) URL (the node fetches it), or a list of these; several files of one
+    layout make one frame, in order. Paths are the node's, as h2o-py's are the H2O server's: a
+    relative path resolves against the node's working directory (use upload_file for a file on
+    this machine). header: -1 no header, 0 guess, 1 the first line is a header. sep: the
+    separator (guessed when None). col_types: a list, or a dict by column name, of "numeric",
+    "enum", "string" or "time". na_strings: strings read as missing (a list, or a dict by column
+    name). chunk_rows: rows per chunk (default: about 1 MB stored per chunk), an h2ocloud extension.
     """
     args = _parse_args(destination_frame, header, sep, col_names, col_types, na_strings, chunk_rows)
-    args["path"] = os.path.abspath(os.path.expanduser(path)) if not os.path.isabs(path) else path
+    if isinstance(path, str):
+        args["path"] = path  # as given: the node resolves it (and fetches a URL)
+    elif isinstance(path, Sequence) and all(isinstance(p, str) for p in path):
+        args["path"] = list(path)
+    else:
+        raise TypeError(f"path must be a string or a list of strings, got {type(path).__name__}")
+    if pattern is not None:
+        args["pattern"] = str(pattern)
     result, _ = connection().call("frames.import", args)
     wait_job(result["job"])
     return H2OFrame._from_id(result["frame_id"])
@@ -66,9 +77,11 @@ def _file_pieces(path: str):
 def upload_file(path: str, destination_frame: str | None = None, header: int = 0, sep: str | None = None,
                 col_names: Sequence[str] | None = None, col_types: Any = None, na_strings: Any = None,
                 chunk_rows: int | None = None) -> H2OFrame:
-    """Stream a local file to the node in pieces and parse it (same options as import_file)."""
+    """Stream a file of this machine to the node in pieces and parse it (same options as
+    import_file); a relative path is this process's, as in h2o-py."""
     if not os.path.exists(path):
-        raise FileNotFoundError(f"no such file: {path}")
+        raise FileNotFoundError(f"no such file on this machine: {path} (upload_file sends a client's file; "
+                                "import_file reads the node's)")
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path} is a directory, not a file")
     args = _parse_args(destination_frame, header, sep, col_names, col_types, na_strings, chunk_rows)

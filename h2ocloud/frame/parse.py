@@ -24,7 +24,7 @@ from h2ocloud.frame.errors import ParseError
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.frame.setup import ParseSetup, guess_setup, schema_setup
 
-__all__ = ["default_chunk_rows", "parse_file", "parse_table"]
+__all__ = ["default_chunk_rows", "parse_file", "parse_files", "parse_table"]
 
 
 def parse_file(
@@ -46,19 +46,59 @@ def parse_file(
     header has the global enum domains, layout and rollups. A ``setup`` from guess_setup
     (possibly edited) skips guessing. Raises ParseError naming the file for bad input.
     """
+    return parse_files([path], emit=emit, sep=sep, header=header, col_names=col_names, col_types=col_types,
+                       na_strings=na_strings, chunk_rows=chunk_rows, frame_id=frame_id, setup=setup)
+
+
+def parse_files(
+    paths: Sequence[str | Path],
+    *,
+    emit: Emit,
+    sep: str | None = None,
+    header: int = 0,
+    col_names: Sequence[str] | None = None,
+    col_types: Sequence[str] | Mapping[str | int, str] | None = None,
+    na_strings: Sequence[str] | Mapping[str | int, Sequence[str] | str] | None = None,
+    chunk_rows: int | None = None,
+    frame_id: str | None = None,
+    setup: ParseSetup | None = None,
+) -> FrameHeader:
+    """Parse several files of one layout into one frame, each file's rows after the previous
+    one's (H2O's import of a folder or a list of files): the setup is guessed from the first
+    file and read into every file, as H2O's ParseSetup is; a file of another format or width
+    is refused naming it."""
+    if not paths:
+        raise ParseError("<no files>", "no files to parse")
     if setup is None:
-        setup = guess_setup(path, sep=sep, header=header, col_names=col_names,
+        setup = guess_setup(paths[0], sep=sep, header=header, col_names=col_names,
                             col_types=col_types, na_strings=na_strings)
     rows = chunk_rows if chunk_rows is not None else default_chunk_rows(setup)
     builder = ChunkBuilder(setup.column_names, setup.column_types, rows, emit)
-    if setup.format == "parquet":
-        _feed(builder, _parquet_batches(setup, rows), setup)
-    else:
-        parse_csv(setup, builder)
+    for path in paths:
+        one = setup if str(path) == setup.source else _same_layout(setup, path)
+        if one.format == "parquet":
+            _feed(builder, _parquet_batches(one, rows), one)
+        else:
+            parse_csv(one, builder)
     hdr = builder.finish(frame_id or _frame_id(setup.source), setup.source)
     if hdr.nrows == 0:
         raise ParseError(setup.source, "no data rows")
     return hdr
+
+
+def _same_layout(first: ParseSetup, path: str | Path) -> ParseSetup:
+    """The first file's setup for another file (its own format sniffed, its width checked)."""
+    from dataclasses import replace
+
+    from h2ocloud.frame.setup import sniff_format
+
+    fmt, compression = sniff_format(path)
+    if fmt != first.format:
+        raise ParseError(str(path), f"is {fmt} but {first.source} is {first.format}; one frame needs one format")
+    own = guess_setup(path, sep=first.sep, header=1 if first.header else -1)
+    if own.ncols != first.ncols:
+        raise ParseError(str(path), f"has {own.ncols} columns but {first.source} has {first.ncols}")
+    return replace(first, source=str(path), compression=compression, est_rows=own.est_rows)
 
 
 def _parquet_batches(setup: ParseSetup, rows: int) -> Iterator[pa.RecordBatch]:

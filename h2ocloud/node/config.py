@@ -160,6 +160,8 @@ class Option:
 
 OPTIONS: list[Option] = [
     Option("ip", str, "127.0.0.1", "address to bind (default 127.0.0.1)"),
+    Option("advertise_ip", str, None, "address peers reach this node at (default: --ip; with 0.0.0.0, the "
+           "address of the host name; a pod passes its status.podIP)"),
     Option("port", parse_port, DEFAULT_WEB_PORT, "web console, REST and /metrics port (default 54321)"),
     Option("grpc_port", parse_port, DEFAULT_GRPC_PORT, "gRPC port for peers and clients (default 54322)"),
     Option("name", parse_name, "h2ocloud", "cloud name: only nodes of the same name join"),
@@ -197,6 +199,7 @@ class NodeConfig:
     """Everything a node needs to start. Field names are the options' names."""
 
     ip: str = "127.0.0.1"
+    advertise_ip: str | None = None
     port: int = DEFAULT_WEB_PORT
     grpc_port: int = DEFAULT_GRPC_PORT
     name: str = "h2ocloud"

@@ -89,7 +89,8 @@ class Node:
         self.config = config
         self.node_id = config.node_id
         self.started_ms = int(time.time() * 1000)
-        self.advertise_host = config.ip if config.ip not in ("0.0.0.0", "") else socket.gethostbyname(socket.gethostname())
+        self.advertise_host = config.advertise_ip or (
+            config.ip if config.ip not in ("0.0.0.0", "") else socket.gethostbyname(socket.gethostname()))
         self.web_port = config.port
         self.grpc_port = config.grpc_port
         self.store = Store(config.effective_max_mem)

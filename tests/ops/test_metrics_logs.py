@@ -4,6 +4,7 @@ logs (issue 16)."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.cloudfixture import start_cloud
+from tests.conftest import REPO
 
 
 def scrape(url: str) -> dict[str, dict[tuple, float]]:
@@ -20,6 +22,7 @@ def scrape(url: str) -> dict[str, dict[tuple, float]]:
         text = r.read().decode()
     out: dict[str, dict[tuple, float]] = {}
     for fam in text_string_to_metric_families(text):
+        out.setdefault("#families", {})[(fam.name,)] = 0  # families with no series yet, too
         for s in fam.samples:
             out.setdefault(s.name, {})[tuple(sorted(s.labels.items()))] = s.value
     return out
@@ -72,6 +75,12 @@ def test_metrics_parse_and_move_when_a_job_runs(cloud3):
     assert not any("no-such-frame" in str(k) for k in errs["h2ocloud_rest_errors_total"])
     with urllib.request.urlopen(node.url + "/healthz", timeout=5) as r:
         assert json.loads(r.read())["ok"] is True
+    # Every series the sample Grafana dashboard plots is one the node serves.
+    dash = json.loads((REPO / "deploy" / "grafana-dashboard.json").read_text())
+    used = {name for panel in dash["panels"] for t in panel["targets"]
+            for name in re.findall(r"\b(h2ocloud_[a-z_]+)", t["expr"])}
+    served = set(errs) | {f for (f,) in errs["#families"]}
+    assert used and all(n in served or n.removesuffix("_total") in served for n in used), sorted(used - served)
 
 
 def test_json_log_lines_carry_node_and_job_and_access_log(tmp_path):

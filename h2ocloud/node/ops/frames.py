@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -45,27 +46,46 @@ class ParseOptions:
         return {k: v for k, v in options.items() if v is not None}
 
 
-def _parse_job(node, path: str, dest: str, options: dict[str, Any], cleanup: bool = False):
-    from h2ocloud.frame.parse import parse_file
+def _parse_job(node, paths: list[str], dest: str, options: dict[str, Any], cleanup: bool = False,
+               pattern: re.Pattern | None = None):
+    """A job parsing ``paths`` (files and folders the node reads, http(s) URLs it fetches
+    first) into one frame ``dest``. ``cleanup``: the files are the node's own (an upload) and
+    are deleted. A path that is not there fails the job with FileNotFoundError, as H2O's does."""
+    from h2ocloud.frame.parse import parse_files
+    from h2ocloud.node.tasks import fetch
 
     def work(job):
+        fetched: list[str] = []
         try:
+            local = []
+            for p in paths if cleanup else _import_sources(paths, pattern):
+                if fetch.is_url(p):
+                    job.update(msg=f"fetching {p}")
+                    fetched.append(fetch.fetch_url(p, node.data_dir, job.check_cancelled))
+                    local.append(fetched[-1])
+                else:
+                    local.append(p)
+
             def emit(index: int, chunk: Chunk) -> None:
                 job.check_cancelled()
                 node.dkv.put_sync(chunk_key(dest, index), fr.chunk_value(chunk))
                 job.update(msg=f"parsed {index + 1} chunks")
 
-            header = parse_file(path, emit=emit, frame_id=dest, **options)
+            header = parse_files(local, emit=emit, frame_id=dest, **options)
             node.dkv.put_sync(dest, fr.header_value(header))
             job.update(1.0, f"parsed {header.nrows} rows", nrows=header.nrows, ncols=header.ncols)
         finally:
+            for f in fetched:
+                fetch.discard(f)
             if cleanup:
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
+                for p in paths:
+                    try:
+                        os.unlink(p)
+                    except OSError:
+                        pass
 
-    return node.jobs.start(f"Parse {os.path.basename(path)}", work, dest=dest)
+    more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
+    return node.jobs.start(f"Parse {os.path.basename(paths[0])}{more}", work, dest=dest)
 
 
 def _dest_for(opts: ParseOptions, path: str) -> str:
@@ -77,15 +97,48 @@ def _dest_for(opts: ParseOptions, path: str) -> str:
 
 @dataclass(frozen=True)
 class ImportArgs(ParseOptions):
-    path: str = ""  # a file the node can read
+    path: str | list[str] = ""  # a file or folder the node reads, an http(s) URL it fetches, or a list
+    pattern: str | None = None  # a folder's files whose names match this regular expression
 
 
 async def import_file(node, args: ImportArgs, blobs: list[bytes]) -> dict[str, Any]:
-    if not args.path:
-        raise ValueError("path is required")
+    """Parse files into one frame, as H2O's import: a path is the node's (relative ones against
+    the node's working directory, as an H2O server resolves them), a folder stands for its files
+    (those matching ``pattern``), a URL is fetched by the node."""
+    paths = [args.path] if isinstance(args.path, str) else list(args.path)
+    if not paths or not all(paths):
+        raise ValueError("path is required (a file, a folder, a URL, or a list of them)")
+    try:
+        regex = re.compile(args.pattern) if args.pattern else None
+    except re.error as e:
+        raise ValueError(f"pattern is not a regular expression: {e}") from None
     options = args.parse_kwargs("frames.import")
-    job = _parse_job(node, args.path, _dest_for(args, args.path), options)
+    job = _parse_job(node, paths, _dest_for(args, paths[0]), options, pattern=regex)
     return {"job": job.to_json(), "frame_id": job.dest}
+
+
+def _import_sources(paths: list[str], regex: re.Pattern | None) -> list[str]:
+    """The files (and URLs) that ``paths`` name: a folder stands for its files matching ``regex``."""
+    from h2ocloud.node.tasks.fetch import is_url
+
+    out: list[str] = []
+    for p in paths:
+        if is_url(p):
+            out.append(p)
+            continue
+        p = os.path.abspath(os.path.expanduser(p))
+        if os.path.isdir(p):
+            names = sorted(n for n in os.listdir(p) if os.path.isfile(os.path.join(p, n))
+                           and (regex is None or regex.search(n)))
+            if not names:
+                raise FileNotFoundError(f"no files in folder {p}" +
+                                        (f" match pattern {regex.pattern!r}" if regex else ""))
+            out += [os.path.join(p, n) for n in names]
+        elif not os.path.exists(p):
+            raise FileNotFoundError(f"no such file on the node: {p}")
+        else:
+            out.append(p)
+    return out
 
 
 class SpooledUpload:
@@ -124,7 +177,7 @@ async def upload_file(node, args: UploadArgs, blobs: list[Any]) -> dict[str, Any
         raise ValueError("operation 'frames.upload' needs the file's bytes streamed with the call over gRPC")
     options = args.parse_kwargs("frames.upload")
     dest = _dest_for(args, os.path.basename(args.filename or "upload.csv"))
-    job = _parse_job(node, blobs[0].claim(), dest, options, cleanup=True)
+    job = _parse_job(node, [blobs[0].claim()], dest, options, cleanup=True)
     return {"job": job.to_json(), "frame_id": job.dest}
 
 

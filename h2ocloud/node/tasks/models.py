@@ -292,8 +292,7 @@ def _cross_validate(node: Node, job: Job, args: dict[str, Any], params: dict[str
             raise ValueError(f"parameter 'nfolds': fold {k + 1} of {nfolds} leaves no rows to "
                              f"{'hold out' if holdout.size == 0 else 'train on'} "
                              f"({int(labeled.sum())} training rows)")
-        fold_params = dict(params, nfolds=0, fold_column=None,
-                           model_id=fold_model_id(params["model_id"], k))
+        fold_params = params.replace(nfolds=0, fold_column=None, model_id=fold_model_id(params["model_id"], k))
         # Nodes that build their rows from the frame's chunks drop the held-out fold themselves.
         fold_args = dict(args, fold={"holdout": k})
 
