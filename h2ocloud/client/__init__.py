@@ -4,8 +4,6 @@ from h2ocloud.client.frame import H2OFrame, assign, get_frame, import_file, ls, 
 from h2ocloud.client.frame_ops import as_list, create_frame, export_file, frames, remove_all
 from h2ocloud.client.jobs import cancel_job, list_jobs, no_progress, show_progress
 from h2ocloud.client.models import (
-    H2OAutoEncoderEstimator,
-    H2ODeepLearningEstimator,
     H2ODeepLearningModel,
     H2OEstimator,
     H2OModelMetrics,
@@ -30,3 +28,13 @@ __all__ = [
     "get_model", "save_model", "load_model", "H2OGridSearch", "get_grid",
     "plot_anomaly",
 ]
+
+
+def __getattr__(name: str):
+    # The estimators are generated from the parameter table (h2ocloud/estimators/deeplearning.py)
+    # and import this package's models module, so they are looked up when first used.
+    if name in ("H2ODeepLearningEstimator", "H2OAutoEncoderEstimator"):
+        from h2ocloud.estimators import deeplearning
+
+        return getattr(deeplearning, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -68,6 +68,8 @@ def test_every_page_loads_without_console_errors(env, page):
         p.locator("main h1").wait_for()
         p.wait_for_function("() => !document.querySelector('main .loading')")
         assert not p.locator("main .error").count(), p.locator("main .error").all_inner_texts()
+        text = p.locator("main").inner_text()
+        assert not re.search(r"\bnull\b|undefined|\[object |NaN", text), (name, text[:2000])
         _nav_ok(p)
         # every list links to its items by id
         if name == "frames":
@@ -133,6 +135,7 @@ def test_build_model_from_the_page_and_follow_it(env, page):
     p = page.goto(env["url"] + f"/build?frame={env['frame']}")
     p.locator("#predictors input").first.wait_for()
     p.select_option("#response-column", "species")
+    p.select_option("#validation-frame", env["frame"])
     p.fill("#param-hidden", "5")
     p.fill("#param-epochs", "-2")  # refused by the node, shown next to the field
     page.allow(r"400|/3/ModelBuilders/deeplearning")
@@ -159,6 +162,8 @@ def test_build_model_from_the_page_and_follow_it(env, page):
     assert "logloss" in history.locator("text.axis-label").all_text_contents()
     points = history.locator("circle[data-series='training logloss']").evaluate_all("cs => cs.map(c => +c.dataset.value)")
     assert points == pytest.approx([r["training_logloss"] for r in model["scoring_history"]])
+    valid = history.locator("circle[data-series='validation logloss']").evaluate_all("cs => cs.map(c => +c.dataset.value)")
+    assert valid == pytest.approx([r["validation_logloss"] for r in model["scoring_history"]])
     p.select_option("#metric-select", "classification_error")
     assert "classification_error" in p.locator("[data-chart=scoring-history] svg text.axis-label").all_text_contents()
     bars = p.locator("[data-chart=varimp] rect.bar").evaluate_all(
@@ -243,4 +248,16 @@ def test_delete_a_frame_with_confirmation(env, page):
     p.wait_for_url(re.compile(r"/frames$"))
     p.locator("#frame-list").wait_for()
     assert not any(f["frame_id"] == f"gone_{env['tag']}.hex" for f in ok(f"{load}/3/Frames")["frames"])
+    page.assert_no_errors()
+
+
+def test_a_failed_job_shows_its_error(env, page):
+    out = ok(f"{env['load']}/3/ImportFiles", "POST", {"path": "/nonexistent/missing.csv",
+                                                      "destination_frame": f"missing_{env['tag']}.hex"})
+    assert wait_job(env["load"], out["job"])["status"] == "FAILED"
+    p = page.goto(env["url"] + "/jobs")
+    row = p.locator(f"#jobs tr[data-job-id='{out['job']['job_id']}'][data-status=FAILED]")
+    row.wait_for()
+    err = p.locator(f"#jobs tr[data-error-for='{out['job']['job_id']}']")
+    assert "missing.csv" in err.inner_text() and "error" in (err.locator("td").get_attribute("class") or "")
     page.assert_no_errors()

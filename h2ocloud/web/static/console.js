@@ -21,11 +21,21 @@ function el(tag, attrs, ...children) {
     else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
     else e.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined) continue;
     e.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
   }
   return e;
+}
+
+// Replace an element's children; nulls (absent sections) are skipped, arrays flattened.
+function fill(target, ...kids) {
+  target.replaceChildren();
+  for (const c of kids.flat(Infinity)) {
+    if (c === null || c === undefined) continue;
+    target.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return target;
 }
 
 const main = () => document.getElementById("main");
@@ -54,11 +64,11 @@ function table(headers, rows, attrs) {
 
 function td(v, cls) { return el("td", { class: cls || (typeof v === "number" ? "num" : null) }, v instanceof Node ? v : fmtNum(v)); }
 
-function showError(where, e) { where.replaceChildren(el("p", { class: "error", role: "alert" }, String(e.message || e))); }
+function showError(where, e) { fill(where, el("p", { class: "error", role: "alert" }, String(e.message || e))); }
 
 // ---- Cloud -------------------------------------------------------------------------------
 async function pageCloud(m) {
-  m.replaceChildren(el("h1", {}, "Cloud"), el("p", { id: "cloud-summary" }), el("div", { id: "cloud-nodes" }));
+  fill(m, el("h1", {}, "Cloud"), el("p", { id: "cloud-summary" }), el("div", { id: "cloud-nodes" }));
   async function refresh() {
     const c = await api("/3/Cloud");
     document.getElementById("cloud-summary").textContent =
@@ -69,7 +79,7 @@ async function pageCloud(m) {
       td(n.node_id), td(n.address), td(el("span", { class: n.healthy ? "ok" : "dead" }, n.health)),
       td(n.cores), td(n.nthreads), td(fmtBytes(n.free_mem), "num"), td(fmtBytes(n.max_mem), "num"),
       td(fmtBytes(n.bytes), "num"), td(n.keys), td(`${(n.last_seen_s || 0).toFixed(1)} s ago`, "num"), td(n.epoch)));
-    document.getElementById("cloud-nodes").replaceChildren(table(
+    fill(document.getElementById("cloud-nodes"), table(
       ["node", "address", "health", "cores", "threads", "free memory", "max memory", "bytes held", "keys",
        "last heartbeat", "epoch"], rows, { id: "nodes" }));
   }
@@ -117,14 +127,14 @@ function jobRows(jobs) {
       td(j.node_id || ""), td(actions)));
     if (j.error) {
       rows.push(el("tr", { class: "job-error", "data-error-for": j.job_id },
-        el("td", { colspan: "9", class: "error" }, `${j.error_type || "Error"}: ${j.error}`)));
+        el("td", { colspan: "9", class: j.status === "CANCELLED" ? "muted" : "error" }, `${j.error_type || "Error"}: ${j.error}`)));
     }
   }
   return rows;
 }
 
 function renderJobs(where, jobs) {
-  where.replaceChildren(jobs.length ? table(
+  fill(where, jobs.length ? table(
     ["kind", "description", "target key", "status", "progress", "samples/s", "elapsed", "node", ""],
     jobRows(jobs), { id: "jobs" }) : el("p", { class: "muted" }, "No jobs yet."));
 }
@@ -144,7 +154,7 @@ function followJobs(onJobs) {
 
 async function pageJobs(m) {
   const list = el("div", { id: "job-list" });
-  m.replaceChildren(el("h1", {}, "Jobs"), el("p", { class: "muted" }, "Every job of the cloud, updated live."), list);
+  fill(m, el("h1", {}, "Jobs"), el("p", { class: "muted" }, "Every job of the cloud, updated live."), list);
   renderJobs(list, (await api("/3/Jobs?all_nodes=true")).jobs);
   followJobs(jobs => renderJobs(list, jobs));
 }
@@ -154,11 +164,11 @@ async function followJob(where, job) {
   const status = el("span", { class: "job-status", "data-job-id": job.job_id }, job.status);
   const bar = el("span", {}, progressBar(job.progress, job.status));
   const msg = el("span", { class: "muted" });
-  where.replaceChildren(el("div", { class: "toolbar job-follow" }, bar, status, msg));
+  fill(where, el("div", { class: "toolbar job-follow" }, bar, status, msg));
   let j = job;
   while (j.status === "RUNNING") {
     j = await api(`/3/Jobs/${encodeURIComponent(j.job_id)}?wait_s=1&node_id=${encodeURIComponent(j.node_id || "")}`);
-    bar.replaceChildren(progressBar(j.progress, j.status));
+    fill(bar, progressBar(j.progress, j.status));
     status.textContent = j.status;
     status.className = `job-status ${j.status}`;
     msg.textContent = j.progress_msg || "";
@@ -190,11 +200,11 @@ async function pageFrames(m) {
     } catch (e) { showError(status, e); } finally { button.disabled = false; }
   } }, "Upload and parse");
   const list = el("div", { id: "frame-list" });
-  m.replaceChildren(el("h1", {}, "Frames"),
+  fill(m, el("h1", {}, "Frames"),
     el("div", { class: "toolbar" }, el("label", { for: "upload-file" }, "Upload a CSV or Parquet file:"), file, dest, button),
     status, list);
   const frames = (await api("/3/Frames")).frames;
-  list.replaceChildren(frames.length ? table(["frame", "rows", "columns", "size in memory"],
+  fill(list, frames.length ? table(["frame", "rows", "columns", "size in memory"],
     frames.map(f => el("tr", { "data-frame-id": f.frame_id },
       td(el("a", { href: `/frames/${encodeURIComponent(f.frame_id)}` }, f.frame_id)), td(f.nrows), td(f.ncols),
       td(fmtBytes(f.nbytes), "num"))), { id: "frames" }) : el("p", { class: "muted" }, "No frames yet: upload one above."));
@@ -222,7 +232,7 @@ async function pageFrame(m) {
   } }, "Delete");
   const charts = el("div", { class: "charts", id: "frame-charts" }, el("p", { class: "muted" }, "Drawing histograms…"));
   const rows = el("div", { id: "frame-rows" });
-  m.replaceChildren(
+  fill(m, 
     el("h1", {}, `Frame ${id}`),
     el("p", {}, `${h.nrows} rows, ${h.ncols} columns, ${h.nchunks} chunks`),
     el("div", { class: "toolbar" }, el("a", { class: "button", href: `/build?frame=${encodeURIComponent(id)}` }, "Build a model"), del),
@@ -236,10 +246,10 @@ async function pageFrame(m) {
     el("h2", {}, "First rows"), rows);
   const [ch, data] = await Promise.all([api(`/3/Frames/${encodeURIComponent(id)}/charts`),
                                         api(`/3/Frames/${encodeURIComponent(id)}/rows?nrows=10`)]);
-  charts.replaceChildren(...Object.entries(ch.columns).map(([col, svg]) =>
+  fill(charts, ...Object.entries(ch.columns).map(([col, svg]) =>
     chartBox(svg.includes("chart-histogram") ? "histogram" : "levels", svg, { "data-column": col })));
   const n = data.nrows;
-  rows.replaceChildren(table(data.columns.map(c => c.name),
+  fill(rows, table(data.columns.map(c => c.name),
     Array.from({ length: n }, (_, i) => el("tr", {}, data.columns.map(c => td(c.values[i] === null ? "NA" : c.values[i])))),
     { id: "rows" }));
 }
@@ -249,7 +259,7 @@ function headline(h) { return h ? `${h.metric} ${fmtNum(h.value)} (${h.on})` : "
 
 async function pageModels(m) {
   const models = (await api("/3/Models")).models;
-  m.replaceChildren(el("h1", {}, "Models"),
+  fill(m, el("h1", {}, "Models"),
     el("div", { class: "toolbar" }, el("a", { class: "button", href: "/build" }, "Build a model")),
     models.length ? table(["model", "kind", "response", "training frame", "metric"],
       models.map(x => el("tr", { "data-model-id": x.model_id },
@@ -294,7 +304,7 @@ function paramsTable(params, defaults) {
     const changed = !same(v, byName[k].default);
     return el("tr", { class: changed ? "changed" : null, "data-param": k, "data-changed": changed ? "true" : "false" },
       td(k), td(typeof v === "object" && v !== null ? JSON.stringify(v) : v),
-      td(changed ? JSON.stringify(byName[k].default) : ""));
+      td(changed ? (byName[k].default === null ? "(none)" : JSON.stringify(byName[k].default)) : ""));
   });
   rows.sort((a, b) => (b.dataset.changed === "true") - (a.dataset.changed === "true"));
   return table(["parameter", "value", "default (where changed)"], rows, { id: "parameters" });
@@ -332,11 +342,11 @@ async function pageModel(m) {
   const predictOut = el("span", { id: "predict-result" });
   const predictButton = el("button", { class: "primary", id: "predict-button", onclick: async () => {
     predictButton.disabled = true;
-    predictOut.replaceChildren("Predicting…");
+    fill(predictOut, "Predicting…");
     try {
       const r = await api(`/3/Predictions/models/${enc}/frames/${encodeURIComponent(predictFrame.value)}`, {
         method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
-      predictOut.replaceChildren("Predictions: ", el("a", { href: `/frames/${encodeURIComponent(r.frame_id)}`, id: "prediction-link" }, r.frame_id));
+      fill(predictOut, "Predictions: ", el("a", { href: `/frames/${encodeURIComponent(r.frame_id)}`, id: "prediction-link" }, r.frame_id));
     } catch (e) { showError(predictOut, e); } finally { predictButton.disabled = false; }
   } }, "Predict");
   const cmSource = model.validation_metrics && model.validation_metrics.confusion_matrix ? "validation" : "training";
@@ -345,7 +355,7 @@ async function pageModel(m) {
     ["training frame", model.training_frame ? el("a", { href: `/frames/${encodeURIComponent(model.training_frame)}` }, model.training_frame) : ""],
     ["validation frame", model.validation_frame || ""], ["layers", model.layers.join(" → ")],
     ["epochs", model.epochs_trained], ["samples", model.samples_trained], ["run time", `${fmtNum(model.run_time)} s`]];
-  m.replaceChildren(
+  fill(m, 
     el("h1", {}, `Model ${id}`),
     el("table", { class: "meta", id: "model-meta" }, el("tbody", {}, meta.map(([k, v]) => el("tr", {}, td(k), td(v))))),
     el("div", { class: "toolbar", id: "downloads" }, "Download:",
@@ -369,7 +379,7 @@ async function pageModel(m) {
 // ---- Grids -------------------------------------------------------------------------------
 async function pageGrids(m) {
   const grids = (await api("/3/Grids")).grids;
-  m.replaceChildren(el("h1", {}, "Grids"),
+  fill(m, el("h1", {}, "Grids"),
     grids.length ? table(["grid", "hyper-parameters", "models", "failures", "status"],
       grids.map(g => el("tr", { "data-grid-id": g.grid_id },
         td(el("a", { href: `/grids/${encodeURIComponent(g.grid_id)}` }, g.grid_id)), td((g.hyper_names || []).join(", ")),
@@ -389,7 +399,7 @@ function sortableTable(headers, rows, id) {
         const c = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
         return asc ? c : -c;
       });
-      tbody.replaceChildren(...rows.map(r => r.tr));
+      fill(tbody, ...rows.map(r => r.tr));
     } }, h));
   return el("table", { id }, el("thead", {}, el("tr", {}, ths)), tbody);
 }
@@ -408,7 +418,7 @@ async function pageGrid(m) {
       hyper.map(h => td(JSON.stringify(x.hyper[h]))), metricNames.map(k => td(mt[k] === undefined ? "" : mt[k])));
     return { cells, tr };
   });
-  m.replaceChildren(el("h1", {}, `Grid ${id}`),
+  fill(m, el("h1", {}, `Grid ${id}`),
     el("p", {}, `${g.models.length} models; sorted by ${g.sort_by} (${g.decreasing ? "decreasing" : "increasing"}) on ${source} metrics. Click a column to sort.`),
     sortableTable(["model", ...hyper, ...metricNames], rows, "grid-models"),
     (g.failures || []).length ? el("h2", {}, "Failures") : null,
@@ -460,8 +470,8 @@ async function pageBuild(m) {
     if (!training.value) return;
     const h = await api(`/3/Frames/${encodeURIComponent(training.value)}`);
     const last = h.names[h.names.length - 1];
-    response.replaceChildren(el("option", { value: "" }, "(none: autoencoder)"), ...h.names.map(n => el("option", { value: n, selected: n === last }, n)));
-    const pick = () => columns.replaceChildren(...h.names.filter(n => n !== response.value).map(n =>
+    fill(response, el("option", { value: "" }, "(none: autoencoder)"), ...h.names.map(n => el("option", { value: n, selected: n === last }, n)));
+    const pick = () => fill(columns, ...h.names.filter(n => n !== response.value).map(n =>
       el("label", { style: "display:block" }, el("input", { type: "checkbox", value: n, checked: true, name: "x" }), ` ${n}`)));
     response.onchange = pick;
     pick();
@@ -503,7 +513,7 @@ async function pageBuild(m) {
     el("h2", {}, "Parameters"), el("p", { class: "muted" }, "H2O's defaults are filled in; only the ones you change are sent."),
     el("div", { class: "params" }, paramRows),
     el("div", { class: "toolbar" }, start), formError);
-  m.replaceChildren(el("h1", {}, "Build a deep learning model"),
+  fill(m, el("h1", {}, "Build a deep learning model"),
     ids.length ? form : el("p", { class: "muted" }, "No frames yet: upload one on the Frames page first."), follow);
   await loadColumns();
 }
