@@ -24,6 +24,7 @@ import numpy as np
 
 from h2ocloud.dl.datainfo import DataInfo
 from h2ocloud.dl.local_backend import LocalBackend, balance_targets
+from h2ocloud.dl.params import DLParams, resolve_nthreads
 from h2ocloud.dl.seeds import sub_seed
 from h2ocloud.errors import NodeUnavailable
 from h2ocloud.kernel import Net
@@ -85,7 +86,7 @@ class CloudBackend:
     the job's thread. For a cross-validation fold model, ``folds`` holds every training-frame
     row's fold and ``holdout`` the fold left out (its rows are then the validation rows)."""
 
-    def __init__(self, node: Node, key: str, params: dict[str, Any], info: DataInfo,
+    def __init__(self, node: Node, key: str, params: DLParams, info: DataInfo,
                  training_frame: str, validation_frame: str | None = None,
                  folds: np.ndarray | None = None, holdout: int | None = None):
         self.node = node
@@ -221,10 +222,8 @@ class CloudBackend:
             log.warning("%s: releasing the training state failed: %s", self.key, e)
 
 
-def make_local_backend(node: Node, params: dict[str, Any], info: DataInfo, X, Y, Xv, Yv,
+def make_local_backend(node: Node, params: DLParams, info: DataInfo, X, Y, Xv, Yv,
                        weights: np.ndarray | None = None) -> LocalBackend:
     """The backend of a node that trains alone, on rows it holds (see trains_alone)."""
-    p = dict(params)
-    if p.get("nthreads", -1) in (-1, 0, None):
-        p["nthreads"] = node.config.effective_nthreads
+    p = params.replace(nthreads=resolve_nthreads(params, node.config.effective_nthreads))
     return LocalBackend(X, Y, Xv, Yv, params=p, info=info, weights=weights)

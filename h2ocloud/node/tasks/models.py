@@ -143,7 +143,14 @@ def training_info(node: Node, args: dict[str, Any], params: dict[str, Any]) -> t
     if y is not None and params.get("classification") and not params.get("autoencoder") \
             and train_h.types[train_h.col_index(y)] == "numeric":
         y_values = run_sync(node, run_task(node, "dl.levels", {"column": y}, train_h.frame_id, header=train_h))
-    info = DataInfo.build(tm, x, y, params, y_values=y_values)
+    stats = None
+    if params.get("categorical_encoding", "AUTO") not in ("AUTO", "Enum", "OneHotInternal", "OneHotExplicit"):
+        # frequencies / response means per level of every factor: one map/reduce over the chunks
+        from h2ocloud.node.tasks.training_tasks import level_stats_from
+
+        stats = level_stats_from(run_sync(node, run_task(node, "dl.level_stats", {"response": y}, train_h.frame_id,
+                                                         header=train_h)))
+    info = DataInfo.build(tm, x, y, params, y_values=y_values, level_stats=stats)
     if args.get("validation_frame"):
         vh = frame_header_sync(node, args["validation_frame"], "validation_frame")
         if not info.autoencoder and y not in vh.names:
@@ -364,8 +371,7 @@ def _cross_validate(node: Node, job: Job, args: dict[str, Any], params: dict[str
             raise ValueError(f"parameter 'nfolds': fold {k + 1} of {nfolds} leaves no rows to "
                              f"{'hold out' if holdout.size == 0 else 'train on'} "
                              f"({labeled_rows} training rows)")
-        fold_params = dict(params, nfolds=0, fold_column=None,
-                           model_id=fold_model_id(params["model_id"], k))
+        fold_params = params.replace(nfolds=0, fold_column=None, model_id=fold_model_id(params["model_id"], k))
         m, b = _train_part(node, job, fold_params, info, data.backend(f"{job.job_id}.{k}", fold_params, folds, k),
                            None, part=k, parts=nfolds + 1, label=f"fold {k + 1}/{nfolds}",
                            before_release=lambda model, backend, k=k: data.holdout_builder(model, backend, folds, k))

@@ -22,7 +22,7 @@ import numpy as np
 
 from h2ocloud.dl.datainfo import DataInfo
 from h2ocloud.dl.local_backend import RowOrder, sample_rows, weight_copies
-from h2ocloud.dl.params import resolve_nthreads, train_config_kwargs, validate_parameters
+from h2ocloud.dl.params import DLParams, resolve_nthreads, train_config_kwargs
 from h2ocloud.dl.scoring import score_builder
 from h2ocloud.dl.seeds import iteration_seed, sub_seed
 from h2ocloud.errors import NodeUnavailable
@@ -68,10 +68,9 @@ class TrainingState:
         self.driver = str(args["driver"])
         self.created = time.time()
         self.lock = threading.Lock()
-        p = dict(args["params"])
-        if p.get("nthreads", -1) in (-1, 0, None):
-            p["nthreads"] = node.config.effective_nthreads
-        self.params = validate_parameters(p)
+        # The driver validated the parameters (this node is one of its cloud's members).
+        p = DLParams.from_validated(args["params"])
+        self.params = p.replace(nthreads=resolve_nthreads(p, node.config.effective_nthreads))
         self.info = DataInfo.from_dict(args["info"])
         self.header = framedata.frame_header_sync(node, args["training_frame"], "training_frame")
         self.valid_header = (framedata.frame_header_sync(node, args["validation_frame"], "validation_frame")

@@ -2,6 +2,7 @@
 
 * ``dl.levels``    -- the distinct values of a numeric column (a numeric response read as classes):
                       the one data-dependent part of the DataInfo, computed once over the chunks;
+* ``dl.level_stats`` -- per level of every factor: count and response mean (categorical_encoding);
 * ``dl.setup``     -- all nodes: register the job's state (its DataInfo, parameters, folds);
 * ``dl.rows``      -- each node builds the training rows of the chunks it homes (or, all nodes,
                       sets the balance_classes ratios / fetches every chunk for replicated data)
@@ -68,6 +69,59 @@ class ResponseLevels(MRTask):
 
     def from_wire(self, meta: dict[str, Any], blobs: list[bytes]) -> Any:
         return np.array(wire.unpack_arrays(meta["arrays"], blobs)["v"])
+
+
+class LevelStatsTask(MRTask):
+    """Per level of every factor column but the response (args["response"]): row count, and the
+    response's sum and count (its values, or class codes) -- categorical_encoding's statistics
+    (h2ocloud.dl.categorical.LevelStats), merged exactly over the chunks."""
+
+    name = "dl.level_stats"
+
+    def map(self, ctx: MapContext, index: int, chunk) -> Any:
+        h, y = ctx.header, self.args.get("response")
+        cols = framedata.chunk_columns(h, chunk)
+        resp = None
+        if y is not None and y in cols:
+            resp = np.asarray(cols[y], np.float64)
+            if h.types[h.col_index(y)] == "enum":
+                resp = np.where(resp < 0, np.nan, resp)
+        out = {}
+        for j, name in enumerate(h.names):
+            if h.types[j] != "enum" or name == y or name not in cols:
+                continue
+            k = len(h.domains[j] or [])
+            c = np.asarray(cols[name], np.int64)
+            ok = (c >= 0) & (c < k)
+            counts = np.bincount(c[ok], minlength=k).astype(np.float64)
+            sums = np.zeros(k)
+            n = np.zeros(k)
+            if resp is not None:
+                good = ok & ~np.isnan(resp)
+                sums = np.bincount(c[good], weights=resp[good], minlength=k)
+                n = np.bincount(c[good], minlength=k).astype(np.float64)
+            out[name] = np.stack([counts, sums, n])
+        return out
+
+    def reduce(self, a: Any, b: Any) -> Any:
+        return {k: a[k] + b[k] for k in a}
+
+    def to_wire(self, partial: Any) -> tuple[dict[str, Any], list[Any]]:
+        meta, blobs = wire.pack_arrays(partial)
+        return {"arrays": meta}, blobs
+
+    def from_wire(self, meta: dict[str, Any], blobs: list[bytes]) -> Any:
+        return {k: np.array(v) for k, v in wire.unpack_arrays(meta["arrays"], blobs).items()}
+
+
+def level_stats_from(acc: dict[str, np.ndarray] | None) -> dict[str, Any]:
+    """LevelStats by column from dl.level_stats' merged counts."""
+    from h2ocloud.dl.categorical import LevelStats
+
+    out = {}
+    for name, (counts, sums, n) in (acc or {}).items():
+        out[name] = LevelStats(counts, np.where(n > 0, sums / np.maximum(n, 1), np.nan))
+    return out
 
 
 class TrainingSetup(_JSONPartial):
