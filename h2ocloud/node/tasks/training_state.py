@@ -98,6 +98,7 @@ class TrainingState:
         self.y = np.zeros(0, np.float32)
         self.chunks: dict[int, ChunkRows] = {}
         self._orders: OrderedDict[tuple[int, ...], RowOrder] = OrderedDict()
+        self._sets = 0  # chunk sets an order was drawn for
         self._samples: dict[tuple[str, int, int], Any] = {}
         self._avg_act: np.ndarray | None = None  # a sparse autoencoder's mean activations
 
@@ -183,8 +184,11 @@ class TrainingState:
         order = self._orders.get(key)
         if order is None:
             rows = [self.chunks[i].train for i in key]
-            order = RowOrder(np.concatenate(rows) if rows else np.zeros(0, np.int64), self.shuffle,
-                             sub_seed(self.node_seed, 50_000 + (key[0] if key else 0)))
+            # The first chunk set's order is drawn from the node's seed, as a node that holds its
+            # rows from the start draws it; a set after a takeover gets a seed of its own.
+            seed = self.node_seed if not self._sets else sub_seed(self.node_seed, 50_000 + self._sets)
+            self._sets += 1
+            order = RowOrder(np.concatenate(rows) if rows else np.zeros(0, np.int64), self.shuffle, seed)
             self._orders[key] = order
             while len(self._orders) > 4:
                 self._orders.popitem(last=False)
