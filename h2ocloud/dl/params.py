@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from h2ocloud.dl.categorical import ENCODINGS, ONE_HOT
 from h2ocloud.dl.datainfo import FAMILY_LOSS
 from h2ocloud.dl.stopping import METRIC_KEYS, STOPPING_METRICS
 
@@ -49,6 +50,8 @@ LOSSES = ("Automatic", "CrossEntropy", "MeanSquare", "Absolute", "Huber", "Quant
 LOSS_DISTRIBUTION = {"Absolute": "laplace", "Huber": "huber", "Quantile": "quantile"}
 SAMPLINGS = ("Uniform", "Stratified")
 FOLD_ASSIGNMENTS = ("AUTO", "Random", "Modulo", "Stratified")
+CATEGORICAL_ENCODINGS = tuple(dict.fromkeys(ENCODINGS.values()))
+ONE_HOT_ENCODINGS = ONE_HOT
 H2O3_DISTRIBUTIONS = ("AUTO", "bernoulli", "multinomial", "gaussian", "poisson", "gamma", "tweedie",
                       "laplace", "quantile", "huber")
 REGRESSION_DISTRIBUTIONS = ("gaussian", "poisson", "gamma", "tweedie", "laplace", "quantile", "huber")
@@ -305,6 +308,10 @@ PARAMETERS: tuple[P, ...] = (
       help='Standardize numeric columns to mean 0, variance 1 before training. The default is true.'),
     P('missing_values_handling', 'enum', 'MeanImputation', choices=("MeanImputation", "Skip"),
       help="MeanImputation (replace a missing value by the column's mean) or Skip (drop the row)."),
+    P('categorical_encoding', 'enum', 'AUTO', choices=CATEGORICAL_ENCODINGS,
+      help="How a factor becomes input units: AUTO / Enum / OneHotInternal / OneHotExplicit (one unit per level), Binary (the bits of the level's code), LabelEncoder (the code as a number), Eigen (the leading eigenvector of the one-hot covariance), EnumLimited (the 10 most frequent levels and one unit for the rest), SortByResponse (one-hot, levels ordered by mean response). H2O-3's parameter."),
+    P('auc_type', 'enum', 'AUTO', choices=("AUTO", "NONE", "MACRO_OVR", "WEIGHTED_OVR", "MACRO_OVO", "WEIGHTED_OVO"),
+      help="Multinomial classification: the AUC the metrics report (one class vs the rest, or pairs of classes; their macro or weighted average), with the multinomial AUC table (up to 50 classes). AUTO and NONE compute none, as H2O-3. H2O-3's parameter."),
     P('average_activation', 'float', 0.0, lo=-INF, hi=INF, lo_open=True, hi_open=True,
       help="H2O's sparse autoencoder: the mean activation each hidden unit is pulled toward (with sparsity_beta > 0). H2O-3's parameter."),
     P('sparsity_beta', 'float', 0.0, lo=0.0, hi=INF, hi_open=True,
@@ -333,11 +340,11 @@ DEFAULTS: dict[str, Any] = {p.name: p.default for p in PARAMETERS}
 #: H2O-3 parameters this implementation accepts at H2O-3's default only: an h2o-py script that
 #: leaves them alone runs unchanged, one that sets them is told they are not supported here.
 H2O3_DEFAULT_ONLY: dict[str, Any] = {
-    "offset_column": None, "categorical_encoding": "AUTO",
+    "offset_column": None,
     "elastic_averaging": False,
     "elastic_averaging_moving_rate": 0.9, "elastic_averaging_regularization": 0.001,
     "max_categorical_features": 2147483647,
-    "custom_metric_func": None, "auc_type": "AUTO", "gainslift_bins": -1,
+    "custom_metric_func": None, "gainslift_bins": -1,
 }
 
 #: Parameters accepted only so booklet scripts run; each given one draws a warning saying so.
@@ -403,6 +410,10 @@ def _as_choice(name: str, v: Any, choices: Sequence[str]) -> str:
         raise _bad(name, f"expected one of {list(choices)}, got {v!r}")
     for c in choices:  # H2O's enums are case-insensitive in its REST API
         if v.lower() == c.lower():
+            return c
+    # h2o-py spells H2O's enums in snake case ("one_hot_explicit" for OneHotExplicit)
+    for c in choices:
+        if v.replace("_", "").lower() == c.lower():
             return c
     if name == "loss" and v.lower() in ("quadratic", "meansquared"):
         return "MeanSquare"  # H2O-3's spelling
@@ -624,6 +635,9 @@ def _check_together(p: dict[str, Any]) -> None:
         if v is not None and len(v) != len(p["hidden"]) + 1:
             raise _bad(name, f"has {len(v)} entries for {len(p['hidden']) + 1} weight layers "
                              f"(hidden {p['hidden']} and the output layer)")
+    if p["autoencoder"] and p["categorical_encoding"] not in ONE_HOT_ENCODINGS:
+        raise _bad("categorical_encoding", f"{p['categorical_encoding']}: an autoencoder reconstructs "
+                                           "one-hot factors; use AUTO")
     if p["sparsity_beta"] > 0 and not p["autoencoder"]:
         raise _bad("sparsity_beta", "the sparsity constraint is for autoencoders (autoencoder=True), as in H2O-3")
     d = p["export_checkpoints_dir"]
