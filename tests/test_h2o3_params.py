@@ -275,3 +275,27 @@ def test_export_checkpoints_dir_writes_the_model_there(h2o, tmp_path):
     with pytest.raises(Exception, match="export_checkpoints_dir"):
         h2o.H2ODeepLearningEstimator(hidden=[3], epochs=1, export_checkpoints_dir=str(tmp_path / "file")).train(
             x=X, y="y", training_frame=tr)
+
+
+@pytest.mark.parametrize("cloud", ["cloud1", "cloud3"])
+def test_auc_type_gives_a_multinomial_model_its_auc(request, cloud):
+    """H2O-3's auc_type: with MACRO_OVR a 3-class model's metrics carry an AUC and the
+    multinomial AUC table (and early stopping on AUC works); AUTO computes none."""
+    import h2ocloud as h2o
+
+    h2o.init(url=request.getfixturevalue(cloud).nodes[0].url)
+    rng = np.random.default_rng(8)
+    n = 400
+    df = pd.DataFrame(rng.normal(size=(n, 2)), columns=["a", "b"])
+    df["y"] = np.select([df["a"] > 0.5, df["b"] > 0], ["hi", "mid"], "lo")
+    fr = h2o.H2OFrame(df)
+    fr["y"] = fr["y"].asfactor()
+    m = h2o.H2ODeepLearningEstimator(hidden=[5], epochs=3, seed=1, auc_type="MACRO_OVR",
+                                     stopping_metric="AUC", stopping_rounds=2)
+    m.train(x=["a", "b"], y="y", training_frame=fr)
+    assert 0.7 < m.auc() <= 1.0
+    table = m.model_performance(fr).multinomial_auc_table().as_data_frame()
+    assert {"Class AUC", "Pair AUC", "Macro OVR", "Weighted OVO"} <= set(table["type"])
+    plain = h2o.H2ODeepLearningEstimator(hidden=[5], epochs=1, seed=1)
+    plain.train(x=["a", "b"], y="y", training_frame=fr)
+    assert plain.auc() is None and plain.model_performance(fr).multinomial_auc_table() is None

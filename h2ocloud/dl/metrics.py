@@ -30,13 +30,29 @@ N_AUC_BINS = 8192
 _LOGIT_MAX = 36.0  # float64 probabilities saturate beyond this
 
 
-def _auc_edges() -> np.ndarray:
+def _auc_edges(n_bins: int = N_AUC_BINS) -> np.ndarray:
     """Lower bin edges in probability space, increasing, first edge 0."""
-    z = np.linspace(-_LOGIT_MAX, _LOGIT_MAX, N_AUC_BINS - 1)
+    z = np.linspace(-_LOGIT_MAX, _LOGIT_MAX, n_bins - 1)
     return np.concatenate([[0.0], 1.0 / (1.0 + np.exp(-z))])
 
 
 AUC_EDGES = _auc_edges()
+# Multinomial AUC (auc_type): a coarser histogram per (actual class, class scored), as H2O-3
+# keeps it for at most 50 classes.
+N_MAUC_BINS = 512
+MAUC_EDGES = _auc_edges(N_MAUC_BINS)
+MAUC_MAX_CLASSES = 50
+AUC_TYPES = ("AUTO", "NONE", "MACRO_OVR", "WEIGHTED_OVR", "MACRO_OVO", "WEIGHTED_OVO")
+
+
+def binned_auc(pos: np.ndarray, neg: np.ndarray) -> float | None:
+    """AUC from score histograms of positives and negatives over the same increasing bins:
+    pairs where the positive's bin is above the negative's count 1, the same bin 1/2."""
+    P, N = pos.sum(), neg.sum()
+    if P == 0 or N == 0:
+        return None
+    neg_below = np.cumsum(neg) - neg
+    return float((pos * (neg_below + 0.5 * neg)).sum() / (P * N))
 
 
 def _f(v: float) -> float | None:
@@ -283,12 +299,7 @@ class BinomialMetricsBuilder(_ClassifierBuilder):
         return b
 
     def auc(self) -> float | None:
-        P, N = self.pos.sum(), self.neg.sum()
-        if P == 0 or N == 0:
-            return None
-        # Pairs where the positive's bin is above the negative's count 1, same bin 1/2.
-        neg_below = np.cumsum(self.neg) - self.neg
-        return float((self.pos * (neg_below + 0.5 * self.neg)).sum() / (P * N))
+        return binned_auc(self.pos, self.neg)
 
     def threshold_table(self) -> dict[str, np.ndarray]:
         """TP/FP/TN/FN when predicting class 1 for p1 >= each bin's lower edge."""
@@ -319,14 +330,21 @@ class BinomialMetricsBuilder(_ClassifierBuilder):
 
 
 class MultinomialMetricsBuilder(_ClassifierBuilder):
-    """K classes: adds top-k hit ratios."""
+    """K classes: adds top-k hit ratios, and with H2O-3's auc_type (other than AUTO / NONE) the
+    one-vs-rest and one-vs-one AUCs from a histogram of every class's probability per actual
+    class."""
 
     kind = "multinomial"
 
-    def __init__(self, domain: list[str], max_hit_ratio_k: int = 10) -> None:
+    def __init__(self, domain: list[str], max_hit_ratio_k: int = 10, auc_type: str = "AUTO") -> None:
         super().__init__(domain)
         self.k = min(int(max_hit_ratio_k), len(self.domain))
         self.hits = np.zeros(self.k, dtype=np.int64)  # rows whose class has rank j (0-based)
+        self.auc_type = auc_type
+        K = len(self.domain)
+        on = auc_type not in ("AUTO", "NONE") and K <= MAUC_MAX_CLASSES
+        # hist[a, k, b]: rows of actual class a whose p_k falls in bin b
+        self.hist = np.zeros((K, K, N_MAUC_BINS), dtype=np.int64) if on else None
 
     def add(self, predictions: np.ndarray, actual: np.ndarray) -> None:
         p, y = self._clean(predictions, actual)
@@ -342,30 +360,77 @@ class MultinomialMetricsBuilder(_ClassifierBuilder):
                 (p == pa[:, None]) & (idx[None, :] < y[:, None])).sum(axis=1)
             rank = rank[rank < self.k]
             self.hits += np.bincount(rank, minlength=self.k)
+        if self.hist is not None:
+            K = len(self.domain)
+            b = np.clip(np.searchsorted(MAUC_EDGES, p, side="right") - 1, 0, N_MAUC_BINS - 1)
+            idx = (y[:, None] * K + np.arange(K)[None, :]) * N_MAUC_BINS + b
+            self.hist += np.bincount(idx.ravel(), minlength=K * K * N_MAUC_BINS).reshape(self.hist.shape)
 
     def merge(self, other: MultinomialMetricsBuilder) -> MultinomialMetricsBuilder:
         self._merge_common(other)
         self.hits += other.hits
+        if self.hist is not None and other.hist is not None:
+            self.hist += other.hist
         return self
 
     def to_arrays(self) -> dict[str, Any]:
         d = self._arrays_common()
         d["hits"] = self.hits.copy()
+        d["auc_type"] = self.auc_type
+        if self.hist is not None:
+            d["hist"] = self.hist.copy()
         return d
 
     @classmethod
     def from_arrays(cls, d: dict[str, Any]) -> MultinomialMetricsBuilder:
         hits = np.asarray(d["hits"], dtype=np.int64)
-        b = cls(list(d["domain"]), len(hits))
+        b = cls(list(d["domain"]), len(hits), str(d.get("auc_type", "AUTO")))
         b._load_common(d)
         b.hits = hits.copy()
+        if b.hist is not None and d.get("hist") is not None:
+            b.hist = np.asarray(d["hist"], dtype=np.int64).reshape(b.hist.shape).copy()
         return b
+
+    def auc_table(self) -> list[dict[str, Any]]:
+        """H2O-3's multinomial AUC table: each class vs the rest, each pair of classes (the
+        mean of both directions), and their macro and weighted averages."""
+        h, dom = self.hist, self.domain
+        K = len(dom)
+        n_k = h[:, 0, :].sum(axis=1).astype(np.float64)  # rows per actual class
+        rows: list[dict[str, Any]] = []
+        ovr = []
+        for k in range(K):
+            a = binned_auc(h[k, k], h[:, k].sum(axis=0) - h[k, k])
+            rows.append({"type": "Class AUC", "first_class": dom[k], "second_class": None, "auc": a})
+            ovr.append((a, n_k[k]))
+        ovo = []
+        for i in range(K):
+            for j in range(i + 1, K):
+                a1, a2 = binned_auc(h[i, i], h[j, i]), binned_auc(h[j, j], h[i, j])
+                a = None if a1 is None or a2 is None else (a1 + a2) / 2
+                rows.append({"type": "Pair AUC", "first_class": dom[i], "second_class": dom[j], "auc": a})
+                ovo.append((a, n_k[i] + n_k[j]))
+        for name, pairs in (("OVR", ovr), ("OVO", ovo)):
+            ok = [(a, w) for a, w in pairs if a is not None]
+            macro = float(np.mean([a for a, _ in ok])) if ok else None
+            wsum = sum(w for _, w in ok)
+            weighted = float(sum(a * w for a, w in ok) / wsum) if ok and wsum > 0 else None
+            rows.append({"type": f"Macro {name}", "first_class": None, "second_class": None, "auc": macro})
+            rows.append({"type": f"Weighted {name}", "first_class": None, "second_class": None, "auc": weighted})
+        return rows
 
     def result(self) -> dict[str, Any]:
         if self.n == 0:
             return {"kind": self.kind, "nobs": 0}
         out = self._result_common(self.cm)
         out["hit_ratios"] = (np.cumsum(self.hits) / self.n).tolist()
+        if self.hist is not None:
+            table = self.auc_table()
+            want = {"MACRO_OVR": "Macro OVR", "WEIGHTED_OVR": "Weighted OVR", "MACRO_OVO": "Macro OVO",
+                    "WEIGHTED_OVO": "Weighted OVO"}[self.auc_type]
+            out["auc"] = next(r["auc"] for r in table if r["type"] == want)
+            out["auc_type"] = self.auc_type
+            out["multinomial_auc_table"] = table
         return out
 
 
@@ -415,7 +480,8 @@ MetricsBuilder = (RegressionMetricsBuilder | BinomialMetricsBuilder
 
 def new_builder(classification: bool, autoencoder: bool, domain: list[str] | None,
                 max_hit_ratio_k: int = 10, distribution: str = "gaussian",
-                dist_param: float = 0.0, huber_alpha: float = 0.9) -> MetricsBuilder:
+                dist_param: float = 0.0, huber_alpha: float = 0.9,
+                auc_type: str = "AUTO") -> MetricsBuilder:
     """The right empty builder for a model (a regression's deviance is its distribution's)."""
     if autoencoder:
         return AutoencoderMetricsBuilder()
@@ -423,7 +489,7 @@ def new_builder(classification: bool, autoencoder: bool, domain: list[str] | Non
         return RegressionMetricsBuilder(distribution, dist_param, huber_alpha)
     if domain is not None and len(domain) == 2:
         return BinomialMetricsBuilder(domain)
-    return MultinomialMetricsBuilder(list(domain or []), max_hit_ratio_k)
+    return MultinomialMetricsBuilder(list(domain or []), max_hit_ratio_k, auc_type)
 
 
 def builder_from_arrays(d: dict[str, Any]) -> MetricsBuilder:

@@ -119,3 +119,30 @@ def test_merge_refuses_other_domain():
     a, b = MultinomialMetricsBuilder(["a", "b", "c"]), MultinomialMetricsBuilder(["a", "b", "d"])
     with pytest.raises(ValueError):
         a.merge(b)
+
+
+def test_multinomial_auc_types_match_sklearn():
+    """auc_type (H2O-3): macro / weighted one-vs-rest and one-vs-one AUCs of a multinomial model,
+    mergeable across chunks, equal to scikit-learn's on the same probabilities."""
+    from sklearn.metrics import roc_auc_score
+
+    from h2ocloud.dl.metrics import MultinomialMetricsBuilder, builder_from_arrays
+
+    rng = np.random.default_rng(0)
+    n, K = 3000, 4
+    y = rng.integers(0, K, n)
+    logits = rng.normal(size=(n, K)) + 1.5 * np.eye(K)[y]
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    for auc_type, (multi, avg) in {"MACRO_OVR": ("ovr", "macro"), "WEIGHTED_OVR": ("ovr", "weighted"),
+                                   "MACRO_OVO": ("ovo", "macro"), "WEIGHTED_OVO": ("ovo", "weighted")}.items():
+        a = MultinomialMetricsBuilder([f"c{k}" for k in range(K)], 3, auc_type)
+        b = MultinomialMetricsBuilder([f"c{k}" for k in range(K)], 3, auc_type)
+        a.add(p[:1000], y[:1000])
+        b.add(p[1000:], y[1000:])
+        merged = builder_from_arrays(a.to_arrays()).merge(b).result()
+        want = roc_auc_score(y, p, multi_class=multi, average=avg)
+        assert merged["auc"] == pytest.approx(want, abs=2e-3), auc_type
+        assert len(merged["multinomial_auc_table"]) == K + K * (K - 1) // 2 + 4
+    none = MultinomialMetricsBuilder(["a", "b", "c"], 3)  # AUTO: none computed, as H2O-3
+    none.add(p[:10, :3] / p[:10, :3].sum(axis=1, keepdims=True), y[:10] % 3)
+    assert "auc" not in none.result() and none.hist is None
