@@ -3,10 +3,9 @@ logs (issue 16)."""
 
 from __future__ import annotations
 
-import time
-
 import json
 import re
+import time
 import urllib.request
 
 import numpy as np
