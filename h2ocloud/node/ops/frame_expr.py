@@ -196,7 +196,7 @@ async def sort(node, args: SortArgs, blobs: list[bytes]) -> dict[str, Any]:
     asc = [args.ascending] * len(by) if isinstance(args.ascending, bool) else list(args.ascending)
     if len(asc) != len(by):
         raise ValueError(f"ascending must be one bool or one per by column ({len(by)}), got {len(asc)}")
-    keys_h = await node.run_in_thread(_key_columns, node, h, by)
+    keys_h = await fx.key_columns(node, h, by)
     order = []
     for c, a in zip(reversed(keys_h), reversed(asc)):
         x = c.numbers() if c.ctype != "string" else None
@@ -211,9 +211,6 @@ async def sort(node, args: SortArgs, blobs: list[bytes]) -> dict[str, Any]:
     return header_json(out)
 
 
-def _key_columns(node, h, by):
-    cols = {c.name: c for c in fx.rows_of(node, h, 0, h.nrows) if c.name in by}
-    return [cols[b] for b in by]
 
 
 @dataclass(frozen=True)
@@ -258,8 +255,8 @@ async def merge(node, args: MergeArgs, blobs: list[bytes]) -> dict[str, Any]:
         copy = fr.new_frame_id("merge_y")
         (y,) = await fr.derive(node, x, "select", [copy], x.names, x.types, x.domains, columns=x.names)
     try:
-        left, right = await node.run_in_thread(_merge_pairs, node, x, y, by_x, by_y,
-                                               args.all_x, args.all_y)
+        kx, ky = await fx.key_columns(node, x, by_x), await fx.key_columns(node, y, by_y)
+        left, right = await node.run_in_thread(_merge_pairs, kx, ky, args.all_x, args.all_y)
         xs, ys = {"frame": x.frame_id}, {"frame": y.frame_id}
         parts: list[Any] = [{"op": "coalesce", "args": [{"cols": [bx], "of": xs}, {"cols": [by], "of": ys}]}
                             for bx, by in zip(by_x, by_y)]
@@ -275,18 +272,17 @@ async def merge(node, args: MergeArgs, blobs: list[bytes]) -> dict[str, Any]:
     return header_json(out)
 
 
-def _merge_pairs(node, x, y, by_x: list[str], by_y: list[str], all_x: bool, all_y: bool):
+def _merge_pairs(key_x: list, key_y: list, all_x: bool, all_y: bool):
     """(x row, y row) of each result row, -1 for the side without a match, in key order."""
     import pandas as pd
 
-    def keys(h, by, row_name):
-        cols = _key_columns(node, h, by)
-        df = pd.DataFrame({f"k{j}": (c.values if c.ctype == NUMERIC else c.strings()) for j, c in enumerate(cols)})
-        df[row_name] = np.arange(h.nrows, dtype=np.int64)
+    def keys(cols, row_name):
+        df = pd.DataFrame({f"k{j}": c.values for j, c in enumerate(cols)})
+        df[row_name] = np.arange(len(df), dtype=np.int64)
         return df
 
-    kx, ky = keys(x, by_x, "__x"), keys(y, by_y, "__y")
-    on = [f"k{j}" for j in range(len(by_x))]
+    kx, ky = keys(key_x, "__x"), keys(key_y, "__y")
+    on = [f"k{j}" for j in range(len(key_x))]
     ok_x, ok_y = kx[on].notna().all(axis=1), ky[on].notna().all(axis=1)
     how = "outer" if all_x and all_y else "left" if all_x else "right" if all_y else "inner"
     parts = [kx[ok_x].merge(ky[ok_y], on=on, how=how, sort=False)]
