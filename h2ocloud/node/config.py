@@ -124,6 +124,14 @@ def parse_peers(text: str) -> list[str]:
     return [parse_hostport(p) for p in str(text).split(",") if p.strip()]
 
 
+def parse_modules(text: str) -> list[str]:
+    mods = [m.strip() for m in str(text).split(",") if m.strip()]
+    for m in mods:
+        if not all(part.isidentifier() for part in m.split(".")):
+            raise ValueError(f"{m!r} is not a Python module name")
+    return mods
+
+
 def choice(*allowed: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         t = str(text).strip()
@@ -187,6 +195,8 @@ OPTIONS: list[Option] = [
     Option("access_log", parse_bool, False, "log every REST request (method, path, status, time)", boolean=True),
     Option("checkpoint_on_stop", parse_bool, False, "on SIGTERM, save each running training job's model so far "
            "under its key (a checkpoint to resume from) instead of discarding it", boolean=True),
+    Option("preload", parse_modules, [], "comma-separated Python modules the node imports at startup, to register "
+           "more map/reduce tasks (as dask-worker --preload)"),
     Option("drain_timeout", parse_positive_seconds, 20.0, "seconds SIGTERM waits for jobs to end and keys to reach "
            "their other homes before the node exits (keep below the pod's grace period)"),
 ]
@@ -223,6 +233,7 @@ class NodeConfig:
     access_log: bool = False
     checkpoint_on_stop: bool = False
     drain_timeout: float = 20.0
+    preload: list[str] = field(default_factory=list)  # modules imported at startup (their tasks register)
     node_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     limits: cgroup.Limits | None = None  # read once, at the first use
 

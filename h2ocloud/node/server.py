@@ -72,6 +72,19 @@ def _is_loopback(ip: str) -> bool:
         return ip == "localhost"
 
 
+def _preload(modules: list[str]) -> None:
+    """Import the --preload modules (their MRTask subclasses register by name), as dask-worker's
+    --preload does: how a deployment, or a test, adds map/reduce tasks without changing the node."""
+    import importlib
+
+    for mod in modules:
+        try:
+            importlib.import_module(mod)
+        except Exception as e:
+            raise StartupError(f"--preload {mod}: {type(e).__name__}: {e}") from None
+        log.info("preloaded %s", mod)
+
+
 def _warm_up() -> None:
     import importlib
 
@@ -126,6 +139,7 @@ class Node:
         from h2ocloud.web.app import make_app
 
         cfg = self.config
+        _preload(cfg.preload)
         self.dkv.loop = asyncio.get_running_loop()
         _check_free(cfg.ip, cfg.port, "web")
         _check_free(cfg.ip, cfg.grpc_port, "gRPC")

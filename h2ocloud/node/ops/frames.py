@@ -253,7 +253,6 @@ async def summary(node, args: SummaryArgs, blobs: list[bytes]) -> dict[str, Any]
 @dataclass(frozen=True)
 class MapFrameArgs:
     frame_id: str
-    delay_s: float = 0.0
 
 
 async def rollups(node, args: MapFrameArgs, blobs: list[bytes]) -> dict[str, Any]:
@@ -261,13 +260,13 @@ async def rollups(node, args: MapFrameArgs, blobs: list[bytes]) -> dict[str, Any
     from h2ocloud.frame.summary import rollup_finish
 
     h = await fr.get_header(node, args.frame_id)
-    r = await run_task(node, "frame.rollups", {"delay_s": args.delay_s}, h.frame_id, h)
+    r = await run_task(node, "frame.rollups", {}, h.frame_id, h)
     return {"frame_id": h.frame_id, "nrows": int(r.nrows), "stats": fr.json_clean(rollup_finish(r))}
 
 
 async def colsum(node, args: MapFrameArgs, blobs: list[bytes]) -> dict[str, Any]:
     h = await fr.get_header(node, args.frame_id)
-    r = await run_task(node, "frame.colsum", {"delay_s": args.delay_s}, h.frame_id, h)
+    r = await run_task(node, "frame.colsum", {}, h.frame_id, h)
     return {"sums": r["sums"].tolist(), "chunks": r["chunks"], "rows": r["rows"], "nodes": r["nodes"]}
 
 
