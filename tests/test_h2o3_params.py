@@ -299,3 +299,16 @@ def test_auc_type_gives_a_multinomial_model_its_auc(request, cloud):
     plain = h2o.H2ODeepLearningEstimator(hidden=[5], epochs=1, seed=1)
     plain.train(x=["a", "b"], y="y", training_frame=fr)
     assert plain.auc() is None and plain.model_performance(fr).multinomial_auc_table() is None
+
+
+@pytest.mark.parametrize("cloud", ["cloud1", "cloud3"])
+def test_gains_lift_of_a_binomial_model(request, cloud):
+    import h2ocloud as h2o
+
+    h2o.init(url=request.getfixturevalue(cloud).nodes[0].url)
+    tr, va = _frames(h2o, f"gl_{cloud}")
+    m = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=20, seed=1, gainslift_bins=4)
+    m.train(x=X, y="y", training_frame=tr, validation_frame=va)
+    gl = m.gains_lift(valid=True).as_data_frame()
+    assert list(gl["group"]) == [1, 2, 3, 4] and gl["cumulative_capture_rate"].iloc[-1] == pytest.approx(1.0)
+    assert gl["cumulative_lift"].is_monotonic_decreasing

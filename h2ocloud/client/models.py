@@ -91,6 +91,17 @@ class H2OModelMetrics:
     def auc(self) -> float | None:
         return self._m.get("auc")
 
+    def gains_lift(self):
+        """A binomial model's gains/lift table (H2OTwoDimTable), None without one."""
+        rows = self._m.get("gains_lift_table")
+        if not rows:
+            return None
+        import pandas as pd
+
+        from h2ocloud.two_dim_table import H2OTwoDimTable
+
+        return H2OTwoDimTable.from_data_frame(pd.DataFrame(rows), "Gains/Lift Table")
+
     def multinomial_auc_table(self):
         """auc_type set: the one-vs-rest and one-vs-one AUCs and their averages (H2OTwoDimTable);
         None when the metrics have none (auc_type AUTO / NONE, or not multinomial)."""
@@ -347,6 +358,9 @@ class H2ODeepLearningModel:
 
     def confusion_matrix(self, train: bool = False, valid: bool = False, xval: bool = False):
         return _pick(train, valid, lambda w: H2OModelMetrics(self._s.get(w) or {}).confusion_matrix(), xval)
+
+    def gains_lift(self, train: bool = False, valid: bool = False, xval: bool = False):
+        return _pick(train, valid, lambda w: H2OModelMetrics(self._s.get(w) or {}).gains_lift(), xval)
 
     def multinomial_auc_table(self, train: bool = False, valid: bool = False, xval: bool = False):
         return _pick(train, valid, lambda w: H2OModelMetrics(self._s.get(w) or {}).multinomial_auc_table(), xval)

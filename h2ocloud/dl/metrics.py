@@ -262,12 +262,14 @@ class BinomialMetricsBuilder(_ClassifierBuilder):
 
     kind = "binomial"
 
-    def __init__(self, domain: list[str]) -> None:
+    def __init__(self, domain: list[str], gainslift_bins: int = -1) -> None:
         if len(domain) != 2:
             raise ValueError("a binomial builder needs exactly two classes")
         super().__init__(domain)
         self.pos = np.zeros(N_AUC_BINS, dtype=np.int64)  # actual class 1, by p1 bin
         self.neg = np.zeros(N_AUC_BINS, dtype=np.int64)
+        self.psum = np.zeros(N_AUC_BINS, dtype=np.float64)  # sum of p1 per bin (gains/lift)
+        self.gainslift_bins = int(gainslift_bins)
 
     def add(self, predictions: np.ndarray, actual: np.ndarray) -> None:
         p, y = self._clean(predictions, actual)
@@ -278,25 +280,69 @@ class BinomialMetricsBuilder(_ClassifierBuilder):
         b = np.clip(b, 0, N_AUC_BINS - 1)
         self.pos += np.bincount(b[y == 1], minlength=N_AUC_BINS)
         self.neg += np.bincount(b[y == 0], minlength=N_AUC_BINS)
+        self.psum += np.bincount(b, weights=p[:, 1], minlength=N_AUC_BINS)
 
     def merge(self, other: BinomialMetricsBuilder) -> BinomialMetricsBuilder:
         self._merge_common(other)
         self.pos += other.pos
         self.neg += other.neg
+        self.psum += other.psum
         return self
 
     def to_arrays(self) -> dict[str, Any]:
         d = self._arrays_common()
-        d["pos"], d["neg"] = self.pos.copy(), self.neg.copy()
+        d["pos"], d["neg"], d["psum"] = self.pos.copy(), self.neg.copy(), self.psum.copy()
+        d["gainslift_bins"] = self.gainslift_bins
         return d
 
     @classmethod
     def from_arrays(cls, d: dict[str, Any]) -> BinomialMetricsBuilder:
-        b = cls(list(d["domain"]))
+        b = cls(list(d["domain"]), int(d.get("gainslift_bins", -1)))
         b._load_common(d)
         b.pos = np.asarray(d["pos"], dtype=np.int64).copy()
         b.neg = np.asarray(d["neg"], dtype=np.int64).copy()
+        if d.get("psum") is not None:
+            b.psum = np.asarray(d["psum"], dtype=np.float64).copy()
         return b
+
+    def gains_lift(self) -> list[dict[str, Any]] | None:
+        """H2O-3's gains/lift table: rows by decreasing p1 in groups ending at cumulative data
+        fractions (H2O-3's 16 by default; gainslift_bins equal groups; 0: none). A group ends at
+        a score bin's edge, so its fraction is the nearest one the histogram allows."""
+        if self.gainslift_bins == 0 or self.n == 0:
+            return None
+        if self.gainslift_bins < 0:
+            fractions = [0.01, 0.02, 0.03, 0.04, 0.05, 0.10, 0.15, 0.20, 0.30, 0.40, 0.50, 0.60,
+                         0.70, 0.80, 0.90, 1.00]
+        else:
+            fractions = [(g + 1) / self.gainslift_bins for g in range(self.gainslift_bins)]
+        pos, neg, psum = self.pos[::-1], self.neg[::-1], self.psum[::-1]  # highest scores first
+        edges = AUC_EDGES[::-1]
+        n_bin = pos + neg
+        cum_n, cum_p, cum_s = np.cumsum(n_bin), np.cumsum(pos), np.cumsum(psum)
+        N, P = float(cum_n[-1]), float(cum_p[-1])
+        Q = N - P
+        rate = P / N if N else 0.0
+        rows, prev = [], (0.0, 0.0, 0.0)  # cumulative rows, positives, scores at the last cut
+        for f in fractions:
+            i = min(int(np.searchsorted(cum_n, f * N - 1e-9)), len(cum_n) - 1)
+            cn, cp, cs = float(cum_n[i]), float(cum_p[i]), float(cum_s[i])
+            if cn <= prev[0] and f < 1.0:
+                continue  # the histogram cannot cut here: the group would be empty
+            gn, gp, gs = cn - prev[0], cp - prev[1], cs - prev[2]
+            resp = gp / gn if gn else 0.0
+            cresp = cp / cn if cn else 0.0
+            lift = resp / rate if rate else 0.0
+            clift = cresp / rate if rate else 0.0
+            rows.append({"group": len(rows) + 1, "cumulative_data_fraction": cn / N,
+                         "lower_threshold": float(edges[i]), "lift": lift, "cumulative_lift": clift,
+                         "response_rate": resp, "score": gs / gn if gn else 0.0,
+                         "cumulative_response_rate": cresp, "cumulative_score": cs / cn if cn else 0.0,
+                         "capture_rate": gp / P if P else 0.0, "cumulative_capture_rate": cp / P if P else 0.0,
+                         "gain": 100 * (lift - 1), "cumulative_gain": 100 * (clift - 1),
+                         "kolmogorov_smirnov": (cp / P if P else 0.0) - ((cn - cp) / Q if Q else 0.0)})
+            prev = (cn, cp, cs)
+        return rows
 
     def auc(self) -> float | None:
         return binned_auc(self.pos, self.neg)
@@ -326,6 +372,9 @@ class BinomialMetricsBuilder(_ClassifierBuilder):
         out = self._result_common(cm)
         out.update({"auc": self.auc(), "threshold": thr, "max_f1": f1,
                     "argmax_confusion_matrix": self.cm.tolist()})
+        gl = self.gains_lift()
+        if gl is not None:
+            out["gains_lift_table"] = gl
         return out
 
 
@@ -481,14 +530,14 @@ MetricsBuilder = (RegressionMetricsBuilder | BinomialMetricsBuilder
 def new_builder(classification: bool, autoencoder: bool, domain: list[str] | None,
                 max_hit_ratio_k: int = 10, distribution: str = "gaussian",
                 dist_param: float = 0.0, huber_alpha: float = 0.9,
-                auc_type: str = "AUTO") -> MetricsBuilder:
+                auc_type: str = "AUTO", gainslift_bins: int = -1) -> MetricsBuilder:
     """The right empty builder for a model (a regression's deviance is its distribution's)."""
     if autoencoder:
         return AutoencoderMetricsBuilder()
     if not classification:
         return RegressionMetricsBuilder(distribution, dist_param, huber_alpha)
     if domain is not None and len(domain) == 2:
-        return BinomialMetricsBuilder(domain)
+        return BinomialMetricsBuilder(domain, gainslift_bins)
     return MultinomialMetricsBuilder(list(domain or []), max_hit_ratio_k, auc_type)
 
 

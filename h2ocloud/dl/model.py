@@ -189,7 +189,8 @@ class DeepLearningModel:
         """An empty metric builder of this model's kind."""
         return new_builder(self.info.classification, self.info.autoencoder, self.info.response_domain,
                            self.params.get("max_hit_ratio_k", 10), self.info.distribution,
-                           self.info.dist_param, self.info.huber_alpha, self.info.auc_type)
+                           self.info.dist_param, self.info.huber_alpha, self.info.auc_type,
+                           self.info.gainslift_bins)
 
     def performance(self, metas: Sequence[Meta] | Mapping[str, Meta],
                     columns: Mapping[str, np.ndarray]) -> dict[str, Any]:

@@ -146,3 +146,32 @@ def test_multinomial_auc_types_match_sklearn():
     none = MultinomialMetricsBuilder(["a", "b", "c"], 3)  # AUTO: none computed, as H2O-3
     none.add(p[:10, :3] / p[:10, :3].sum(axis=1, keepdims=True), y[:10] % 3)
     assert "auc" not in none.result() and none.hist is None
+
+
+def test_gains_lift_table_against_a_direct_computation():
+    """gainslift_bins (H2O-3): groups of rows by decreasing p1; each group's response rate,
+    lift and capture rate as computed directly from the sorted rows."""
+    from h2ocloud.dl.metrics import BinomialMetricsBuilder
+
+    rng = np.random.default_rng(1)
+    n = 5000
+    y = rng.integers(0, 2, n)
+    p1 = 1 / (1 + np.exp(-(rng.normal(size=n) + 1.2 * (2 * y - 1))))
+    b = BinomialMetricsBuilder(["no", "yes"], gainslift_bins=10)
+    b.add(np.stack([1 - p1, p1], axis=1), y)
+    table = b.result()["gains_lift_table"]
+    assert len(table) == 10 and table[-1]["cumulative_data_fraction"] == pytest.approx(1.0)
+    order = np.argsort(-p1)
+    for row in table:
+        k = int(round(row["cumulative_data_fraction"] * n))
+        assert abs(k / n - 0.1 * row["group"]) < 0.01  # cut at the histogram's nearest edge
+        top = y[order[:k]]
+        assert row["cumulative_capture_rate"] == pytest.approx(top.sum() / y.sum(), abs=1e-9)
+        assert row["cumulative_lift"] == pytest.approx(top.mean() / y.mean(), abs=1e-9)
+    assert table[0]["lift"] > 1.5 and table[-1]["lift"] < 0.5
+    default = BinomialMetricsBuilder(["no", "yes"])
+    default.add(np.stack([1 - p1, p1], axis=1), y)
+    assert len(default.result()["gains_lift_table"]) == 16  # H2O-3's default groups
+    off = BinomialMetricsBuilder(["no", "yes"], gainslift_bins=0)
+    off.add(np.stack([1 - p1, p1], axis=1), y)
+    assert "gains_lift_table" not in off.result()

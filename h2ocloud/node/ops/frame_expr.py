@@ -319,13 +319,9 @@ async def impute(node, args: ImputeArgs, blobs: list[bytes]) -> dict[str, Any]:
     if by:
         for c in cols:
             j = h.col_index(c)
-            if h.types[j] == ENUM:
-                raise ValueError(f"impute by groups needs numeric columns; {c!r} is a factor")
-            if method == "median":
-                raise ValueError("impute by groups supports method 'mean' (and 'mode' per group is not supported)")
-            g = await fx.group_by(node, h, by, [("mean", c, "rm")])
-            table = [[str(_text(v)) if v is not None else None for v in key] + [val]
-                     for key, val in zip(zip(*[g[b] for b in by]), g[f"mean_{c}"])]
+            if h.types[j] == ENUM and method != "mode":
+                raise ValueError(f"impute by groups: the {method} of factor column {c!r} is undefined; use method='mode'")
+            table = await _group_values(node, h, by, c, method)
             tree = {"op": "fillna_groups", "args": [tree, {"cols": by, "of": {"frame": h.frame_id}}],
                     "column": j, "table": table}
             used.append(table)
@@ -353,6 +349,33 @@ async def impute(node, args: ImputeArgs, blobs: list[bytes]) -> dict[str, Any]:
         tree = {"op": "fillna_values", "args": [tree], "values": values}
     out = await fx.expr_frame(node, tree, None, h.frame_id)
     return {"values": fr.json_clean(used), "frame": header_json(out)}
+
+
+async def _group_values(node, h, by: list[str], col: str, method: str) -> list[list[Any]]:
+    """Rows (group key texts..., value) of ``method`` of ``col`` in each group of ``by``, by
+    map/reduce: means from group_by's sums, modes from the table of (group, value) counts,
+    medians from the group and value columns the nodes send (interpolated, as H2O)."""
+    if method == "mean":
+        g = await fx.group_by(node, h, by, [("mean", col, "rm")])
+        return [[_text(v) if v is not None else None for v in key] + [val]
+                for key, val in zip(zip(*[g[b] for b in by]), g[f"mean_{col}"])]
+    if method == "mode":
+        counts = await run_task(node, "frame.table", {"columns": [*by, col]}, h.frame_id, h) or {}
+        best: dict[tuple, tuple] = {}
+        for k in sorted(counts):  # a tie goes to the first value in sorted order
+            if k[:-1] not in best or counts[k] > counts[best[k[:-1]]]:
+                best[k[:-1]] = k
+        factor = h.types[h.col_index(col)] == ENUM
+        return [list(g) + [k[-1] if factor else float(k[-1])] for g, k in best.items()]
+    import pandas as pd
+
+    cols = await fx.key_columns(node, h, [*by, col])
+    df = pd.DataFrame({f"g{i}": c.strings() for i, c in enumerate(cols[:-1])})
+    df["v"] = cols[-1].values
+    groups = [f"g{i}" for i in range(len(by))]
+    med = df.dropna(subset=groups).groupby(groups, sort=True)["v"].median()
+    return [[*(key if isinstance(key, tuple) else (key,)), None if pd.isna(v) else float(v)]
+            for key, v in med.items()]
 
 
 def _text(v: Any) -> str:
