@@ -349,6 +349,12 @@ H2O3_DEFAULT_ONLY: dict[str, Any] = {
     "custom_metric_func": None,
 }
 
+#: Why a default-only parameter cannot apply here (others: not supported yet).
+WHY_NOT_SUPPORTED = {
+    "custom_metric_func": "cannot apply here: it names Python code uploaded to the cloud, and "
+                          "h2ocloud never runs code a client sends",
+}
+
 #: Parameters accepted only so booklet scripts run; each given one draws a warning saying so.
 LAYOUT_HINTS = ("sparse", "col_major")
 
@@ -455,7 +461,8 @@ def canonical_names(d: dict[str, Any], what: str = "parameter") -> dict[str, Any
         name = ALIASES.get(k, k)
         if name in H2O3_DEFAULT_ONLY and what == "parameter":
             if v is not None and v != H2O3_DEFAULT_ONLY[name]:
-                raise _bad(name, f"H2O-3's {name} is not supported by h2ocloud yet; only its default "
+                why = WHY_NOT_SUPPORTED.get(name, "is not supported by h2ocloud yet")
+                raise _bad(name, f"H2O-3's {name} {why}; only its default "
                                  f"{H2O3_DEFAULT_ONLY[name]!r} is accepted (got {v!r})")
             continue
         if name not in DEFAULTS:
