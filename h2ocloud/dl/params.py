@@ -127,6 +127,7 @@ class P:
                 "frame_list": "frame ids, one per weight layer"}[kind]
         if isinstance(value, str | bytes) or not isinstance(value, Sequence):
             raise _bad(name, f"expected a list of {what}, got {value!r}")
+        items: list[Any]
         if kind == "int_list":
             items = [_as_int(name, v) for v in value]
         elif kind == "float_list":
@@ -349,6 +350,12 @@ H2O3_DEFAULT_ONLY: dict[str, Any] = {
     "custom_metric_func": None,
 }
 
+#: Why a default-only parameter cannot apply here (others: not supported yet).
+WHY_NOT_SUPPORTED = {
+    "custom_metric_func": "cannot apply here: it names Python code uploaded to the cloud, and "
+                          "h2ocloud never runs code a client sends",
+}
+
 #: Parameters accepted only so booklet scripts run; each given one draws a warning saying so.
 LAYOUT_HINTS = ("sparse", "col_major")
 
@@ -455,7 +462,8 @@ def canonical_names(d: dict[str, Any], what: str = "parameter") -> dict[str, Any
         name = ALIASES.get(k, k)
         if name in H2O3_DEFAULT_ONLY and what == "parameter":
             if v is not None and v != H2O3_DEFAULT_ONLY[name]:
-                raise _bad(name, f"H2O-3's {name} is not supported by h2ocloud yet; only its default "
+                why = WHY_NOT_SUPPORTED.get(name, "is not supported by h2ocloud yet")
+                raise _bad(name, f"H2O-3's {name} {why}; only its default "
                                  f"{H2O3_DEFAULT_ONLY[name]!r} is accepted (got {v!r})")
             continue
         if name not in DEFAULTS:
@@ -762,7 +770,7 @@ def train_config_kwargs(p: dict[str, Any]) -> dict[str, Any]:
     (standardized units) until the first scoring sets it from huber_alpha."""
     kw = {k: p[k] for k in TRAIN_CONFIG_KEYS}
     kw["dist_param"] = {"tweedie": p.get("tweedie_power", 1.5), "quantile": p.get("quantile_alpha", 0.5),
-                        "huber": 1.0}.get(p.get("distribution"), 0.0)
+                        "huber": 1.0}.get(str(p.get("distribution")), 0.0)
     return kw
 
 
