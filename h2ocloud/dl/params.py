@@ -127,6 +127,7 @@ class P:
                 "frame_list": "frame ids, one per weight layer"}[kind]
         if isinstance(value, str | bytes) or not isinstance(value, Sequence):
             raise _bad(name, f"expected a list of {what}, got {value!r}")
+        items: list[Any]
         if kind == "int_list":
             items = [_as_int(name, v) for v in value]
         elif kind == "float_list":
@@ -769,7 +770,7 @@ def train_config_kwargs(p: dict[str, Any]) -> dict[str, Any]:
     (standardized units) until the first scoring sets it from huber_alpha."""
     kw = {k: p[k] for k in TRAIN_CONFIG_KEYS}
     kw["dist_param"] = {"tweedie": p.get("tweedie_power", 1.5), "quantile": p.get("quantile_alpha", 0.5),
-                        "huber": 1.0}.get(p.get("distribution"), 0.0)
+                        "huber": 1.0}.get(str(p.get("distribution")), 0.0)
     return kw
 
 

@@ -192,6 +192,7 @@ class Node:
         cloud without it, so no peer is left with fewer copies when it goes. Bounded by
         --drain-timeout; what is not done by then is left to the peers' re-replication."""
         self.draining = True
+        self.jobs.closed = True
         deadline = time.monotonic() + self.config.drain_timeout
         running = self.jobs.running()
         if running:

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from h2ocloud.node.server import Node
 
 JOB_STATES = ("RUNNING", "DONE", "FAILED", "CANCELLED")
+# Paths the orchestrator's probes and Prometheus call: an authentication middleware (the security
+# work's) must let these through without a client token, as the kubelet has none.
+OPEN_PATHS = frozenset({"/healthz", "/3/Ready", "/metrics"})
 
 
 class NodeCollector(Collector):

@@ -333,8 +333,9 @@ async def select(node, args: SelectArgs, blobs: list[bytes]) -> dict[str, Any]:
     h = await fr.get_header(node, args.frame_id)
     if not args.columns:
         raise ValueError("columns must be a non-empty list of column names")
-    cols = [h.names[c] if isinstance(c, int) and 0 <= c < h.ncols else c for c in args.columns]
-    fr.check_columns(h, cols)  # type: ignore[arg-type]  (an index out of range is named here)
+    # Indices become names; an index out of range stays as it is and check_columns names it.
+    cols = [h.names[c] if isinstance(c, int) and 0 <= c < h.ncols else str(c) for c in args.columns]
+    fr.check_columns(h, cols)
     dest = _dest(args.dest, "select")
     types = [h.types[h.col_index(c)] for c in cols]
     domains = [h.domains[h.col_index(c)] for c in cols]
@@ -412,7 +413,7 @@ async def split(node, args: SplitArgs, blobs: list[bytes]) -> dict[str, Any]:
     if len(dests) != n:
         raise ValueError(f"destination_frames must name {n} frames, got {len(dests)}")
     dests = [fr.check_frame_id(d, "destination_frames") for d in dests]
-    seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % (2**31))
+    seed = args.seed if args.seed is not None else int(np.random.default_rng().integers(2**31))
     headers = await fr.derive(node, h, "split", dests, h.names, h.types, h.domains, ratios=ratios, seed=seed)
     return {"frames": [header_json(x) for x in headers]}
 
