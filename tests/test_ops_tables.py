@@ -101,6 +101,15 @@ def test_a_secret_cloud_refuses_peer_operations_to_clients(tmp_path):
             conn.call_stream("frames.upload", {"_spooled_path": str(victim)}, iter([b"a,b\n1,2\n"]), 8)
         status, reply = _post(f"{node.url}/3/Ops/frames.upload", {"filename": "x.csv"})  # REST streams no bytes
         assert status == 400 and "'frames.upload'" in reply["error"] and "streamed" in reply["error"], reply
+        req = urllib.request.Request(f"{node.url}/3/PostFile?filename=t.csv&chunk_rows=0", data=b"a\n1\n", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as bad:
+            urllib.request.urlopen(req, timeout=10)
+        assert bad.value.code == 400 and b"chunk_rows" in bad.value.read()
+        req = urllib.request.Request(f"{node.url}/3/PostFile?filename=t.csv&_spooled_path={victim}", data=b"a\n1\n",
+                                     method="POST")
+        with pytest.raises(urllib.error.HTTPError) as bad:
+            urllib.request.urlopen(req, timeout=10)
+        assert bad.value.code == 400 and b"_spooled_path" in bad.value.read()
         assert victim.read_text() == "keep me"
         data_dir = node.log_path.with_suffix(".data")
         assert not list(data_dir.glob("upload-*")), "a refused upload's spooled bytes were left behind"
