@@ -131,3 +131,21 @@ def _csv(tmp_path):
     p = tmp_path / "tiny.csv"
     p.write_text("a,b\n1,2\n3,4\n")
     return p
+
+
+def test_the_rest_routes_document_only_fields_their_operations_take():
+    """A REST route that runs a client operation documents (OpenAPI) only that operation's
+    fields and path names: what the docs promise, the op's typed arguments accept."""
+    import re
+
+    from h2ocloud.node.ops.frames import UploadArgs
+    from h2ocloud.node.ops.schema import field_names
+    from h2ocloud.web.routes import ROUTES
+
+    for r in ROUTES:
+        if r.op is None and r.path != "/3/PostFile":
+            continue
+        args_type = UploadArgs if r.path == "/3/PostFile" else CLIENT_OPS.get(r.op).args_type
+        fields = set(field_names(args_type))
+        documented = {p.name for p in (*r.query, *r.body)} | set(re.findall(r"{(\w+)}", r.path))
+        assert documented <= fields, (r.method, r.path, sorted(documented - fields))
