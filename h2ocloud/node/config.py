@@ -184,6 +184,9 @@ OPTIONS: list[Option] = [
            "--flatfile, --peers or --k8s-service-dns is given)", boolean=True),
     Option("secret_file", str, None, "file holding the cloud's shared secret"),
     Option("secret", str, None, "the cloud's shared secret itself (environment only; --secret-file wins)", env_only=True),
+    Option("auth_token_file", str, None, "file holding the token every client call must send as "
+           "`Authorization: Bearer <token>` (REST, console login, client gRPC); /3/Ready and /healthz stay open"),
+    Option("auth_token", str, None, "the client token itself (environment only; --auth-token-file wins)", env_only=True),
     Option("heartbeat_interval", parse_positive_seconds, 1.0, "seconds between heartbeats (1)"),
     Option("heartbeat_timeout", parse_positive_seconds, 10.0, "seconds without heartbeats before a peer is declared dead (10)"),
     Option("forget_dead", parse_seconds, 600.0, "seconds a dead peer, or an address no discovery source names any more, "
@@ -223,6 +226,8 @@ class NodeConfig:
     zeroconf: bool | None = None  # None: on unless another discovery source is given
     secret_file: str | None = None
     secret: str | None = None
+    auth_token_file: str | None = None
+    auth_token: str | None = None  # clients must send it (Authorization: Bearer); None: no token
     heartbeat_interval: float = 1.0
     heartbeat_timeout: float = 10.0
     forget_dead: float = 600.0  # seconds after death (or last mention) a peer/address is dropped; 0: never
@@ -328,13 +333,21 @@ def unknown_environment(environ: dict[str, str] | None = None) -> list[str]:
 
 def config_from_args(ns: argparse.Namespace) -> NodeConfig:
     """Build a NodeConfig from parsed flags and the environment. ConfigError names a bad value;
-    OSError a --secret-file that cannot be read (or is empty)."""
+    OSError a --secret-file or --auth-token-file that cannot be read (or is empty), naming the flag."""
     values = resolve(ns)
-    values["secret"] = values["secret"] or None
-    if values["secret_file"]:
-        with open(values["secret_file"], encoding="utf-8") as f:
-            secret = f.read().strip()
-        if not secret:  # an empty file would silently mean "no secret": refuse to start instead
-            raise OSError(f"{values['secret_file']} is empty")
-        values["secret"] = secret
+    for value_name, file_name in (("secret", "secret_file"), ("auth_token", "auth_token_file")):
+        values[value_name] = values[value_name] or None
+        if values[file_name]:
+            values[value_name] = _read_secret(values[file_name], BY_NAME[file_name].flag)
     return NodeConfig(**values)
+
+
+def _read_secret(path: str, flag: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read().strip()
+    except OSError as e:
+        raise OSError(f"cannot read {flag} {path}: {e.strerror or e}") from None
+    if not text:  # an empty file would silently mean "no secret": refuse to start instead
+        raise OSError(f"{flag} {path} is empty")
+    return text
