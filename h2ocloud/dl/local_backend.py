@@ -159,6 +159,7 @@ class LocalBackend:
         if info is not None and info.skip_missing and n:  # missing_values_handling=Skip
             labeled = labeled[~np.isnan(self.X[labeled, 0])]
         copies = None
+        self.row_weights: np.ndarray | None = None  # weights_column: the metrics weigh rows too
         if weights is not None:
             # weights_column: a row of weight w is trained on as w duplicated rows would be --
             # round(w) times an epoch when w is whole, else floor(w) times plus once more with
@@ -166,6 +167,8 @@ class LocalBackend:
             if len(weights) != n:
                 raise ValueError(f"weights_column: {len(weights)} weights for {n} rows")
             copies = weight_copies(weights, sub_seed(self.seed, 4))
+            self.row_weights = np.where(np.isnan(np.asarray(weights, np.float64)), 0.0,
+                                        np.asarray(weights, np.float64))
             labeled = labeled[copies[labeled] > 0]
         self.labeled = labeled.astype(np.int64)
         classification = info.classification if info is not None else False
@@ -231,8 +234,9 @@ class LocalBackend:
         prior, model_dist = self.prior_class_dist, self.model_class_dist
         if which == "train":
             r = self.score_rows
+            w = None if self.row_weights is None else self.row_weights[r]
             return score_builder(net, self.info, self.X[r], self.y[r], k, self.nthreads,
-                                 prior, model_dist)
+                                 prior, model_dist, weights=w)
         if which == "valid":
             if self.valid_rows is None:
                 return None

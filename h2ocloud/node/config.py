@@ -124,6 +124,14 @@ def parse_peers(text: str) -> list[str]:
     return [parse_hostport(p) for p in str(text).split(",") if p.strip()]
 
 
+def parse_modules(text: str) -> list[str]:
+    mods = [m.strip() for m in str(text).split(",") if m.strip()]
+    for m in mods:
+        if not all(part.isidentifier() for part in m.split(".")):
+            raise ValueError(f"{m!r} is not a Python module name")
+    return mods
+
+
 def choice(*allowed: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         t = str(text).strip()
@@ -176,6 +184,9 @@ OPTIONS: list[Option] = [
            "--flatfile, --peers or --k8s-service-dns is given)", boolean=True),
     Option("secret_file", str, None, "file holding the cloud's shared secret"),
     Option("secret", str, None, "the cloud's shared secret itself (environment only; --secret-file wins)", env_only=True),
+    Option("auth_token_file", str, None, "file holding the token every client call must send as "
+           "`Authorization: Bearer <token>` (REST, console login, client gRPC); /3/Ready and /healthz stay open"),
+    Option("auth_token", str, None, "the client token itself (environment only; --auth-token-file wins)", env_only=True),
     Option("heartbeat_interval", parse_positive_seconds, 1.0, "seconds between heartbeats (1)"),
     Option("heartbeat_timeout", parse_positive_seconds, 10.0, "seconds without heartbeats before a peer is declared dead (10)"),
     Option("forget_dead", parse_seconds, 600.0, "seconds a dead peer, or an address no discovery source names any more, "
@@ -187,6 +198,8 @@ OPTIONS: list[Option] = [
     Option("access_log", parse_bool, False, "log every REST request (method, path, status, time)", boolean=True),
     Option("checkpoint_on_stop", parse_bool, False, "on SIGTERM, save each running training job's model so far "
            "under its key (a checkpoint to resume from) instead of discarding it", boolean=True),
+    Option("preload", parse_modules, [], "comma-separated Python modules the node imports at startup, to register "
+           "more map/reduce tasks (as dask-worker --preload)"),
     Option("drain_timeout", parse_positive_seconds, 20.0, "seconds SIGTERM waits for jobs to end and keys to reach "
            "their other homes before the node exits (keep below the pod's grace period)"),
 ]
@@ -213,6 +226,8 @@ class NodeConfig:
     zeroconf: bool | None = None  # None: on unless another discovery source is given
     secret_file: str | None = None
     secret: str | None = None
+    auth_token_file: str | None = None
+    auth_token: str | None = None  # clients must send it (Authorization: Bearer); None: no token
     heartbeat_interval: float = 1.0
     heartbeat_timeout: float = 10.0
     forget_dead: float = 600.0  # seconds after death (or last mention) a peer/address is dropped; 0: never
@@ -223,6 +238,7 @@ class NodeConfig:
     access_log: bool = False
     checkpoint_on_stop: bool = False
     drain_timeout: float = 20.0
+    preload: list[str] = field(default_factory=list)  # modules imported at startup (their tasks register)
     node_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     limits: cgroup.Limits | None = None  # read once, at the first use
 
@@ -317,13 +333,21 @@ def unknown_environment(environ: dict[str, str] | None = None) -> list[str]:
 
 def config_from_args(ns: argparse.Namespace) -> NodeConfig:
     """Build a NodeConfig from parsed flags and the environment. ConfigError names a bad value;
-    OSError a --secret-file that cannot be read (or is empty)."""
+    OSError a --secret-file or --auth-token-file that cannot be read (or is empty), naming the flag."""
     values = resolve(ns)
-    values["secret"] = values["secret"] or None
-    if values["secret_file"]:
-        with open(values["secret_file"], encoding="utf-8") as f:
-            secret = f.read().strip()
-        if not secret:  # an empty file would silently mean "no secret": refuse to start instead
-            raise OSError(f"{values['secret_file']} is empty")
-        values["secret"] = secret
+    for value_name, file_name in (("secret", "secret_file"), ("auth_token", "auth_token_file")):
+        values[value_name] = values[value_name] or None
+        if values[file_name]:
+            values[value_name] = _read_secret(values[file_name], BY_NAME[file_name].flag)
     return NodeConfig(**values)
+
+
+def _read_secret(path: str, flag: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read().strip()
+    except OSError as e:
+        raise OSError(f"cannot read {flag} {path}: {e.strerror or e}") from None
+    if not text:  # an empty file would silently mean "no secret": refuse to start instead
+        raise OSError(f"{flag} {path} is empty")
+    return text

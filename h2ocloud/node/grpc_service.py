@@ -95,7 +95,17 @@ class NodeService(pb_grpc.NodeServicer):
     def __init__(self, node: Node):
         self.node = node
 
+    async def _check_token(self, context, method: str) -> None:
+        """Abort with UNAUTHENTICATED (logged with the caller's address) unless the call carries
+        the node's client token (--auth-token-file); nothing to check without one."""
+        why = auth.token_refusal(self.node.config.auth_token, auth.bearer_value(context.invocation_metadata()))
+        if why:
+            log.warning("refused gRPC %s from %s: %s", method, context.peer(), why)
+            telemetry.GRPC_ERRORS.labels("unknown", grpc.StatusCode.UNAUTHENTICATED.name).inc()
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, why)
+
     async def Status(self, request, context) -> pb.CloudStatus:
+        await self._check_token(context, "Status")
         m = self.node.membership
         st = m.cloud_status_json()
         return pb.CloudStatus(
@@ -106,6 +116,7 @@ class NodeService(pb_grpc.NodeServicer):
         )
 
     async def Call(self, request_iterator, context):
+        await self._check_token(context, "Call")
         async for part in _serve_call(self.node, CLIENT_OPS, client_refusal, request_iterator, context):
             yield part
 

@@ -90,7 +90,7 @@ def op_route(node: Node, r: Route) -> Handler:
         args.update(request.match_info)
         if r.op == "dkv.remove_user":
             args["key"] = args.get("frame_id") or args.get("model_id") or args.get("grid_id")
-        reply = await run_op(node, r.op, args)
+        reply = await run_op(node, str(r.op), args)
         return json_response(reply.result)
 
     return handler

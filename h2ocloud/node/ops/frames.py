@@ -253,7 +253,6 @@ async def summary(node, args: SummaryArgs, blobs: list[bytes]) -> dict[str, Any]
 @dataclass(frozen=True)
 class MapFrameArgs:
     frame_id: str
-    delay_s: float = 0.0
 
 
 async def rollups(node, args: MapFrameArgs, blobs: list[bytes]) -> dict[str, Any]:
@@ -261,13 +260,13 @@ async def rollups(node, args: MapFrameArgs, blobs: list[bytes]) -> dict[str, Any
     from h2ocloud.frame.summary import rollup_finish
 
     h = await fr.get_header(node, args.frame_id)
-    r = await run_task(node, "frame.rollups", {"delay_s": args.delay_s}, h.frame_id, h)
+    r = await run_task(node, "frame.rollups", {}, h.frame_id, h)
     return {"frame_id": h.frame_id, "nrows": int(r.nrows), "stats": fr.json_clean(rollup_finish(r))}
 
 
 async def colsum(node, args: MapFrameArgs, blobs: list[bytes]) -> dict[str, Any]:
     h = await fr.get_header(node, args.frame_id)
-    r = await run_task(node, "frame.colsum", {"delay_s": args.delay_s}, h.frame_id, h)
+    r = await run_task(node, "frame.colsum", {}, h.frame_id, h)
     return {"sums": r["sums"].tolist(), "chunks": r["chunks"], "rows": r["rows"], "nodes": r["nodes"]}
 
 
@@ -334,8 +333,9 @@ async def select(node, args: SelectArgs, blobs: list[bytes]) -> dict[str, Any]:
     h = await fr.get_header(node, args.frame_id)
     if not args.columns:
         raise ValueError("columns must be a non-empty list of column names")
-    cols = [h.names[c] if isinstance(c, int) and 0 <= c < h.ncols else c for c in args.columns]
-    fr.check_columns(h, cols)  # type: ignore[arg-type]  (an index out of range is named here)
+    # Indices become names; an index out of range stays as it is and check_columns names it.
+    cols = [h.names[c] if isinstance(c, int) and 0 <= c < h.ncols else str(c) for c in args.columns]
+    fr.check_columns(h, cols)
     dest = _dest(args.dest, "select")
     types = [h.types[h.col_index(c)] for c in cols]
     domains = [h.domains[h.col_index(c)] for c in cols]
@@ -413,7 +413,7 @@ async def split(node, args: SplitArgs, blobs: list[bytes]) -> dict[str, Any]:
     if len(dests) != n:
         raise ValueError(f"destination_frames must name {n} frames, got {len(dests)}")
     dests = [fr.check_frame_id(d, "destination_frames") for d in dests]
-    seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % (2**31))
+    seed = args.seed if args.seed is not None else int(np.random.default_rng().integers(2**31))
     headers = await fr.derive(node, h, "split", dests, h.names, h.types, h.domains, ratios=ratios, seed=seed)
     return {"frames": [header_json(x) for x in headers]}
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from h2ocloud.errors import Cancelled, NotFound, error_message
+from h2ocloud.errors import Cancelled, NodeUnavailable, NotFound, error_message
 
 log = logging.getLogger("h2ocloud.jobs")
 # The job whose work is running in this thread (log lines carry its id and key; see logsetup).
@@ -75,9 +75,12 @@ class JobManager:
     def __init__(self, run_in_thread: Callable[..., Any]):
         self._jobs: dict[str, Job] = {}
         self._run_in_thread = run_in_thread
+        self.closed = False  # a draining node starts no new job
 
     def start(self, description: str, work: Callable[[Job], Any], dest: str | None = None) -> Job:
         """Run work(job) in a worker thread as a job; return at once."""
+        if self.closed:
+            raise NodeUnavailable("this node is stopping and starts no new job; use another node")
         job = Job(job_id="job-" + uuid.uuid4().hex[:12], description=description, dest=dest)
         job._done = asyncio.Event()
         self._jobs[job.job_id] = job

@@ -20,6 +20,7 @@ from h2ocloud.dl.datainfo import DataInfo
 from h2ocloud.dl.model import DeepLearningModel, probability_column_names
 from h2ocloud.dl.model_format import model_from_bytes, model_to_bytes
 from h2ocloud.dl.params import (
+    DLParams,
     check_checkpoint_compatible,
     cross_validating,
     inherit_from_checkpoint,
@@ -86,7 +87,7 @@ def load_model_sync(node: Node, model_id: str) -> DeepLearningModel:
     return m
 
 
-def check_train_request(args: dict[str, Any], checkpoint: DeepLearningModel | None = None) -> dict[str, Any]:
+def check_train_request(args: dict[str, Any], checkpoint: DeepLearningModel | None = None) -> DLParams:
     """Validate parameters before a job starts, so bad input fails the call, not the job.
     With a checkpoint, what may not change is taken from it when not given (and x / y, when
     args has none, are the checkpoint's columns); a given value that differs is refused."""

@@ -96,6 +96,8 @@ class TrainingState:
             self.columns.append(self.params["weights_column"])
         self.X = np.zeros((0, info.n_inputs), np.float32)
         self.y = np.zeros(0, np.float32)
+        # weights_column's values by row (missing: 0), which the training metrics weigh rows by
+        self.w: np.ndarray | None = np.zeros(0, np.float64) if self.params.get("weights_column") else None
         self.chunks: dict[int, ChunkRows] = {}
         self._orders: OrderedDict[tuple[int, ...], RowOrder] = OrderedDict()
         self._sets = 0  # chunk sets an order was drawn for
@@ -114,6 +116,10 @@ class TrainingState:
         X = np.empty((n, self.info.n_inputs), np.float32)
         y = np.empty(n, np.float32)
         X[:n0], y[:n0] = self.X, self.y
+        wts = None
+        if self.w is not None:
+            wts = np.zeros(n, np.float64)
+            wts[:n0] = self.w
         pos = n0
         for i in missing:
             m = int(h.chunk_rows[i])
@@ -124,11 +130,13 @@ class TrainingState:
                 y[pos:pos + m] = 0.0 if self.info.autoencoder else self.info.transform_response(
                     self.metas[h.col_index(self.info.response)], cols[self.info.response])
                 w = cols.get(self.params["weights_column"]) if self.params.get("weights_column") else None
+                if wts is not None and w is not None:  # the metrics weigh rows too
+                    wts[pos:pos + m] = np.where(np.isnan(w), 0.0, w)
             else:
                 w = None
             self.chunks[i] = self._chunk_rows(i, pos, pos + m, X[pos:pos + m], y[pos:pos + m], w)
             pos += m
-        self.X, self.y = X, y
+        self.X, self.y, self.w = X, y, wts
         self._orders.clear()
 
     def _chunk_rows(self, i: int, start: int, stop: int, X: np.ndarray, y: np.ndarray,
@@ -213,6 +221,7 @@ class TrainingState:
         p = self.params
         prior = None if args.get("prior") is None else np.asarray(args["prior"], np.float64)
         mdist = None if args.get("model_dist") is None else np.asarray(args["model_dist"], np.float64)
+        weights = None
         if which == "valid":
             parts = [self._valid_sample(node, i, int(args["k"])) for i in indices]
             Xs = np.concatenate([a for a, _ in parts]) if parts else np.zeros((0, self.info.n_inputs), np.float32)
@@ -222,8 +231,10 @@ class TrainingState:
             r = [self._sample(which, i, int(args["k"]), int(args["total"])) for i in indices]
             rows = np.concatenate(r) if r else np.zeros(0, np.int64)
             Xs, ys = self.X[rows], self.y[rows]
+            if which == "train" and self.w is not None:
+                weights = self.w[rows]
         return score_builder(net, self.info, Xs, None if self.info.autoencoder else ys,
-                             p["max_hit_ratio_k"], self.nthreads, prior, mdist)
+                             p["max_hit_ratio_k"], self.nthreads, prior, mdist, weights=weights)
 
     def _share(self, k: int, n_chunk: int, total: int) -> int:
         """A chunk's part of a k-row sample of total rows (0: all)."""
