@@ -172,7 +172,7 @@ def test_build_model_from_the_page_and_follow_it(env, page):
     assert dict(bars) == pytest.approx(dict(zip(vi["variable"], vi["scaled_importance"])))
     assert set(vi["variable"]) <= set(p.locator("[data-chart=varimp] svg text.bar-label").all_text_contents())
     changed = p.locator("#parameters tr[data-changed=true]").evaluate_all("rs => rs.map(r => r.dataset.param)")
-    assert {"hidden", "epochs", "variable_importances"} <= set(changed) and "rate" not in changed
+    assert set(changed) == {"model_id", "hidden", "epochs", "variable_importances", "score_each_iteration"}
     assert p.locator("#confusion-matrix").is_visible() and p.locator("#diagnostics tbody tr").count() == 3
     page.shot(f"{env['tag']}-built-model")
     page.assert_no_errors()
