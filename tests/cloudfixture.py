@@ -81,7 +81,7 @@ class NodeProc:
     def status(self) -> dict:
         return get_json(self.url + "/3/Cloud")
 
-    def wait_up(self, timeout: float = 30.0) -> dict:
+    def wait_up(self, timeout: float = 90.0) -> dict:  # startup is seconds; a loaded CI box needs more
         deadline = time.time() + timeout
         while time.time() < deadline:
             if not self.alive():
@@ -123,7 +123,7 @@ class Cloud:
     workdir: Path
     name: str
 
-    def wait_formed(self, size: int | None = None, timeout: float = 30.0, among: list[NodeProc] | None = None) -> None:
+    def wait_formed(self, size: int | None = None, timeout: float = 90.0, among: list[NodeProc] | None = None) -> None:
         """Wait until every running node sees `size` members with consensus."""
         among = among or [n for n in self.nodes if n.alive()]
         size = size or len(among)

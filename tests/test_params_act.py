@@ -95,6 +95,7 @@ CASES: dict[str, tuple] = {
     "distribution": ("gaussian", {}),
     "class_sampling_factors": ([1.0, 3.0, 1.0], {"balance_classes": True}),
     "export_weights_and_biases": (True, {}),
+    "categorical_encoding": ("Binary", {}),
     "sparsity_beta": (0.5, {"autoencoder": True, "average_activation": -0.5}),
     "average_activation": (-0.8, {"autoencoder": True, "sparsity_beta": 0.5}),
     "export_checkpoints_dir": ("/nonexistent-root-dir/\0bad", {}),

@@ -560,6 +560,40 @@ def export_file(frame: H2OFrame, path: str, force: bool = False, sep: str = ",",
     return result["path"]
 
 
+def create_frame(frame_id: str | None = None, rows: int = 10000, cols: int = 10, randomize: bool = True,
+                 real_fraction: float | None = None, categorical_fraction: float | None = None,
+                 integer_fraction: float | None = None, binary_fraction: float | None = None,
+                 time_fraction: float | None = None, string_fraction: float | None = None,
+                 value: float = 0, real_range: float = 100, factors: int = 100, integer_range: int = 100,
+                 binary_ones_fraction: float = 0.02, missing_fraction: float = 0.01, has_response: bool = False,
+                 response_factors: int = 2, positive_response: bool = False, seed: int | None = None,
+                 seed_for_column_types: int | None = None) -> H2OFrame:
+    """h2o-py's h2o.create_frame: a random frame of ``rows`` x ``cols`` made on the node.
+
+    Columns are real (uniform in +-real_range), categorical (``factors`` levels named
+    c<col>.l<level>), integer (+-integer_range), binary (1 with binary_ones_fraction), time and
+    string, in the given fractions (none given: 20% categorical, 20% integer, 10% binary, the
+    rest real; a fraction left None when others are given gets 0, and real the rest), shuffled
+    by seed_for_column_types. Each cell is missing with missing_fraction. randomize=False makes
+    every value ``value``. has_response adds a first column "response": a factor of
+    response_factors levels, or a real when response_factors is 1 (>= 0 with
+    positive_response). The same seed makes the same frame."""
+    from h2ocloud.client.jobs import wait_job
+
+    args = {k: v for k, v in dict(
+        frame_id=frame_id, rows=int(rows), cols=int(cols), randomize=bool(randomize), real_fraction=real_fraction,
+        categorical_fraction=categorical_fraction, integer_fraction=integer_fraction,
+        binary_fraction=binary_fraction, time_fraction=time_fraction, string_fraction=string_fraction,
+        value=float(value), real_range=float(real_range), factors=int(factors), integer_range=int(integer_range),
+        binary_ones_fraction=float(binary_ones_fraction), missing_fraction=float(missing_fraction),
+        has_response=bool(has_response), response_factors=int(response_factors),
+        positive_response=bool(positive_response), seed=seed, seed_for_column_types=seed_for_column_types,
+    ).items() if v is not None}
+    result, _ = connection().call("frames.create", args)
+    wait_job(result["job"])
+    return _frame_cls()._from_id(result["frame_id"])
+
+
 def as_list(data: H2OFrame, use_pandas: bool = True, header: bool = True) -> Any:
     """The frame's values: a pandas DataFrame (use_pandas), else a list of rows (the first the
     column names when header)."""

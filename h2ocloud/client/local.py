@@ -41,18 +41,28 @@ class LocalNode:
     """A daemon this Python process started; stopped (SIGTERM) at interpreter exit."""
 
     def __init__(self, web_port: int | None = None, grpc_port: int | None = None, nthreads: int = -1,
-                 max_mem: str | None = None, name: str | None = None):
-        ip = "127.0.0.1"
+                 max_mem: str | None = None, name: str | None = None, data_dir: str | None = None,
+                 log_dir: str | None = None, log_level: str | None = None, bind_to_localhost: bool = True):
+        ip = "127.0.0.1" if bind_to_localhost else "0.0.0.0"
         self.web_port = web_port or (54321 if port_is_free(54321) else free_port())
         self.grpc_port = grpc_port or (54322 if port_is_free(54322) and self.web_port != 54322 else free_port())
-        self.url = f"http://{ip}:{self.web_port}"
-        self.log_path = tempfile.NamedTemporaryFile(prefix="h2ocloud-node-", suffix=".log", delete=False).name
+        self.url = f"http://127.0.0.1:{self.web_port}"
+        if log_dir is not None:
+            os.makedirs(log_dir, exist_ok=True)
+        self.log_path = tempfile.NamedTemporaryFile(prefix="h2ocloud-node-", suffix=".log", delete=False,
+                                                    dir=log_dir).name
         cmd = [sys.executable, "-m", "h2ocloud", "node", "--ip", ip, "--port", str(self.web_port),
                "--grpc-port", str(self.grpc_port)]
+        if not bind_to_localhost:
+            cmd += ["--advertise-ip", "127.0.0.1"]
         if nthreads and nthreads > 0:
             cmd += ["--nthreads", str(nthreads)]
         if max_mem:
             cmd += ["--max-mem", str(max_mem)]
+        if data_dir:
+            cmd += ["--data-dir", str(data_dir)]
+        if log_level:
+            cmd += ["--log-level", str(log_level)]
         # A cloud name of its own, as h2o-py's local server: with zeroconf on (the default), a
         # node named like a neighbour's on this machine would join it.
         cmd += ["--name", name or f"h2ocloud_from_python_{_user()}_{os.getpid()}_{self.web_port}"]

@@ -531,25 +531,82 @@ class H2ODeepLearningModel:
 
 
 class H2OEstimator(H2ODeepLearningModel):
-    """The base of h2o-py's estimators (h2ocloud.estimators.estimator_base.H2OEstimator)."""
-
-
-class H2ODeepLearningEstimator(H2OEstimator):
-    """H2O's Deep Learning. Parameters are the booklet's appendix A (H2O-3 names accepted);
-    they are checked by the node, and a bad one raises ValueError naming it.
-
-    >>> m = H2ODeepLearningEstimator(hidden=[200, 200], epochs=10)
-    >>> m.train(x=cols, y="label", training_frame=train, validation_frame=test)
+    """The base of h2o-py's estimators (h2ocloud.estimators.estimator_base.H2OEstimator): the
+    constructor's keywords (an estimator's explicit signature, generated from the parameter
+    table) held as given, get_params / set_params as scikit-learn's clone expects, and train().
     """
 
     algo = "deeplearning"
 
-    def __init__(self, **params: Any):
+    def __init__(self, values: dict[str, Any] | None = None, other: dict[str, Any] | None = None):
         super().__init__({})
-        self._parms = dict(params)
+        self._values: dict[str, Any] = {}  # every constructor keyword's value, as given (get_params)
+        self._parms: dict[str, Any] = {}  # those away from their default: what train() sends
+        self._set(dict(values or {}), dict(other or {}))
+
+    @classmethod
+    def _keyword_defaults(cls) -> dict[str, Any]:
+        """The keyword-only parameters of the nearest explicit constructor, with defaults."""
+        import inspect
+
+        for klass in cls.__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is None:
+                continue
+            params = inspect.signature(init).parameters.values()
+            found = {p.name: p.default for p in params if p.kind == p.KEYWORD_ONLY}
+            if found:
+                return found
+        return {}
+
+    def _set(self, values: dict[str, Any], other: dict[str, Any]) -> None:
+        """Take constructor keywords; `other` holds aliases (H2O-3's and the booklet's names) and
+        the H2O-3 parameters accepted at their default only. An unknown name is refused with the
+        closest valid one (as the node does)."""
+        from h2ocloud.dl.params import ALIASES, H2O3_DEFAULT_ONLY, closest
+
+        defaults = self._keyword_defaults()
+        for k, v in other.items():
+            name = ALIASES.get(k, k)
+            if name in defaults:
+                if name in values and _differs(values[name], defaults[name]):
+                    raise ValueError(f"parameter {name!r}: given twice (as {k!r} and {name!r})")
+                values[name] = v
+            elif name in ("x", "y"):
+                raise ValueError(f"parameter {k!r}: the columns are given to train(x=..., y=...)")
+            elif name in H2O3_DEFAULT_ONLY:
+                self._values[name] = v
+                self._parms[name] = v  # the node refuses anything but H2O-3's default, by name
+            else:
+                hint = closest(k, [*defaults, *ALIASES, *H2O3_DEFAULT_ONLY])
+                hint = ALIASES.get(hint, hint) if hint else None
+                raise ValueError(f"unknown parameter {k!r}" + (f"; did you mean {hint!r}?" if hint else ""))
+        for k, v in values.items():
+            if k not in defaults:
+                raise ValueError(f"unknown parameter {k!r}")
+            self._values[k] = v
+            if _differs(v, defaults[k]):
+                self._parms[k] = v
+            else:
+                self._parms.pop(k, None)
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Every constructor keyword with its value (defaults included), as scikit-learn's
+        ``clone`` reads them: ``type(m)(**m.get_params())`` is an unfitted copy."""
+        out = {k: self._values.get(k, d) for k, d in self._keyword_defaults().items()}
+        out.update({k: v for k, v in self._values.items() if k not in out})
+        return out
+
+    def set_params(self, **params: Any) -> H2OEstimator:
+        """Change constructor keywords (checked as the constructor checks them); returns self."""
+        defaults = self._keyword_defaults()
+        self._set({k: v for k, v in params.items() if k in defaults},
+                  {k: v for k, v in params.items() if k not in defaults})
+        return self
 
     @property
     def params(self) -> dict[str, Any]:
+        """After training, every parameter the model was trained with; before, those set."""
         return dict(self._s["params"]) if self._s else dict(self._parms)
 
     @property
@@ -557,12 +614,17 @@ class H2ODeepLearningEstimator(H2OEstimator):
         return self._s.get("model_id") if self._s else self._parms.get("model_id")
 
     def train(self, x: Sequence[str] | None = None, y: str | None = None, training_frame: H2OFrame | None = None,
-              validation_frame: H2OFrame | None = None, progress: bool | None = None, **kw: Any) -> H2ODeepLearningEstimator:
+              validation_frame: H2OFrame | None = None, progress: bool | None = None, **kw: Any) -> H2OEstimator:
         """Train on training_frame (Ctrl-C cancels the job on the cloud)."""
+        given = dict(self._parms)
+        training_frame = training_frame if training_frame is not None else given.pop("training_frame", None)
+        validation_frame = validation_frame if validation_frame is not None else given.pop("validation_frame", None)
+        given.pop("training_frame", None)
+        given.pop("validation_frame", None)
         if training_frame is None:
             raise ValueError("training_frame is required")
         x, y = resolve_columns(x, y, training_frame)
-        params = {k: _param_value(k, v) for k, v in {**self._parms, **kw}.items()}
+        params = {k: _param_value(k, v) for k, v in {**given, **kw}.items()}
         args = {"params": params, "x": x, "y": y,
                 "training_frame": _frame_id(training_frame, "training_frame"),
                 "validation_frame": _frame_id(validation_frame, "validation_frame")}
@@ -576,21 +638,32 @@ class H2ODeepLearningEstimator(H2OEstimator):
         return self
 
 
-class H2OAutoEncoderEstimator(H2ODeepLearningEstimator):
-    """h2o-py's H2OAutoEncoderEstimator: deep learning with autoencoder=True.
+def _differs(value: Any, default: Any) -> bool:
+    """Whether a keyword is set away from its default (a list equal to a tuple default is not)."""
+    if value is default:
+        return False
+    if isinstance(value, list | tuple) and isinstance(default, list | tuple):
+        return list(value) != list(default)
+    if type(value) is not type(default):
+        return True
+    try:
+        return bool(value != default)
+    except Exception:  # e.g. a numpy array: compare nothing, send it
+        return True
 
-    >>> ae = H2OAutoEncoderEstimator(activation="Tanh", hidden=[50, 20, 50], epochs=100)
-    >>> ae.train(x=cols, training_frame=ecg); ae.anomaly(ecg_test)
-    """
 
-    def __init__(self, **params: Any):
-        if params.get("autoencoder") is False:
-            raise ValueError("H2OAutoEncoderEstimator is an autoencoder: autoencoder=False is refused")
-        super().__init__(**{**params, "autoencoder": True})
+def __getattr__(name: str) -> Any:
+    # The estimators are generated (h2ocloud/estimators/deeplearning.py); this module's old
+    # names for them still work.
+    if name in ("H2ODeepLearningEstimator", "H2OAutoEncoderEstimator"):
+        from h2ocloud.estimators import deeplearning
+
+        return getattr(deeplearning, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def deeplearning(x: Sequence[str] | None = None, y: str | None = None, training_frame: H2OFrame | None = None,
-                 validation_frame: H2OFrame | None = None, **params: Any) -> H2ODeepLearningEstimator | Any:
+                 validation_frame: H2OFrame | None = None, **params: Any) -> Any:
     """The booklet's functional form: train a deep learning model and return it, or, when a
     parameter is given several values (``hidden=[[200, 200], [100, 300, 100]], l1=[1e-5, 1e-7]``),
     build the grid of them and return the H2OGridSearch."""
@@ -598,6 +671,8 @@ def deeplearning(x: Sequence[str] | None = None, y: str | None = None, training_
     if training_frame is None:
         training_frame = data
     validation_frame = validation_frame if validation_frame is not None else params.pop("validation", None)
+    from h2ocloud.estimators.deeplearning import H2ODeepLearningEstimator
+
     hyper = grid_axes(params)
     if hyper:
         # The booklet's R form: lists of values are a grid's axes, and the grid is returned.

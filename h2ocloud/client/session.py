@@ -4,23 +4,63 @@ from __future__ import annotations
 
 from typing import Any
 
+from h2ocloud import __version__
 from h2ocloud.client.local import LocalNode
 from h2ocloud.client.node_connection import Connection, fetch_cloud
 
 _current: Connection | None = None
 
 
+# h2o-py's init arguments that configure its Java server or its HTTP client: none has a
+# counterpart here. A value other than h2o-py's default is ignored with a warning saying why.
+_NOT_APPLICABLE: dict[str, tuple[Any, str]] = {
+    "min_mem_size": (None, "a JVM heap setting; a node has no minimum heap (max_mem_size caps its store)"),
+    "enable_assertions": (True, "a JVM flag"),
+    "extra_classpath": (None, "a JVM class path"),
+    "jvm_custom_args": (None, "JVM arguments"),
+    "max_log_file_size": (None, "the node's log is one file, not rotated by size"),
+    "cacert": (None, "the client talks HTTP and gRPC without TLS certificates"),
+    "insecure": (None, "the client talks HTTP and gRPC without TLS certificates"),
+    "cookies": (None, "nodes use no cookies"),
+    "proxy": (None, "the client connects to the node directly"),
+    "username": (None, "nodes have no login (a cloud's members share a secret file instead)"),
+    "password": (None, "nodes have no login (a cloud's members share a secret file instead)"),
+}
+# h2o-py's legacy spellings, still accepted there through **kwargs.
+_LEGACY = {"max_mem_size_GB": "max_mem_size", "min_mem_size_GB": "min_mem_size", "proxies": "proxy",
+           "size": None}
+
+
 def init(
     url: str | None = None,
     ip: str | None = None,
     port: int | None = None,
+    name: str | None = None,
+    https: bool | None = None,
+    cacert: str | None = None,
+    insecure: bool | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    cookies: Any = None,
+    proxy: Any = None,
     start_h2o: bool = True,
     nthreads: int = -1,
-    max_mem_size: str | None = None,
-    name: str | None = None,
+    ice_root: str | None = None,
+    log_dir: str | None = None,
+    log_level: str | None = None,
+    max_log_file_size: str | None = None,
+    enable_assertions: bool = True,
+    max_mem_size: str | int | None = None,
+    min_mem_size: str | int | None = None,
+    strict_version_check: bool | None = None,
+    ignore_config: bool = False,
+    extra_classpath: Any = None,
+    jvm_custom_args: Any = None,
+    bind_to_localhost: bool = True,
     timeout: float = 60.0,
+    **kwargs: Any,
 ) -> Connection:
-    """Connect to an h2ocloud node, starting a local one when none answers.
+    """Connect to an h2ocloud node, starting a local one when none answers (h2o-py's signature).
 
     Parameters
     ----------
@@ -29,11 +69,47 @@ def init(
     ip, port : host and web port (default localhost:54321), the other way to name a node.
     start_h2o : start a local node (a child process, stopped at interpreter exit) when none
         answers at localhost. Only for localhost addresses.
-    nthreads, max_mem_size, name : settings for a node this call starts.
+    For a node this call starts: name (the cloud's name), nthreads, max_mem_size (a cap on the
+    bytes its store holds, "4g" or a number), ice_root (its data dir), log_dir (where its log
+    goes), log_level (DEBUG, INFO, WARN, ERROR), bind_to_localhost (False: all interfaces).
+    strict_version_check : True raises H2OConnectionError when the node's version differs from
+        the client's (None/False: a warning).
+    https : True is refused: nodes serve plain HTTP and gRPC.
+    ignore_config : accepted; the client reads no .h2oconfig file in any case.
+    min_mem_size, enable_assertions, extra_classpath, jvm_custom_args, max_log_file_size,
+    cacert, insecure, cookies, proxy, username, password configure h2o-py's Java server or its
+    HTTP client and have no counterpart: a value other than h2o-py's default is ignored with a
+    warning naming it. timeout (h2ocloud's): seconds to wait for a started node.
 
     Calling init again replaces the current connection.
     """
     global _current
+    import warnings
+
+    from h2ocloud.exceptions import H2OConnectionError, H2OValueError
+
+    for key in list(kwargs):
+        if key not in _LEGACY:
+            raise H2OValueError(f"init() got an unexpected argument {key!r}", var_name=key)
+        new = _LEGACY[key]
+        value = kwargs.pop(key)
+        if new == "max_mem_size" and max_mem_size is None:
+            max_mem_size = f"{value}g"
+        elif new == "min_mem_size":
+            min_mem_size = value
+        elif new == "proxy":
+            proxy = value
+    if https:
+        raise H2OValueError("https=True: h2ocloud nodes serve plain HTTP and gRPC (put a TLS proxy in front)",
+                            var_name="https")
+    given = {"min_mem_size": min_mem_size, "enable_assertions": enable_assertions,
+             "extra_classpath": extra_classpath, "jvm_custom_args": jvm_custom_args,
+             "max_log_file_size": max_log_file_size, "cacert": cacert, "insecure": insecure, "cookies": cookies,
+             "proxy": proxy, "username": username, "password": password}
+    for key, value in given.items():
+        default, why = _NOT_APPLICABLE[key]
+        if value != default:
+            warnings.warn(f"h2o.init: {key} is ignored: {why}", UserWarning, stacklevel=2)
     explicit = url is not None
     if url is None:
         url = f"http://{ip or 'localhost'}:{port or 54321}"
@@ -48,9 +124,15 @@ def init(
         if _current is not None and _current.owned_process is not None and _current.owned_process.proc.poll() is None:
             owned = _current.owned_process
         else:
-            owned = LocalNode(web_port=port, nthreads=nthreads, max_mem=max_mem_size, name=name)
+            owned = LocalNode(web_port=port, nthreads=nthreads,
+                              max_mem=None if max_mem_size is None else str(max_mem_size), name=name,
+                              data_dir=ice_root, log_dir=log_dir, log_level=log_level,
+                              bind_to_localhost=bind_to_localhost)
         status = owned.wait_ready(timeout)
         url = owned.url
+    if strict_version_check and status.get("version") != __version__:
+        raise H2OConnectionError(f"strict_version_check: the node at {url} runs h2ocloud {status.get('version')}, "
+                                 f"this client is {__version__}")
     if _current is not None:
         if owned is None and _current.owned_process is not None:
             # Same node as before (init called again): keep owning the process we started.

@@ -77,10 +77,23 @@ class CatColumn:
     name: str
     domain: list[str]
     first_unit_level: int  # 0 with use_all_factor_levels, else 1 (level 0 is implicit)
+    # categorical_encoding other than one-hot: level k fills the units with table[k]
+    # (missing / unseen: zeros), named name + suffixes[j] (h2ocloud.dl.categorical).
+    encoding: str = "AUTO"
+    table: list[list[float]] | None = None
+    suffixes: list[str] | None = None
 
     @property
     def n_units(self) -> int:
+        if self.table is not None:
+            return len(self.table[0]) if self.table else 0
         return len(self.domain) - self.first_unit_level
+
+    @property
+    def unit_names(self) -> list[str]:
+        if self.table is not None:
+            return [f"{self.name}{s}" for s in (self.suffixes or [])]
+        return [f"{self.name}.{lvl}" for lvl in self.domain[self.first_unit_level:]]
 
 
 @dataclass
@@ -128,6 +141,7 @@ class DataInfo:
         y: str | None,
         params: Mapping[str, Any],
         y_values: np.ndarray | None = None,
+        level_stats: Mapping[str, Any] | None = None,
     ) -> DataInfo:
         """Build from training metadata. ``x`` None means every column but ``y``;
         ``y_values`` (the training response) gives the classes of a numeric response turned
@@ -171,7 +185,8 @@ class DataInfo:
         for c in x:  # categorical first, then numeric; each in the order x gives
             m = by_name[c]
             if m["type"] == "enum" and not (ignore_const and _is_constant(m)):
-                info.cats.append(CatColumn(c, list(m["domain"] or []), 0 if all_levels else 1))
+                info.cats.append(_cat_column(c, list(m["domain"] or []), 0 if all_levels else 1,
+                                             params, (level_stats or {}).get(c)))
             elif m["type"] not in ("enum", "numeric", "string"):
                 raise ValueError(f"column {c!r} has unknown type {m['type']!r}")
         for c in x:
@@ -275,7 +290,7 @@ class DataInfo:
     @property
     def input_names(self) -> list[str]:
         """Expanded input names: "color.red" for a one-hot unit, the name for a numeric."""
-        names = [f"{c.name}.{lvl}" for c in self.cats for lvl in c.domain[c.first_unit_level:]]
+        names = [n for c in self.cats for n in c.unit_names]
         return names + [n.name for n in self.nums]
 
     @property
@@ -309,6 +324,11 @@ class DataInfo:
             codes = self._codes_for(c.name, c.domain, by_name, columns, n)
             if self.skip_missing:
                 missing |= codes < 0
+            if c.table is not None:  # a table encoding; missing / unseen -> zeros (the mean)
+                t = np.vstack([np.asarray(c.table, np.float32), np.zeros((1, c.n_units), np.float32)])
+                X[:, off:off + c.n_units] = t[np.where(codes >= 0, codes, len(c.table))]
+                off += c.n_units
+                continue
             unit = codes - c.first_unit_level  # missing (-1) and dropped level 0 go negative
             hit = unit >= 0
             X[np.nonzero(hit)[0], off + unit[hit]] = 1.0
@@ -393,6 +413,21 @@ class DataInfo:
         d["cats"] = [CatColumn(**c) for c in d.get("cats", [])]
         d["nums"] = [NumColumn(**c) for c in d.get("nums", [])]
         return cls(**d)
+
+
+def _cat_column(name: str, domain: list[str], first: int, params: Mapping[str, Any],
+                stats: Any) -> CatColumn:
+    """A factor input as params' categorical_encoding makes it (h2ocloud.dl.categorical)."""
+    from h2ocloud.dl import categorical as ce
+
+    enc = params.get("categorical_encoding", "AUTO") or "AUTO"
+    if enc in ce.ONE_HOT:
+        return CatColumn(name, domain, first)
+    if enc == "SortByResponse":
+        dom = ce.sorted_domain(domain, stats) if stats is not None else domain
+        return CatColumn(name, dom, first, encoding=enc)
+    table, suffixes = ce.encoding_table(enc, len(domain), stats)
+    return CatColumn(name, domain, 0, encoding=enc, table=table, suffixes=suffixes)
 
 
 def map_levels(codes: np.ndarray, from_domain: list[str], to_domain: list[str]) -> np.ndarray:

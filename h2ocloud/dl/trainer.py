@@ -33,6 +33,7 @@ from h2ocloud.dl.diagnostics import layer_diagnostics
 from h2ocloud.dl.local_backend import LocalBackend
 from h2ocloud.dl.model import DeepLearningModel
 from h2ocloud.dl.params import (
+    DLParams,
     check_checkpoint_compatible,
     check_distribution,
     net_spec_kwargs,
@@ -161,10 +162,9 @@ def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
                 initial_layers: dict[int, tuple[np.ndarray | None, np.ndarray | None]] | None = None,
                 ) -> DeepLearningModel:
     """Train a model on ``backend`` and return it (see the module docstring)."""
-    raw = dict(params)
-    if raw.get("seed") is None and getattr(backend, "params", None):
-        raw["seed"] = backend.params["seed"]  # one seed for the model and the backend's rows
-    p = validate_parameters(raw)
+    if not isinstance(params, DLParams) and params.get("seed") is None and getattr(backend, "params", None):
+        params = {**params, "seed": backend.params["seed"]}  # one seed for the model and the backend's rows
+    p = validate_parameters(params)  # a DLParams (what the node validated) comes back as it is
     classification = info.classification and not info.autoencoder
     check_distribution(p, classification, info.n_outputs if classification else 0)
     spec = NetSpec(**net_spec_kwargs(p, info.n_inputs, info.n_outputs, classification))

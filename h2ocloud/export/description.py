@@ -152,6 +152,31 @@ switch synchronized this throw throws transient try void volatile while true fal
 record yield sealed permits""".split())
 
 
+def _one_hot_first_layer(info, spec, w: np.ndarray) -> np.ndarray:
+    """The first layer's weights over one-hot inputs. A factor with a table encoding (Binary,
+    LabelEncoder, Eigen, EnumLimited) feeds W_block @ table[level], which is one-hot input
+    times the block W_block @ table^T: the writers then need only one-hot factors."""
+    if all(c.table is None for c in info.cats):
+        return w
+    if spec.activation == "Maxout":
+        raise ValueError("export of a Maxout model with a categorical_encoding other than one-hot "
+                         "is not supported (Maxout is not linear in its inputs)")
+    blocks, off = [], 0
+    for c in info.cats:
+        block = w[:, off:off + c.n_units]
+        blocks.append(block @ np.asarray(c.table, np.float32).T if c.table is not None else block)
+        off += c.n_units
+    blocks.append(w[:, off:])
+    return np.ascontiguousarray(np.hstack(blocks), dtype=np.float32)
+
+
+def _one_hot_names(info) -> list[str]:
+    names = []
+    for c in info.cats:
+        names += [f"{c.name}.{lvl}" for lvl in c.domain] if c.table is not None else c.unit_names
+    return names + [n.name for n in info.nums]
+
+
 def describe(model: DeepLearningModel, output_columns: Sequence[str]) -> ScoringDescription:
     """The scoring of a trained model, as the writers read it. ``output_columns`` are the
     names of the columns the cloud's predict() makes for it (the node's output_layout, the
@@ -159,10 +184,11 @@ def describe(model: DeepLearningModel, output_columns: Sequence[str]) -> Scoring
     info, spec, net = model.info, model.spec, model.net
     cats = {c.name: c for c in info.cats}
     nums = {n.name: n for n in info.nums}
+    w0 = _one_hot_first_layer(info, spec, np.array(net.layer(0)[0], np.float32))
     offsets, pos = {}, 0
     for c in info.cats:  # DataInfo's unit order: factors first, then numerics
         offsets[c.name] = pos
-        pos += c.n_units
+        pos += len(c.domain) if c.table is not None else c.n_units
     for n in info.nums:
         offsets[n.name] = pos
         pos += 1
@@ -171,7 +197,7 @@ def describe(model: DeepLearningModel, output_columns: Sequence[str]) -> Scoring
         if name in cats:
             c = cats[name]
             columns.append(InputColumn(name, "enum", offsets[name], tuple(c.domain),
-                                       c.first_unit_level))
+                                       0 if c.table is not None else c.first_unit_level))
         else:
             n = nums[name]
             columns.append(InputColumn(name, "numeric", offsets[name], mean=float(n.mean),
@@ -182,7 +208,7 @@ def describe(model: DeepLearningModel, output_columns: Sequence[str]) -> Scoring
     layers = []
     for l in range(spec.n_layers):
         w, b = net.layer(l)
-        layers.append(Layer(np.array(w, np.float32), np.array(b, np.float32),
+        layers.append(Layer(w0 if l == 0 else np.array(w, np.float32), np.array(b, np.float32),
                             ACTIVATION_NAMES[kinds[l]], float(np.float32(scales[l]))))
 
     ratio = None
@@ -200,10 +226,11 @@ def describe(model: DeepLearningModel, output_columns: Sequence[str]) -> Scoring
         model_id=model.model_id,
         category=model.model_category,
         columns=tuple(columns),
-        n_inputs=info.n_inputs,
-        input_names=tuple(info.input_names),
+        n_inputs=int(w0.shape[1]),
+        input_names=tuple(_one_hot_names(info)),
         layers=tuple(layers),
-        params=np.ascontiguousarray(net.weights, dtype=np.float32),
+        params=np.ascontiguousarray(np.concatenate(
+            [np.concatenate([lay.weights.reshape(-1), lay.bias]) for lay in layers]), dtype=np.float32),
         output_columns=tuple(output_columns),
         response=info.response,
         response_domain=tuple(info.response_domain or ()),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,30 +24,18 @@ from h2ocloud.frame.errors import ParseError
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.frame.setup import ParseSetup, guess_setup, schema_setup
 
-__all__ = ["default_chunk_rows", "parse_file", "parse_files", "parse_table"]
+__all__ = ["default_chunk_rows", "parse_batches", "parse_file", "parse_files", "parse_table"]
 
 
-def parse_file(
-    path: str | Path,
-    *,
-    emit: Emit,
-    sep: str | None = None,
-    header: int = 0,
-    col_names: Sequence[str] | None = None,
-    col_types: Sequence[str] | Mapping[str | int, str] | None = None,
-    na_strings: Sequence[str] | Mapping[str | int, Sequence[str] | str] | None = None,
-    chunk_rows: int | None = None,
-    frame_id: str | None = None,
-    setup: ParseSetup | None = None,
-) -> FrameHeader:
+def parse_file(path: str | Path, *, emit: Emit, **options: Any) -> FrameHeader:
     """Parse a CSV (plain, .gz, single-member .zip) or Parquet file into chunks.
 
     ``emit(index, chunk)`` is called as each chunk is made (in index order); the returned
-    header has the global enum domains, layout and rollups. A ``setup`` from guess_setup
-    (possibly edited) skips guessing. Raises ParseError naming the file for bad input.
+    header has the global enum domains, layout and rollups. Options are parse_files' (sep,
+    header, col_names, col_types, na_strings, chunk_rows, frame_id, and a ``setup`` from
+    guess_setup, possibly edited, that skips guessing). Raises ParseError naming the file.
     """
-    return parse_files([path], emit=emit, sep=sep, header=header, col_names=col_names, col_types=col_types,
-                       na_strings=na_strings, chunk_rows=chunk_rows, frame_id=frame_id, setup=setup)
+    return parse_files([path], emit=emit, **options)
 
 
 def parse_files(
@@ -114,10 +102,21 @@ def _feed(builder: ChunkBuilder, batches: Iterable[pa.RecordBatch], setup: Parse
         builder.add(typed_batch(batch, setup))
 
 
-def parse_table(
-    data: Any,
+def parse_table(data: Any, *, emit: Emit, **options: Any) -> FrameHeader:
+    """Parse an in-memory table (see as_arrow_table) exactly as a file: types from the
+    schema (strings -> enum), overrides, chunks emitted as made, header returned. Options are
+    parse_batches' (frame_id, col_names, col_types, na_strings, chunk_rows, source)."""
+    table = as_arrow_table(data)
+    return parse_batches(table.schema, lambda rows: table.to_batches(max_chunksize=rows), emit=emit,
+                         nrows=table.num_rows, **options)
+
+
+def parse_batches(
+    schema: pa.Schema,
+    batches: Callable[[int], Iterable[pa.RecordBatch]],
     *,
     emit: Emit,
+    nrows: int,
     frame_id: str | None = None,
     col_names: Sequence[str] | None = None,
     col_types: Sequence[str] | Mapping[str | int, str] | None = None,
@@ -125,16 +124,15 @@ def parse_table(
     chunk_rows: int | None = None,
     source: str = "<table>",
 ) -> FrameHeader:
-    """Parse an in-memory table (see as_arrow_table) exactly as a file: types from the
-    schema (strings -> enum), overrides, chunks emitted as made, header returned."""
-    table = as_arrow_table(data)
-    setup = schema_setup(source, table.schema, col_names, col_types, na_strings, "table",
-                         table.num_rows)
-    if table.num_rows == 0:
+    """Parse Arrow record batches of ``schema`` made as they are needed (``batches(rows)``
+    yields them ``rows`` at a time, the chunk size), so a large generated frame (create_frame)
+    is never whole in memory; ``nrows`` is their total."""
+    setup = schema_setup(source, schema, col_names, col_types, na_strings, "table", nrows)
+    if nrows == 0:
         raise ParseError(source, "no data rows")
     rows = chunk_rows if chunk_rows is not None else default_chunk_rows(setup)
     builder = ChunkBuilder(setup.column_names, setup.column_types, rows, emit)
-    _feed(builder, table.to_batches(max_chunksize=rows), setup)
+    _feed(builder, batches(rows), setup)
     return builder.finish(frame_id or _frame_id(source), None)
 
 

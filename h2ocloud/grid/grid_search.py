@@ -13,8 +13,8 @@ from typing import Any
 from h2ocloud.client.frame import H2OFrame
 from h2ocloud.client.jobs import wait_job
 from h2ocloud.client.models import (
-    H2ODeepLearningEstimator,
     H2ODeepLearningModel,
+    H2OEstimator,
     _frame_id,
     get_model,
 )
@@ -37,12 +37,12 @@ class H2OGridSearch:
     models already built.
     """
 
-    def __init__(self, model: H2ODeepLearningEstimator | type | None = None,
+    def __init__(self, model: H2OEstimator | type | None = None,
                  hyper_params: dict[str, Any] | None = None, grid_id: str | None = None,
                  search_criteria: dict[str, Any] | None = None, parallelism: int = 1):
         if isinstance(model, type):
             model = model()
-        if model is not None and not isinstance(model, H2ODeepLearningEstimator):
+        if model is not None and not isinstance(model, H2OEstimator):
             raise TypeError(f"model must be an H2ODeepLearningEstimator, got {type(model).__name__}")
         self.model = model
         self.hyper_params = dict(hyper_params or {})

@@ -11,6 +11,7 @@ import numpy as np
 
 from h2ocloud.errors import NotFound
 from h2ocloud.frame.chunk import ENUM, NUMERIC, Chunk
+from h2ocloud.frame.create import CreateFrameArgs
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.frame.summary import summary as summary_rows
 from h2ocloud.node.ops.registry import Reply
@@ -139,6 +140,36 @@ def _import_sources(paths: list[str], regex: re.Pattern | None) -> list[str]:
         else:
             out.append(p)
     return out
+
+
+async def create_frame(node, args: CreateFrameArgs, blobs: list[bytes]) -> dict[str, Any]:
+    """h2o.create_frame: a random frame made on this node chunk by chunk into the DKV, as a
+    parse is (a job)."""
+    import random
+
+    from h2ocloud.frame import create
+    from h2ocloud.frame.parse import parse_batches
+
+    args.check()
+    seed = args.seed if args.seed is not None and args.seed != -1 else random.randrange(2**31)
+    spec = create.FrameSpec.plan(args, seed)
+    dest = fr.check_frame_id(args.frame_id or fr.new_frame_id("create_frame"))
+    schema = spec.schema()
+
+    def work(job):
+        def emit(index: int, chunk: Chunk) -> None:
+            job.check_cancelled()
+            node.dkv.put_sync(chunk_key(dest, index), fr.chunk_value(chunk))
+            job.update(min(0.99, (chunk.row_offset + chunk.nrows) / args.rows), f"made {index + 1} chunks")
+
+        header = parse_batches(schema, lambda rows: create.batches(spec, rows), emit=emit, nrows=args.rows,
+                               frame_id=dest, col_types=spec.col_types(), chunk_rows=args.chunk_rows,
+                               source="<create_frame>")
+        node.dkv.put_sync(dest, fr.header_value(header))
+        job.update(1.0, f"made {header.nrows} rows", nrows=header.nrows, ncols=header.ncols)
+
+    job = node.jobs.start(f"CreateFrame {dest}", work, dest=dest)
+    return {"job": job.to_json(), "frame_id": dest, "seed": seed}
 
 
 class SpooledUpload:

@@ -52,7 +52,7 @@ async def train(node, train_args: TrainArgs, blobs: list[bytes]) -> dict[str, An
     if args.get("validation_frame"):
         await node.run_in_thread(md.frame_header_sync, node, args["validation_frame"], "validation_frame")
     model_id = params.get("model_id") or f"DeepLearning_model_{uuid.uuid4().hex[:12]}"
-    params["model_id"] = model_id
+    params = params.replace(model_id=model_id)
     rebalanced = await _load_balance(node, args, params)
 
     def work(j):

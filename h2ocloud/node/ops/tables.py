@@ -23,6 +23,7 @@ CLIENT_OPS = OpTable("client", [
     ("jobs.cancel", jobs.cancel_job),
     ("frames.import", frames.import_file),
     ("frames.upload", frames.upload_file),
+    ("frames.create", frames.create_frame),
     ("frames.get", frames.get_frame),
     ("frames.list", frames.list_frames),
     ("frames.summary", frames.summary),

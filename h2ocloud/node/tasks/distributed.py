@@ -25,6 +25,7 @@ import numpy as np
 from h2ocloud import wire
 from h2ocloud.dl.datainfo import DataInfo
 from h2ocloud.dl.local_backend import LocalBackend
+from h2ocloud.dl.params import DLParams, resolve_nthreads
 from h2ocloud.dl.seeds import sub_seed
 from h2ocloud.errors import NodeUnavailable
 from h2ocloud.frame.header import FrameHeader
@@ -39,14 +40,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("h2ocloud.distributed")
 
 
-def _node_params(node: Node, params: dict[str, Any], worker_index: int) -> dict[str, Any]:
+def _node_params(node: Node, params: DLParams, worker_index: int) -> DLParams:
     """A worker's parameters: its own seed (so nodes do not draw the same rows and dropout masks)
     and its own core count."""
-    p = dict(params)
-    p["seed"] = sub_seed(int(params["seed"]), 7_000 + worker_index)
-    if p.get("nthreads", -1) in (-1, 0, None):
-        p["nthreads"] = node.config.effective_nthreads
-    return p
+    return params.replace(seed=sub_seed(int(params["seed"]), 7_000 + worker_index),
+                          nthreads=resolve_nthreads(params, node.config.effective_nthreads))
 
 
 def _net_to_wire(net: Net) -> tuple[dict[str, Any], list[np.ndarray]]:
@@ -94,7 +92,9 @@ def prepare_worker(node: Node, args: dict[str, Any], folds: np.ndarray | None = 
         keep = folds[_global_rows(header, chunks)] != int(fold["holdout"])
         X = X[keep]
         Y = None if Y is None else Y[keep]
-    return WorkerData(LocalBackend(X, Y, params=args["params"], info=info, weights=W))
+    # The driver validated the parameters (this node is one of its cloud's members).
+    params = DLParams.from_validated(args["params"])
+    return WorkerData(LocalBackend(X, Y, params=params, info=info, weights=W))
 
 
 def _global_rows(header: FrameHeader, chunks: list[int] | None) -> np.ndarray:
@@ -140,7 +140,7 @@ class CloudBackend:
             if self.replicate:
                 # Every node holds every row: each draws its own random rows for its share of an
                 # iteration (the booklet's "active subset"), rather than all walking the same order.
-                a["params"]["shuffle_training_data"] = True
+                a["params"] = a["params"].replace(shuffle_training_data=True)
             if nid == node.node_id:
                 if self.replicate:
                     self._local = WorkerData(LocalBackend(X, Y, params=a["params"], info=info, weights=weights))
@@ -243,9 +243,7 @@ def make_backend(node: Node, job_id: str, args: dict[str, Any], params: dict[str
     """A LocalBackend when this node trains alone (one node, or single_node_mode), else a
     CloudBackend over every live member. X, Y are the rows to train on; for a cross-validation
     fold model (args["fold"]), ``folds`` tells the nodes which training-frame rows to drop."""
-    p = dict(params)
-    if p.get("nthreads", -1) in (-1, 0, None):
-        p["nthreads"] = node.config.effective_nthreads
+    p = params.replace(nthreads=resolve_nthreads(params, node.config.effective_nthreads))
     members = list(node.membership.members)
     weights = None
     if params.get("weights_column"):  # the frame's weights, in X's row order (no folds here)

@@ -143,7 +143,12 @@ def prepare_training(node: Node, args: dict[str, Any], params: dict[str, Any]):
         elif fold_column in x:
             raise ValueError(f"parameter 'fold_column': {fold_column!r} is also a predictor in x")
     cols = framedata.columns(node, train_h)
-    info = DataInfo.build(tm, x, y, params, y_values=cols.get(y) if y else None)
+    stats = None
+    if params.get("categorical_encoding", "AUTO") not in ("AUTO", "Enum", "OneHotInternal", "OneHotExplicit"):
+        from h2ocloud.dl.categorical import frame_level_stats
+
+        stats = frame_level_stats(tm, cols, y)  # frequencies / response means per level
+    info = DataInfo.build(tm, x, y, params, y_values=cols.get(y) if y else None, level_stats=stats)
     X = info.transform(tm, cols)
     Y = None if info.autoencoder else info.transform_response(tm[train_h.col_index(y)], cols[y])
     Xv = Yv = None
@@ -290,8 +295,7 @@ def _cross_validate(node: Node, job: Job, args: dict[str, Any], params: dict[str
             raise ValueError(f"parameter 'nfolds': fold {k + 1} of {nfolds} leaves no rows to "
                              f"{'hold out' if holdout.size == 0 else 'train on'} "
                              f"({int(labeled.sum())} training rows)")
-        fold_params = dict(params, nfolds=0, fold_column=None,
-                           model_id=fold_model_id(params["model_id"], k))
+        fold_params = params.replace(nfolds=0, fold_column=None, model_id=fold_model_id(params["model_id"], k))
         # Nodes that build their rows from the frame's chunks drop the held-out fold themselves.
         fold_args = dict(args, fold={"holdout": k})
 
