@@ -433,6 +433,10 @@ const FORM_SKIP = new Set(["checkpoint", "best_model_key", "fold_column", "weigh
 
 function paramInput(p) {
   const id = `param-${p.name}`;
+  if (p.type === "boolean" && p.default === null) {  // unset: the node decides (classification)
+    return el("select", { id, name: p.name }, el("option", { value: "" }, "(auto)"),
+      el("option", { value: "true" }, "true"), el("option", { value: "false" }, "false"));
+  }
   if (p.type === "boolean") return el("input", { type: "checkbox", id, name: p.name, checked: !!p.default });
   if (p.choices) return el("select", { id, name: p.name }, p.choices.map(c => el("option", { value: c, selected: c === p.default }, c)));
   const v = p.default === null ? "" : Array.isArray(p.default) ? p.default.join(", ") : String(p.default);
@@ -440,6 +444,7 @@ function paramInput(p) {
 }
 
 function readParam(p, input) {
+  if (p.type === "boolean" && p.default === null) return input.value === "" ? null : input.value === "true";
   if (p.type === "boolean") return input.checked;
   if (p.choices) return input.value;
   const raw = input.value.trim();
