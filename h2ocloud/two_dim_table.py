@@ -132,6 +132,8 @@ class H2OTwoDimTable:
         body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell_text(v))}</td>" for v in r) + "</tr>"
                        for r in self._cell_values[:100])
         title = f"<b>{html.escape(self._table_header)}</b>" if self._table_header else ""
+        if self._table_description:
+            title += f" <i>{html.escape(self._table_description)}</i>"
         more = f"<p>[{self.nrows} rows x {self.ncols} columns]</p>" if self.nrows > 100 else ""
         return f"{title}<table class='h2o-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
 

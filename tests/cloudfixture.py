@@ -1,8 +1,11 @@
 """Start a cloud of N real daemons (separate processes, free ports on 127.0.0.1) and stop them all.
 
 In the spirit of Dask's gen_cluster: `with start_cloud(3) as cloud:` gives running nodes; on exit
-(even after a failure) every process is stopped, SIGKILL if SIGTERM is ignored. Logs are kept in
-a temporary folder and printed when a test using the cloud fails.
+(even after a failure) every process is stopped, SIGKILL if SIGTERM is ignored. After a test,
+`check_consistent` polls (with a deadline, so a loaded machine only makes it slower) until every
+node agrees with its cloud on the membership epoch and every DKV key has its copies; a cloud that
+does not settle fails the test. Logs are kept in a temporary folder, and a failing test's are
+printed with their paths (the folder is then not removed).
 """
 
 from __future__ import annotations
@@ -42,8 +45,9 @@ def free_ports(n: int) -> list[int]:
             s.close()
 
 
-def get_json(url: str, timeout: float = 2.0) -> dict:
-    with urllib.request.urlopen(url, timeout=timeout) as r:
+def get_json(url: str, timeout: float = 2.0, token: str | None = None) -> dict:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as r:
         return json.loads(r.read().decode())
 
 
@@ -64,6 +68,13 @@ class NodeProc:
     def address(self) -> str:
         return f"127.0.0.1:{self.grpc_port}"
 
+    @property
+    def token(self) -> str | None:
+        """The client token the node requires (--auth-token-file or H2OCLOUD_AUTH_TOKEN), or None."""
+        if "--auth-token-file" in self.args:
+            return Path(self.args[self.args.index("--auth-token-file") + 1]).read_text().strip()
+        return self.env.get("H2OCLOUD_AUTH_TOKEN") or os.environ.get("H2OCLOUD_AUTH_TOKEN") or None
+
     def start(self) -> None:
         # The data dir sits beside the log, so it goes with the test's folder even after SIGKILL.
         data_dir = self.log_path.with_suffix(".data")
@@ -79,7 +90,7 @@ class NodeProc:
         return self.proc is not None and self.proc.poll() is None
 
     def status(self) -> dict:
-        return get_json(self.url + "/3/Cloud")
+        return get_json(self.url + "/3/Cloud", token=self.token)
 
     def wait_up(self, timeout: float = 90.0) -> dict:  # startup is seconds; a loaded CI box needs more
         deadline = time.time() + timeout
@@ -122,6 +133,7 @@ class Cloud:
     nodes: list[NodeProc]
     workdir: Path
     name: str
+    keep_logs: bool = False  # a test using the cloud failed: keep the folder for the post-mortem
 
     def wait_formed(self, size: int | None = None, timeout: float = 90.0, among: list[NodeProc] | None = None) -> None:
         """Wait until every running node sees `size` members with consensus."""
@@ -158,7 +170,79 @@ class Cloud:
         return asyncio.run(go())
 
     def logs(self) -> str:
-        return "\n".join(f"----- node {n.web_port} -----\n{n.log()[-4000:]}" for n in self.nodes)
+        return "\n".join(f"----- node {n.web_port} ({n.log_path}) -----\n{n.log()[-4000:]}" for n in self.nodes)
+
+    def log_paths(self) -> str:
+        return "node logs kept: " + " ".join(str(n.log_path) for n in self.nodes)
+
+    def _secret(self, node: NodeProc) -> str | None:
+        args = node.args
+        if "--secret-file" in args:
+            return Path(args[args.index("--secret-file") + 1]).read_text().strip()
+        return node.env.get("H2OCLOUD_SECRET") or os.environ.get("H2OCLOUD_SECRET")
+
+    def _views(self) -> dict[str, tuple[NodeProc, dict]]:
+        """node id -> (node, its /3/Cloud) of every running node that answers."""
+        out = {}
+        for n in self.nodes:
+            if not n.alive():
+                continue
+            try:
+                st = get_json(n.url + "/3/Cloud", timeout=5.0, token=n.token)
+            except OSError:
+                continue  # a frozen node (SIGSTOP) answers nothing; its peers have dropped it
+            out[st["node_id"]] = (n, st)
+        return out
+
+    def inconsistency(self) -> str | None:
+        """What is wrong with the clouds the running nodes form (None: nothing). Each node's
+        members answer with the same member list and epoch (consensus), and every key a member
+        holds is held by min(replication, members) of them."""
+        views = self._views()
+        for nid, (_node, st) in views.items():
+            members = sorted(m["node_id"] for m in st["nodes"])
+            if not st["consensus"]:
+                return f"node {nid} has no consensus (epoch {st['epoch']}, members {members})"
+            for m in members:
+                if m not in views:
+                    return f"node {nid} counts {m} as a member, which does not answer"
+                other = views[m][1]
+                if sorted(x["node_id"] for x in other["nodes"]) != members or other["epoch"] != st["epoch"]:
+                    return (f"nodes {nid} and {m} disagree: epoch {st['epoch']} vs {other['epoch']}, "
+                            f"members {members} vs {sorted(x['node_id'] for x in other['nodes'])}")
+        seen: set[str] = set()
+        for nid, (node, st) in views.items():
+            members = sorted(m["node_id"] for m in st["nodes"])
+            if nid in seen or len(members) < 2:
+                seen.update(members)
+                continue
+            seen.update(members)
+            args = node.args
+            wanted = int(args[args.index("--replication") + 1]) if "--replication" in args else 0
+            copies = max(1, min(wanted or 2, len(members)))
+            held: dict[str, int] = {}
+            for m in members:
+                keys, _ = self.peer_call(views[m][0], "dkv.keys", {"prefix": ""}, secret=self._secret(node), timeout=10)
+                for k in keys["keys"]:
+                    held[k] = held.get(k, 0) + 1
+            short = {k: c for k, c in held.items() if c < copies}
+            if short:
+                return f"{len(short)} keys lack copies (want {copies}): {dict(list(short.items())[:5])}"
+        return None
+
+    def check_consistent(self, timeout: float = 90.0) -> None:
+        """Poll until inconsistency() is None; fail naming the last fault at the deadline."""
+        deadline = time.time() + timeout
+        why = None
+        while time.time() < deadline:
+            try:
+                why = self.inconsistency()
+            except Exception as e:  # a node stopping under us: look again
+                why = f"{type(e).__name__}: {e}"
+            if why is None:
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"cloud not consistent after the test ({timeout:.0f} s): {why}")
 
     def add_node(self, extra_args: list[str] | None = None) -> NodeProc:
         web, grpc_ = free_ports(2)
@@ -178,8 +262,11 @@ class Cloud:
 
 @contextlib.contextmanager
 def start_cloud(n: int = 1, args: list[str] | None = None, discovery: str = "flatfile", form: bool = True,
-                name: str | None = None, per_node_args: list[list[str]] | None = None):
-    """Start n nodes that find each other by `discovery` ("flatfile", "peers" or "none")."""
+                name: str | None = None, per_node_args: list[list[str]] | None = None, check: bool = True,
+                env: dict[str, str] | None = None):
+    """Start n nodes that find each other by `discovery` ("flatfile", "peers" or "none"). On a
+    clean exit of a test with 2+ nodes, `check` runs check_consistent before stopping them.
+    `env` is added to every node's environment."""
     workdir = Path(tempfile.mkdtemp(prefix="h2ocloud-test-"))
     name = name or f"test-{os.getpid()}-{free_port()}"
     ports = free_ports(2 * n)
@@ -197,7 +284,7 @@ def start_cloud(n: int = 1, args: list[str] | None = None, discovery: str = "fla
             extra += ["--flatfile", str(flatfile)]
         elif discovery == "peers" and n > 1:
             extra += ["--peers", ",".join(f"127.0.0.1:{ports[2 * j + 1]}" for j in range(n) if j != i)]
-        nodes.append(NodeProc(ports[2 * i], ports[2 * i + 1], workdir / f"node-{i}.log", extra))
+        nodes.append(NodeProc(ports[2 * i], ports[2 * i + 1], workdir / f"node-{i}.log", extra, env=dict(env or {})))
     cloud = Cloud(nodes, workdir, name)
     failed = False
     try:
@@ -208,11 +295,15 @@ def start_cloud(n: int = 1, args: list[str] | None = None, discovery: str = "fla
         if form:
             cloud.wait_formed(n)
         yield cloud
+        if check and len(cloud.nodes) > 1 and not cloud.keep_logs:
+            cloud.check_consistent()
     except BaseException:
         failed = True
-        sys.stderr.write(cloud.logs())
+        sys.stderr.write(cloud.logs() + "\n" + cloud.log_paths() + "\n")
         raise
     finally:
         cloud.stop()
-        if not failed:  # logs are kept (and printed) only for a failure
+        if failed or cloud.keep_logs:
+            sys.stderr.write(cloud.log_paths() + "\n")
+        else:  # logs are kept (and their paths printed) only for a failure
             shutil.rmtree(workdir, ignore_errors=True)

@@ -47,3 +47,30 @@ def cloud3():
     """Three real daemons in one cloud, shared by the multi-node tests that do not kill nodes."""
     with start_cloud(3, args=["--heartbeat-timeout", "3"]) as cloud:
         yield cloud
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item (the fixtures below read it)."""
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+@pytest.fixture(autouse=True)
+def _shared_cloud_aftercare(request):
+    """After each test on a shared cloud: a failure keeps its nodes' logs (and prints their
+    paths); a pass on the 3-node cloud is followed by the gen_cluster-like check that every node
+    agrees on the epoch and every key has its copies."""
+    yield
+    names = [n for n in ("cloud1", "cloud3") if n in request.fixturenames]
+    if not names:
+        return
+    rep = getattr(request.node, "rep_call", None)
+    for name in names:
+        cloud = request.getfixturevalue(name)
+        if rep is not None and rep.failed:
+            cloud.keep_logs = True
+            print(cloud.log_paths())
+        elif name == "cloud3" and rep is not None and rep.passed:
+            cloud.check_consistent()

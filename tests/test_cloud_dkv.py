@@ -113,13 +113,14 @@ def test_sigkill_a_node_loses_no_frame(numeric_csv):
 
 def test_sigkill_during_map_reduce_still_correct(numeric_csv):
     path, arr = numeric_csv
-    with start_cloud(3, args=["--heartbeat-timeout", "2"]) as cloud:
+    # tests.slow_tasks makes each chunk's map of frame.colsum take 0.1 s (60 chunks over 3 nodes).
+    with start_cloud(3, args=["--heartbeat-timeout", "2", "--preload", "tests.slow_tasks"]) as cloud:
         h2ocloud.init(url=cloud.nodes[0].url)
         h2ocloud.import_file(str(path), destination_frame="mr.hex", chunk_rows=500)
         result = {}
 
         def run():
-            result["r"] = h2ocloud.connection().call("frames.colsum", {"frame_id": "mr.hex", "delay_s": 0.1})[0]
+            result["r"] = h2ocloud.connection().call("frames.colsum", {"frame_id": "mr.hex"})[0]
 
         t = threading.Thread(target=run)
         t.start()
@@ -129,6 +130,7 @@ def test_sigkill_during_map_reduce_still_correct(numeric_csv):
         assert not t.is_alive()
         np.testing.assert_allclose(result["r"]["sums"], np.nansum(arr, axis=0))
         assert result["r"]["chunks"] == 60
+        assert "preloaded tests.slow_tasks" in cloud.nodes[0].log()
 
 
 def test_max_mem_refuses_a_put_with_a_clear_error(numeric_csv):

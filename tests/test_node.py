@@ -69,8 +69,8 @@ def test_port_in_use_exits_nonzero_quickly_with_message(which):
     try:
         t0 = time.time()
         r = subprocess.run([sys.executable, "-m", "h2ocloud", "node", "--port", str(web), "--grpc-port", str(grpc_port)],
-                           capture_output=True, text=True, timeout=30)
-        assert time.time() - t0 < 5
+                           capture_output=True, text=True, timeout=60)
+        assert time.time() - t0 < 25  # no hang: the port check, not the import time of a loaded box
         assert r.returncode != 0
         assert "not available" in r.stderr and "Traceback" not in r.stderr
         assert ("web" if which == "web" else "gRPC") in r.stderr

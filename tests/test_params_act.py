@@ -96,6 +96,8 @@ CASES: dict[str, tuple] = {
     "class_sampling_factors": ([1.0, 3.0, 1.0], {"balance_classes": True}),
     "export_weights_and_biases": (True, {}),
     "categorical_encoding": ("Binary", {}),
+    "auc_type": ("MACRO_OVR", {}),
+    "gainslift_bins": (5, {"y": "y2"}),
     "sparsity_beta": (0.5, {"autoencoder": True, "average_activation": -0.5}),
     "average_activation": (-0.8, {"autoencoder": True, "sparsity_beta": 0.5}),
     "export_checkpoints_dir": ("/nonexistent-root-dir/\0bad", {}),

@@ -91,6 +91,29 @@ class H2OModelMetrics:
     def auc(self) -> float | None:
         return self._m.get("auc")
 
+    def gains_lift(self):
+        """A binomial model's gains/lift table (H2OTwoDimTable), None without one."""
+        rows = self._m.get("gains_lift_table")
+        if not rows:
+            return None
+        import pandas as pd
+
+        from h2ocloud.two_dim_table import H2OTwoDimTable
+
+        return H2OTwoDimTable.from_data_frame(pd.DataFrame(rows), "Gains/Lift Table")
+
+    def multinomial_auc_table(self):
+        """auc_type set: the one-vs-rest and one-vs-one AUCs and their averages (H2OTwoDimTable);
+        None when the metrics have none (auc_type AUTO / NONE, or not multinomial)."""
+        rows = self._m.get("multinomial_auc_table")
+        if not rows:
+            return None
+        import pandas as pd
+
+        from h2ocloud.two_dim_table import H2OTwoDimTable
+
+        return H2OTwoDimTable.from_data_frame(pd.DataFrame(rows), "Multinomial AUC values")
+
     def r2(self) -> float | None:
         return self._m.get("r2")
 
@@ -238,14 +261,14 @@ class H2ODeepLearningModel:
         return self.params
 
     @property
-    def model_category(self) -> str:
+    def model_category(self) -> str | None:
         return self._s.get("model_category")
 
     @property
     def type(self) -> str:
         """h2o-py's model type: "classifier", "regressor" or "unsupervised" (autoencoder)."""
         return {"Binomial": "classifier", "Multinomial": "classifier", "Regression": "regressor"}.get(
-            self.model_category, "unsupervised")
+            self.model_category or "", "unsupervised")
 
     @property
     def parms(self) -> dict[str, dict[str, Any]]:
@@ -335,6 +358,12 @@ class H2ODeepLearningModel:
 
     def confusion_matrix(self, train: bool = False, valid: bool = False, xval: bool = False):
         return _pick(train, valid, lambda w: H2OModelMetrics(self._s.get(w) or {}).confusion_matrix(), xval)
+
+    def gains_lift(self, train: bool = False, valid: bool = False, xval: bool = False):
+        return _pick(train, valid, lambda w: H2OModelMetrics(self._s.get(w) or {}).gains_lift(), xval)
+
+    def multinomial_auc_table(self, train: bool = False, valid: bool = False, xval: bool = False):
+        return _pick(train, valid, lambda w: H2OModelMetrics(self._s.get(w) or {}).multinomial_auc_table(), xval)
 
     def hit_ratio_table(self, train: bool = False, valid: bool = False, xval: bool = False):
         return _pick(train, valid, lambda w: H2OModelMetrics(self._s.get(w) or {}).hit_ratio_table(), xval)
@@ -496,7 +525,7 @@ class H2ODeepLearningModel:
         if not self._s:
             return [H2OTwoDimTable(f"{type(self).__name__}: not trained", col_header=["parameter", "value"],
                                    cell_values=[[k, repr(v)] for k, v in sorted(self.params.items())])]
-        details = [["model_id", self.model_id], ["model_category", self.model_category],
+        details: list[list[Any]] = [["model_id", self.model_id], ["model_category", self.model_category],
                    ["epochs_trained", self._s.get("epochs_trained")],
                    ["samples_trained", self._s.get("samples_trained")]]
         tables = [H2OTwoDimTable(f"Model Details: {type(self).__name__}", col_header=["field", "value"],
@@ -610,7 +639,7 @@ class H2OEstimator(H2ODeepLearningModel):
         return dict(self._s["params"]) if self._s else dict(self._parms)
 
     @property
-    def model_id(self) -> str | None:
+    def model_id(self) -> str | None:  # type: ignore[override]  # None until trained
         return self._s.get("model_id") if self._s else self._parms.get("model_id")
 
     def train(self, x: Sequence[str] | None = None, y: str | None = None, training_frame: H2OFrame | None = None,

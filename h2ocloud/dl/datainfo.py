@@ -124,6 +124,8 @@ class DataInfo:
     distribution: str = "gaussian"
     dist_param: float = 0.0
     huber_alpha: float = 0.9
+    auc_type: str = "AUTO"  # H2O-3's multinomial AUC (AUTO = NONE: not computed)
+    gainslift_bins: int = -1  # a binomial's gains/lift groups: -1 H2O-3's 16, 0 none
     # H2O-3's missing_values_handling=Skip: a row with a missing predictor becomes a row of NaN
     # (not trained on, predicted as missing) instead of taking the training means.
     skip_missing: bool = False
@@ -179,7 +181,9 @@ class DataInfo:
                 raise ValueError(f"column {c!r} is both predictor and response")
 
         info = cls(response=y, autoencoder=autoencoder, predictors=list(x),
-                   skip_missing=params.get("missing_values_handling", "MeanImputation") == "Skip")
+                   skip_missing=params.get("missing_values_handling", "MeanImputation") == "Skip",
+                   auc_type=str(params.get("auc_type", "AUTO") or "AUTO"),
+                   gainslift_bins=int(params.get("gainslift_bins", -1)))
         all_levels = bool(params.get("use_all_factor_levels", True)) or autoencoder
         ignore_const = bool(params.get("ignore_const_cols", True))
         for c in x:  # categorical first, then numeric; each in the order x gives

@@ -127,6 +127,7 @@ class P:
                 "frame_list": "frame ids, one per weight layer"}[kind]
         if isinstance(value, str | bytes) or not isinstance(value, Sequence):
             raise _bad(name, f"expected a list of {what}, got {value!r}")
+        items: list[Any]
         if kind == "int_list":
             items = [_as_int(name, v) for v in value]
         elif kind == "float_list":
@@ -310,6 +311,10 @@ PARAMETERS: tuple[P, ...] = (
       help="MeanImputation (replace a missing value by the column's mean) or Skip (drop the row)."),
     P('categorical_encoding', 'enum', 'AUTO', choices=CATEGORICAL_ENCODINGS,
       help="How a factor becomes input units: AUTO / Enum / OneHotInternal / OneHotExplicit (one unit per level), Binary (the bits of the level's code), LabelEncoder (the code as a number), Eigen (the leading eigenvector of the one-hot covariance), EnumLimited (the 10 most frequent levels and one unit for the rest), SortByResponse (one-hot, levels ordered by mean response). H2O-3's parameter."),
+    P('auc_type', 'enum', 'AUTO', choices=("AUTO", "NONE", "MACRO_OVR", "WEIGHTED_OVR", "MACRO_OVO", "WEIGHTED_OVO"),
+      help="Multinomial classification: the AUC the metrics report (one class vs the rest, or pairs of classes; their macro or weighted average), with the multinomial AUC table (up to 50 classes). AUTO and NONE compute none, as H2O-3. H2O-3's parameter."),
+    P('gainslift_bins', 'int', -1, lo=-1, hi=10**6,
+      help="Binomial classification: the groups of the gains/lift table (-1: H2O-3's 16 groups at 1%, 2%, ... 100% of the rows by score; 0: no table). H2O-3's parameter."),
     P('average_activation', 'float', 0.0, lo=-INF, hi=INF, lo_open=True, hi_open=True,
       help="H2O's sparse autoencoder: the mean activation each hidden unit is pulled toward (with sparsity_beta > 0). H2O-3's parameter."),
     P('sparsity_beta', 'float', 0.0, lo=0.0, hi=INF, hi_open=True,
@@ -342,7 +347,13 @@ H2O3_DEFAULT_ONLY: dict[str, Any] = {
     "elastic_averaging": False,
     "elastic_averaging_moving_rate": 0.9, "elastic_averaging_regularization": 0.001,
     "max_categorical_features": 2147483647,
-    "custom_metric_func": None, "auc_type": "AUTO", "gainslift_bins": -1,
+    "custom_metric_func": None,
+}
+
+#: Why a default-only parameter cannot apply here (others: not supported yet).
+WHY_NOT_SUPPORTED = {
+    "custom_metric_func": "cannot apply here: it names Python code uploaded to the cloud, and "
+                          "h2ocloud never runs code a client sends",
 }
 
 #: Parameters accepted only so booklet scripts run; each given one draws a warning saying so.
@@ -451,7 +462,8 @@ def canonical_names(d: dict[str, Any], what: str = "parameter") -> dict[str, Any
         name = ALIASES.get(k, k)
         if name in H2O3_DEFAULT_ONLY and what == "parameter":
             if v is not None and v != H2O3_DEFAULT_ONLY[name]:
-                raise _bad(name, f"H2O-3's {name} is not supported by h2ocloud yet; only its default "
+                why = WHY_NOT_SUPPORTED.get(name, "is not supported by h2ocloud yet")
+                raise _bad(name, f"H2O-3's {name} {why}; only its default "
                                  f"{H2O3_DEFAULT_ONLY[name]!r} is accepted (got {v!r})")
             continue
         if name not in DEFAULTS:
@@ -758,7 +770,7 @@ def train_config_kwargs(p: dict[str, Any]) -> dict[str, Any]:
     (standardized units) until the first scoring sets it from huber_alpha."""
     kw = {k: p[k] for k in TRAIN_CONFIG_KEYS}
     kw["dist_param"] = {"tweedie": p.get("tweedie_power", 1.5), "quantile": p.get("quantile_alpha", 0.5),
-                        "huber": 1.0}.get(p.get("distribution"), 0.0)
+                        "huber": 1.0}.get(str(p.get("distribution")), 0.0)
     return kw
 
 

@@ -285,6 +285,13 @@ class H2ODeepLearningEstimator(H2OEstimator):
         number), Eigen (the leading eigenvector of the one-hot covariance), EnumLimited (the 10
         most frequent levels and one unit for the rest), SortByResponse (one-hot, levels ordered
         by mean response). H2O-3's parameter.
+    auc_type : str, default 'AUTO', one of 'AUTO', 'NONE', 'MACRO_OVR', 'WEIGHTED_OVR', 'MACRO_OVO', 'WEIGHTED_OVO'
+        Multinomial classification: the AUC the metrics report (one class vs the rest, or pairs
+        of classes; their macro or weighted average), with the multinomial AUC table (up to 50
+        classes). AUTO and NONE compute none, as H2O-3. H2O-3's parameter.
+    gainslift_bins : int, default -1, in [-1, 1e+06]
+        Binomial classification: the groups of the gains/lift table (-1: H2O-3's 16 groups at
+        1%, 2%, ... 100% of the rows by score; 0: no table). H2O-3's parameter.
     average_activation : float, default 0.0, in (-inf, inf)
         H2O's sparse autoencoder: the mean activation each hidden unit is pulled toward (with
         sparsity_beta > 0). H2O-3's parameter.
@@ -313,7 +320,7 @@ class H2ODeepLearningEstimator(H2OEstimator):
         A storage hint of the booklet's era; accepted with a warning (the kernel needs none).
 
     Other keywords: the aliases and the H2O-3 parameters accepted at their default only
-    (auc_type, custom_metric_func, data, destination_key, diagnostis, elastic_averaging, elastic_averaging_moving_rate, elastic_averaging_regularization, gainslift_bins, hidden_dropout_ratio, key, max_categorical_features, nesterov, neverov_accelerated_gradient, offset_column, response_column, score_interval_seconds, validation, variable_importance).
+    (custom_metric_func, data, destination_key, diagnostis, elastic_averaging, elastic_averaging_moving_rate, elastic_averaging_regularization, hidden_dropout_ratio, key, max_categorical_features, nesterov, neverov_accelerated_gradient, offset_column, response_column, score_interval_seconds, validation, variable_importance).
     """
 
     algo = "deeplearning"
@@ -397,6 +404,8 @@ class H2ODeepLearningEstimator(H2OEstimator):
         standardize: bool = True,
         missing_values_handling: str = 'MeanImputation',
         categorical_encoding: str = 'AUTO',
+        auc_type: str = 'AUTO',
+        gainslift_bins: int = -1,
         average_activation: float = 0.0,
         sparsity_beta: float = 0.0,
         export_weights_and_biases: bool = False,
@@ -485,6 +494,8 @@ class H2ODeepLearningEstimator(H2OEstimator):
             'standardize': standardize,
             'missing_values_handling': missing_values_handling,
             'categorical_encoding': categorical_encoding,
+            'auc_type': auc_type,
+            'gainslift_bins': gainslift_bins,
             'average_activation': average_activation,
             'sparsity_beta': sparsity_beta,
             'export_weights_and_biases': export_weights_and_biases,

@@ -72,6 +72,19 @@ def _is_loopback(ip: str) -> bool:
         return ip == "localhost"
 
 
+def _preload(modules: list[str]) -> None:
+    """Import the --preload modules (their MRTask subclasses register by name), as dask-worker's
+    --preload does: how a deployment, or a test, adds map/reduce tasks without changing the node."""
+    import importlib
+
+    for mod in modules:
+        try:
+            importlib.import_module(mod)
+        except Exception as e:
+            raise StartupError(f"--preload {mod}: {type(e).__name__}: {e}") from None
+        log.info("preloaded %s", mod)
+
+
 def _warm_up() -> None:
     import importlib
 
@@ -97,7 +110,7 @@ class Node:
         self.executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=max(4, config.effective_nthreads + 2), thread_name_prefix="h2ocloud-worker"
         )
-        self.jobs = JobManager(self.run_in_thread)
+        self.jobs = JobManager(self.run_in_thread, config.max_jobs, config.keep_jobs)
         self.membership = Membership(self)
         self.dkv = DKV(self)
         from h2ocloud.node.tasks.models import ModelCache
@@ -126,6 +139,7 @@ class Node:
         from h2ocloud.web.app import make_app
 
         cfg = self.config
+        _preload(cfg.preload)
         self.dkv.loop = asyncio.get_running_loop()
         _check_free(cfg.ip, cfg.port, "web")
         _check_free(cfg.ip, cfg.grpc_port, "gRPC")
@@ -161,6 +175,14 @@ class Node:
         asyncio.get_running_loop().run_in_executor(self.executor, _warm_up)
         if not _is_loopback(cfg.ip) and not cfg.secret:
             log.warning("bound to %s with no shared secret: any node named %r on the network may join", cfg.ip, cfg.name)
+        if not _is_loopback(cfg.ip) and not cfg.auth_token:
+            log.warning("bound to %s with no client token: anyone who reaches ports %d and %d may read, train and "
+                        "stop the cloud (give --auth-token-file or H2OCLOUD_AUTH_TOKEN)", cfg.ip, self.web_port,
+                        self.grpc_port)
+        for flag, given in (("--import-root", cfg.import_root), ("--export-root", cfg.export_root)):
+            if not _is_loopback(cfg.ip) and not given:
+                log.warning("bound to %s with no %s: clients may have the node %s any path its user can "
+                            "(give %s DIR)", cfg.ip, flag, "read" if flag == "--import-root" else "write", flag)
         res = cfg.resources_json()
         log.info(
             "h2ocloud %s node %s up: cloud %r, web http://%s:%d, grpc %s:%d, %d threads (%s), store cap %s (%s)",
@@ -174,6 +196,7 @@ class Node:
         cloud without it, so no peer is left with fewer copies when it goes. Bounded by
         --drain-timeout; what is not done by then is left to the peers' re-replication."""
         self.draining = True
+        self.jobs.closed = True
         deadline = time.monotonic() + self.config.drain_timeout
         running = self.jobs.running()
         if running:

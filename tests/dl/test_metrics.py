@@ -119,3 +119,93 @@ def test_merge_refuses_other_domain():
     a, b = MultinomialMetricsBuilder(["a", "b", "c"]), MultinomialMetricsBuilder(["a", "b", "d"])
     with pytest.raises(ValueError):
         a.merge(b)
+
+
+def test_multinomial_auc_types_match_sklearn():
+    """auc_type (H2O-3): macro / weighted one-vs-rest and one-vs-one AUCs of a multinomial model,
+    mergeable across chunks, equal to scikit-learn's on the same probabilities."""
+    from sklearn.metrics import roc_auc_score
+
+    from h2ocloud.dl.metrics import MultinomialMetricsBuilder, builder_from_arrays
+
+    rng = np.random.default_rng(0)
+    n, K = 3000, 4
+    y = rng.integers(0, K, n)
+    logits = rng.normal(size=(n, K)) + 1.5 * np.eye(K)[y]
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    for auc_type, (multi, avg) in {"MACRO_OVR": ("ovr", "macro"), "WEIGHTED_OVR": ("ovr", "weighted"),
+                                   "MACRO_OVO": ("ovo", "macro"), "WEIGHTED_OVO": ("ovo", "weighted")}.items():
+        a = MultinomialMetricsBuilder([f"c{k}" for k in range(K)], 3, auc_type)
+        b = MultinomialMetricsBuilder([f"c{k}" for k in range(K)], 3, auc_type)
+        a.add(p[:1000], y[:1000])
+        b.add(p[1000:], y[1000:])
+        merged = builder_from_arrays(a.to_arrays()).merge(b).result()
+        want = roc_auc_score(y, p, multi_class=multi, average=avg)
+        assert merged["auc"] == pytest.approx(want, abs=2e-3), auc_type
+        assert len(merged["multinomial_auc_table"]) == K + K * (K - 1) // 2 + 4
+    none = MultinomialMetricsBuilder(["a", "b", "c"], 3)  # AUTO: none computed, as H2O-3
+    none.add(p[:10, :3] / p[:10, :3].sum(axis=1, keepdims=True), y[:10] % 3)
+    assert "auc" not in none.result() and none.hist is None
+
+
+def test_gains_lift_table_against_a_direct_computation():
+    """gainslift_bins (H2O-3): groups of rows by decreasing p1; each group's response rate,
+    lift and capture rate as computed directly from the sorted rows."""
+    from h2ocloud.dl.metrics import BinomialMetricsBuilder
+
+    rng = np.random.default_rng(1)
+    n = 5000
+    y = rng.integers(0, 2, n)
+    p1 = 1 / (1 + np.exp(-(rng.normal(size=n) + 1.2 * (2 * y - 1))))
+    b = BinomialMetricsBuilder(["no", "yes"], gainslift_bins=10)
+    b.add(np.stack([1 - p1, p1], axis=1), y)
+    table = b.result()["gains_lift_table"]
+    assert len(table) == 10 and table[-1]["cumulative_data_fraction"] == pytest.approx(1.0)
+    order = np.argsort(-p1)
+    for row in table:
+        k = int(round(row["cumulative_data_fraction"] * n))
+        assert abs(k / n - 0.1 * row["group"]) < 0.01  # cut at the histogram's nearest edge
+        top = y[order[:k]]
+        assert row["cumulative_capture_rate"] == pytest.approx(top.sum() / y.sum(), abs=1e-9)
+        assert row["cumulative_lift"] == pytest.approx(top.mean() / y.mean(), abs=1e-9)
+    assert table[0]["lift"] > 1.5 and table[-1]["lift"] < 0.5
+    default = BinomialMetricsBuilder(["no", "yes"])
+    default.add(np.stack([1 - p1, p1], axis=1), y)
+    assert len(default.result()["gains_lift_table"]) == 16  # H2O-3's default groups
+    off = BinomialMetricsBuilder(["no", "yes"], gainslift_bins=0)
+    off.add(np.stack([1 - p1, p1], axis=1), y)
+    assert "gains_lift_table" not in off.result()
+
+
+@pytest.mark.parametrize("kind", ["regression", "binomial", "multinomial", "autoencoder"])
+def test_integer_weights_give_the_metrics_of_duplicated_rows(kind):
+    """weights_column in the metrics (H2O-3): a row of weight w counts as w copies of it."""
+    from h2ocloud.dl.metrics import builder_from_arrays, new_builder
+
+    rng = np.random.default_rng(4)
+    n = 300
+    w = rng.integers(0, 4, n).astype(float)
+    if kind == "regression":
+        p, y = rng.normal(size=n), rng.normal(size=n)
+        mk = lambda: new_builder(False, False, None)  # noqa: E731
+    elif kind == "autoencoder":
+        p, y = rng.normal(size=(n, 3)), rng.normal(size=(n, 3))
+        mk = lambda: new_builder(False, True, None)  # noqa: E731
+    else:
+        K = 2 if kind == "binomial" else 3
+        logits = rng.normal(size=(n, K))
+        p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        y = rng.integers(0, K, n).astype(float)
+        mk = lambda: new_builder(True, False, [f"c{k}" for k in range(K)], auc_type="MACRO_OVR" if K > 2 else "AUTO")  # noqa: E731
+    a, b = mk(), mk()
+    a.add(p, y, w)
+    rep = np.repeat(np.arange(n), w.astype(int))
+    b.add(p[rep], y[rep])
+    got, want = builder_from_arrays(a.to_arrays()).result(), b.result()
+    for key, v in want.items():
+        if key == "nobs":
+            continue
+        if isinstance(v, float):
+            assert got[key] == pytest.approx(v, rel=1e-9, abs=1e-12), key
+        elif key == "confusion_matrix":
+            assert got[key]["matrix"] == v["matrix"]

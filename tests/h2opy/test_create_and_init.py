@@ -112,3 +112,29 @@ def test_init_starts_a_node_with_the_settings_that_apply(tmp_path):
                 conn.owned_process.stop()
             conn.close()
         session._current = before
+
+
+@pytest.mark.slow
+def test_remove_all_on_three_nodes():
+    """h2o.remove_all() empties a 3-node cloud of its own (the shared clouds hold other tests' frames)."""
+    import h2ocloud as h2o
+    from h2ocloud.client import session
+    from tests.cloudfixture import start_cloud
+
+    before = session._current
+    try:
+        with start_cloud(3, args=["--heartbeat-timeout", "3"]) as cloud:
+            h2o.init(url=cloud.nodes[0].url)
+            fr = h2o.create_frame(rows=500, cols=3, seed=1, frame_id="ra.hex", categorical_fraction=0,
+                                  integer_fraction=0, binary_fraction=0)
+            h2o.deeplearning(x=["C1", "C2"], y="C3", training_frame=fr, hidden=[2], epochs=1)
+            assert len(h2o.ls()) >= 2
+            h2o.remove_all()
+            assert h2o.ls() == []
+            for node in cloud.nodes[1:]:  # every member agrees
+                h2o.init(url=node.url)
+                assert h2o.ls() == []
+    finally:
+        if session._current is not None and session._current is not before:
+            session._current.close()
+        session._current = before

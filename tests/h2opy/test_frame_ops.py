@@ -218,3 +218,30 @@ def test_merge_matches_pandas(h2o, data):
         fr[["x"]].merge(fy)
     with pytest.raises(ValueError, match="by_y: key column 'gg' is enum but 'k' of x is numeric"):
         fx.merge(fy, by_x="k", by_y="gg")
+
+
+def test_impute_median_and_mode_by_groups(h2o, data):
+    """impute(method="median"/"mode", by=...) fills each NA from its own group, as pandas'
+    groupby transform gives."""
+    fr, df = data
+    med = fr.cbind(fr["k"])
+    med.impute("x", method="median", by=["g", "k"])
+    want = df.x.fillna(df.groupby(["g", "k"]).x.transform("median"))
+    np.testing.assert_allclose(med.as_data_frame()["x"].to_numpy(), want.to_numpy())
+    # mode of a factor per group, with NAs planted in the groups and the values
+    e = fr[["g", "k"]].cbind(fr[["x"]])
+    e["gk"] = e["k"].asfactor()
+    e.insert_missing_values(fraction=0.2, seed=5)
+    before = e.as_data_frame()
+    used = e.impute("gk", method="mode", by=["g"])
+    after = e.as_data_frame()
+    assert len(used) == 1  # one table of (group, value) for the one column
+    assert after["gk"].isna().sum() == (before["gk"].isna() & before["g"].isna()).sum()  # NA group: no fill
+    modes = before.dropna(subset=["g", "gk"]).groupby("g", observed=True)["gk"].agg(
+        lambda s: s.astype(str).value_counts().sort_index().idxmax())
+    filled = before["gk"].isna() & before["g"].notna()
+    assert filled.sum() > 10
+    expect = before.loc[filled, "g"].astype(str).map(modes.to_dict())
+    assert list(after.loc[filled, "gk"].astype(str)) == list(expect)
+    with pytest.raises(ValueError, match="use method='mode'"):
+        e.impute("gk", method="median", by=["g"])

@@ -17,6 +17,7 @@ from h2ocloud.frame.chunk import ENUM, NUMERIC
 from h2ocloud.node.ops.frames import _dest, header_json
 from h2ocloud.node.tasks import frame_expr as fx
 from h2ocloud.node.tasks import frames as fr
+from h2ocloud.node.tasks import roots
 from h2ocloud.node.tasks.mrtask import run_task
 
 # A column selection as callers send it: a name, an index, or a list of them (None: all).
@@ -73,7 +74,7 @@ async def rbind(node, args: RbindArgs, blobs: list[bytes]) -> dict[str, Any]:
 @dataclass(frozen=True)
 class QuantileArgs:
     frame_id: str
-    probs: list[float] = (0.5,)  # type: ignore[assignment]  (frozen: a tuple default is safe)
+    probs: list[float] | tuple[float, ...] = (0.5,)  # a tuple default: the dataclass is frozen
     columns: Columns = None
 
 
@@ -171,13 +172,13 @@ async def cov(node, args: CovArgs, blobs: list[bytes]) -> dict[str, Any]:
     r = await run_task(node, "frame.cov", {"columns": cols}, h.frame_id, h)
     n, s, xx = r["n"], r["s"], r["xx"]
     with np.errstate(all="ignore"):
-        c = (xx - np.outer(s, s) / n) / (n - 1) if n > 1 else np.full(xx.shape, np.nan)
+        m = (xx - np.outer(s, s) / n) / (n - 1) if n > 1 else np.full(xx.shape, np.nan)
         if args.cor:
-            d = np.sqrt(np.diag(c))
-            c = c / np.outer(d, d)
+            d = np.sqrt(np.diag(m))
+            m = m / np.outer(d, d)
     if args.use == "everything" and r["na"]:
-        c = np.full(c.shape, np.nan)
-    return {"columns": cols, "matrix": fr.json_clean(c.tolist())}
+        m = np.full(m.shape, np.nan)
+    return {"columns": cols, "matrix": fr.json_clean(m.tolist())}
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,7 @@ async def sort(node, args: SortArgs, blobs: list[bytes]) -> dict[str, Any]:
     asc = [args.ascending] * len(by) if isinstance(args.ascending, bool) else list(args.ascending)
     if len(asc) != len(by):
         raise ValueError(f"ascending must be one bool or one per by column ({len(by)}), got {len(asc)}")
-    keys_h = await node.run_in_thread(_key_columns, node, h, by)
+    keys_h = await fx.key_columns(node, h, by)
     order = []
     for c, a in zip(reversed(keys_h), reversed(asc)):
         x = c.numbers() if c.ctype != "string" else None
@@ -211,9 +212,6 @@ async def sort(node, args: SortArgs, blobs: list[bytes]) -> dict[str, Any]:
     return header_json(out)
 
 
-def _key_columns(node, h, by):
-    cols = {c.name: c for c in fx.rows_of(node, h, 0, h.nrows) if c.name in by}
-    return [cols[b] for b in by]
 
 
 @dataclass(frozen=True)
@@ -258,8 +256,8 @@ async def merge(node, args: MergeArgs, blobs: list[bytes]) -> dict[str, Any]:
         copy = fr.new_frame_id("merge_y")
         (y,) = await fr.derive(node, x, "select", [copy], x.names, x.types, x.domains, columns=x.names)
     try:
-        left, right = await node.run_in_thread(_merge_pairs, node, x, y, by_x, by_y,
-                                               args.all_x, args.all_y)
+        kx, ky = await fx.key_columns(node, x, by_x), await fx.key_columns(node, y, by_y)
+        left, right = await node.run_in_thread(_merge_pairs, kx, ky, args.all_x, args.all_y)
         xs, ys = {"frame": x.frame_id}, {"frame": y.frame_id}
         parts: list[Any] = [{"op": "coalesce", "args": [{"cols": [bx], "of": xs}, {"cols": [by], "of": ys}]}
                             for bx, by in zip(by_x, by_y)]
@@ -275,18 +273,17 @@ async def merge(node, args: MergeArgs, blobs: list[bytes]) -> dict[str, Any]:
     return header_json(out)
 
 
-def _merge_pairs(node, x, y, by_x: list[str], by_y: list[str], all_x: bool, all_y: bool):
+def _merge_pairs(key_x: list, key_y: list, all_x: bool, all_y: bool):
     """(x row, y row) of each result row, -1 for the side without a match, in key order."""
     import pandas as pd
 
-    def keys(h, by, row_name):
-        cols = _key_columns(node, h, by)
-        df = pd.DataFrame({f"k{j}": (c.values if c.ctype == NUMERIC else c.strings()) for j, c in enumerate(cols)})
-        df[row_name] = np.arange(h.nrows, dtype=np.int64)
+    def keys(cols, row_name):
+        df = pd.DataFrame({f"k{j}": c.values for j, c in enumerate(cols)})
+        df[row_name] = np.arange(len(df), dtype=np.int64)
         return df
 
-    kx, ky = keys(x, by_x, "__x"), keys(y, by_y, "__y")
-    on = [f"k{j}" for j in range(len(by_x))]
+    kx, ky = keys(key_x, "__x"), keys(key_y, "__y")
+    on = [f"k{j}" for j in range(len(key_x))]
     ok_x, ok_y = kx[on].notna().all(axis=1), ky[on].notna().all(axis=1)
     how = "outer" if all_x and all_y else "left" if all_x else "right" if all_y else "inner"
     parts = [kx[ok_x].merge(ky[ok_y], on=on, how=how, sort=False)]
@@ -323,18 +320,14 @@ async def impute(node, args: ImputeArgs, blobs: list[bytes]) -> dict[str, Any]:
     if by:
         for c in cols:
             j = h.col_index(c)
-            if h.types[j] == ENUM:
-                raise ValueError(f"impute by groups needs numeric columns; {c!r} is a factor")
-            if method == "median":
-                raise ValueError("impute by groups supports method 'mean' (and 'mode' per group is not supported)")
-            g = await fx.group_by(node, h, by, [("mean", c, "rm")])
-            table = [[str(_text(v)) if v is not None else None for v in key] + [val]
-                     for key, val in zip(zip(*[g[b] for b in by]), g[f"mean_{c}"])]
+            if h.types[j] == ENUM and method != "mode":
+                raise ValueError(f"impute by groups: the {method} of factor column {c!r} is undefined; use method='mode'")
+            table = await _group_values(node, h, by, c, method)
             tree = {"op": "fillna_groups", "args": [tree, {"cols": by, "of": {"frame": h.frame_id}}],
                     "column": j, "table": table}
             used.append(table)
     else:
-        values = []
+        values: list[Any] = []
         med = await fx.quantiles(node, h, cols, [0.5]) if method == "median" and given is None else {}
         for k, name in enumerate(h.names):
             if name not in cols:
@@ -357,6 +350,33 @@ async def impute(node, args: ImputeArgs, blobs: list[bytes]) -> dict[str, Any]:
         tree = {"op": "fillna_values", "args": [tree], "values": values}
     out = await fx.expr_frame(node, tree, None, h.frame_id)
     return {"values": fr.json_clean(used), "frame": header_json(out)}
+
+
+async def _group_values(node, h, by: list[str], col: str, method: str) -> list[list[Any]]:
+    """Rows (group key texts..., value) of ``method`` of ``col`` in each group of ``by``, by
+    map/reduce: means from group_by's sums, modes from the table of (group, value) counts,
+    medians from the group and value columns the nodes send (interpolated, as H2O)."""
+    if method == "mean":
+        g = await fx.group_by(node, h, by, [("mean", col, "rm")])
+        return [[_text(v) if v is not None else None for v in key] + [val]
+                for key, val in zip(zip(*[g[b] for b in by]), g[f"mean_{col}"])]
+    if method == "mode":
+        counts = await run_task(node, "frame.table", {"columns": [*by, col]}, h.frame_id, h) or {}
+        best: dict[tuple, tuple] = {}
+        for k in sorted(counts):  # a tie goes to the first value in sorted order
+            if k[:-1] not in best or counts[k] > counts[best[k[:-1]]]:
+                best[k[:-1]] = k
+        factor = h.types[h.col_index(col)] == ENUM
+        return [list(g) + [k[-1] if factor else float(k[-1])] for g, k in best.items()]
+    import pandas as pd
+
+    cols = await fx.key_columns(node, h, [*by, col])
+    df = pd.DataFrame({f"g{i}": c.strings() for i, c in enumerate(cols[:-1])})
+    df["v"] = cols[-1].values
+    groups = [f"g{i}" for i in range(len(by))]
+    med = df.dropna(subset=groups).groupby(groups, sort=True)["v"].median()
+    return [[*(key if isinstance(key, tuple) else (key,)), None if pd.isna(v) else float(v)]
+            for key, v in med.items()]
 
 
 def _text(v: Any) -> str:
@@ -386,7 +406,7 @@ async def export(node, args: ExportArgs, blobs: list[bytes]) -> dict[str, Any]:
     h = await fr.get_header(node, args.frame_id)
     if not args.path:
         raise ValueError("path is required")
-    path = os.path.abspath(os.path.expanduser(args.path))
+    path = roots.check(args.path, node.config.export_root, roots.EXPORT_FLAG, "path")
     fmt = args.format or ("parquet" if path.endswith(".parquet") else "csv")
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"format must be 'csv' or 'parquet', got {fmt!r}")

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from h2ocloud.errors import NotFound
+from h2ocloud.errors import LimitExceeded, NotFound
 from h2ocloud.frame.chunk import ENUM, NUMERIC, Chunk
 from h2ocloud.frame.create import CreateFrameArgs
 from h2ocloud.frame.header import FrameHeader
@@ -18,6 +18,7 @@ from h2ocloud.node.ops.registry import Reply
 from h2ocloud.node.ops.schema import NoArgs
 from h2ocloud.node.store.hashing import chunk_key
 from h2ocloud.node.tasks import frames as fr
+from h2ocloud.node.tasks import roots
 from h2ocloud.node.tasks.mrtask import run_task
 
 
@@ -59,7 +60,7 @@ def _parse_job(node, paths: list[str], dest: str, options: dict[str, Any], clean
         fetched: list[str] = []
         try:
             local = []
-            for p in paths if cleanup else _import_sources(paths, pattern):
+            for p in paths if cleanup else _import_sources(paths, pattern, node.config.import_root):
                 if fetch.is_url(p):
                     job.update(msg=f"fetching {p}")
                     fetched.append(fetch.fetch_url(p, node.data_dir, job.check_cancelled))
@@ -114,12 +115,22 @@ async def import_file(node, args: ImportArgs, blobs: list[bytes]) -> dict[str, A
     except re.error as e:
         raise ValueError(f"pattern is not a regular expression: {e}") from None
     options = args.parse_kwargs("frames.import")
+    for p in paths:  # refused now, by name; each file of a folder is checked again when listed
+        _check_import(p, node.config.import_root)
     job = _parse_job(node, paths, _dest_for(args, paths[0]), options, pattern=regex)
     return {"job": job.to_json(), "frame_id": job.dest}
 
 
-def _import_sources(paths: list[str], regex: re.Pattern | None) -> list[str]:
-    """The files (and URLs) that ``paths`` name: a folder stands for its files matching ``regex``."""
+def _check_import(path: str, import_roots: list[str]) -> str:
+    """A local path the node may read (--import-root), resolved; a URL as it is."""
+    from h2ocloud.node.tasks.fetch import is_url
+
+    return path if is_url(path) else roots.check(path, import_roots, roots.IMPORT_FLAG, "path")
+
+
+def _import_sources(paths: list[str], regex: re.Pattern | None, import_roots: list[str] = ()) -> list[str]:
+    """The files (and URLs) that ``paths`` name: a folder stands for its files matching ``regex``.
+    With --import-root, each file is checked where it resolves (a symlink in a root may lead out)."""
     from h2ocloud.node.tasks.fetch import is_url
 
     out: list[str] = []
@@ -127,14 +138,14 @@ def _import_sources(paths: list[str], regex: re.Pattern | None) -> list[str]:
         if is_url(p):
             out.append(p)
             continue
-        p = os.path.abspath(os.path.expanduser(p))
+        p = _check_import(p, list(import_roots))
         if os.path.isdir(p):
             names = sorted(n for n in os.listdir(p) if os.path.isfile(os.path.join(p, n))
                            and (regex is None or regex.search(n)))
             if not names:
                 raise FileNotFoundError(f"no files in folder {p}" +
                                         (f" match pattern {regex.pattern!r}" if regex else ""))
-            out += [os.path.join(p, n) for n in names]
+            out += [_check_import(os.path.join(p, n), list(import_roots)) for n in names]
         elif not os.path.exists(p):
             raise FileNotFoundError(f"no such file on the node: {p}")
         else:
@@ -197,6 +208,11 @@ class SpooledUpload:
             self._path = None
 
 
+def upload_too_large(size: int, cap: int) -> LimitExceeded:
+    """The refusal of an upload past --max-upload (413 over REST, INVALID_ARGUMENT over gRPC)."""
+    return LimitExceeded(f"upload refused: {size} bytes is more than the node's --max-upload of {cap} bytes")
+
+
 @dataclass(frozen=True)
 class UploadArgs(ParseOptions):
     filename: str = "upload.csv"  # the client's file name (its base name names the frame)
@@ -238,6 +254,11 @@ async def list_frames(node, args: NoArgs, blobs: list[bytes]) -> dict[str, Any]:
                         "nbytes": v.meta.get("nbytes", 0)} for key, v in await node.dkv.values_of_kind("frame")]}
 
 
+# Each chunk's map keeps nbins counters per column and the reduce merges them: a bound keeps
+# `summary?nbins=10000000` from costing a node a gigabyte (H2O's summaries use 20 to 1,000 bins).
+MAX_SUMMARY_BINS = 10_000
+
+
 @dataclass(frozen=True)
 class SummaryArgs:
     frame_id: str
@@ -245,6 +266,9 @@ class SummaryArgs:
 
 
 async def summary(node, args: SummaryArgs, blobs: list[bytes]) -> dict[str, Any]:
+    if not 1 <= args.nbins <= MAX_SUMMARY_BINS:
+        raise LimitExceeded(f"parameter 'nbins': {args.nbins} is outside 1..{MAX_SUMMARY_BINS} "
+                            f"(the summary's limit on histogram bins)")
     h = await fr.get_header(node, args.frame_id)
     hist = await run_task(node, "frame.histogram", {"nbins": args.nbins}, h.frame_id, h)
     return {"frame_id": h.frame_id, "nrows": h.nrows, "columns": fr.json_clean(summary_rows(h, hist))}
@@ -253,7 +277,6 @@ async def summary(node, args: SummaryArgs, blobs: list[bytes]) -> dict[str, Any]
 @dataclass(frozen=True)
 class MapFrameArgs:
     frame_id: str
-    delay_s: float = 0.0
 
 
 async def rollups(node, args: MapFrameArgs, blobs: list[bytes]) -> dict[str, Any]:
@@ -261,13 +284,13 @@ async def rollups(node, args: MapFrameArgs, blobs: list[bytes]) -> dict[str, Any
     from h2ocloud.frame.summary import rollup_finish
 
     h = await fr.get_header(node, args.frame_id)
-    r = await run_task(node, "frame.rollups", {"delay_s": args.delay_s}, h.frame_id, h)
+    r = await run_task(node, "frame.rollups", {}, h.frame_id, h)
     return {"frame_id": h.frame_id, "nrows": int(r.nrows), "stats": fr.json_clean(rollup_finish(r))}
 
 
 async def colsum(node, args: MapFrameArgs, blobs: list[bytes]) -> dict[str, Any]:
     h = await fr.get_header(node, args.frame_id)
-    r = await run_task(node, "frame.colsum", {"delay_s": args.delay_s}, h.frame_id, h)
+    r = await run_task(node, "frame.colsum", {}, h.frame_id, h)
     return {"sums": r["sums"].tolist(), "chunks": r["chunks"], "rows": r["rows"], "nodes": r["nodes"]}
 
 
@@ -334,8 +357,9 @@ async def select(node, args: SelectArgs, blobs: list[bytes]) -> dict[str, Any]:
     h = await fr.get_header(node, args.frame_id)
     if not args.columns:
         raise ValueError("columns must be a non-empty list of column names")
-    cols = [h.names[c] if isinstance(c, int) and 0 <= c < h.ncols else c for c in args.columns]
-    fr.check_columns(h, cols)  # type: ignore[arg-type]  (an index out of range is named here)
+    # Indices become names; an index out of range stays as it is and check_columns names it.
+    cols = [h.names[c] if isinstance(c, int) and 0 <= c < h.ncols else str(c) for c in args.columns]
+    fr.check_columns(h, cols)
     dest = _dest(args.dest, "select")
     types = [h.types[h.col_index(c)] for c in cols]
     domains = [h.domains[h.col_index(c)] for c in cols]
@@ -413,7 +437,7 @@ async def split(node, args: SplitArgs, blobs: list[bytes]) -> dict[str, Any]:
     if len(dests) != n:
         raise ValueError(f"destination_frames must name {n} frames, got {len(dests)}")
     dests = [fr.check_frame_id(d, "destination_frames") for d in dests]
-    seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % (2**31))
+    seed = args.seed if args.seed is not None else int(np.random.default_rng().integers(2**31))
     headers = await fr.derive(node, h, "split", dests, h.names, h.types, h.domains, ratios=ratios, seed=seed)
     return {"frames": [header_json(x) for x in headers]}
 

@@ -102,6 +102,6 @@ async def dispatch(table: OpTable, node: Node, name: str, raw_args: Any, blobs: 
         if why:
             raise OpRefused(name, why)
         raise NotFound(f"unknown operation {name!r}")
-    args = parse_args(name, op.args_type, raw_args)
+    args: Any = parse_args(name, op.args_type, raw_args)
     out = await op.handler(node, args, blobs)
     return out if isinstance(out, Reply) else Reply(out)

@@ -80,6 +80,58 @@ def gather_rows(node: Node, h: FrameHeader, rows: np.ndarray) -> list[Col]:
     return out
 
 
+class KeyColumnsTask(MRTask):
+    """Some columns of every row, read where the chunks live (sort's and merge's keys): each
+    node sends only those columns of its chunks, numbers as float64, anything else as text."""
+
+    name = "frame.key_columns"
+
+    def map(self, ctx: MapContext, index: int, chunk: Chunk):
+        h = ctx.header
+        cols = []
+        for name in self.args["columns"]:
+            j = h.col_index(name)
+            dom = h.domains[j] if h.types[j] == ENUM else None
+            c = Col(name, h.types[j], decode_column(chunk.columns[chunk.index(name)], dom), dom)
+            cols.append(c.values if c.ctype == NUMERIC else c.strings())
+        return {index: cols}
+
+    def reduce(self, a, b):
+        a.update(b)
+        return a
+
+    def to_wire(self, p):
+        meta, blobs = [], []
+        for index, cols in p.items():
+            kinds = []
+            for v in cols:
+                if v.dtype == object:
+                    kinds.append([None if x is None else str(x) for x in v])
+                else:
+                    kinds.append(len(blobs))
+                    blobs.append(np.ascontiguousarray(v, "<f8").tobytes())
+            meta.append([index, kinds])
+        return {"chunks": meta}, blobs
+
+    def from_wire(self, meta, blobs):
+        return {int(i): [np.frombuffer(blobs[k], "<f8").copy() if isinstance(k, int)
+                         else np.asarray(k, dtype=object) for k in kinds] for i, kinds in meta["chunks"]}
+
+
+async def key_columns(node: Node, h: FrameHeader, columns: list[str]) -> list[Col]:
+    """Columns ``columns`` of every row of frame h, in row order, by map/reduce: numeric ones
+    as float64 Cols, the others as string Cols (a factor by its level names)."""
+    parts = await run_task(node, "frame.key_columns", {"columns": list(columns)}, h.frame_id, h) or {}
+    out = []
+    for k, name in enumerate(columns):
+        numeric = h.types[h.col_index(name)] == NUMERIC
+        pieces = [parts[i][k] for i in sorted(parts)]
+        empty = np.zeros(0) if numeric else np.zeros(0, dtype=object)
+        values = np.concatenate(pieces) if pieces else empty
+        out.append(Col(name, NUMERIC if numeric else STRING, values))
+    return out
+
+
 # ---------------------------------------------------------------------------- expressions
 
 def expr_chunk(node: Node, args: dict[str, Any], state: dict[str, Any], index: int, chunk: Chunk) -> Chunk:

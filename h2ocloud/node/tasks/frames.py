@@ -324,11 +324,6 @@ class RollupTask(MRTask):
     name = "frame.rollups"
 
     def map(self, ctx: MapContext, index: int, chunk: Chunk) -> Rollups:
-        time_per_chunk = float(self.args.get("delay_s", 0.0))
-        if time_per_chunk:  # tests slow the map down to kill a node mid-task
-            import time
-
-            time.sleep(time_per_chunk)
         r = chunk_rollups(chunk)
         r.nbytes = chunk.nbytes
         return r
@@ -349,11 +344,6 @@ class ColumnSumTask(MRTask):
     name = "frame.colsum"
 
     def map(self, ctx: MapContext, index: int, chunk: Chunk):
-        delay = float(self.args.get("delay_s", 0.0))
-        if delay:
-            import time
-
-            time.sleep(delay)
         sums = np.zeros(len(chunk.names))
         for j, c in enumerate(chunk.columns):
             if c.ctype == NUMERIC:
