@@ -175,6 +175,14 @@ class Node:
         asyncio.get_running_loop().run_in_executor(self.executor, _warm_up)
         if not _is_loopback(cfg.ip) and not cfg.secret:
             log.warning("bound to %s with no shared secret: any node named %r on the network may join", cfg.ip, cfg.name)
+        if not _is_loopback(cfg.ip) and not cfg.auth_token:
+            log.warning("bound to %s with no client token: anyone who reaches ports %d and %d may read, train and "
+                        "stop the cloud (give --auth-token-file or H2OCLOUD_AUTH_TOKEN)", cfg.ip, self.web_port,
+                        self.grpc_port)
+        for flag, given in (("--import-root", cfg.import_root), ("--export-root", cfg.export_root)):
+            if not _is_loopback(cfg.ip) and not given:
+                log.warning("bound to %s with no %s: clients may have the node %s any path its user can "
+                            "(give %s DIR)", cfg.ip, flag, "read" if flag == "--import-root" else "write", flag)
         res = cfg.resources_json()
         log.info(
             "h2ocloud %s node %s up: cloud %r, web http://%s:%d, grpc %s:%d, %d threads (%s), store cap %s (%s)",

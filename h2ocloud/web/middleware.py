@@ -69,6 +69,9 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 
 def middlewares(node: Node) -> list[Any]:
     """The app's middlewares, outermost first. Authentication is appended here, and only here."""
+    from h2ocloud.web import auth
     from h2ocloud.web.metrics import count_requests
 
-    return [count_requests, json_errors]  # counting outside: it sees the status json_errors gives
+    # counting outside: it sees the status json_errors gives; the token check inside, so its
+    # refusals are counted and every route (pages, /metrics) is behind it.
+    return [count_requests, json_errors, auth.middleware(node)]

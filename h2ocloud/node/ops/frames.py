@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from h2ocloud.errors import NotFound
+from h2ocloud.errors import LimitExceeded, NotFound
 from h2ocloud.frame.chunk import ENUM, NUMERIC, Chunk
 from h2ocloud.frame.create import CreateFrameArgs
 from h2ocloud.frame.header import FrameHeader
@@ -18,6 +18,7 @@ from h2ocloud.node.ops.registry import Reply
 from h2ocloud.node.ops.schema import NoArgs
 from h2ocloud.node.store.hashing import chunk_key
 from h2ocloud.node.tasks import frames as fr
+from h2ocloud.node.tasks import roots
 from h2ocloud.node.tasks.mrtask import run_task
 
 
@@ -59,7 +60,7 @@ def _parse_job(node, paths: list[str], dest: str, options: dict[str, Any], clean
         fetched: list[str] = []
         try:
             local = []
-            for p in paths if cleanup else _import_sources(paths, pattern):
+            for p in paths if cleanup else _import_sources(paths, pattern, node.config.import_root):
                 if fetch.is_url(p):
                     job.update(msg=f"fetching {p}")
                     fetched.append(fetch.fetch_url(p, node.data_dir, job.check_cancelled))
@@ -114,12 +115,22 @@ async def import_file(node, args: ImportArgs, blobs: list[bytes]) -> dict[str, A
     except re.error as e:
         raise ValueError(f"pattern is not a regular expression: {e}") from None
     options = args.parse_kwargs("frames.import")
+    for p in paths:  # refused now, by name; each file of a folder is checked again when listed
+        _check_import(p, node.config.import_root)
     job = _parse_job(node, paths, _dest_for(args, paths[0]), options, pattern=regex)
     return {"job": job.to_json(), "frame_id": job.dest}
 
 
-def _import_sources(paths: list[str], regex: re.Pattern | None) -> list[str]:
-    """The files (and URLs) that ``paths`` name: a folder stands for its files matching ``regex``."""
+def _check_import(path: str, import_roots: list[str]) -> str:
+    """A local path the node may read (--import-root), resolved; a URL as it is."""
+    from h2ocloud.node.tasks.fetch import is_url
+
+    return path if is_url(path) else roots.check(path, import_roots, roots.IMPORT_FLAG, "path")
+
+
+def _import_sources(paths: list[str], regex: re.Pattern | None, import_roots: list[str] = ()) -> list[str]:
+    """The files (and URLs) that ``paths`` name: a folder stands for its files matching ``regex``.
+    With --import-root, each file is checked where it resolves (a symlink in a root may lead out)."""
     from h2ocloud.node.tasks.fetch import is_url
 
     out: list[str] = []
@@ -127,14 +138,14 @@ def _import_sources(paths: list[str], regex: re.Pattern | None) -> list[str]:
         if is_url(p):
             out.append(p)
             continue
-        p = os.path.abspath(os.path.expanduser(p))
+        p = _check_import(p, list(import_roots))
         if os.path.isdir(p):
             names = sorted(n for n in os.listdir(p) if os.path.isfile(os.path.join(p, n))
                            and (regex is None or regex.search(n)))
             if not names:
                 raise FileNotFoundError(f"no files in folder {p}" +
                                         (f" match pattern {regex.pattern!r}" if regex else ""))
-            out += [os.path.join(p, n) for n in names]
+            out += [_check_import(os.path.join(p, n), list(import_roots)) for n in names]
         elif not os.path.exists(p):
             raise FileNotFoundError(f"no such file on the node: {p}")
         else:
@@ -195,6 +206,11 @@ class SpooledUpload:
             except OSError:
                 pass
             self._path = None
+
+
+def upload_too_large(size: int, cap: int) -> LimitExceeded:
+    """The refusal of an upload past --max-upload (413 over REST, INVALID_ARGUMENT over gRPC)."""
+    return LimitExceeded(f"upload refused: {size} bytes is more than the node's --max-upload of {cap} bytes")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from h2ocloud.node.ops.frames import header_json
 from h2ocloud.node.ops.registry import Reply
 from h2ocloud.node.ops.schema import NoArgs
 from h2ocloud.node.tasks import models as md
+from h2ocloud.node.tasks import roots
 from h2ocloud.node.tasks.frames import check_frame_id, derive, get_header, remove_frame
 from h2ocloud.node.tasks.mrtask import run_task
 
@@ -41,6 +42,9 @@ async def train(node, train_args: TrainArgs, blobs: list[bytes]) -> dict[str, An
             raise ValueError(f"parameter 'checkpoint': expected a model or its id, got {ck!r}")
         checkpoint = await node.run_in_thread(md.load_model_sync, node, ck)
     params = md.check_train_request(args, checkpoint)
+    if params.get("export_checkpoints_dir"):  # refused now, not when the trained model is written
+        roots.check(params["export_checkpoints_dir"], node.config.export_root, roots.EXPORT_FLAG,
+                    "parameter 'export_checkpoints_dir':")
     if params.get("model_id"):
         check_frame_id(params["model_id"], "model_id")
     if params.get("best_model_key"):
@@ -192,9 +196,9 @@ class SaveArgs:
 
 async def save(node, args: SaveArgs, blobs: list[bytes]) -> dict[str, Any]:
     """Write the model to a file under `path` (a directory) on this node; return the file's path."""
-    directory = args.path
-    if not directory:
+    if not args.path:
         raise ValueError("path is required")
+    directory = roots.check(args.path, node.config.export_root, roots.EXPORT_FLAG, "path")
 
     def work():
         model = md.load_model_sync(node, args.model_id)
@@ -213,9 +217,9 @@ class LoadArgs:
 
 
 async def load(node, args: LoadArgs, blobs: list[bytes]) -> dict[str, Any]:
-    path = args.path
-    if not path:
+    if not args.path:
         raise ValueError("path is required")
+    path = roots.check(args.path, node.config.import_root, roots.IMPORT_FLAG, "path")
 
     def work():
         if not os.path.exists(path):

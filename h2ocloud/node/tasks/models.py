@@ -200,9 +200,12 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
         import os
 
         from h2ocloud.dl.model_format import save_model
+        from h2ocloud.node.tasks import roots
 
+        where = roots.check(params["export_checkpoints_dir"], node.config.export_root, roots.EXPORT_FLAG,
+                            "parameter 'export_checkpoints_dir':")
         try:
-            save_model(model, os.path.join(params["export_checkpoints_dir"], model.model_id))
+            save_model(model, os.path.join(where, model.model_id))
         except OSError as e:
             raise ValueError(f"parameter 'export_checkpoints_dir': cannot write the model: {e}") from e
     if params.get("export_weights_and_biases"):
