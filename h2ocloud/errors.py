@@ -40,6 +40,10 @@ class LimitExceeded(H2OCloudError, ValueError):
     ValueError to the client)."""
 
 
+class TooBusy(LimitExceeded):
+    """A node at its bound of running jobs (--max-jobs): HTTP 429, a ValueError to the client."""
+
+
 class NodeUnavailable(H2OCloudError, ConnectionError):
     """A peer or the node the client talks to does not answer."""
 
@@ -74,6 +78,7 @@ _MAPPING: list[tuple[type[BaseException], grpc.StatusCode, int]] = [
     (FileExistsError, grpc.StatusCode.ALREADY_EXISTS, 409),
     (IsADirectoryError, grpc.StatusCode.INVALID_ARGUMENT, 400),
     (PermissionError, grpc.StatusCode.PERMISSION_DENIED, 403),
+    (TooBusy, grpc.StatusCode.INVALID_ARGUMENT, 429),
     (LimitExceeded, grpc.StatusCode.INVALID_ARGUMENT, 413),
     (ValueError, grpc.StatusCode.INVALID_ARGUMENT, 400),
     (TypeError, grpc.StatusCode.INVALID_ARGUMENT, 400),

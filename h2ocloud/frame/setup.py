@@ -33,6 +33,9 @@ NA_DEFAULT = ("", "NA")  # always missing, as in H2O
 SAMPLE_BYTES = 1 << 20
 SAMPLE_ROWS = 500
 SEP_GUESS_ROWS = 50
+# A parse of more columns is refused: each column is an array per chunk and a summary row, and a
+# ragged or binary "CSV" guessed with the wrong separator can claim millions.
+MAX_COLUMNS = 100_000
 _CSV_FIELD_LIMIT = 1 << 30
 
 # Dates and times H2O reads as time columns: year first, '-' or '/', one- or two-digit month and
@@ -425,6 +428,7 @@ def guess_setup(
     if truncated and len(rows) > 1:
         rows = rows[:-1]  # the last record may be cut
     ncols = len(rows[0][1])
+    _check_columns(source, ncols)
     for line, r in rows:
         if len(r) != ncols:
             raise ParseError(source, f"ragged row: {len(r)} fields where line 1 has {ncols}", line)
@@ -452,6 +456,12 @@ def guess_setup(
                 for j, (p, t) in enumerate(zip(profiles, types, strict=True))]
     return ParseSetup(source, "csv", compression, sep, has_header, names, types, per_col_na,
                       global_na, int_text, float(bpr), est_rows, time_columns)
+
+
+def _check_columns(source: str, ncols: int) -> None:
+    if ncols > MAX_COLUMNS:
+        raise ParseError(source, f"{ncols:,} columns is more than a parse may have (the limit is "
+                                 f"{MAX_COLUMNS:,} columns)")
 
 
 def _flat_na(na_strings: Any) -> list[str]:
@@ -499,6 +509,7 @@ def schema_setup(
     est_rows: int | None = None,
 ) -> ParseSetup:
     """Setup of a typed source (Parquet file or Arrow table): types from the schema."""
+    _check_columns(source, len(schema))
     types = []
     for f in schema:
         ctype = arrow_type_to_ctype(f.type)

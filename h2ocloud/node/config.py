@@ -201,6 +201,10 @@ OPTIONS: list[Option] = [
     Option("export_root", parse_dir, [], "a directory export_file, save_model and export_checkpoints_dir may "
            "write under (repeatable; default: wherever the node's user can write)", repeat=True),
     Option("max_upload", parse_size, 8 << 30, "largest file a client may upload (e.g. 500m; default 8g; 0: no cap)"),
+    Option("max_jobs", parse_count, 64, "jobs a node runs at once; one more is refused naming this limit (64; 0: no bound)"),
+    Option("keep_jobs", parse_count, 1000, "ended jobs a node remembers; older ones are forgotten oldest first (1000)"),
+    Option("max_request_body", parse_size, 64 << 20, "largest JSON request body the REST API reads (64m; files go "
+           "to /3/PostFile, capped by --max-upload)"),
     Option("heartbeat_interval", parse_positive_seconds, 1.0, "seconds between heartbeats (1)"),
     Option("heartbeat_timeout", parse_positive_seconds, 10.0, "seconds without heartbeats before a peer is declared dead (10)"),
     Option("forget_dead", parse_seconds, 600.0, "seconds a dead peer, or an address no discovery source names any more, "
@@ -245,6 +249,9 @@ class NodeConfig:
     import_root: list[str] = field(default_factory=list)  # empty: the node reads what its user can
     export_root: list[str] = field(default_factory=list)  # empty: the node writes where its user can
     max_upload: int = 8 << 30  # bytes; 0: no cap
+    max_jobs: int = 64  # running at once; 0: no bound
+    keep_jobs: int = 1000  # ended jobs remembered
+    max_request_body: int = 64 << 20  # bytes of a REST request body (uploads stream past it)
     heartbeat_interval: float = 1.0
     heartbeat_timeout: float = 10.0
     forget_dead: float = 600.0  # seconds after death (or last mention) a peer/address is dropped; 0: never

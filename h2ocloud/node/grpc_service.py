@@ -7,7 +7,6 @@ an exception becomes a gRPC status with its message (see h2ocloud.errors).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import uuid
@@ -43,7 +42,9 @@ async def _receive(node: Node, request_iterator, spool: bool) -> tuple[dict, lis
         break
     if first is None or not first.header_json:
         raise ValueError("malformed request: no header")
-    header = json.loads(first.header_json)
+    header = wire.loads(first.header_json, "request header")
+    if not isinstance(header, dict):
+        raise ValueError("malformed request: the header is not a JSON object")
     if spool and header.get("op") in SPOOLED_OPS:
         cap = node.config.max_upload
         declared = header.get("blobs") or [0]

@@ -110,7 +110,7 @@ class Node:
         self.executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=max(4, config.effective_nthreads + 2), thread_name_prefix="h2ocloud-worker"
         )
-        self.jobs = JobManager(self.run_in_thread)
+        self.jobs = JobManager(self.run_in_thread, config.max_jobs, config.keep_jobs)
         self.membership = Membership(self)
         self.dkv = DKV(self)
         from h2ocloud.node.tasks.models import ModelCache

@@ -59,6 +59,10 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         if e.status == 404:
             return json_response({"error": f"no route {request.method} {request.path}",
                                   "error_type": "HTTPNotFound", "http_status": 404}, 404)
+        if e.status == 413:  # aiohttp's text names the sizes: "Maximum request body size N exceeded, ..."
+            return json_response({"error": f"request body too large: {e.text} (the node's "
+                                  "--max-request-body; files go to POST /3/PostFile)",
+                                  "error_type": "HTTPRequestEntityTooLarge", "http_status": 413}, 413)
         if e.status == 405:
             return json_response({"error": f"method {request.method} not allowed on {request.path}",
                                   "error_type": "HTTPMethodNotAllowed", "http_status": 405}, 405)

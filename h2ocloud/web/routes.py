@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from aiohttp import web
 
+from h2ocloud import wire
 from h2ocloud.node.ops import dispatch
 from h2ocloud.node.ops.frames import SpooledUpload, upload_too_large
 from h2ocloud.node.ops.tables import CLIENT_OPS, client_refusal
@@ -44,10 +45,7 @@ async def body_json(request: web.Request) -> dict[str, Any]:
     text = await request.text()
     if not text.strip():
         return {}
-    try:
-        body = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"request body is not valid JSON: {e}") from None
+    body = wire.loads(text, "request body")
     if not isinstance(body, dict):
         raise ValueError("request body must be a JSON object")
     return body

@@ -255,6 +255,11 @@ async def list_frames(node, args: NoArgs, blobs: list[bytes]) -> dict[str, Any]:
                         "nbytes": v.meta.get("nbytes", 0)} for key, v in await node.dkv.values_of_kind("frame")]}
 
 
+# Each chunk's map keeps nbins counters per column and the reduce merges them: a bound keeps
+# `summary?nbins=10000000` from costing a node a gigabyte (H2O's summaries use 20 to 1,000 bins).
+MAX_SUMMARY_BINS = 10_000
+
+
 @dataclass(frozen=True)
 class SummaryArgs:
     frame_id: str
@@ -262,6 +267,9 @@ class SummaryArgs:
 
 
 async def summary(node, args: SummaryArgs, blobs: list[bytes]) -> dict[str, Any]:
+    if not 1 <= args.nbins <= MAX_SUMMARY_BINS:
+        raise LimitExceeded(f"parameter 'nbins': {args.nbins} is outside 1..{MAX_SUMMARY_BINS} "
+                            f"(the summary's limit on histogram bins)")
     h = await fr.get_header(node, args.frame_id)
     hist = await run_task(node, "frame.histogram", {"nbins": args.nbins}, h.frame_id, h)
     return {"frame_id": h.frame_id, "nrows": h.nrows, "columns": fr.json_clean(summary_rows(h, hist))}
