@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -135,7 +136,7 @@ def _check_import(path: str, import_roots: list[str]) -> str:
     return path if is_url(path) else roots.check(path, import_roots, roots.IMPORT_FLAG, "path")
 
 
-def _import_sources(paths: list[str], regex: re.Pattern | None, import_roots: list[str] = ()) -> list[str]:
+def _import_sources(paths: list[str], regex: re.Pattern | None, import_roots: Sequence[str] = ()) -> list[str]:
     """The files (and URLs) that ``paths`` name: a folder stands for its files matching ``regex``.
     With --import-root, each file is checked where it resolves (a symlink in a root may lead out)."""
     from h2ocloud.node.tasks.fetch import is_url

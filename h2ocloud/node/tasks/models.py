@@ -21,6 +21,7 @@ from h2ocloud.dl.model import DeepLearningModel, probability_column_names
 from h2ocloud.dl.model_format import model_from_bytes, model_to_bytes
 from h2ocloud.dl.params import (
     DLParams,
+    canonical_names,
     check_checkpoint_compatible,
     cross_validating,
     inherit_from_checkpoint,
@@ -195,6 +196,8 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
     # the frame the user named (force_load_balance trains on a copy it removes afterwards)
     model.training_frame = (args.get("training_frame_rebalanced") or {}).get("from") or args["training_frame"]
     model.validation_frame = args.get("validation_frame") or None
+    # the parameters the user set (the console marks them; the others are defaults or filled in)
+    model.given_params = sorted(canonical_names(dict(args.get("params") or {})))
     store_model(node, model)
     if params.get("export_checkpoints_dir"):  # H2O-3: the model, written where it asks
         import os
