@@ -57,8 +57,11 @@ def test_openapi_describes_exactly_the_routes(cloud1):
     described = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
     from h2ocloud.web.app import make_app
 
-    class _Stub:  # make_app only wires handlers; nothing runs
+    from h2ocloud.node.config import NodeConfig
+
+    class _Stub:  # make_app only wires handlers (and reads the body limit); nothing runs
         data_dir = "/nonexistent"
+        config = NodeConfig()
 
     served = set()
     for res in make_app(_Stub()).router.routes():
