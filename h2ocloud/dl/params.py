@@ -191,7 +191,7 @@ PARAMETERS: tuple[P, ...] = (
       help='Train a deep autoencoder: the network learns to reconstruct its inputs (no response), for feature learning and anomaly detection (booklet section 4). The default is false.'),
     P('use_all_factor_levels', 'bool', True,
       help='Use all factor levels of categorical variables. Otherwise, the first factor level is omitted (without loss of accuracy). Useful for variable importances and auto-enabled for autoencoder.'),
-    P('epochs', 'float', 10.0, lo=0.0, hi=INF, hi_open=True,
+    P('epochs', 'float', 10.0, lo=0.0, hi=1e9,  # beyond, epochs x rows overflows the sample count
       help='The number of passes over the training dataset to be carried out. It is recommended to start with lower values for initial grid searches. The value can be modified during checkpoint restarts and allows continuation of selected models. The default is 10.'),
     P('train_samples_per_iteration', 'int', -1, lo=-2,
       help='Training examples (globally) presented to the nodes between model averaging. -1 (default): every node processes all its local training data per iteration (N epochs per iteration on N nodes with replicate_training_data); 0: one epoch per iteration; any positive number, for example a fraction of a large dataset.'),
@@ -199,7 +199,7 @@ PARAMETERS: tuple[P, ...] = (
       help='The random seed controls sampling and initialization. Reproducible results are only expected with single-threaded operation (i.e. when running on one node, turning off load balancing and providing a small dataset that fits in one chunk). In general, the multi-threaded asynchronous updates to the model parameters will result in (intentional) race conditions and non-reproducible results. Note that deterministic sampling and initialization might still lead to some weak sense of determinism in the model. The default is a random real number.'),
     P('adaptive_rate', 'bool', True,
       help='Use the ADADELTA adaptive learning rate (per-weight rates from rho and epsilon) instead of rate, rate_annealing and momentum. The default enables it.'),
-    P('rho', 'float', 0.99, lo=0.0, hi=1.0, hi_open=True,
+    P('rho', 'float', 0.99, lo=0.0, hi=1.0, lo_open=True, hi_open=True,  # ADADELTA's kernel needs rho > 0
       help='The first of two hyperparameters for adaptive learning rate (when it is enabled). This parameter is similar to momentum and relates to the memory to prior weight updates. Typical values are between 0.9 and 0.999. The default is 0.99 (as in H2O-3; the booklet printed 0.95).'),
     P('epsilon', 'float', 1e-08, lo=0.0, hi=1.0, lo_open=True, hi_open=True,
       help='The second of two hyperparameters for adaptive learning rate (when it is enabled). This parameter is similar to learning rate annealing during initial training and momentum at later stages where it allows forward progress. Typical values are between 1e-10 and 1e-4. This parameter is only active if adaptive learning rate is enabled. The default is 1e-8 (as in H2O-3; the booklet printed 1e-6).'),

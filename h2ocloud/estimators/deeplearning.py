@@ -74,7 +74,7 @@ class H2ODeepLearningEstimator(H2OEstimator):
         Use all factor levels of categorical variables. Otherwise, the first factor level is
         omitted (without loss of accuracy). Useful for variable importances and auto-enabled for
         autoencoder.
-    epochs : float, default 10.0, in [0, inf)
+    epochs : float, default 10.0, in [0, 1e+09]
         The number of passes over the training dataset to be carried out. It is recommended to
         start with lower values for initial grid searches. The value can be modified during
         checkpoint restarts and allows continuation of selected models. The default is 10.
@@ -94,7 +94,7 @@ class H2ODeepLearningEstimator(H2OEstimator):
     adaptive_rate : bool, default True
         Use the ADADELTA adaptive learning rate (per-weight rates from rho and epsilon) instead
         of rate, rate_annealing and momentum. The default enables it.
-    rho : float, default 0.99, in [0, 1)
+    rho : float, default 0.99, in (0, 1)
         The first of two hyperparameters for adaptive learning rate (when it is enabled). This
         parameter is similar to momentum and relates to the memory to prior weight updates.
         Typical values are between 0.9 and 0.999. The default is 0.99 (as in H2O-3; the booklet

@@ -126,7 +126,7 @@ def upload_route(node: Node, r: Route) -> Handler:
         size = 0
         cap = node.config.max_upload
         if cap and (request.content_length or 0) > cap:
-            raise upload_too_large(request.content_length, cap)
+            raise upload_too_large(request.content_length or 0, cap)
         try:
             with open(path, "wb") as f:
                 async for piece in request.content.iter_chunked(1 << 20):

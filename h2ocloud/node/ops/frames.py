@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -12,6 +13,7 @@ import numpy as np
 from h2ocloud.errors import LimitExceeded, NotFound
 from h2ocloud.frame.chunk import ENUM, NUMERIC, Chunk
 from h2ocloud.frame.create import CreateFrameArgs
+from h2ocloud.frame.errors import ParseError
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.frame.summary import summary as summary_rows
 from h2ocloud.node.ops.registry import Reply
@@ -49,10 +51,11 @@ class ParseOptions:
 
 
 def _parse_job(node, paths: list[str], dest: str, options: dict[str, Any], cleanup: bool = False,
-               pattern: re.Pattern | None = None):
+               pattern: re.Pattern | None = None, shown_as: str | None = None):
     """A job parsing ``paths`` (files and folders the node reads, http(s) URLs it fetches
     first) into one frame ``dest``. ``cleanup``: the files are the node's own (an upload) and
-    are deleted. A path that is not there fails the job with FileNotFoundError, as H2O's does."""
+    are deleted, and an error names ``shown_as`` (the client's file name), never the spool path.
+    A path that is not there fails the job with FileNotFoundError, as H2O's does."""
     from h2ocloud.frame.parse import parse_files
     from h2ocloud.node.tasks import fetch
 
@@ -73,7 +76,12 @@ def _parse_job(node, paths: list[str], dest: str, options: dict[str, Any], clean
                 node.dkv.put_sync(chunk_key(dest, index), fr.chunk_value(chunk))
                 job.update(msg=f"parsed {index + 1} chunks")
 
-            header = parse_files(local, emit=emit, frame_id=dest, **options)
+            try:
+                header = parse_files(local, emit=emit, frame_id=dest, **options)
+            except ParseError as e:
+                if shown_as is None:
+                    raise
+                raise ParseError(shown_as, e.detail.replace(paths[0], shown_as), e.line) from None
             node.dkv.put_sync(dest, fr.header_value(header))
             job.update(1.0, f"parsed {header.nrows} rows", nrows=header.nrows, ncols=header.ncols)
         finally:
@@ -128,7 +136,7 @@ def _check_import(path: str, import_roots: list[str]) -> str:
     return path if is_url(path) else roots.check(path, import_roots, roots.IMPORT_FLAG, "path")
 
 
-def _import_sources(paths: list[str], regex: re.Pattern | None, import_roots: list[str] = ()) -> list[str]:
+def _import_sources(paths: list[str], regex: re.Pattern | None, import_roots: Sequence[str] = ()) -> list[str]:
     """The files (and URLs) that ``paths`` name: a folder stands for its files matching ``regex``.
     With --import-root, each file is checked where it resolves (a symlink in a root may lead out)."""
     from h2ocloud.node.tasks.fetch import is_url
@@ -224,7 +232,8 @@ async def upload_file(node, args: UploadArgs, blobs: list[Any]) -> dict[str, Any
         raise ValueError("operation 'frames.upload' needs the file's bytes streamed with the call over gRPC")
     options = args.parse_kwargs("frames.upload")
     dest = _dest_for(args, os.path.basename(args.filename or "upload.csv"))
-    job = _parse_job(node, [blobs[0].claim()], dest, options, cleanup=True)
+    job = _parse_job(node, [blobs[0].claim()], dest, options, cleanup=True,
+                     shown_as=os.path.basename(args.filename or "upload.csv"))
     return {"job": job.to_json(), "frame_id": job.dest}
 
 
