@@ -167,7 +167,16 @@ class Cloud:
             finally:
                 await client.close()
 
-        return asyncio.run(go())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(go())
+        # A loop already runs in this thread (Playwright's sync API in the browser tests): run
+        # this call's own loop in a worker thread.
+        import concurrent.futures
+
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, go()).result()
 
     def logs(self) -> str:
         return "\n".join(f"----- node {n.web_port} ({n.log_path}) -----\n{n.log()[-4000:]}" for n in self.nodes)

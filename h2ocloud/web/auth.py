@@ -71,7 +71,7 @@ def middleware(node: Node):
 
 _LOGIN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>h2ocloud: log in</title>
-<style>body{{font-family:sans-serif;margin:4em auto;max-width:24em}}input{{width:100%;padding:.4em;margin:.4em 0}}
+<style>body{{font-family:sans-serif;margin:4em auto;max-width:24em}}input{{width:100%;box-sizing:border-box;padding:.4em;margin:.4em 0}}
 .error{{color:#b00}}</style></head>
 <body><h1>h2ocloud</h1><p>This cloud needs its token (the node's --auth-token-file).</p>
 {error}<form method="post" action="/login">

@@ -5,6 +5,10 @@ async function api(path, opts) {
   const r = await fetch(path, opts);
   const type = r.headers.get("Content-Type") || "";
   const body = type.startsWith("application/json") ? await r.json() : await r.text();
+  if (r.status === 401 && document.body.dataset.page) {
+    // the session ended (a node started with a token): log in again and come back here
+    location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+  }
   if (!r.ok) {
     const err = new Error((body && body.error) || `${r.status} ${r.statusText}`);
     err.status = r.status;
