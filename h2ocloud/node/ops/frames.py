@@ -259,8 +259,17 @@ async def get_frame(node, args: FrameArgs, blobs: list[bytes]) -> dict[str, Any]
 
 
 async def list_frames(node, args: NoArgs, blobs: list[bytes]) -> dict[str, Any]:
-    return {"frames": [{"frame_id": key, "nrows": v.meta["nrows"], "ncols": len(v.meta["names"]),
-                        "nbytes": v.meta.get("nbytes", 0)} for key, v in await node.dkv.values_of_kind("frame")]}
+    """Every frame; one whose header is malformed is listed with its error (so it can be seen
+    and removed), never breaking the list for everyone."""
+    out = []
+    for key, v in await node.dkv.values_of_kind("frame"):
+        try:
+            out.append({"frame_id": key, "nrows": int(v.meta["nrows"]), "ncols": len(v.meta["names"]),
+                        "nbytes": int(v.meta.get("nbytes", 0))})
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            out.append({"frame_id": key, "nrows": None, "ncols": None, "nbytes": 0,
+                        "error": f"malformed frame header ({type(e).__name__}: {e}); remove it with DELETE /3/Frames/{key}"})
+    return {"frames": out}
 
 
 # Each chunk's map keeps nbins counters per column and the reduce merges them: a bound keeps
