@@ -30,6 +30,20 @@ class Cancelled(H2OCloudError):
     """A job was cancelled."""
 
 
+class Unauthenticated(H2OCloudError, PermissionError):
+    """A client call without the node's token, or with a wrong one (HTTP 401, gRPC UNAUTHENTICATED)."""
+
+
+class LimitExceeded(H2OCloudError, ValueError):
+    """A request past one of the node's bounds (an upload over --max-upload, a body too large, too
+    many columns, ...); the message names the limit. HTTP 413, gRPC INVALID_ARGUMENT (a
+    ValueError to the client)."""
+
+
+class TooBusy(LimitExceeded):
+    """A node at its bound of running jobs (--max-jobs): HTTP 429, a ValueError to the client."""
+
+
 class NodeUnavailable(H2OCloudError, ConnectionError):
     """A peer or the node the client talks to does not answer."""
 
@@ -59,10 +73,13 @@ _MAPPING: list[tuple[type[BaseException], grpc.StatusCode, int]] = [
     (OutOfMemory, grpc.StatusCode.RESOURCE_EXHAUSTED, 507),
     (Cancelled, grpc.StatusCode.CANCELLED, 409),
     (NodeUnavailable, grpc.StatusCode.UNAVAILABLE, 503),
+    (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED, 401),
     (FileNotFoundError, grpc.StatusCode.NOT_FOUND, 404),
     (FileExistsError, grpc.StatusCode.ALREADY_EXISTS, 409),
     (IsADirectoryError, grpc.StatusCode.INVALID_ARGUMENT, 400),
     (PermissionError, grpc.StatusCode.PERMISSION_DENIED, 403),
+    (TooBusy, grpc.StatusCode.INVALID_ARGUMENT, 429),
+    (LimitExceeded, grpc.StatusCode.INVALID_ARGUMENT, 413),
     (ValueError, grpc.StatusCode.INVALID_ARGUMENT, 400),
     (TypeError, grpc.StatusCode.INVALID_ARGUMENT, 400),
     (KeyError, grpc.StatusCode.NOT_FOUND, 404),
@@ -77,6 +94,7 @@ _FROM_GRPC: dict[grpc.StatusCode, type[Exception]] = {
     grpc.StatusCode.UNAVAILABLE: NodeUnavailable,
     grpc.StatusCode.INVALID_ARGUMENT: ValueError,
     grpc.StatusCode.PERMISSION_DENIED: PermissionError,
+    grpc.StatusCode.UNAUTHENTICATED: Unauthenticated,
     grpc.StatusCode.DEADLINE_EXCEEDED: TimeoutError,
 }
 

@@ -45,8 +45,9 @@ def free_ports(n: int) -> list[int]:
             s.close()
 
 
-def get_json(url: str, timeout: float = 2.0) -> dict:
-    with urllib.request.urlopen(url, timeout=timeout) as r:
+def get_json(url: str, timeout: float = 2.0, token: str | None = None) -> dict:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as r:
         return json.loads(r.read().decode())
 
 
@@ -67,6 +68,13 @@ class NodeProc:
     def address(self) -> str:
         return f"127.0.0.1:{self.grpc_port}"
 
+    @property
+    def token(self) -> str | None:
+        """The client token the node requires (--auth-token-file or H2OCLOUD_AUTH_TOKEN), or None."""
+        if "--auth-token-file" in self.args:
+            return Path(self.args[self.args.index("--auth-token-file") + 1]).read_text().strip()
+        return self.env.get("H2OCLOUD_AUTH_TOKEN") or os.environ.get("H2OCLOUD_AUTH_TOKEN") or None
+
     def start(self) -> None:
         # The data dir sits beside the log, so it goes with the test's folder even after SIGKILL.
         data_dir = self.log_path.with_suffix(".data")
@@ -82,7 +90,7 @@ class NodeProc:
         return self.proc is not None and self.proc.poll() is None
 
     def status(self) -> dict:
-        return get_json(self.url + "/3/Cloud")
+        return get_json(self.url + "/3/Cloud", token=self.token)
 
     def wait_up(self, timeout: float = 90.0) -> dict:  # startup is seconds; a loaded CI box needs more
         deadline = time.time() + timeout
@@ -159,7 +167,16 @@ class Cloud:
             finally:
                 await client.close()
 
-        return asyncio.run(go())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(go())
+        # A loop already runs in this thread (Playwright's sync API in the browser tests): run
+        # this call's own loop in a worker thread.
+        import concurrent.futures
+
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, go()).result()
 
     def logs(self) -> str:
         return "\n".join(f"----- node {n.web_port} ({n.log_path}) -----\n{n.log()[-4000:]}" for n in self.nodes)
@@ -180,7 +197,7 @@ class Cloud:
             if not n.alive():
                 continue
             try:
-                st = get_json(n.url + "/3/Cloud", timeout=5.0)
+                st = get_json(n.url + "/3/Cloud", timeout=5.0, token=n.token)
             except OSError:
                 continue  # a frozen node (SIGSTOP) answers nothing; its peers have dropped it
             out[st["node_id"]] = (n, st)
@@ -254,9 +271,11 @@ class Cloud:
 
 @contextlib.contextmanager
 def start_cloud(n: int = 1, args: list[str] | None = None, discovery: str = "flatfile", form: bool = True,
-                name: str | None = None, per_node_args: list[list[str]] | None = None, check: bool = True):
+                name: str | None = None, per_node_args: list[list[str]] | None = None, check: bool = True,
+                env: dict[str, str] | None = None):
     """Start n nodes that find each other by `discovery` ("flatfile", "peers" or "none"). On a
-    clean exit of a test with 2+ nodes, `check` runs check_consistent before stopping them."""
+    clean exit of a test with 2+ nodes, `check` runs check_consistent before stopping them.
+    `env` is added to every node's environment."""
     workdir = Path(tempfile.mkdtemp(prefix="h2ocloud-test-"))
     name = name or f"test-{os.getpid()}-{free_port()}"
     ports = free_ports(2 * n)
@@ -274,7 +293,7 @@ def start_cloud(n: int = 1, args: list[str] | None = None, discovery: str = "fla
             extra += ["--flatfile", str(flatfile)]
         elif discovery == "peers" and n > 1:
             extra += ["--peers", ",".join(f"127.0.0.1:{ports[2 * j + 1]}" for j in range(n) if j != i)]
-        nodes.append(NodeProc(ports[2 * i], ports[2 * i + 1], workdir / f"node-{i}.log", extra))
+        nodes.append(NodeProc(ports[2 * i], ports[2 * i + 1], workdir / f"node-{i}.log", extra, env=dict(env or {})))
     cloud = Cloud(nodes, workdir, name)
     failed = False
     try:

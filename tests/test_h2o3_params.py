@@ -312,3 +312,30 @@ def test_gains_lift_of_a_binomial_model(request, cloud):
     gl = m.gains_lift(valid=True).as_data_frame()
     assert list(gl["group"]) == [1, 2, 3, 4] and gl["cumulative_capture_rate"].iloc[-1] == pytest.approx(1.0)
     assert gl["cumulative_lift"].is_monotonic_decreasing
+
+
+@pytest.mark.parametrize("cloud", ["cloud1", "cloud3"])
+def test_metrics_on_a_frame_weigh_its_rows_by_the_weights_column(request, cloud):
+    """H2O-3 weighs the scoring metrics by the weights column too: the performance on a frame
+    with weights equals the performance on the same frame with each row repeated weight times."""
+    import h2ocloud as h2o
+
+    h2o.init(url=request.getfixturevalue(cloud).nodes[0].url)
+    rng = np.random.default_rng(6)
+    n = 200
+    df = pd.DataFrame(rng.normal(size=(n, 2)), columns=["a", "b"])
+    df["y"] = np.where(df["a"] + rng.normal(scale=0.5, size=n) > 0, "p", "q")
+    df["w"] = rng.integers(1, 4, n).astype(float)
+    fr = h2o.H2OFrame(df)
+    fr["y"] = fr["y"].asfactor()
+    m = h2o.H2ODeepLearningEstimator(hidden=[3], epochs=3, seed=1, weights_column="w")
+    m.train(x=["a", "b"], y="y", training_frame=fr)
+    rep = df.loc[df.index.repeat(df["w"].astype(int))].reset_index(drop=True)
+    fr_rep = h2o.H2OFrame(rep.drop(columns="w"))
+    fr_rep["y"] = fr_rep["y"].asfactor()
+    weighted, repeated = m.model_performance(fr), m.model_performance(fr_rep)
+    assert weighted.logloss() == pytest.approx(repeated.logloss(), rel=1e-6)
+    assert weighted.auc() == pytest.approx(repeated.auc(), rel=1e-6)
+    unweighted = h2o.H2OFrame(df.drop(columns="w"))
+    unweighted["y"] = unweighted["y"].asfactor()
+    assert m.model_performance(unweighted).logloss() != pytest.approx(weighted.logloss(), rel=1e-6)

@@ -91,6 +91,9 @@ def test_a_secret_cloud_refuses_peer_operations_to_clients(tmp_path):
         assert status == 404 and "no.such_op" in reply["error"]
         status, reply = _post(f"{node.url}/3/Ops/frames.get", {"frame_idd": "x"})
         assert status == 400 and "frames.get" in reply["error"] and "frame_idd" in reply["error"], reply
+        # A handler's own refusal names the operation too, and the field.
+        status, reply = _post(f"{node.url}/3/Ops/frames.rbind", {"frame_ids": ["a"]})
+        assert status == 400 and reply["error"].startswith("operation 'frames.rbind': frame_ids"), reply
 
         h2ocloud.init(url=node.url)
         conn = connection()
@@ -101,6 +104,15 @@ def test_a_secret_cloud_refuses_peer_operations_to_clients(tmp_path):
             conn.call_stream("frames.upload", {"_spooled_path": str(victim)}, iter([b"a,b\n1,2\n"]), 8)
         status, reply = _post(f"{node.url}/3/Ops/frames.upload", {"filename": "x.csv"})  # REST streams no bytes
         assert status == 400 and "'frames.upload'" in reply["error"] and "streamed" in reply["error"], reply
+        req = urllib.request.Request(f"{node.url}/3/PostFile?filename=t.csv&chunk_rows=0", data=b"a\n1\n", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as bad:
+            urllib.request.urlopen(req, timeout=10)
+        assert bad.value.code == 400 and b"chunk_rows" in bad.value.read()
+        req = urllib.request.Request(f"{node.url}/3/PostFile?filename=t.csv&_spooled_path={victim}", data=b"a\n1\n",
+                                     method="POST")
+        with pytest.raises(urllib.error.HTTPError) as bad:
+            urllib.request.urlopen(req, timeout=10)
+        assert bad.value.code == 400 and b"_spooled_path" in bad.value.read()
         assert victim.read_text() == "keep me"
         data_dir = node.log_path.with_suffix(".data")
         assert not list(data_dir.glob("upload-*")), "a refused upload's spooled bytes were left behind"
@@ -122,3 +134,21 @@ def _csv(tmp_path):
     p = tmp_path / "tiny.csv"
     p.write_text("a,b\n1,2\n3,4\n")
     return p
+
+
+def test_the_rest_routes_document_only_fields_their_operations_take():
+    """A REST route that runs a client operation documents (OpenAPI) only that operation's
+    fields and path names: what the docs promise, the op's typed arguments accept."""
+    import re
+
+    from h2ocloud.node.ops.frames import UploadArgs
+    from h2ocloud.node.ops.schema import field_names
+    from h2ocloud.web.routes import ROUTES
+
+    for r in ROUTES:
+        if r.op is None and r.path != "/3/PostFile":
+            continue
+        args_type = UploadArgs if r.path == "/3/PostFile" else CLIENT_OPS.get(r.op).args_type
+        fields = set(field_names(args_type))
+        documented = {p.name for p in (*r.query, *r.body)} | set(re.findall(r"{(\w+)}", r.path))
+        assert documented <= fields, (r.method, r.path, sorted(documented - fields))

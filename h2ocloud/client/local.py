@@ -72,13 +72,13 @@ class LocalNode:
                                      env=dict(os.environ))
         atexit.register(self.stop)
 
-    def wait_ready(self, timeout: float = 60.0) -> dict:
+    def wait_ready(self, timeout: float = 60.0, token: str | None = None) -> dict:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise ConnectionError(f"the local h2ocloud node exited with code {self.proc.returncode}:\n{self.log_tail()}")
             try:
-                return fetch_cloud(self.url, timeout=1.0)
+                return fetch_cloud(self.url, timeout=1.0, token=token)
             except ConnectionError:
                 time.sleep(0.1)
         self.stop()

@@ -261,14 +261,14 @@ class H2ODeepLearningModel:
         return self.params
 
     @property
-    def model_category(self) -> str:
+    def model_category(self) -> str | None:
         return self._s.get("model_category")
 
     @property
     def type(self) -> str:
         """h2o-py's model type: "classifier", "regressor" or "unsupervised" (autoencoder)."""
         return {"Binomial": "classifier", "Multinomial": "classifier", "Regression": "regressor"}.get(
-            self.model_category, "unsupervised")
+            self.model_category or "", "unsupervised")
 
     @property
     def parms(self) -> dict[str, dict[str, Any]]:
@@ -525,7 +525,7 @@ class H2ODeepLearningModel:
         if not self._s:
             return [H2OTwoDimTable(f"{type(self).__name__}: not trained", col_header=["parameter", "value"],
                                    cell_values=[[k, repr(v)] for k, v in sorted(self.params.items())])]
-        details = [["model_id", self.model_id], ["model_category", self.model_category],
+        details: list[list[Any]] = [["model_id", self.model_id], ["model_category", self.model_category],
                    ["epochs_trained", self._s.get("epochs_trained")],
                    ["samples_trained", self._s.get("samples_trained")]]
         tables = [H2OTwoDimTable(f"Model Details: {type(self).__name__}", col_header=["field", "value"],
@@ -639,7 +639,7 @@ class H2OEstimator(H2ODeepLearningModel):
         return dict(self._s["params"]) if self._s else dict(self._parms)
 
     @property
-    def model_id(self) -> str | None:
+    def model_id(self) -> str | None:  # type: ignore[override]  # None until trained
         return self._s.get("model_id") if self._s else self._parms.get("model_id")
 
     def train(self, x: Sequence[str] | None = None, y: str | None = None, training_frame: H2OFrame | None = None,

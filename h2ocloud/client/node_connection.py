@@ -19,7 +19,7 @@ import grpc
 from h2ocloud import __version__, wire
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2 as pb
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2_grpc as pb_grpc
-from h2ocloud.errors import NodeUnavailable, exception_from_status
+from h2ocloud.errors import NodeUnavailable, Unauthenticated, exception_from_status
 
 log = logging.getLogger("h2ocloud.client")
 
@@ -29,11 +29,29 @@ CHANNEL_OPTIONS = [
 ]
 
 
-def fetch_cloud(url: str, timeout: float = 2.0) -> dict[str, Any]:
-    """GET {url}/3/Cloud; raise ConnectionError when nothing answers."""
+TOKEN_ENV = "H2OCLOUD_AUTH_TOKEN"
+
+
+def bearer_headers(token: str | None) -> dict[str, str]:
+    """HTTP headers carrying the client's token (the node's --auth-token-file), none without one."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def fetch_cloud(url: str, timeout: float = 2.0, token: str | None = None) -> dict[str, Any]:
+    """GET {url}/3/Cloud; raise ConnectionError when nothing answers, Unauthenticated (a
+    PermissionError) when the node wants a token this client does not have."""
+    req = urllib.request.Request(url.rstrip("/") + "/3/Cloud", headers=bearer_headers(token))
     try:
-        with urllib.request.urlopen(url.rstrip("/") + "/3/Cloud", timeout=timeout) as r:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
             return json.loads(r.read().decode())
+    except urllib.error.HTTPError as e:
+        if e.code == 401:
+            try:
+                why = json.loads(e.read().decode()).get("error")
+            except ValueError:
+                why = e.reason
+            raise Unauthenticated(f"the node at {url} refused this client: {why}") from None
+        raise ConnectionError(f"no h2ocloud node answers at {url}: HTTP {e.code} {e.reason}") from None
     except (urllib.error.URLError, OSError, ValueError) as e:
         raise ConnectionError(f"no h2ocloud node answers at {url}: {getattr(e, 'reason', e)}") from None
 
@@ -41,8 +59,10 @@ def fetch_cloud(url: str, timeout: float = 2.0) -> dict[str, Any]:
 class Connection:
     """A live connection to one node of a cloud."""
 
-    def __init__(self, url: str, status: dict[str, Any], owned_process=None):
+    def __init__(self, url: str, status: dict[str, Any], owned_process=None, token: str | None = None):
         self.url = url.rstrip("/")
+        self.token = token
+        self._metadata = [("authorization", f"Bearer {token}")] if token else []
         host = self.url.split("://", 1)[-1].rsplit(":", 1)[0]
         self.grpc_address = f"{host}:{status['grpc_port']}"
         self.node_id = status.get("node_id")
@@ -61,7 +81,8 @@ class Connection:
     ) -> tuple[dict[str, Any], list[bytes]]:
         """Run operation `name` on the node; raise its error as the matching Python exception."""
         try:
-            parts = self._stub.Call(wire.encode({"op": name, "args": args or {}}, blobs), timeout=timeout)
+            parts = self._stub.Call(wire.encode({"op": name, "args": args or {}}, blobs), timeout=timeout,
+                                   metadata=self._metadata)
             header, out = wire.decode(parts)
         except grpc.RpcError as e:
             code = e.code()
@@ -78,7 +99,7 @@ class Connection:
                 yield pb.Part(data=piece)
 
         try:
-            header, out = wire.decode(self._stub.Call(gen(), timeout=timeout))
+            header, out = wire.decode(self._stub.Call(gen(), timeout=timeout, metadata=self._metadata))
         except grpc.RpcError as e:
             if e.code() == grpc.StatusCode.UNAVAILABLE:
                 raise NodeUnavailable(f"node at {self.grpc_address} is not answering: {e.details()}") from None
@@ -86,7 +107,7 @@ class Connection:
         return header.get("result", {}), out
 
     def status(self, timeout: float = 10.0) -> pb.CloudStatus:
-        return self._stub.Status(pb.StatusRequest(), timeout=timeout)
+        return self._stub.Status(pb.StatusRequest(), timeout=timeout, metadata=self._metadata)
 
     def close(self) -> None:
         self._channel.close()

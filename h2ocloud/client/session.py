@@ -6,7 +6,7 @@ from typing import Any
 
 from h2ocloud import __version__
 from h2ocloud.client.local import LocalNode
-from h2ocloud.client.node_connection import Connection, fetch_cloud
+from h2ocloud.client.node_connection import TOKEN_ENV, Connection, fetch_cloud
 
 _current: Connection | None = None
 
@@ -23,8 +23,8 @@ _NOT_APPLICABLE: dict[str, tuple[Any, str]] = {
     "insecure": (None, "the client talks HTTP and gRPC without TLS certificates"),
     "cookies": (None, "nodes use no cookies"),
     "proxy": (None, "the client connects to the node directly"),
-    "username": (None, "nodes have no login (a cloud's members share a secret file instead)"),
-    "password": (None, "nodes have no login (a cloud's members share a secret file instead)"),
+    "username": (None, "nodes have no user accounts (a node started with --auth-token-file takes token=...)"),
+    "password": (None, "nodes have no user accounts (a node started with --auth-token-file takes token=...)"),
 }
 # h2o-py's legacy spellings, still accepted there through **kwargs.
 _LEGACY = {"max_mem_size_GB": "max_mem_size", "min_mem_size_GB": "min_mem_size", "proxies": "proxy",
@@ -58,6 +58,7 @@ def init(
     jvm_custom_args: Any = None,
     bind_to_localhost: bool = True,
     timeout: float = 60.0,
+    token: str | None = None,
     **kwargs: Any,
 ) -> Connection:
     """Connect to an h2ocloud node, starting a local one when none answers (h2o-py's signature).
@@ -80,6 +81,10 @@ def init(
     cacert, insecure, cookies, proxy, username, password configure h2o-py's Java server or its
     HTTP client and have no counterpart: a value other than h2o-py's default is ignored with a
     warning naming it. timeout (h2ocloud's): seconds to wait for a started node.
+    token (h2ocloud's) : the client token of a node started with --auth-token-file, sent as
+        `Authorization: Bearer <token>` on every REST and gRPC call (default: the environment
+        variable H2OCLOUD_AUTH_TOKEN). A node that refuses it raises Unauthenticated, a
+        PermissionError naming the reason.
 
     Calling init again replaces the current connection.
     """
@@ -110,12 +115,15 @@ def init(
         default, why = _NOT_APPLICABLE[key]
         if value != default:
             warnings.warn(f"h2o.init: {key} is ignored: {why}", UserWarning, stacklevel=2)
+    import os
+
+    token = token or os.environ.get(TOKEN_ENV) or None
     explicit = url is not None
     if url is None:
         url = f"http://{ip or 'localhost'}:{port or 54321}"
     local = (ip or "localhost") in ("localhost", "127.0.0.1")
     try:
-        status = fetch_cloud(url)
+        status = fetch_cloud(url, token=token)
         owned = None
     except ConnectionError:
         if explicit or not start_h2o or not local:
@@ -128,7 +136,7 @@ def init(
                               max_mem=None if max_mem_size is None else str(max_mem_size), name=name,
                               data_dir=ice_root, log_dir=log_dir, log_level=log_level,
                               bind_to_localhost=bind_to_localhost)
-        status = owned.wait_ready(timeout)
+        status = owned.wait_ready(timeout, token=token)
         url = owned.url
     if strict_version_check and status.get("version") != __version__:
         raise H2OConnectionError(f"strict_version_check: the node at {url} runs h2ocloud {status.get('version')}, "
@@ -138,7 +146,7 @@ def init(
             # Same node as before (init called again): keep owning the process we started.
             owned = _current.owned_process if status.get("node_id") == _current.node_id else None
         _current.close()
-    _current = Connection(url, status, owned_process=owned)
+    _current = Connection(url, status, owned_process=owned, token=token)
     return _current
 
 

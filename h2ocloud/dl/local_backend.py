@@ -104,6 +104,7 @@ class LocalBackend:
         if info is not None and info.skip_missing and n:  # missing_values_handling=Skip
             labeled = labeled[~np.isnan(self.X[labeled, 0])]
         copies = None
+        self.row_weights: np.ndarray | None = None  # weights_column: the metrics weigh rows too
         if weights is not None:
             # weights_column: a row of weight w is trained on as w duplicated rows would be --
             # round(w) times an epoch when w is whole, else floor(w) times plus once more with
@@ -114,6 +115,7 @@ class LocalBackend:
             if np.any(w[~np.isnan(w)] < 0):
                 raise ValueError("parameter 'weights_column': weights must be >= 0")
             w = np.where(np.isnan(w), 0.0, w)
+            self.row_weights = w
             frac = w - np.floor(w)
             extra = np.random.default_rng(sub_seed(self.seed, 4)).random(n) < frac
             copies = (np.floor(w) + extra).astype(np.int64)
@@ -202,8 +204,9 @@ class LocalBackend:
         prior, model_dist = self.prior_class_dist, self.model_class_dist
         if which == "train":
             r = self.score_rows
+            w = None if self.row_weights is None else self.row_weights[r]
             return score_builder(net, self.info, self.X[r], self.y[r], k, self.nthreads,
-                                 prior, model_dist)
+                                 prior, model_dist, weights=w)
         if which == "valid":
             if self.valid_rows is None:
                 return None

@@ -61,6 +61,21 @@ def _f(v: float) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def _weights(weights: np.ndarray | None, n: int) -> np.ndarray:
+    """Row weights as float64 (ones without a weights column; missing -> 0)."""
+    if weights is None:
+        return np.ones(n)
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    if w.size != n:
+        raise ValueError(f"weights: {w.size} weights for {n} rows")
+    return np.where(np.isnan(w), 0.0, w)
+
+
+def _counts(a: np.ndarray) -> list:
+    """A (weighted) count table as JSON: ints where every entry is whole (no weights)."""
+    return a.astype(np.int64).tolist() if np.all(a == np.round(a)) else a.tolist()
+
+
 def deviance(distribution: str, y: np.ndarray, pred: np.ndarray, param: float = 0.0) -> np.ndarray:
     """Per-row deviance of H2O-3's distribution (hex.Distribution.deviance with w = 1), the
     prediction in the response's units; param: tweedie_power, quantile_alpha or huber delta."""
@@ -97,6 +112,7 @@ class RegressionMetricsBuilder:
         self.dist_param = float(dist_param)
         self.huber_alpha = float(huber_alpha)
         self.n = 0
+        self.wsum = 0.0  # sum of the rows' weights (weights_column; n without one)
         self.sse = 0.0
         self.sdev = 0.0
         self.sae = 0.0
@@ -105,32 +121,37 @@ class RegressionMetricsBuilder:
         self.mean_y = 0.0
         self.m2_y = 0.0  # sum of squared deviations of the actuals (Chan's merge)
 
-    def add(self, predictions: np.ndarray, actual: np.ndarray) -> None:
+    def add(self, predictions: np.ndarray, actual: np.ndarray, weights: np.ndarray | None = None) -> None:
+        """Rows' predictions and actuals; ``weights`` (weights_column) weigh every metric, as
+        H2O-3's do; rows of weight 0 or missing count for nothing."""
         p = np.asarray(predictions, dtype=np.float64).reshape(-1)
         y = np.asarray(actual, dtype=np.float64).reshape(-1)
-        ok = ~(np.isnan(y) | np.isnan(p))
-        p, y = p[ok], y[ok]
+        w = _weights(weights, y.size)
+        ok = ~(np.isnan(y) | np.isnan(p)) & (w > 0)
+        p, y, w = p[ok], y[ok], w[ok]
         if y.size == 0:
             return
         e = y - p
-        self.sse += float(e @ e)
-        self.sae += float(np.abs(e).sum())
-        self.sdev += float(deviance(self.distribution, y, p, self.dist_param).sum())
+        self.sse += float(w @ (e * e))
+        self.sae += float(w @ np.abs(e))
+        self.sdev += float(w @ deviance(self.distribution, y, p, self.dist_param))
         if self.distribution == "huber":
             self.abs_errors.append(np.abs(e))
         other = RegressionMetricsBuilder()
-        other.n, other.mean_y = y.size, float(y.mean())
-        other.m2_y = float(((y - other.mean_y) ** 2).sum())
+        other.n, other.wsum = y.size, float(w.sum())
+        other.mean_y = float(w @ y / other.wsum)
+        other.m2_y = float(w @ (y - other.mean_y) ** 2)
         self._merge_moments(other)
 
     def _merge_moments(self, o: RegressionMetricsBuilder) -> None:
-        n = self.n + o.n
-        if n == 0:
+        ws = self.wsum + o.wsum
+        if ws == 0:
             return
         d = o.mean_y - self.mean_y
-        self.m2_y += o.m2_y + d * d * self.n * o.n / n
-        self.mean_y += d * o.n / n
-        self.n = n
+        self.m2_y += o.m2_y + d * d * self.wsum * o.wsum / ws
+        self.mean_y += d * o.wsum / ws
+        self.n += o.n
+        self.wsum = ws
 
     def merge(self, other: RegressionMetricsBuilder) -> RegressionMetricsBuilder:
         self.sse += other.sse
@@ -142,7 +163,7 @@ class RegressionMetricsBuilder:
 
     def to_arrays(self) -> dict[str, Any]:
         return {"kind": self.kind, "n": self.n, "sse": self.sse, "sae": self.sae,
-                "mean_y": self.mean_y, "m2_y": self.m2_y, "sdev": self.sdev,
+                "mean_y": self.mean_y, "m2_y": self.m2_y, "sdev": self.sdev, "wsum": self.wsum,
                 "distribution": self.distribution, "dist_param": self.dist_param,
                 "huber_alpha": self.huber_alpha,
                 "abs_errors": [a.tolist() for a in self.abs_errors]}
@@ -153,6 +174,7 @@ class RegressionMetricsBuilder:
                 float(d.get("huber_alpha", 0.9)))
         b.n, b.sse, b.sae = int(d["n"]), float(d["sse"]), float(d["sae"])
         b.sdev = float(d.get("sdev", d["sse"]))
+        b.wsum = float(d.get("wsum", d["n"]))
         b.abs_errors = [np.asarray(a, np.float64) for a in d.get("abs_errors", [])]
         b.mean_y, b.m2_y = float(d["mean_y"]), float(d["m2_y"])
         return b
@@ -160,15 +182,17 @@ class RegressionMetricsBuilder:
     def result(self) -> dict[str, Any]:
         if self.n == 0:
             return {"kind": self.kind, "nobs": 0}
-        mse = self.sse / self.n
-        var = self.m2_y / self.n
+        if self.wsum <= 0:
+            return {"kind": self.kind, "nobs": self.n}
+        mse = self.sse / self.wsum
+        var = self.m2_y / self.wsum
         return {
             "kind": self.kind,
             "nobs": self.n,
             "mse": mse,
             "rmse": math.sqrt(mse),
-            "mae": self.sae / self.n,
-            "mean_residual_deviance": self.sdev / self.n,
+            "mae": self.sae / self.wsum,
+            "mean_residual_deviance": self.sdev / self.wsum,
             **self._huber_deltas(),
             "r2": _f(1.0 - mse / var) if var > 0 else None,
         }
@@ -194,9 +218,10 @@ class _ClassifierBuilder:
         self.sse = 0.0  # sum of (1 - p_actual)^2, H2O-3's MSE numerator
         self.brier = 0.0  # sum over rows and classes of (t_k - p_k)^2
         self.logloss = 0.0
-        self.cm = np.zeros((k, k), dtype=np.int64)  # actual x predicted (argmax)
+        self.wsum = 0.0  # sum of the rows' weights (n without a weights column)
+        self.cm = np.zeros((k, k), dtype=np.float64)  # actual x predicted (argmax), weighted
 
-    def _clean(self, predictions: np.ndarray, actual: np.ndarray):
+    def _clean(self, predictions: np.ndarray, actual: np.ndarray, weights: np.ndarray | None = None):
         p = np.asarray(predictions, dtype=np.float64)
         k = len(self.domain)
         if p.ndim == 1 and k == 2:
@@ -204,28 +229,31 @@ class _ClassifierBuilder:
         if p.ndim != 2 or p.shape[1] != k:
             raise ValueError(f"predictions must be (n, {k}) class probabilities")
         y = np.asarray(actual, dtype=np.float64).reshape(-1)
-        ok = ~np.isnan(y) & ~np.isnan(p).any(axis=1)
+        w = _weights(weights, y.size)
+        ok = ~np.isnan(y) & ~np.isnan(p).any(axis=1) & (w > 0)
         y = y[ok].astype(np.int64)
-        p = p[ok]
+        p, w = p[ok], w[ok]
         if y.size and (y.min() < 0 or y.max() >= k):
             raise ValueError("actual class index out of range")
-        return p, y
+        return p, y, w
 
-    def _add_common(self, p: np.ndarray, y: np.ndarray) -> None:
+    def _add_common(self, p: np.ndarray, y: np.ndarray, w: np.ndarray) -> None:
         rows = np.arange(y.size)
         pa = p[rows, y]
         self.n += y.size
-        self.sse += float(((1.0 - pa) ** 2).sum())
+        self.wsum += float(w.sum())
+        self.sse += float(w @ ((1.0 - pa) ** 2))
         t = np.zeros_like(p)
         t[rows, y] = 1.0
-        self.brier += float(((t - p) ** 2).sum())
-        self.logloss -= float(np.log(np.clip(pa, _EPS, 1.0)).sum())
-        np.add.at(self.cm, (y, p.argmax(axis=1)), 1)
+        self.brier += float(w @ ((t - p) ** 2).sum(axis=1))
+        self.logloss -= float(w @ np.log(np.clip(pa, _EPS, 1.0)))
+        np.add.at(self.cm, (y, p.argmax(axis=1)), w)
 
     def _merge_common(self, o: _ClassifierBuilder) -> None:
         if o.domain != self.domain:
             raise ValueError("cannot merge metrics of different class domains")
         self.n += o.n
+        self.wsum += o.wsum
         self.sse += o.sse
         self.brier += o.brier
         self.logloss += o.logloss
@@ -233,15 +261,16 @@ class _ClassifierBuilder:
 
     def _arrays_common(self) -> dict[str, Any]:
         return {"kind": self.kind, "domain": self.domain, "n": self.n, "sse": self.sse,
-                "brier": self.brier, "logloss": self.logloss, "cm": self.cm.copy()}
+                "brier": self.brier, "logloss": self.logloss, "cm": self.cm.copy(), "wsum": self.wsum}
 
     def _load_common(self, d: dict[str, Any]) -> None:
         self.n, self.sse = int(d["n"]), float(d["sse"])
         self.brier, self.logloss = float(d["brier"]), float(d["logloss"])
-        self.cm = np.asarray(d["cm"], dtype=np.int64).copy()
+        self.cm = np.asarray(d["cm"], dtype=np.float64).copy()
+        self.wsum = float(d.get("wsum", self.n))
 
     def _result_common(self, cm: np.ndarray) -> dict[str, Any]:
-        mse = self.sse / self.n
+        mse = self.sse / self.wsum
         total = cm.sum()
         per_class = [1.0 - cm[i, i] / cm[i].sum() for i in range(len(cm)) if cm[i].sum() > 0]
         return {
@@ -249,11 +278,11 @@ class _ClassifierBuilder:
             "nobs": self.n,
             "mse": mse,
             "rmse": math.sqrt(mse),
-            "brier": self.brier / self.n,
-            "logloss": self.logloss / self.n,
+            "brier": self.brier / self.wsum,
+            "logloss": self.logloss / self.wsum,
             "classification_error": float(1.0 - np.trace(cm) / total) if total else None,
             "mean_per_class_error": float(np.mean(per_class)) if per_class else None,
-            "confusion_matrix": {"domain": self.domain, "matrix": cm.tolist()},
+            "confusion_matrix": {"domain": self.domain, "matrix": _counts(cm)},
         }
 
 
@@ -266,21 +295,21 @@ class BinomialMetricsBuilder(_ClassifierBuilder):
         if len(domain) != 2:
             raise ValueError("a binomial builder needs exactly two classes")
         super().__init__(domain)
-        self.pos = np.zeros(N_AUC_BINS, dtype=np.int64)  # actual class 1, by p1 bin
-        self.neg = np.zeros(N_AUC_BINS, dtype=np.int64)
+        self.pos = np.zeros(N_AUC_BINS, dtype=np.float64)  # actual class 1, by p1 bin (weighted)
+        self.neg = np.zeros(N_AUC_BINS, dtype=np.float64)
         self.psum = np.zeros(N_AUC_BINS, dtype=np.float64)  # sum of p1 per bin (gains/lift)
         self.gainslift_bins = int(gainslift_bins)
 
-    def add(self, predictions: np.ndarray, actual: np.ndarray) -> None:
-        p, y = self._clean(predictions, actual)
+    def add(self, predictions: np.ndarray, actual: np.ndarray, weights: np.ndarray | None = None) -> None:
+        p, y, w = self._clean(predictions, actual, weights)
         if y.size == 0:
             return
-        self._add_common(p, y)
+        self._add_common(p, y, w)
         b = np.searchsorted(AUC_EDGES, p[:, 1], side="right") - 1
         b = np.clip(b, 0, N_AUC_BINS - 1)
-        self.pos += np.bincount(b[y == 1], minlength=N_AUC_BINS)
-        self.neg += np.bincount(b[y == 0], minlength=N_AUC_BINS)
-        self.psum += np.bincount(b, weights=p[:, 1], minlength=N_AUC_BINS)
+        self.pos += np.bincount(b[y == 1], weights=w[y == 1], minlength=N_AUC_BINS)
+        self.neg += np.bincount(b[y == 0], weights=w[y == 0], minlength=N_AUC_BINS)
+        self.psum += np.bincount(b, weights=w * p[:, 1], minlength=N_AUC_BINS)
 
     def merge(self, other: BinomialMetricsBuilder) -> BinomialMetricsBuilder:
         self._merge_common(other)
@@ -299,8 +328,8 @@ class BinomialMetricsBuilder(_ClassifierBuilder):
     def from_arrays(cls, d: dict[str, Any]) -> BinomialMetricsBuilder:
         b = cls(list(d["domain"]), int(d.get("gainslift_bins", -1)))
         b._load_common(d)
-        b.pos = np.asarray(d["pos"], dtype=np.int64).copy()
-        b.neg = np.asarray(d["neg"], dtype=np.int64).copy()
+        b.pos = np.asarray(d["pos"], dtype=np.float64).copy()
+        b.neg = np.asarray(d["neg"], dtype=np.float64).copy()
         if d.get("psum") is not None:
             b.psum = np.asarray(d["psum"], dtype=np.float64).copy()
         return b
@@ -358,7 +387,7 @@ class BinomialMetricsBuilder(_ClassifierBuilder):
         """(threshold, F1) maximizing F1; ties -> the highest threshold."""
         t = self.threshold_table()
         denom = 2 * t["tp"] + t["fp"] + t["fn"]
-        f1 = np.where(denom > 0, 2 * t["tp"] / np.maximum(denom, 1), 0.0)
+        f1 = np.where(denom > 0, 2 * t["tp"] / np.maximum(denom, 1e-300), 0.0)
         i = len(f1) - 1 - int(np.argmax(f1[::-1]))
         return float(AUC_EDGES[i]), float(f1[i])
 
@@ -368,10 +397,10 @@ class BinomialMetricsBuilder(_ClassifierBuilder):
         thr, f1 = self.best_threshold()
         t = self.threshold_table()
         i = int(np.searchsorted(AUC_EDGES, thr))
-        cm = np.array([[t["tn"][i], t["fp"][i]], [t["fn"][i], t["tp"][i]]], dtype=np.int64)
+        cm = np.array([[t["tn"][i], t["fp"][i]], [t["fn"][i], t["tp"][i]]], dtype=np.float64)
         out = self._result_common(cm)
         out.update({"auc": self.auc(), "threshold": thr, "max_f1": f1,
-                    "argmax_confusion_matrix": self.cm.tolist()})
+                    "argmax_confusion_matrix": _counts(self.cm)})
         gl = self.gains_lift()
         if gl is not None:
             out["gains_lift_table"] = gl
@@ -388,18 +417,18 @@ class MultinomialMetricsBuilder(_ClassifierBuilder):
     def __init__(self, domain: list[str], max_hit_ratio_k: int = 10, auc_type: str = "AUTO") -> None:
         super().__init__(domain)
         self.k = min(int(max_hit_ratio_k), len(self.domain))
-        self.hits = np.zeros(self.k, dtype=np.int64)  # rows whose class has rank j (0-based)
+        self.hits = np.zeros(self.k, dtype=np.float64)  # (weighted) rows whose class has rank j
         self.auc_type = auc_type
         K = len(self.domain)
         on = auc_type not in ("AUTO", "NONE") and K <= MAUC_MAX_CLASSES
         # hist[a, k, b]: rows of actual class a whose p_k falls in bin b
-        self.hist = np.zeros((K, K, N_MAUC_BINS), dtype=np.int64) if on else None
+        self.hist = np.zeros((K, K, N_MAUC_BINS), dtype=np.float64) if on else None
 
-    def add(self, predictions: np.ndarray, actual: np.ndarray) -> None:
-        p, y = self._clean(predictions, actual)
+    def add(self, predictions: np.ndarray, actual: np.ndarray, weights: np.ndarray | None = None) -> None:
+        p, y, w = self._clean(predictions, actual, weights)
         if y.size == 0:
             return
-        self._add_common(p, y)
+        self._add_common(p, y, w)
         if self.k:
             pa = p[np.arange(y.size), y]
             # rank = classes strictly more probable, plus ties ranked before by index (as a
@@ -407,13 +436,14 @@ class MultinomialMetricsBuilder(_ClassifierBuilder):
             idx = np.arange(p.shape[1])
             rank = (p > pa[:, None]).sum(axis=1) + (
                 (p == pa[:, None]) & (idx[None, :] < y[:, None])).sum(axis=1)
-            rank = rank[rank < self.k]
-            self.hits += np.bincount(rank, minlength=self.k)
+            keep = rank < self.k
+            self.hits += np.bincount(rank[keep], weights=w[keep], minlength=self.k)
         if self.hist is not None:
             K = len(self.domain)
             b = np.clip(np.searchsorted(MAUC_EDGES, p, side="right") - 1, 0, N_MAUC_BINS - 1)
             idx = (y[:, None] * K + np.arange(K)[None, :]) * N_MAUC_BINS + b
-            self.hist += np.bincount(idx.ravel(), minlength=K * K * N_MAUC_BINS).reshape(self.hist.shape)
+            ww = np.repeat(w, K)
+            self.hist += np.bincount(idx.ravel(), weights=ww, minlength=K * K * N_MAUC_BINS).reshape(self.hist.shape)
 
     def merge(self, other: MultinomialMetricsBuilder) -> MultinomialMetricsBuilder:
         self._merge_common(other)
@@ -432,12 +462,12 @@ class MultinomialMetricsBuilder(_ClassifierBuilder):
 
     @classmethod
     def from_arrays(cls, d: dict[str, Any]) -> MultinomialMetricsBuilder:
-        hits = np.asarray(d["hits"], dtype=np.int64)
+        hits = np.asarray(d["hits"], dtype=np.float64)
         b = cls(list(d["domain"]), len(hits), str(d.get("auc_type", "AUTO")))
         b._load_common(d)
         b.hits = hits.copy()
         if b.hist is not None and d.get("hist") is not None:
-            b.hist = np.asarray(d["hist"], dtype=np.int64).reshape(b.hist.shape).copy()
+            b.hist = np.asarray(d["hist"], dtype=np.float64).reshape(b.hist.shape).copy()
         return b
 
     def auc_table(self) -> list[dict[str, Any]]:
@@ -472,7 +502,7 @@ class MultinomialMetricsBuilder(_ClassifierBuilder):
         if self.n == 0:
             return {"kind": self.kind, "nobs": 0}
         out = self._result_common(self.cm)
-        out["hit_ratios"] = (np.cumsum(self.hits) / self.n).tolist()
+        out["hit_ratios"] = (np.cumsum(self.hits) / self.wsum).tolist()
         if self.hist is not None:
             table = self.auc_table()
             want = {"MACRO_OVR": "Macro OVR", "WEIGHTED_OVR": "Weighted OVR", "MACRO_OVO": "Macro OVO",
@@ -490,36 +520,41 @@ class AutoencoderMetricsBuilder:
 
     def __init__(self) -> None:
         self.n = 0
+        self.wsum = 0.0
         self.sum_row_mse = 0.0
 
-    def add(self, predictions: np.ndarray, actual: np.ndarray) -> None:
+    def add(self, predictions: np.ndarray, actual: np.ndarray, weights: np.ndarray | None = None) -> None:
         r = np.asarray(predictions, dtype=np.float64)
         x = np.asarray(actual, dtype=np.float64)
         if r.shape != x.shape or r.ndim != 2:
             raise ValueError("reconstruction and input must both be (n, n_inputs)")
-        ok = ~(np.isnan(x).any(axis=1) | np.isnan(r).any(axis=1))  # skipped rows (Skip)
-        r, x = r[ok], x[ok]
+        w = _weights(weights, r.shape[0])
+        ok = ~(np.isnan(x).any(axis=1) | np.isnan(r).any(axis=1)) & (w > 0)  # skipped rows (Skip)
+        r, x, w = r[ok], x[ok], w[ok]
         self.n += r.shape[0]
-        self.sum_row_mse += float(((r - x) ** 2).mean(axis=1).sum()) if r.shape[0] else 0.0
+        self.wsum += float(w.sum())
+        self.sum_row_mse += float(w @ ((r - x) ** 2).mean(axis=1)) if r.shape[0] else 0.0
 
     def merge(self, other: AutoencoderMetricsBuilder) -> AutoencoderMetricsBuilder:
         self.n += other.n
+        self.wsum += other.wsum
         self.sum_row_mse += other.sum_row_mse
         return self
 
     def to_arrays(self) -> dict[str, Any]:
-        return {"kind": self.kind, "n": self.n, "sum_row_mse": self.sum_row_mse}
+        return {"kind": self.kind, "n": self.n, "sum_row_mse": self.sum_row_mse, "wsum": self.wsum}
 
     @classmethod
     def from_arrays(cls, d: dict[str, Any]) -> AutoencoderMetricsBuilder:
         b = cls()
         b.n, b.sum_row_mse = int(d["n"]), float(d["sum_row_mse"])
+        b.wsum = float(d.get("wsum", b.n))
         return b
 
     def result(self) -> dict[str, Any]:
         if self.n == 0:
             return {"kind": self.kind, "nobs": 0}
-        mse = self.sum_row_mse / self.n
+        mse = self.sum_row_mse / self.wsum if self.wsum > 0 else math.nan
         return {"kind": self.kind, "nobs": self.n, "mse": mse, "rmse": math.sqrt(mse)}
 
 

@@ -82,6 +82,7 @@ class DeepLearningModel:
     # ids of the frames it was trained and validated on (the console's model list shows them)
     training_frame: str | None = None
     validation_frame: str | None = None
+    given_params: list[str] = field(default_factory=list)  # the parameters the user set
 
     # ------------------------------------------------------------------ shape
     @property
@@ -177,13 +178,16 @@ class DeepLearningModel:
             if info.response not in columns or info.response not in by_name:
                 raise ValueError(f"response column {info.response!r} is missing from the frame")
             y = info.transform_response(by_name[info.response], columns[info.response])
-        return self.rows_builder(info.transform(metas, columns), y)
+        # A frame with the model's weights column is scored with its weights, as H2O-3 does.
+        wcol = self.params.get("weights_column")
+        weights = columns[wcol] if wcol and wcol in columns else None
+        return self.rows_builder(info.transform(metas, columns), y, weights)
 
-    def rows_builder(self, X: np.ndarray, y: np.ndarray | None):
+    def rows_builder(self, X: np.ndarray, y: np.ndarray | None, weights: np.ndarray | None = None):
         """The metric builder of the model on rows already transformed (X and y as the kernel
-        sees them, e.g. a cross-validation fold's held-out rows)."""
+        sees them, e.g. a cross-validation fold's held-out rows), weighted by ``weights``."""
         return score_builder(self.net, self.info, X, y, self.params.get("max_hit_ratio_k", 10),
-                             self._nthreads(), *self._dists())
+                             self._nthreads(), *self._dists(), weights=weights)
 
     def new_metrics_builder(self):
         """An empty metric builder of this model's kind."""
@@ -231,6 +235,7 @@ class DeepLearningModel:
             "training_chunks": self.training_chunks,
             "training_frame": self.training_frame,
             "validation_frame": self.validation_frame,
+            "given_params": self.given_params,
             "training_metrics": self.capped(self.training_metrics),
             "validation_metrics": self.capped(self.validation_metrics),
             "cross_validation_metrics": self.capped(self.cross_validation_metrics),

@@ -127,6 +127,7 @@ class P:
                 "frame_list": "frame ids, one per weight layer"}[kind]
         if isinstance(value, str | bytes) or not isinstance(value, Sequence):
             raise _bad(name, f"expected a list of {what}, got {value!r}")
+        items: list[Any]
         if kind == "int_list":
             items = [_as_int(name, v) for v in value]
         elif kind == "float_list":
@@ -187,25 +188,25 @@ PARAMETERS: tuple[P, ...] = (
     P('hidden', 'int_list', [200, 200], lo=1,
       help='The number and size of each hidden layer in the model. For example, if c(100,200,100) is specified, a model with 3 hidden layers will be produced, and the middle hidden layer will have 200 neurons. The default is c(200,200). For grid search, use list(c(10,10), c(20,20)) etc.'),
     P('autoencoder', 'bool', False,
-      help='The default is false.'),
+      help='Train a deep autoencoder: the network learns to reconstruct its inputs (no response), for feature learning and anomaly detection (booklet section 4). The default is false.'),
     P('use_all_factor_levels', 'bool', True,
       help='Use all factor levels of categorical variables. Otherwise, the first factor level is omitted (without loss of accuracy). Useful for variable importances and auto-enabled for autoencoder.'),
-    P('epochs', 'float', 10.0, lo=0.0, hi=INF, hi_open=True,
+    P('epochs', 'float', 10.0, lo=0.0, hi=1e9,  # beyond, epochs x rows overflows the sample count
       help='The number of passes over the training dataset to be carried out. It is recommended to start with lower values for initial grid searches. The value can be modified during checkpoint restarts and allows continuation of selected models. The default is 10.'),
     P('train_samples_per_iteration', 'int', -1, lo=-2,
-      help='The default is -1, but performance might depend greatly on this parameter.'),
+      help='Training examples (globally) presented to the nodes between model averaging. -1 (default): every node processes all its local training data per iteration (N epochs per iteration on N nodes with replicate_training_data); 0: one epoch per iteration; any positive number, for example a fraction of a large dataset.'),
     P('seed', 'int', None,
       help='The random seed controls sampling and initialization. Reproducible results are only expected with single-threaded operation (i.e. when running on one node, turning off load balancing and providing a small dataset that fits in one chunk). In general, the multi-threaded asynchronous updates to the model parameters will result in (intentional) race conditions and non-reproducible results. Note that deterministic sampling and initialization might still lead to some weak sense of determinism in the model. The default is a random real number.'),
     P('adaptive_rate', 'bool', True,
-      help='The default enables this feature for adaptive learning rate.'),
-    P('rho', 'float', 0.99, lo=0.0, hi=1.0, hi_open=True,
+      help='Use the ADADELTA adaptive learning rate (per-weight rates from rho and epsilon) instead of rate, rate_annealing and momentum. The default enables it.'),
+    P('rho', 'float', 0.99, lo=0.0, hi=1.0, lo_open=True, hi_open=True,  # ADADELTA's kernel needs rho > 0
       help='The first of two hyperparameters for adaptive learning rate (when it is enabled). This parameter is similar to momentum and relates to the memory to prior weight updates. Typical values are between 0.9 and 0.999. The default is 0.99 (as in H2O-3; the booklet printed 0.95).'),
     P('epsilon', 'float', 1e-08, lo=0.0, hi=1.0, lo_open=True, hi_open=True,
       help='The second of two hyperparameters for adaptive learning rate (when it is enabled). This parameter is similar to learning rate annealing during initial training and momentum at later stages where it allows forward progress. Typical values are between 1e-10 and 1e-4. This parameter is only active if adaptive learning rate is enabled. The default is 1e-8 (as in H2O-3; the booklet printed 1e-6).'),
     P('rate', 'float', 0.005, lo=0.0, hi=INF, hi_open=True,
       help='The learning rate α . Higher values lead to less stable models while lower values lead to slower convergence. The default is 0.005.'),
     P('rate_annealing', 'float', 1e-06, lo=0.0, hi=INF, hi_open=True,
-      help='The default value is 1e-6 (when adaptive learning is disabled).'),
+      help='Learning rate annealing (when adaptive learning is disabled): the rate is rate / (1 + rate_annealing * samples), gradually slowing learning to \'freeze\' into a minimum. The default is 1e-6.'),
     P('rate_decay', 'float', 1.0, lo=0.0, hi=INF, lo_open=True, hi_open=True,
       help='The default is 1.0 (when adaptive learning is disabled). The learning rate decay parameter controls the change of learning rate across layers.'),
     P('momentum_start', 'float', 0.0, lo=0.0, hi=1.0, hi_open=True,
@@ -215,23 +216,23 @@ PARAMETERS: tuple[P, ...] = (
     P('momentum_stable', 'float', 0.0, lo=0.0, hi=1.0, hi_open=True,
       help='The momentum_stable parameter controls the final momentum value reached after momentum_ramp training samples (when adaptive learning is disabled). The momentum used for training will remain the same for training beyond reaching that point. The default is 0.'),
     P('nesterov_accelerated_gradient', 'bool', True, aliases=('neverov_accelerated_gradient', 'nesterov'),
-      help='The default is true (when adaptive learning is disabled).'),
+      help='Use Nesterov\'s accelerated gradient with momentum (when adaptive learning is disabled): the gradient is taken at the point momentum leads to. The default is true.'),
     P('input_dropout_ratio', 'float', 0.0, lo=0.0, hi=1.0, hi_open=True,
-      help='The default is 0.'),
+      help='Dropout on the input layer: the fraction of input values suppressed for each training example, generally 0.1 or 0.2. The default is 0.'),
     P('hidden_dropout_ratios', 'float_list', None, lo=0.0, hi=1.0, hi_open=True, aliases=('hidden_dropout_ratio',), scalar_ok=True,
-      help='The default is 0.'),
+      help='Dropout per hidden layer (with a ...WithDropout activation): the fraction of each layer\'s activations suppressed for each training example, generally 0.5. The default is 0.5 per layer for the dropout activations, 0 otherwise.'),
     P('l1', 'float', 0.0, lo=0.0, hi=INF, hi_open=True,
-      help='The default is 0.'),
+      help='ℓ1 regularization: λ1 times the sum of the absolute weights is added to the loss, driving many weights to 0; generally very small, for example 1e-5. The default is 0.'),
     P('l2', 'float', 0.0, lo=0.0, hi=INF, hi_open=True,
-      help='The default is 0.'),
+      help='ℓ2 regularization: λ2 times the sum of the squared weights is added to the loss, shrinking the weights toward 0; generally very small. The default is 0.'),
     P('max_w2', 'float', INF, lo=0.0, hi=INF, lo_open=True,
       help='A maximum on the sum of the squared incoming weights into any one neuron. This tuning parameter is especially useful for unbound activation functions such as Maxout or Rectifier. The default leaves this maximum unbounded.'),
     P('initial_weight_distribution', 'enum', 'UniformAdaptive', choices=DISTRIBUTIONS,
-      help='The distribution from which initial weights are to be drawn. The default is the uniform adaptive option.'),
+      help='The distribution initial weights are drawn from: UniformAdaptive (the default: uniform, scaled by each layer\'s fan-in and fan-out), Uniform or Normal (scaled by initial_weight_scale).'),
     P('initial_weight_scale', 'float', 1.0, lo=0.0, hi=INF, lo_open=True, hi_open=True,
       help='The scale of the distribution function for Uniform or Normal distributions. For Uniform, the values are drawn uniformly from (-initial_weight_scale, initial_weight_scale). For Normal, the values are drawn from a Normal distribution with a standard deviation of initial_weight_scale. The default is 1.0.'),
     P('loss', 'enum', 'Automatic', choices=LOSSES,
-      help='The default is automatic based on the particular learning problem.'),
+      help='The loss function: Automatic (the default: CrossEntropy for classification, MeanSquare for regression and autoencoders), CrossEntropy or MeanSquare.'),
     P('score_interval', 'float', 5.0, lo=0.0, hi=INF, hi_open=True, aliases=('score_interval_seconds',),
       help='The minimum time (in seconds) to elapse between model scoring. The actual interval is determined by the number of training samples per iteration and the scoring duty cycle. The default is 5.'),
     P('score_training_samples', 'int', 1000, lo=0,
@@ -769,7 +770,7 @@ def train_config_kwargs(p: dict[str, Any]) -> dict[str, Any]:
     (standardized units) until the first scoring sets it from huber_alpha."""
     kw = {k: p[k] for k in TRAIN_CONFIG_KEYS}
     kw["dist_param"] = {"tweedie": p.get("tweedie_power", 1.5), "quantile": p.get("quantile_alpha", 0.5),
-                        "huber": 1.0}.get(p.get("distribution"), 0.0)
+                        "huber": 1.0}.get(str(p.get("distribution")), 0.0)
     return kw
 
 

@@ -43,12 +43,13 @@ def actuals(info: DataInfo, X: np.ndarray, y: np.ndarray | None) -> np.ndarray:
 def score_builder(net: Net, info: DataInfo, X: np.ndarray, y: np.ndarray | None,
                   max_hit_ratio_k: int = 10, nthreads: int = 1,
                   prior: np.ndarray | None = None,
-                  model_dist: np.ndarray | None = None) -> MetricsBuilder:
+                  model_dist: np.ndarray | None = None,
+                  weights: np.ndarray | None = None) -> MetricsBuilder:
     """Score rows (X, y as the kernel sees them) into a fresh, mergeable metric builder."""
     b = new_builder(info.classification, info.autoencoder, info.response_domain,
                     max_hit_ratio_k, info.distribution, info.dist_param, info.huber_alpha,
                     info.auc_type, info.gainslift_bins)
     if X.shape[0]:
         out = forward(net, X, nthreads)
-        b.add(predictions(info, out, prior, model_dist), actuals(info, X, y))
+        b.add(predictions(info, out, prior, model_dist), actuals(info, X, y), weights)
     return b

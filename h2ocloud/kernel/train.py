@@ -27,6 +27,11 @@ def activation_buffer(spec: NetSpec) -> np.ndarray:
     return np.zeros(sum(spec.layer_sizes[1:]), dtype=np.float32)
 
 
+def work_counters(spec: NetSpec) -> np.ndarray:
+    """Zeroed counters for train_hogwild's ``counts``: one row per weight layer, columns core.C_*."""
+    return np.zeros((spec.n_layers, core.N_COUNTS), dtype=np.int64)
+
+
 def thread_seed(seed: int, thread: int) -> np.ndarray:
     """Non-zero xorshift state for one thread: splitmix64 of (seed, thread)."""
     z = (int(seed) * 0x9E3779B97F4A7C15 + (int(thread) + 1) * 0xD1B54A32D192ED03) & _MASK64
@@ -72,7 +77,7 @@ class _SliceRunner:
 
     def __init__(self, net: Net, cfg: TrainConfig, X: np.ndarray, y: np.ndarray, gout: np.ndarray,
                  mode: int, nthreads: int, seed: int, offsets: np.ndarray,
-                 avg_act: np.ndarray) -> None:
+                 avg_act: np.ndarray, counts: np.ndarray | None = None) -> None:
         spec = net.spec
         plain_no_extra = mode == core.OPT_PLAIN and cfg.l1 == 0 and cfg.l2 == 0
         # H2O's shortcut: units with zero gradient are skipped when that changes nothing or
@@ -92,17 +97,19 @@ class _SliceRunner:
         # Per thread: its dropout stream (kept across rounds) and its scratch buffers.
         self.rngs = [thread_seed(seed, t) for t in range(nthreads)]
         self.scratch = [Scratch.for_spec(spec) for _ in range(nthreads)]
+        self.counts = np.zeros((0, core.N_COUNTS), np.int64) if counts is None else counts
 
     def run(self, thread: int, rows: np.ndarray, n_start: int, n_stride: int) -> None:
         """Thread ``thread`` trains ``rows``; its k-th row is global sample n_start + k * n_stride."""
         s = self.scratch[thread]
         core.train_rows(*self.head, rows, *self.options, int(n_start), int(n_stride), self.rngs[thread],
-                        s.x0, s.acts, s.errs, s.keep, s.udraw, s.argmax, s.maxnorm)
+                        s.x0, s.acts, s.errs, s.keep, s.udraw, s.argmax, s.maxnorm, self.counts)
 
 
 def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
                   cfg: TrainConfig | None = None, nthreads: int = 2, seed: int = 0,
-                  offsets: np.ndarray | None = None, avg_act: np.ndarray | None = None) -> int:
+                  offsets: np.ndarray | None = None, avg_act: np.ndarray | None = None,
+                  counts: np.ndarray | None = None) -> int:
     """Train ``net`` in place on ``X[rows]`` (in that order), one sample at a time.
 
     With ``nthreads`` > 1 the rows go in consecutive timed rounds of about a thousand rows per
@@ -113,7 +120,9 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
     nthreads=1 is reproducible bit for bit. ``offsets`` (one per row of X) are added to a
     regression output in link space, as H2O's offset_column. ``avg_act`` (float32, one slot
     per unit, see :func:`activation_buffer`) carries the hidden units' mean activations across
-    calls when ``cfg.sparsity_beta`` > 0.
+    calls when ``cfg.sparsity_beta`` > 0. ``counts`` (from :func:`work_counters`) adds up the
+    kernel's work per layer (units kept, skipped with a zero gradient, weights updated; columns
+    core.C_*): exact with one thread, approximate with more (the threads add without locks).
     Returns ``len(rows)`` and adds it to ``net.samples_seen``.
     """
     cfg = cfg or TrainConfig()
@@ -129,8 +138,11 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
         avg_act = np.zeros(0, np.float32)
     elif avg_act.dtype != np.float32 or avg_act.shape != activation_buffer(net.spec).shape:
         raise ValueError("avg_act must be float32 shaped as activation_buffer(spec)")
+    if counts is not None and (counts.dtype != np.int64
+                               or counts.shape != work_counters(net.spec).shape):
+        raise ValueError("counts must be int64 shaped as work_counters(spec)")
     runner = _SliceRunner(net, cfg, X, y, np.zeros(1, dtype=np.float32), _opt_mode(cfg), nthreads, seed,
-                          _check_offsets(X, offsets), avg_act)
+                          _check_offsets(X, offsets), avg_act, counts)
     if nthreads == 1:
         runner.run(0, rows, net.samples_seen, 1)
     else:

@@ -19,7 +19,7 @@ def _run_node(ns: argparse.Namespace) -> int:
     except ConfigError as e:
         ns.parser.error(str(e))  # usage line + the message naming the variable; exit 2
     except OSError as e:
-        print(f"h2ocloud: error: cannot read --secret-file: {e}", file=sys.stderr)
+        print(f"h2ocloud: error: {e}", file=sys.stderr)
         return 2
     logsetup.configure(cfg.log_level, cfg.log_format, cfg.node_id)
     for name in unknown_environment():

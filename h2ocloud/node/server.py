@@ -110,7 +110,7 @@ class Node:
         self.executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=max(4, config.effective_nthreads + 2), thread_name_prefix="h2ocloud-worker"
         )
-        self.jobs = JobManager(self.run_in_thread)
+        self.jobs = JobManager(self.run_in_thread, config.max_jobs, config.keep_jobs)
         self.membership = Membership(self)
         self.dkv = DKV(self)
         from h2ocloud.node.tasks.models import ModelCache
@@ -175,6 +175,14 @@ class Node:
         asyncio.get_running_loop().run_in_executor(self.executor, _warm_up)
         if not _is_loopback(cfg.ip) and not cfg.secret:
             log.warning("bound to %s with no shared secret: any node named %r on the network may join", cfg.ip, cfg.name)
+        if not _is_loopback(cfg.ip) and not cfg.auth_token:
+            log.warning("bound to %s with no client token: anyone who reaches ports %d and %d may read, train and "
+                        "stop the cloud (give --auth-token-file or H2OCLOUD_AUTH_TOKEN)", cfg.ip, self.web_port,
+                        self.grpc_port)
+        for flag, given in (("--import-root", cfg.import_root), ("--export-root", cfg.export_root)):
+            if not _is_loopback(cfg.ip) and not given:
+                log.warning("bound to %s with no %s: clients may have the node %s any path its user can "
+                            "(give %s DIR)", cfg.ip, flag, "read" if flag == "--import-root" else "write", flag)
         res = cfg.resources_json()
         log.info(
             "h2ocloud %s node %s up: cloud %r, web http://%s:%d, grpc %s:%d, %d threads (%s), store cap %s (%s)",
@@ -188,6 +196,7 @@ class Node:
         cloud without it, so no peer is left with fewer copies when it goes. Bounded by
         --drain-timeout; what is not done by then is left to the peers' re-replication."""
         self.draining = True
+        self.jobs.closed = True
         deadline = time.monotonic() + self.config.drain_timeout
         running = self.jobs.running()
         if running:

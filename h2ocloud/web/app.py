@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from h2ocloud.web import metrics
+from h2ocloud.web import auth, metrics
 from h2ocloud.web.middleware import json_response, middlewares
 from h2ocloud.web.openapi import openapi_document
 from h2ocloud.web.routes import CLOSING, ROUTES, add_routes
@@ -47,7 +47,7 @@ def _page(name: str):
 
 
 def make_app(node: Node) -> web.Application:
-    app = web.Application(client_max_size=64 << 20, middlewares=middlewares(node))
+    app = web.Application(client_max_size=node.config.max_request_body or (1 << 62), middlewares=middlewares(node))
     app[CLOSING] = asyncio.Event()
 
     async def on_shutdown(app: web.Application) -> None:
@@ -56,6 +56,7 @@ def make_app(node: Node) -> web.Application:
     app.on_shutdown.append(on_shutdown)
     add_routes(app, node)
     metrics.add_routes(app, node)  # /metrics and /healthz, beside the API
+    auth.add_routes(app, node)  # /login, /logout: the console's session cookie (--auth-token-file)
 
     async def openapi(request: web.Request) -> web.Response:
         return json_response(openapi_document())

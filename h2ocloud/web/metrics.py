@@ -4,7 +4,9 @@ The gauges are read from the node when Prometheus scrapes (a custom collector), 
 never stale: cloud size and epoch, each peer's heartbeat age, keys and bytes held by kind, the
 replication deficit, jobs by kind and state, training samples/s. The event counters (gRPC and
 REST calls and errors, map/reduce tasks and their durations) are h2ocloud.telemetry's. The
-routes sit beside the REST API, not in it, so they stay open whatever guards the API.
+routes sit beside the REST API, not in it; with a client token (--auth-token-file) /healthz stays
+open and /metrics needs the token (a scrape config's bearer token), as the issue's "only the
+probes stay open" asks.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ if TYPE_CHECKING:
     from h2ocloud.node.server import Node
 
 JOB_STATES = ("RUNNING", "DONE", "FAILED", "CANCELLED")
+# Paths the orchestrator's probes and Prometheus call: an authentication middleware (the security
+# work's) must let these through without a client token, as the kubelet has none.
+OPEN_PATHS = frozenset({"/healthz", "/3/Ready", "/metrics"})
 
 
 class NodeCollector(Collector):

@@ -175,3 +175,37 @@ def test_gains_lift_table_against_a_direct_computation():
     off = BinomialMetricsBuilder(["no", "yes"], gainslift_bins=0)
     off.add(np.stack([1 - p1, p1], axis=1), y)
     assert "gains_lift_table" not in off.result()
+
+
+@pytest.mark.parametrize("kind", ["regression", "binomial", "multinomial", "autoencoder"])
+def test_integer_weights_give_the_metrics_of_duplicated_rows(kind):
+    """weights_column in the metrics (H2O-3): a row of weight w counts as w copies of it."""
+    from h2ocloud.dl.metrics import builder_from_arrays, new_builder
+
+    rng = np.random.default_rng(4)
+    n = 300
+    w = rng.integers(0, 4, n).astype(float)
+    if kind == "regression":
+        p, y = rng.normal(size=n), rng.normal(size=n)
+        mk = lambda: new_builder(False, False, None)  # noqa: E731
+    elif kind == "autoencoder":
+        p, y = rng.normal(size=(n, 3)), rng.normal(size=(n, 3))
+        mk = lambda: new_builder(False, True, None)  # noqa: E731
+    else:
+        K = 2 if kind == "binomial" else 3
+        logits = rng.normal(size=(n, K))
+        p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        y = rng.integers(0, K, n).astype(float)
+        mk = lambda: new_builder(True, False, [f"c{k}" for k in range(K)], auc_type="MACRO_OVR" if K > 2 else "AUTO")  # noqa: E731
+    a, b = mk(), mk()
+    a.add(p, y, w)
+    rep = np.repeat(np.arange(n), w.astype(int))
+    b.add(p[rep], y[rep])
+    got, want = builder_from_arrays(a.to_arrays()).result(), b.result()
+    for key, v in want.items():
+        if key == "nobs":
+            continue
+        if isinstance(v, float):
+            assert got[key] == pytest.approx(v, rel=1e-9, abs=1e-12), key
+        elif key == "confusion_matrix":
+            assert got[key]["matrix"] == v["matrix"]

@@ -98,7 +98,7 @@ def test_the_rest_form_is_the_table():
     assert set(rows) == {p.name for p in PARAMETERS if not p.request}
     assert set(rows) | {"x", "y", "training_frame", "validation_frame"} == set(DEFAULTS)
     assert all(r["help"] for r in rows.values())
-    assert rows["rho"]["range"] == {"min": 0.0, "max": 1.0, "min_exclusive": False, "max_exclusive": True}
+    assert rows["rho"]["range"] == {"min": 0.0, "max": 1.0, "min_exclusive": True, "max_exclusive": True}
     assert rows["max_w2"]["default"] == "Infinity" and rows["hidden"]["default"] == [200, 200]
     assert rows["hidden_dropout_ratios"]["aliases"] == ["hidden_dropout_ratio"]
 
@@ -108,3 +108,17 @@ def test_the_rest_route_serves_the_table(h2o, cloud1):
 
     got = get_json(cloud1.nodes[0].url + "/3/ModelBuilders/deeplearning/parameters")
     assert got["parameters"] == parameter_table()
+
+
+def test_the_sklearn_wrappers_defaults_are_the_tables():
+    """h2ocloud.sklearn's estimators name their parameters in their own signature (scikit-learn
+    wants that); their defaults must be the table's, so both APIs train the same model."""
+    pytest.importorskip("sklearn")
+    from h2ocloud.dl.params import BY_NAME
+    from h2ocloud.sklearn import H2ODeepLearningClassifier
+
+    for name, value in H2ODeepLearningClassifier().get_params().items():
+        if name in BY_NAME:
+            want = BY_NAME[name].default
+            got = list(value) if isinstance(value, tuple) else value
+            assert got == want or (isinstance(want, float) and math.isinf(want) and math.isinf(got)), name

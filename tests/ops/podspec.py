@@ -10,6 +10,7 @@ manifest resolved `h2ocloud-peers.$(POD_NAMESPACE)...` and found no peer.
 from __future__ import annotations
 
 import math
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -122,3 +123,17 @@ def node_command(p: Pod) -> list[str]:
 def mounts(p: Pod) -> dict[str, str]:
     """mountPath -> volume name of the node container."""
     return {m["mountPath"]: m["name"] for m in p.container.get("volumeMounts", [])}
+
+
+def local_env(p: Pod, folder: Path) -> dict[str, str]:
+    """The environment to run the pod's command here: this process's (less any H2OCLOUD_* and
+    NUMBA_* of its own) plus the pod's, with each emptyDir mount path the pod's env names
+    replaced by a folder made under `folder`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("H2OCLOUD_", "NUMBA_"))}
+    env.update(p.env)
+    for path, volume in mounts(p).items():
+        for k, v in p.env.items():
+            if v == path:
+                (folder / volume).mkdir(parents=True, exist_ok=True)
+                env[k] = str(folder / volume)
+    return env

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import signal
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
 import kubernetes_validate
 import pytest
@@ -20,6 +17,7 @@ from tests.cloudfixture import free_ports
 from tests.dnsserver import TinyDNS
 from tests.ops import podspec
 from tests.ops.podspec import K8S
+from tests.web.rest import probe
 
 K8S_VERSION = "1.30.0"  # a release current clusters run; the schemas ship with kubernetes-validate
 
@@ -76,8 +74,8 @@ def test_the_manifests_agree_with_each_other():
     c = p.container
     assert c["livenessProbe"]["httpGet"]["path"] == "/healthz" and c["startupProbe"]["httpGet"]["path"] == "/healthz"
     assert c["readinessProbe"]["httpGet"]["path"] == "/3/Ready"
-    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
-        assert c[probe]["httpGet"]["port"] in p.ports
+    for kind in ("livenessProbe", "readinessProbe", "startupProbe"):
+        assert c[kind]["httpGet"]["port"] in p.ports
     assert int(p.env["H2OCLOUD_CLOUD_SIZE"]) == sts["spec"]["replicas"]
     # Resources: requests and limits, the CPU request passed to the node.
     assert c["resources"]["requests"]["cpu"] and c["resources"]["limits"]["memory"]
@@ -120,14 +118,6 @@ def test_every_h2ocloud_variable_the_pod_sets_is_one_the_node_reads():
     assert not unknown, f"the pod sets variables the node does not know: {unknown}"
 
 
-def _get(url: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
-
-
 def test_the_pod_runs_as_a_real_node(tmp_path):
     """The container's command with the pod's environment (as the kubelet expands it) starts a
     node that the pod's probes find live and, alone, not ready (it waits for its cloud of 3); it
@@ -138,13 +128,7 @@ def test_the_pod_runs_as_a_real_node(tmp_path):
     assert not p.unexpanded
     web, grpc_port = free_ports(2)
     with TinyDNS(p.env["H2OCLOUD_K8S_SERVICE_DNS"], ["127.0.0.1"]) as dns:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("H2OCLOUD_", "NUMBA_"))}
-        env.update(p.env)
-        for path, volume in podspec.mounts(p).items():  # emptyDirs -> temporary folders
-            for k, v in p.env.items():
-                if v == path:
-                    (tmp_path / volume).mkdir(exist_ok=True)
-                    env[k] = str(tmp_path / volume)
+        env = podspec.local_env(p, tmp_path)  # emptyDirs -> temporary folders
         env.update(H2OCLOUD_PORT=str(web), H2OCLOUD_GRPC_PORT=str(grpc_port), H2OCLOUD_IP="127.0.0.1",
                    H2OCLOUD_K8S_NAMESERVER=dns.address)
         log_path = tmp_path / "pod.log"
@@ -158,17 +142,17 @@ def test_the_pod_runs_as_a_real_node(tmp_path):
             while True:
                 assert proc.poll() is None, log_path.read_text()
                 try:
-                    status, body = _get(base + c["startupProbe"]["httpGet"]["path"])
+                    status, body = probe(base + c["startupProbe"]["httpGet"]["path"])
                     if status == 200:
                         break
                 except OSError:
                     pass
                 assert time.time() < deadline, log_path.read_text()
                 time.sleep(0.2)
-            assert _get(base + c["livenessProbe"]["httpGet"]["path"])[0] == 200
-            status, body = _get(base + c["readinessProbe"]["httpGet"]["path"])
+            assert probe(base + c["livenessProbe"]["httpGet"]["path"])[0] == 200
+            status, body = probe(base + c["readinessProbe"]["httpGet"]["path"])
             assert status == 503 and "want 3" in body["error"]  # one pod of three: not ready
-            st = _get(base + "/3/Cloud")[1]
+            st = probe(base + "/3/Cloud")[1]
             assert st["cloud_name"] == p.env["H2OCLOUD_NAME"] and st["zeroconf"] is False
             assert st["resources"]["nthreads"] == 2 and st["resources"]["nthreads_from"] == "--nthreads"
             assert st["data_dir"] == env["H2OCLOUD_DATA_DIR"]

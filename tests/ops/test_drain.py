@@ -16,8 +16,6 @@ from tests.cloudfixture import start_cloud
 from tests.ops.test_metrics_logs import scrape, total
 from tests.web.rest import call, ok
 
-pytestmark = pytest.mark.slow
-
 ROWS = 6000
 
 
@@ -53,6 +51,24 @@ def _sigterm(node, limit: float) -> float:
     return time.time() - t0
 
 
+def test_a_draining_node_starts_no_new_job():
+    import asyncio
+
+    from h2ocloud.errors import NodeUnavailable
+    from h2ocloud.node.tasks.jobs import JobManager
+
+    async def go():
+        jobs = JobManager(lambda fn, *a: asyncio.to_thread(fn, *a))
+        done = jobs.start("Parse x", lambda j: None, dest="x.hex")
+        jobs.closed = True
+        with pytest.raises(NodeUnavailable, match="stopping"):
+            jobs.start("Parse y", lambda j: None)
+        assert await jobs.wait_all(5) == [] and done.status == "DONE"
+
+    asyncio.run(go())
+
+
+@pytest.mark.slow
 def test_sigterm_during_training_checkpoints_or_cancels_and_keeps_every_key():
     import h2ocloud as h2o
 

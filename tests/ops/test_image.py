@@ -20,7 +20,7 @@ import pytest
 from tests.dnsserver import TinyDNS
 from tests.ops import netns, podspec
 from tests.ops import podman_image as pi
-from tests.web.rest import call, ok
+from tests.web.rest import ok, probe
 
 pytestmark = pytest.mark.slow
 
@@ -32,13 +32,6 @@ def _csv(n: int = 300) -> bytes:
     buf = io.StringIO()
     df.to_csv(buf, index=False)
     return buf.getvalue().encode()
-
-
-def _status(url: str) -> int:
-    try:
-        return call(url, timeout=3)[0]
-    except OSError:  # not listening yet
-        return 0
 
 
 def _compiled(d) -> set[str]:
@@ -96,7 +89,7 @@ def test_the_image_builds_and_three_containers_form_a_cloud(tmp_path):
                                      pi.podman("logs", n, check=False).stderr[-2000:] for n in names)
 
                 deadline = time.time() + 120
-                while not all(hub.run(_status, u + "/3/Ready") == 200 for u in urls):
+                while not all(hub.run(probe, u + "/3/Ready")[0] == 200 for u in urls):
                     assert time.time() < deadline, logs()
                     time.sleep(1)
                 st = hub.run(ok, urls[0] + "/3/Cloud")

@@ -5,30 +5,17 @@ two stay Ready (issue 16)."""
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from tests.dnsserver import TinyDNS
 from tests.ops import netns, podspec
+from tests.web.rest import probe
 
 pytestmark = pytest.mark.slow
-
-
-def _get(url: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(url, timeout=3) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
-    except OSError as e:
-        return 0, {"error": str(e)}
 
 
 def test_three_pods_in_three_namespaces_form_a_cloud_and_survive_one_death(tmp_path):
@@ -47,13 +34,7 @@ def test_three_pods_in_three_namespaces_form_a_cloud_and_survive_one_death(tmp_p
                 for i, (ns, ip) in enumerate(pods):
                     p = podspec.pod(pod_ip=ip, pod_name=f"h2ocloud-{i}")
                     assert not p.unexpanded
-                    env = {k: v for k, v in os.environ.items() if not k.startswith(("H2OCLOUD_", "NUMBA_"))}
-                    env.update(p.env)
-                    for path, volume in podspec.mounts(p).items():  # emptyDirs -> temporary folders
-                        for k, v in p.env.items():
-                            if v == path:
-                                (tmp_path / f"{volume}-{i}").mkdir(exist_ok=True)
-                                env[k] = str(tmp_path / f"{volume}-{i}")
+                    env = podspec.local_env(p, tmp_path / f"pod{i}")  # emptyDirs -> temporary folders
                     log = open(tmp_path / f"pod{i}.log", "wb")
                     procs.append(subprocess.Popen(["ip", "netns", "exec", ns, *podspec.node_command(p)], env=env,
                                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
@@ -66,14 +47,14 @@ def test_three_pods_in_three_namespaces_form_a_cloud_and_survive_one_death(tmp_p
                     return "\n".join((tmp_path / f"pod{i}.log").read_text()[-3000:] for i in range(3))
 
                 def ready(url: str) -> tuple[int, dict]:
-                    return hub.run(_get, url + ready_path)
+                    return hub.run(probe, url + ready_path)
 
                 deadline = time.time() + 90
                 while not all(ready(u)[0] == 200 for u in urls):
                     assert all(pr.poll() is None for pr in procs), logs()
                     assert time.time() < deadline, f"{[ready(u) for u in urls]}\n{logs()}"
                     time.sleep(0.5)
-                sts = [hub.run(_get, u + "/3/Cloud")[1] for u in urls]
+                sts = [hub.run(probe, u + "/3/Cloud")[1] for u in urls]
                 want = {f"{ip}:{specs[0].ports['grpc']}" for _, ip in pods}
                 assert all({n["address"] for n in s["nodes"]} == want for s in sts)
                 assert len({s["epoch"] for s in sts}) == 1 and all(s["consensus"] for s in sts)
@@ -87,7 +68,7 @@ def test_three_pods_in_three_namespaces_form_a_cloud_and_survive_one_death(tmp_p
                 while True:
                     answers = [ready(u) for u in urls[:2]]
                     assert all(a[0] == 200 for a in answers), answers
-                    sizes = [hub.run(_get, u + "/3/Cloud")[1].get("cloud_size") for u in urls[:2]]
+                    sizes = [hub.run(probe, u + "/3/Cloud")[1].get("cloud_size") for u in urls[:2]]
                     if sizes == [2, 2]:
                         break
                     assert time.time() < deadline, f"{sizes}\n{logs()}"

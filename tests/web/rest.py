@@ -27,6 +27,14 @@ def call(url: str, method: str = "GET", body: Any = None, data: bytes | None = N
     return status, raw, hdrs
 
 
+def probe(url: str, timeout: float = 3.0) -> tuple[int, Any]:
+    """(status, body) as a probe sees it: status 0 (and the reason) when nothing answers."""
+    try:
+        return call(url, timeout=timeout)[:2]
+    except OSError as e:
+        return 0, {"error": str(e)}
+
+
 def ok(url: str, method: str = "GET", body: Any = None, data: bytes | None = None) -> Any:
     status, out, _ = call(url, method, body, data)
     assert status == 200, (url, status, out)

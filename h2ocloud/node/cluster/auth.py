@@ -67,3 +67,38 @@ def verify(secret: str | None, metadata, method: str, cloud: str) -> str | None:
     if not hmac.compare_digest(mac, _mac(secret, stamp, method, cloud)):
         return "wrong shared secret"
     return None
+
+
+# ---- client tokens (--auth-token-file): what REST, the console and the client gRPC need -------
+# A client sends `Authorization: Bearer <token>` (an HTTP header, or the gRPC metadata key
+# "authorization"). Unlike the peers' proof, the token itself crosses the wire: it is a bearer
+# credential, as an API key is, and TLS is what keeps it private on the network.
+BEARER_HEADER = "authorization"
+
+
+def bearer_value(metadata: Iterable[tuple[str, str]] | None) -> str | None:
+    """The authorization value in call metadata, or None."""
+    for k, v in metadata or ():
+        if k.lower() == BEARER_HEADER:
+            return v if isinstance(v, str) else v.decode()
+    return None
+
+
+def token_refusal(expected: str | None, authorization: str | None) -> str | None:
+    """None when a client call may proceed, else why it is refused. `authorization` is the
+    header's value ("Bearer <token>"); the token is compared in constant time."""
+    if not expected:
+        return None
+    if not authorization:
+        return "this node requires a token: send `Authorization: Bearer <token>` (h2o.init(token=...) or H2OCLOUD_AUTH_TOKEN)"
+    scheme, _, given = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return "the Authorization header is not `Bearer <token>`"
+    if not hmac.compare_digest(given.strip().encode(), expected.encode()):
+        return "wrong token"
+    return None
+
+
+def session_cookie_value(token: str) -> str:
+    """The console's session cookie for a token: an HMAC of it, so the cookie is not the token."""
+    return hmac.new(token.encode(), b"h2ocloud console session", hashlib.sha256).hexdigest()

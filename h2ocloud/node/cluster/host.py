@@ -35,6 +35,9 @@ class ClusterHost(Protocol):
     web_port: int
     data_dir: str
     started_ms: int
-    store: StoreStats
     peer_client: PeerClient
     membership: Membership
+
+    @property
+    def store(self) -> StoreStats:  # read-only here, so the node's full Store fits it
+        ...

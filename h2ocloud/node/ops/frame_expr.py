@@ -17,6 +17,7 @@ from h2ocloud.frame.chunk import ENUM, NUMERIC
 from h2ocloud.node.ops.frames import _dest, header_json
 from h2ocloud.node.tasks import frame_expr as fx
 from h2ocloud.node.tasks import frames as fr
+from h2ocloud.node.tasks import roots
 from h2ocloud.node.tasks.mrtask import run_task
 
 # A column selection as callers send it: a name, an index, or a list of them (None: all).
@@ -73,7 +74,7 @@ async def rbind(node, args: RbindArgs, blobs: list[bytes]) -> dict[str, Any]:
 @dataclass(frozen=True)
 class QuantileArgs:
     frame_id: str
-    probs: list[float] = (0.5,)  # type: ignore[assignment]  (frozen: a tuple default is safe)
+    probs: list[float] | tuple[float, ...] = (0.5,)  # a tuple default: the dataclass is frozen
     columns: Columns = None
 
 
@@ -171,13 +172,13 @@ async def cov(node, args: CovArgs, blobs: list[bytes]) -> dict[str, Any]:
     r = await run_task(node, "frame.cov", {"columns": cols}, h.frame_id, h)
     n, s, xx = r["n"], r["s"], r["xx"]
     with np.errstate(all="ignore"):
-        c = (xx - np.outer(s, s) / n) / (n - 1) if n > 1 else np.full(xx.shape, np.nan)
+        m = (xx - np.outer(s, s) / n) / (n - 1) if n > 1 else np.full(xx.shape, np.nan)
         if args.cor:
-            d = np.sqrt(np.diag(c))
-            c = c / np.outer(d, d)
+            d = np.sqrt(np.diag(m))
+            m = m / np.outer(d, d)
     if args.use == "everything" and r["na"]:
-        c = np.full(c.shape, np.nan)
-    return {"columns": cols, "matrix": fr.json_clean(c.tolist())}
+        m = np.full(m.shape, np.nan)
+    return {"columns": cols, "matrix": fr.json_clean(m.tolist())}
 
 
 @dataclass(frozen=True)
@@ -326,7 +327,7 @@ async def impute(node, args: ImputeArgs, blobs: list[bytes]) -> dict[str, Any]:
                     "column": j, "table": table}
             used.append(table)
     else:
-        values = []
+        values: list[Any] = []
         med = await fx.quantiles(node, h, cols, [0.5]) if method == "median" and given is None else {}
         for k, name in enumerate(h.names):
             if name not in cols:
@@ -405,7 +406,7 @@ async def export(node, args: ExportArgs, blobs: list[bytes]) -> dict[str, Any]:
     h = await fr.get_header(node, args.frame_id)
     if not args.path:
         raise ValueError("path is required")
-    path = os.path.abspath(os.path.expanduser(args.path))
+    path = roots.check(args.path, node.config.export_root, roots.EXPORT_FLAG, "path")
     fmt = args.format or ("parquet" if path.endswith(".parquet") else "csv")
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"format must be 'csv' or 'parquet', got {fmt!r}")

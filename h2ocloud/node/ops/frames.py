@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
-from h2ocloud.errors import NotFound
+from h2ocloud.errors import LimitExceeded, NotFound
 from h2ocloud.frame.chunk import ENUM, NUMERIC, Chunk
 from h2ocloud.frame.create import CreateFrameArgs
+from h2ocloud.frame.errors import ParseError
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.frame.summary import summary as summary_rows
 from h2ocloud.node.ops.registry import Reply
 from h2ocloud.node.ops.schema import NoArgs
 from h2ocloud.node.store.hashing import chunk_key
 from h2ocloud.node.tasks import frames as fr
+from h2ocloud.node.tasks import roots
 from h2ocloud.node.tasks.mrtask import run_task
 
 
@@ -48,10 +51,11 @@ class ParseOptions:
 
 
 def _parse_job(node, paths: list[str], dest: str, options: dict[str, Any], cleanup: bool = False,
-               pattern: re.Pattern | None = None):
+               pattern: re.Pattern | None = None, shown_as: str | None = None):
     """A job parsing ``paths`` (files and folders the node reads, http(s) URLs it fetches
     first) into one frame ``dest``. ``cleanup``: the files are the node's own (an upload) and
-    are deleted. A path that is not there fails the job with FileNotFoundError, as H2O's does."""
+    are deleted, and an error names ``shown_as`` (the client's file name), never the spool path.
+    A path that is not there fails the job with FileNotFoundError, as H2O's does."""
     from h2ocloud.frame.parse import parse_files
     from h2ocloud.node.tasks import fetch
 
@@ -59,7 +63,7 @@ def _parse_job(node, paths: list[str], dest: str, options: dict[str, Any], clean
         fetched: list[str] = []
         try:
             local = []
-            for p in paths if cleanup else _import_sources(paths, pattern):
+            for p in paths if cleanup else _import_sources(paths, pattern, node.config.import_root):
                 if fetch.is_url(p):
                     job.update(msg=f"fetching {p}")
                     fetched.append(fetch.fetch_url(p, node.data_dir, job.check_cancelled))
@@ -72,7 +76,12 @@ def _parse_job(node, paths: list[str], dest: str, options: dict[str, Any], clean
                 node.dkv.put_sync(chunk_key(dest, index), fr.chunk_value(chunk))
                 job.update(msg=f"parsed {index + 1} chunks")
 
-            header = parse_files(local, emit=emit, frame_id=dest, **options)
+            try:
+                header = parse_files(local, emit=emit, frame_id=dest, **options)
+            except ParseError as e:
+                if shown_as is None:
+                    raise
+                raise ParseError(shown_as, e.detail.replace(paths[0], shown_as), e.line) from None
             node.dkv.put_sync(dest, fr.header_value(header))
             job.update(1.0, f"parsed {header.nrows} rows", nrows=header.nrows, ncols=header.ncols)
         finally:
@@ -114,12 +123,22 @@ async def import_file(node, args: ImportArgs, blobs: list[bytes]) -> dict[str, A
     except re.error as e:
         raise ValueError(f"pattern is not a regular expression: {e}") from None
     options = args.parse_kwargs("frames.import")
+    for p in paths:  # refused now, by name; each file of a folder is checked again when listed
+        _check_import(p, node.config.import_root)
     job = _parse_job(node, paths, _dest_for(args, paths[0]), options, pattern=regex)
     return {"job": job.to_json(), "frame_id": job.dest}
 
 
-def _import_sources(paths: list[str], regex: re.Pattern | None) -> list[str]:
-    """The files (and URLs) that ``paths`` name: a folder stands for its files matching ``regex``."""
+def _check_import(path: str, import_roots: list[str]) -> str:
+    """A local path the node may read (--import-root), resolved; a URL as it is."""
+    from h2ocloud.node.tasks.fetch import is_url
+
+    return path if is_url(path) else roots.check(path, import_roots, roots.IMPORT_FLAG, "path")
+
+
+def _import_sources(paths: list[str], regex: re.Pattern | None, import_roots: Sequence[str] = ()) -> list[str]:
+    """The files (and URLs) that ``paths`` name: a folder stands for its files matching ``regex``.
+    With --import-root, each file is checked where it resolves (a symlink in a root may lead out)."""
     from h2ocloud.node.tasks.fetch import is_url
 
     out: list[str] = []
@@ -127,14 +146,14 @@ def _import_sources(paths: list[str], regex: re.Pattern | None) -> list[str]:
         if is_url(p):
             out.append(p)
             continue
-        p = os.path.abspath(os.path.expanduser(p))
+        p = _check_import(p, list(import_roots))
         if os.path.isdir(p):
             names = sorted(n for n in os.listdir(p) if os.path.isfile(os.path.join(p, n))
                            and (regex is None or regex.search(n)))
             if not names:
                 raise FileNotFoundError(f"no files in folder {p}" +
                                         (f" match pattern {regex.pattern!r}" if regex else ""))
-            out += [os.path.join(p, n) for n in names]
+            out += [_check_import(os.path.join(p, n), list(import_roots)) for n in names]
         elif not os.path.exists(p):
             raise FileNotFoundError(f"no such file on the node: {p}")
         else:
@@ -197,6 +216,11 @@ class SpooledUpload:
             self._path = None
 
 
+def upload_too_large(size: int, cap: int) -> LimitExceeded:
+    """The refusal of an upload past --max-upload (413 over REST, INVALID_ARGUMENT over gRPC)."""
+    return LimitExceeded(f"upload refused: {size} bytes is more than the node's --max-upload of {cap} bytes")
+
+
 @dataclass(frozen=True)
 class UploadArgs(ParseOptions):
     filename: str = "upload.csv"  # the client's file name (its base name names the frame)
@@ -208,7 +232,8 @@ async def upload_file(node, args: UploadArgs, blobs: list[Any]) -> dict[str, Any
         raise ValueError("operation 'frames.upload' needs the file's bytes streamed with the call over gRPC")
     options = args.parse_kwargs("frames.upload")
     dest = _dest_for(args, os.path.basename(args.filename or "upload.csv"))
-    job = _parse_job(node, [blobs[0].claim()], dest, options, cleanup=True)
+    job = _parse_job(node, [blobs[0].claim()], dest, options, cleanup=True,
+                     shown_as=os.path.basename(args.filename or "upload.csv"))
     return {"job": job.to_json(), "frame_id": job.dest}
 
 
@@ -238,6 +263,11 @@ async def list_frames(node, args: NoArgs, blobs: list[bytes]) -> dict[str, Any]:
                         "nbytes": v.meta.get("nbytes", 0)} for key, v in await node.dkv.values_of_kind("frame")]}
 
 
+# Each chunk's map keeps nbins counters per column and the reduce merges them: a bound keeps
+# `summary?nbins=10000000` from costing a node a gigabyte (H2O's summaries use 20 to 1,000 bins).
+MAX_SUMMARY_BINS = 10_000
+
+
 @dataclass(frozen=True)
 class SummaryArgs:
     frame_id: str
@@ -245,6 +275,9 @@ class SummaryArgs:
 
 
 async def summary(node, args: SummaryArgs, blobs: list[bytes]) -> dict[str, Any]:
+    if not 1 <= args.nbins <= MAX_SUMMARY_BINS:
+        raise LimitExceeded(f"parameter 'nbins': {args.nbins} is outside 1..{MAX_SUMMARY_BINS} "
+                            f"(the summary's limit on histogram bins)")
     h = await fr.get_header(node, args.frame_id)
     hist = await run_task(node, "frame.histogram", {"nbins": args.nbins}, h.frame_id, h)
     return {"frame_id": h.frame_id, "nrows": h.nrows, "columns": fr.json_clean(summary_rows(h, hist))}
@@ -333,8 +366,9 @@ async def select(node, args: SelectArgs, blobs: list[bytes]) -> dict[str, Any]:
     h = await fr.get_header(node, args.frame_id)
     if not args.columns:
         raise ValueError("columns must be a non-empty list of column names")
-    cols = [h.names[c] if isinstance(c, int) and 0 <= c < h.ncols else c for c in args.columns]
-    fr.check_columns(h, cols)  # type: ignore[arg-type]  (an index out of range is named here)
+    # Indices become names; an index out of range stays as it is and check_columns names it.
+    cols = [h.names[c] if isinstance(c, int) and 0 <= c < h.ncols else str(c) for c in args.columns]
+    fr.check_columns(h, cols)
     dest = _dest(args.dest, "select")
     types = [h.types[h.col_index(c)] for c in cols]
     domains = [h.domains[h.col_index(c)] for c in cols]
@@ -412,7 +446,7 @@ async def split(node, args: SplitArgs, blobs: list[bytes]) -> dict[str, Any]:
     if len(dests) != n:
         raise ValueError(f"destination_frames must name {n} frames, got {len(dests)}")
     dests = [fr.check_frame_id(d, "destination_frames") for d in dests]
-    seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % (2**31))
+    seed = args.seed if args.seed is not None else int(np.random.default_rng().integers(2**31))
     headers = await fr.derive(node, h, "split", dests, h.names, h.types, h.domains, ratios=ratios, seed=seed)
     return {"frames": [header_json(x) for x in headers]}
 

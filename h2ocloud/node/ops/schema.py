@@ -147,7 +147,7 @@ def _convert(tp: Any, value: Any) -> Any:
 
 
 @functools.cache
-def _fields(cls: type) -> tuple[tuple[str, Any, bool], ...]:
+def _fields(cls: Any) -> tuple[tuple[str, Any, bool], ...]:
     """(name, type, required) of each field of an arguments dataclass."""
     hints = typing.get_type_hints(cls)
     out = []
@@ -168,7 +168,7 @@ def parse_args(op: str, cls: type[T], raw: Any) -> T:
         raw = {}
     if not isinstance(raw, dict):
         raise OpArgumentError(op, None, f"arguments must be a JSON object, got {type(raw).__name__}")
-    declared = _fields(cls)
+    declared = _fields(cls)  # type: ignore[arg-type]  # a class is hashable
     names = [name for name, _, _ in declared]
     for key in raw:
         if key not in names:
