@@ -167,16 +167,15 @@ class Cloud:
             finally:
                 await client.close()
 
+        # Playwright's sync API (the browser tests) leaves its loop marked as running in this
+        # thread while it is parked between calls. Hide it for this call's own loop: grpc.aio
+        # must stay on this one thread (another thread's loop breaks later calls here).
+        parked = asyncio.events._get_running_loop()
+        asyncio.events._set_running_loop(None)
         try:
-            asyncio.get_running_loop()
-        except RuntimeError:
             return asyncio.run(go())
-        # A loop already runs in this thread (Playwright's sync API in the browser tests): run
-        # this call's own loop in a worker thread.
-        import concurrent.futures
-
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            return pool.submit(asyncio.run, go()).result()
+        finally:
+            asyncio.events._set_running_loop(parked)
 
     def logs(self) -> str:
         return "\n".join(f"----- node {n.web_port} ({n.log_path}) -----\n{n.log()[-4000:]}" for n in self.nodes)

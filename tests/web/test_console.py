@@ -264,23 +264,3 @@ def test_a_failed_job_shows_its_error(env, page):
     assert "missing.csv" in err.inner_text() and "error" in (err.locator("td").get_attribute("class") or "")
     page.assert_no_errors()
 
-
-def test_console_behind_the_login_page(page, tmp_path):
-    """With a client token, a page sends the browser to /login and, once logged in, back to the
-    page, whose REST calls then pass with the session cookie."""
-    from tests.cloudfixture import start_cloud
-
-    token = tmp_path / "token"
-    token.write_text("console-test-token\n")
-    with start_cloud(1, args=["--auth-token-file", str(token)]) as cloud:
-        base = cloud.nodes[0].url
-        p = page.goto(base + "/frames")
-        p.wait_for_url(re.compile(r"/login\?next="))
-        p.fill("#token", "console-test-token")
-        p.click("input[type=submit]")
-        p.wait_for_url(re.compile(r"/frames$"))
-        p.locator("#frame-list p, #frame-list table").first.wait_for()
-        p.get_by_role("link", name="Cloud", exact=True).click()
-        p.locator("#nodes tbody tr.self").wait_for()
-        page.shot("login-then-cloud")
-        page.assert_no_errors()

@@ -58,7 +58,7 @@ def test_openapi_describes_exactly_the_routes(cloud1):
     from h2ocloud.node.config import NodeConfig
     from h2ocloud.web.app import make_app
 
-    class _Stub:  # make_app only wires handlers; nothing runs
+    class _Stub:  # make_app only wires handlers (and reads the body limit); nothing runs
         data_dir = "/nonexistent"
         config = NodeConfig()
 

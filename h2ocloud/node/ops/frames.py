@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Sequence
@@ -22,6 +23,8 @@ from h2ocloud.node.store.hashing import chunk_key
 from h2ocloud.node.tasks import frames as fr
 from h2ocloud.node.tasks import roots
 from h2ocloud.node.tasks.mrtask import run_task
+
+log = logging.getLogger("h2ocloud.frames")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ def _parse_job(node, paths: list[str], dest: str, options: dict[str, Any], clean
 
     def work(job):
         fetched: list[str] = []
+        emitted: set[str] = set()  # chunk keys written: removed again if the parse fails
         try:
             local = []
             for p in paths if cleanup else _import_sources(paths, pattern, node.config.import_root):
@@ -73,7 +77,9 @@ def _parse_job(node, paths: list[str], dest: str, options: dict[str, Any], clean
 
             def emit(index: int, chunk: Chunk) -> None:
                 job.check_cancelled()
-                node.dkv.put_sync(chunk_key(dest, index), fr.chunk_value(chunk))
+                key = chunk_key(dest, index)
+                emitted.add(key)
+                node.dkv.put_sync(key, fr.chunk_value(chunk))
                 job.update(msg=f"parsed {index + 1} chunks")
 
             try:
@@ -83,8 +89,14 @@ def _parse_job(node, paths: list[str], dest: str, options: dict[str, Any], clean
                     raise
                 raise ParseError(shown_as, e.detail.replace(paths[0], shown_as), e.line) from None
             node.dkv.put_sync(dest, fr.header_value(header))
+            emitted.clear()  # the frame's now
             job.update(1.0, f"parsed {header.nrows} rows", nrows=header.nrows, ncols=header.ncols)
         finally:
+            if emitted:  # a parse that fails (bad row, cancel) leaves no orphaned chunks behind
+                try:
+                    node.dkv._sync(node.dkv.remove_many(sorted(emitted)))
+                except Exception:  # the job's own error is the one to report
+                    log.warning("removing the chunks of failed parse %s failed", dest, exc_info=True)
             for f in fetched:
                 fetch.discard(f)
             if cleanup:
@@ -259,8 +271,17 @@ async def get_frame(node, args: FrameArgs, blobs: list[bytes]) -> dict[str, Any]
 
 
 async def list_frames(node, args: NoArgs, blobs: list[bytes]) -> dict[str, Any]:
-    return {"frames": [{"frame_id": key, "nrows": v.meta["nrows"], "ncols": len(v.meta["names"]),
-                        "nbytes": v.meta.get("nbytes", 0)} for key, v in await node.dkv.values_of_kind("frame")]}
+    """Every frame; one whose header is malformed is listed with its error (so it can be seen
+    and removed), never breaking the list for everyone."""
+    out = []
+    for key, v in await node.dkv.values_of_kind("frame"):
+        try:
+            out.append({"frame_id": key, "nrows": int(v.meta["nrows"]), "ncols": len(v.meta["names"]),
+                        "nbytes": int(v.meta.get("nbytes", 0))})
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            out.append({"frame_id": key, "nrows": None, "ncols": None, "nbytes": 0,
+                        "error": f"malformed frame header ({type(e).__name__}: {e}); remove it with DELETE /3/Frames/{key}"})
+    return {"frames": out}
 
 
 # Each chunk's map keeps nbins counters per column and the reduce merges them: a bound keeps
