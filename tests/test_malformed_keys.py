@@ -32,3 +32,20 @@ def test_a_planted_malformed_frame_is_listed_and_removable():
             assert keys["keys"] == [], keys
         assert good.frame_id in {f["frame_id"] for f in call(cloud.nodes[1].url + "/3/Frames")[1]["frames"]}
         h2o.remove(good)
+
+
+def test_a_failed_parse_leaves_no_chunks(tmp_path):
+    import pytest
+
+    import h2ocloud as h2o
+
+    with start_cloud(3) as cloud:
+        h2o.init(url=cloud.nodes[1].url)
+        p = tmp_path / "late_fault.csv"  # > one 4 MB block: chunks are stored before the bad row is read
+        rows = b"".join(f"{i},{i % 9}\n".encode() for i in range(700_000))
+        p.write_bytes(b"a,b\n" + rows + b"1,2,3\n")
+        with pytest.raises(ValueError, match="late_fault.csv"):
+            h2o.upload_file(str(p), destination_frame="late_fault.hex", chunk_rows=20_000)
+        for node in cloud.nodes:
+            keys, _ = cloud.peer_call(node, "dkv.keys", {"prefix": "late_fault.hex"})
+            assert keys["keys"] == [], (node.web_port, keys["keys"][:5])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,6 +20,24 @@ _LOSS = {"CrossEntropy": core.LOSS_CE, "MeanSquare": core.LOSS_MSE, "Poisson": c
          "Gamma": core.LOSS_GAMMA, "Tweedie": core.LOSS_TWEEDIE, "Laplace": core.LOSS_LAPLACE,
          "Quantile": core.LOSS_QUANTILE, "Huber": core.LOSS_HUBER}
 _MASK64 = (1 << 64) - 1
+
+# Hogwild workers persist across calls: an iteration of a small model trains in a millisecond
+# or two, and starting threads for every call (a new executor) cost about as much again.
+# Several trainings of one process may share a pool, so it has room for a few of them at once
+# (its threads are started only when needed).
+_POOL_JOBS = 4
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(nthreads: int) -> ThreadPoolExecutor:
+    """The process-wide executor that runs ``nthreads``-way Hogwild rounds."""
+    with _POOLS_LOCK:
+        pool = _POOLS.get(nthreads)
+        if pool is None:
+            pool = _POOLS[nthreads] = ThreadPoolExecutor(
+                max_workers=nthreads * _POOL_JOBS, thread_name_prefix=f"hogwild{nthreads}")
+        return pool
 
 
 def activation_buffer(spec: NetSpec) -> np.ndarray:
@@ -148,20 +167,23 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
     else:
         tuner = tuner_for(nthreads, net.weights.size)
         done = 0
-        with ThreadPoolExecutor(max_workers=nthreads) as pool:
-            while done < n:
-                k, size = tuner.choose()
-                take = min(n - done, size)
-                chunk = rows[done:done + take]
-                bounds = np.linspace(0, take, k + 1).astype(np.int64)
-                first = net.samples_seen + done
-                t0 = time.perf_counter()
+        pool = _pool(nthreads)
+        while done < n:
+            k, size = tuner.choose()
+            take = min(n - done, size)
+            chunk = rows[done:done + take]
+            bounds = np.linspace(0, take, k + 1).astype(np.int64)
+            first = net.samples_seen + done
+            t0 = time.perf_counter()
+            if k == 1:  # one thread: this one (no hand-off to a worker)
+                runner.run(0, chunk, first, 1)
+            else:
                 futures = [pool.submit(runner.run, t, chunk[bounds[t]:bounds[t + 1]], first + t, k)
                            for t in range(k)]
                 for f in futures:
                     f.result()
-                tuner.record(k, take, time.perf_counter() - t0)
-                done += take
+            tuner.record(k, take, time.perf_counter() - t0)
+            done += take
     net.samples_seen += n
     return n
 

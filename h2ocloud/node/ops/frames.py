@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Sequence
@@ -22,6 +23,8 @@ from h2ocloud.node.store.hashing import chunk_key
 from h2ocloud.node.tasks import frames as fr
 from h2ocloud.node.tasks import roots
 from h2ocloud.node.tasks.mrtask import run_task
+
+log = logging.getLogger("h2ocloud.frames")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ def _parse_job(node, paths: list[str], dest: str, options: dict[str, Any], clean
 
     def work(job):
         fetched: list[str] = []
+        emitted: set[str] = set()  # chunk keys written: removed again if the parse fails
         try:
             local = []
             for p in paths if cleanup else _import_sources(paths, pattern, node.config.import_root):
@@ -73,7 +77,9 @@ def _parse_job(node, paths: list[str], dest: str, options: dict[str, Any], clean
 
             def emit(index: int, chunk: Chunk) -> None:
                 job.check_cancelled()
-                node.dkv.put_sync(chunk_key(dest, index), fr.chunk_value(chunk))
+                key = chunk_key(dest, index)
+                emitted.add(key)
+                node.dkv.put_sync(key, fr.chunk_value(chunk))
                 job.update(msg=f"parsed {index + 1} chunks")
 
             try:
@@ -82,9 +88,17 @@ def _parse_job(node, paths: list[str], dest: str, options: dict[str, Any], clean
                 if shown_as is None:
                     raise
                 raise ParseError(shown_as, e.detail.replace(paths[0], shown_as), e.line) from None
+            if shown_as is not None:
+                header.source = shown_as  # the client's file, not the spool path (deleted now)
             node.dkv.put_sync(dest, fr.header_value(header))
+            emitted.clear()  # the frame's now
             job.update(1.0, f"parsed {header.nrows} rows", nrows=header.nrows, ncols=header.ncols)
         finally:
+            if emitted:  # a parse that fails (bad row, cancel) leaves no orphaned chunks behind
+                try:
+                    node.dkv._sync(node.dkv.remove_many(sorted(emitted)))
+                except Exception:  # the job's own error is the one to report
+                    log.warning("removing the chunks of failed parse %s failed", dest, exc_info=True)
             for f in fetched:
                 fetch.discard(f)
             if cleanup:
