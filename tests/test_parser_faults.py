@@ -55,6 +55,7 @@ def test_upload_errors_name_the_users_file(h2o, tmp_path):
     cr.write_bytes(b"a,b\r1,2\r3,4\r5,6\r")
     fr = h2o.upload_file(str(cr))
     assert fr.nrow == 3
+    assert h2o.connection().call("frames.get", {"frame_id": fr.frame_id})[0]["source"] == "mac.csv"
 
 
 def test_epochs_and_rho_refused_at_the_call(h2o):

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from h2ocloud.node.cluster import auth
+from h2ocloud.web.metrics import OPEN_PATHS
 
 if TYPE_CHECKING:
     from h2ocloud.node.server import Node
@@ -27,9 +28,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("h2ocloud.web.auth")
 
 COOKIE = "h2ocloud_session"
-# (method, path) answered without a token: the probes say nothing beyond health, and the login
-# page is the way in.
-OPEN = {("GET", "/3/Ready"), ("GET", "/healthz"), ("GET", "/login"), ("POST", "/login")}
+# (method, path) answered without a token: the probes (they say nothing beyond health), and the
+# login page, the way in.
+OPEN = {("GET", p) for p in OPEN_PATHS} | {("GET", "/login"), ("POST", "/login")}
 # Paths of data, not pages: a refusal there is a 401 JSON body, never a redirect.
 API_PREFIXES = ("/3/", "/99/", "/metrics")
 

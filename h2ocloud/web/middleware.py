@@ -8,8 +8,8 @@ Authentication (the login page of the security work) is one more middleware: a f
 `auth_middleware(node) -> aiohttp middleware` appended by `middlewares()` below. It runs after
 `json_errors` (so its refusals are JSON too) and before every route, the pages included; the
 console's pages fetch /3/ with the browser's cookies, so a session cookie set by a login page
-covers them with no change to the pages. It lets `h2ocloud.web.metrics.OPEN_PATHS` (the probes
-and /metrics) through without a token: the kubelet and Prometheus have none.
+covers them with no change to the pages. It lets GETs of `h2ocloud.web.metrics.OPEN_PATHS` (the
+probes) through without a token: the kubelet has none (h2ocloud.web.auth).
 """
 
 from __future__ import annotations

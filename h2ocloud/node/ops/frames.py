@@ -88,6 +88,8 @@ def _parse_job(node, paths: list[str], dest: str, options: dict[str, Any], clean
                 if shown_as is None:
                     raise
                 raise ParseError(shown_as, e.detail.replace(paths[0], shown_as), e.line) from None
+            if shown_as is not None:
+                header.source = shown_as  # the client's file, not the spool path (deleted now)
             node.dkv.put_sync(dest, fr.header_value(header))
             emitted.clear()  # the frame's now
             job.update(1.0, f"parsed {header.nrows} rows", nrows=header.nrows, ncols=header.ncols)
