@@ -34,6 +34,16 @@ class Unauthenticated(H2OCloudError, PermissionError):
     """A client call without the node's token, or with a wrong one (HTTP 401, gRPC UNAUTHENTICATED)."""
 
 
+class LimitExceeded(H2OCloudError, ValueError):
+    """A request past one of the node's bounds (an upload over --max-upload, a body too large, too
+    many columns, ...); the message names the limit. HTTP 413, gRPC INVALID_ARGUMENT (a
+    ValueError to the client)."""
+
+
+class TooBusy(LimitExceeded):
+    """A node at its bound of running jobs (--max-jobs): HTTP 429, a ValueError to the client."""
+
+
 class NodeUnavailable(H2OCloudError, ConnectionError):
     """A peer or the node the client talks to does not answer."""
 
@@ -68,6 +78,8 @@ _MAPPING: list[tuple[type[BaseException], grpc.StatusCode, int]] = [
     (FileExistsError, grpc.StatusCode.ALREADY_EXISTS, 409),
     (IsADirectoryError, grpc.StatusCode.INVALID_ARGUMENT, 400),
     (PermissionError, grpc.StatusCode.PERMISSION_DENIED, 403),
+    (TooBusy, grpc.StatusCode.INVALID_ARGUMENT, 429),
+    (LimitExceeded, grpc.StatusCode.INVALID_ARGUMENT, 413),
     (ValueError, grpc.StatusCode.INVALID_ARGUMENT, 400),
     (TypeError, grpc.StatusCode.INVALID_ARGUMENT, 400),
     (KeyError, grpc.StatusCode.NOT_FOUND, 404),

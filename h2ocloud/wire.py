@@ -9,6 +9,7 @@ arrays go as raw bytes with dtype and shape in the JSON header (see pack_arrays)
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
@@ -51,10 +52,24 @@ def encode(header: dict[str, Any], blobs: Iterable[Blob | np.ndarray] = ()) -> I
     yield pending
 
 
+def loads(text: str | bytes, what: str = "message header") -> Any:
+    """json.loads for text that came over the network: malformed or too deeply nested JSON
+    (json's recursion, 100k-deep arrays) is a ValueError naming `what`, never a RecursionError."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{what} is not valid JSON: {e}") from None
+    except RecursionError:
+        raise ValueError(f"{what} is nested too deeply (JSON arrays or objects nested beyond "
+                         f"{sys.getrecursionlimit()} levels)") from None
+
+
 def _split(header_json: str, data: bytes) -> tuple[dict[str, Any], list[bytes]]:
     if not header_json:
         raise ValueError("malformed message: the first part has no header")
-    header = json.loads(header_json)
+    header = loads(header_json)
+    if not isinstance(header, dict):
+        raise ValueError("malformed message: the header is not a JSON object")
     sizes = header.pop("blobs", [])
     if sum(sizes) != len(data):
         raise ValueError(f"malformed message: header announces {sum(sizes)} bytes, got {len(data)}")

@@ -167,4 +167,6 @@ def test_warns_when_bound_beyond_loopback_without_a_token():
         deadline = time.time() + 60
         while time.time() < deadline and "no client token" not in cloud.nodes[0].log():
             time.sleep(0.2)
-        assert "bound to 0.0.0.0 with no client token" in cloud.nodes[0].log()
+        log = cloud.nodes[0].log()
+        assert "bound to 0.0.0.0 with no client token" in log
+        assert "bound to 0.0.0.0 with no --import-root" in log and "bound to 0.0.0.0 with no --export-root" in log

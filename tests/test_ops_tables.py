@@ -91,6 +91,9 @@ def test_a_secret_cloud_refuses_peer_operations_to_clients(tmp_path):
         assert status == 404 and "no.such_op" in reply["error"]
         status, reply = _post(f"{node.url}/3/Ops/frames.get", {"frame_idd": "x"})
         assert status == 400 and "frames.get" in reply["error"] and "frame_idd" in reply["error"], reply
+        # A handler's own refusal names the operation too, and the field.
+        status, reply = _post(f"{node.url}/3/Ops/frames.rbind", {"frame_ids": ["a"]})
+        assert status == 400 and reply["error"].startswith("operation 'frames.rbind': frame_ids"), reply
 
         h2ocloud.init(url=node.url)
         conn = connection()

@@ -84,6 +84,7 @@ class DeepLearningModel:
     # ids of the frames it was trained and validated on (the console's model list shows them)
     training_frame: str | None = None
     validation_frame: str | None = None
+    given_params: list[str] = field(default_factory=list)  # the parameters the user set
 
     # ------------------------------------------------------------------ shape
     @property
@@ -238,6 +239,7 @@ class DeepLearningModel:
             "training_chunks": self.training_chunks,
             "training_frame": self.training_frame,
             "validation_frame": self.validation_frame,
+            "given_params": self.given_params,
             "training_metrics": self.capped(self.training_metrics),
             "validation_metrics": self.capped(self.validation_metrics),
             "cross_validation_metrics": self.capped(self.cross_validation_metrics),

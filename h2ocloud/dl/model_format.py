@@ -47,7 +47,7 @@ _FIELDS = ("epochs_trained", "samples_trained", "iterations", "scoring_history",
            "prior_class_dist", "model_class_dist", "training_nodes", "comm_seconds",
            "cross_validation_metrics", "cross_validation_metrics_summary",
            "cross_validation_models", "training_chunks", "training_frame", "validation_frame",
-           "cross_validation_frames", "iteration_samples", "iteration_chunks")
+           "cross_validation_frames", "given_params", "iteration_samples", "iteration_chunks")
 
 
 def _document(model: DeepLearningModel) -> dict[str, Any]:

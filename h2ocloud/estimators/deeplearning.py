@@ -68,17 +68,21 @@ class H2ODeepLearningEstimator(H2OEstimator):
         will have 200 neurons. The default is c(200,200). For grid search, use list(c(10,10),
         c(20,20)) etc.
     autoencoder : bool, default False
-        The default is false.
+        Train a deep autoencoder: the network learns to reconstruct its inputs (no response),
+        for feature learning and anomaly detection (booklet section 4). The default is false.
     use_all_factor_levels : bool, default True
         Use all factor levels of categorical variables. Otherwise, the first factor level is
         omitted (without loss of accuracy). Useful for variable importances and auto-enabled for
         autoencoder.
-    epochs : float, default 10.0, in [0, inf)
+    epochs : float, default 10.0, in [0, 1e+09]
         The number of passes over the training dataset to be carried out. It is recommended to
         start with lower values for initial grid searches. The value can be modified during
         checkpoint restarts and allows continuation of selected models. The default is 10.
     train_samples_per_iteration : int, default -1, in [-2, inf)
-        The default is -1, but performance might depend greatly on this parameter.
+        Training examples (globally) presented to the nodes between model averaging. -1
+        (default): every node processes all its local training data per iteration (N epochs per
+        iteration on N nodes with replicate_training_data); 0: one epoch per iteration; any
+        positive number, for example a fraction of a large dataset.
     seed : int | None, default None
         The random seed controls sampling and initialization. Reproducible results are only
         expected with single-threaded operation (i.e. when running on one node, turning off load
@@ -88,8 +92,9 @@ class H2ODeepLearningEstimator(H2OEstimator):
         initialization might still lead to some weak sense of determinism in the model. The
         default is a random real number.
     adaptive_rate : bool, default True
-        The default enables this feature for adaptive learning rate.
-    rho : float, default 0.99, in [0, 1)
+        Use the ADADELTA adaptive learning rate (per-weight rates from rho and epsilon) instead
+        of rate, rate_annealing and momentum. The default enables it.
+    rho : float, default 0.99, in (0, 1)
         The first of two hyperparameters for adaptive learning rate (when it is enabled). This
         parameter is similar to momentum and relates to the memory to prior weight updates.
         Typical values are between 0.9 and 0.999. The default is 0.99 (as in H2O-3; the booklet
@@ -104,7 +109,9 @@ class H2ODeepLearningEstimator(H2OEstimator):
         The learning rate α . Higher values lead to less stable models while lower values lead
         to slower convergence. The default is 0.005.
     rate_annealing : float, default 1e-06, in [0, inf)
-        The default value is 1e-6 (when adaptive learning is disabled).
+        Learning rate annealing (when adaptive learning is disabled): the rate is rate / (1 +
+        rate_annealing * samples), gradually slowing learning to 'freeze' into a minimum. The
+        default is 1e-6.
     rate_decay : float, default 1.0, in (0, inf)
         The default is 1.0 (when adaptive learning is disabled). The learning rate decay
         parameter controls the change of learning rate across layers.
@@ -122,30 +129,38 @@ class H2ODeepLearningEstimator(H2OEstimator):
         for training will remain the same for training beyond reaching that point. The default
         is 0.
     nesterov_accelerated_gradient : bool, default True
-        The default is true (when adaptive learning is disabled). (also:
+        Use Nesterov's accelerated gradient with momentum (when adaptive learning is disabled):
+        the gradient is taken at the point momentum leads to. The default is true. (also:
         neverov_accelerated_gradient, nesterov)
     input_dropout_ratio : float, default 0.0, in [0, 1)
-        The default is 0.
+        Dropout on the input layer: the fraction of input values suppressed for each training
+        example, generally 0.1 or 0.2. The default is 0.
     hidden_dropout_ratios : list[float] | None, default None, in [0, 1)
-        The default is 0. (also: hidden_dropout_ratio)
+        Dropout per hidden layer (with a ...WithDropout activation): the fraction of each
+        layer's activations suppressed for each training example, generally 0.5. The default is
+        0.5 per layer for the dropout activations, 0 otherwise. (also: hidden_dropout_ratio)
     l1 : float, default 0.0, in [0, inf)
-        The default is 0.
+        ℓ1 regularization: λ1 times the sum of the absolute weights is added to the loss,
+        driving many weights to 0; generally very small, for example 1e-5. The default is 0.
     l2 : float, default 0.0, in [0, inf)
-        The default is 0.
+        ℓ2 regularization: λ2 times the sum of the squared weights is added to the loss,
+        shrinking the weights toward 0; generally very small. The default is 0.
     max_w2 : float, default inf, in (0, inf)
         A maximum on the sum of the squared incoming weights into any one neuron. This tuning
         parameter is especially useful for unbound activation functions such as Maxout or
         Rectifier. The default leaves this maximum unbounded.
     initial_weight_distribution : str, default 'UniformAdaptive', one of 'UniformAdaptive', 'Uniform', 'Normal'
-        The distribution from which initial weights are to be drawn. The default is the uniform
-        adaptive option.
+        The distribution initial weights are drawn from: UniformAdaptive (the default: uniform,
+        scaled by each layer's fan-in and fan-out), Uniform or Normal (scaled by
+        initial_weight_scale).
     initial_weight_scale : float, default 1.0, in (0, inf)
         The scale of the distribution function for Uniform or Normal distributions. For Uniform,
         the values are drawn uniformly from (-initial_weight_scale, initial_weight_scale). For
         Normal, the values are drawn from a Normal distribution with a standard deviation of
         initial_weight_scale. The default is 1.0.
     loss : str, default 'Automatic', one of 'Automatic', 'CrossEntropy', 'MeanSquare', 'Absolute', 'Huber', 'Quantile'
-        The default is automatic based on the particular learning problem.
+        The loss function: Automatic (the default: CrossEntropy for classification, MeanSquare
+        for regression and autoencoders), CrossEntropy or MeanSquare.
     score_interval : float, default 5.0, in [0, inf)
         The minimum time (in seconds) to elapse between model scoring. The actual interval is
         determined by the number of training samples per iteration and the scoring duty cycle.

@@ -90,9 +90,28 @@ def _last_record_end(buf: bytes) -> int:
     return int(ends[-1]) + 1 if ends.size else -1
 
 
+def _unclosed_quote(buf: bytes, sep: str) -> int | None:
+    """Offset in `buf` (the source's last block) of a quote that opens a field and is never
+    closed, or None. Only a quote at a field's start counts: one inside a field (5'11")
+    quotes nothing for the CSV reader."""
+    a = np.frombuffer(buf, dtype=np.uint8)
+    quotes = np.flatnonzero(a == 34)
+    if quotes.size % 2 == 0:
+        return None
+    q = int(quotes[-1])  # with an odd count, the last quote is left open
+    # the field it opens: scan back over the quotes before it in the same field ("" escapes)
+    start = q
+    while start > 0 and buf[start - 1] == 34:
+        start -= 1
+    if start == 0 or buf[start - 1 : start] in (sep.encode(), b"\n", b"\r"):
+        return start
+    return None
+
+
 def _text_blocks(setup: ParseSetup, block_bytes: int) -> Iterator[bytes]:
     """The decompressed source cut into blocks that end at a record end: a line end outside
-    quotes, so a quoted field may span lines."""
+    quotes, so a quoted field may span lines. A quote never closed would make the rest of the
+    file one field: it is refused naming the line where it opened."""
     if setup.compression == "zip":
         f: Any = open_binary(setup.source, "zip")
     else:
@@ -100,20 +119,29 @@ def _text_blocks(setup: ParseSetup, block_bytes: int) -> Iterator[bytes]:
     with f:
         leftover = b""
         first = True
+        lines = 0  # line ends before the current block
         while True:
             data = f.read(block_bytes)  # Arrow decompresses with the GIL released
             if not data:
                 break
             if first:
                 data, first = data.removeprefix(b"\xef\xbb\xbf"), False  # UTF-8 BOM
+            if setup.cr_newlines:
+                data = data.replace(b"\r", b"\n")
             buf = leftover + data if leftover else data
             cut = _last_record_end(buf)
             if cut < 0:
                 leftover = buf
                 continue
             leftover = buf[cut:]
+            lines += buf.count(b"\n", 0, cut)
             yield buf[:cut]
         if leftover.strip():
+            opened = _unclosed_quote(leftover, setup.sep)
+            if opened is not None:
+                line = lines + leftover.count(b"\n", 0, opened) + 1
+                raise ParseError(setup.source, "unclosed quote: the quoted field that opens here runs to the "
+                                               "end of the file", line)
             yield leftover
 
 

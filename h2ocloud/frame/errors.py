@@ -12,5 +12,6 @@ class ParseError(ValueError):
     def __init__(self, source: str, message: str, line: int | None = None) -> None:
         where = f"{source}, line {line}" if line is not None else source
         super().__init__(f"{where}: {message}")
+        self.detail = message
         self.source = source
         self.line = line

@@ -31,8 +31,14 @@ from h2ocloud.frame.errors import ParseError
 SEPARATORS = (",", ";", "\t", "|", " ")  # tried in this order; the first consistent one wins
 NA_DEFAULT = ("", "NA")  # always missing, as in H2O
 SAMPLE_BYTES = 1 << 20
+# A sample holding fewer than two whole records (a 32 MB field, a very wide header) is read
+# again, four times larger each time, up to this; a longer first record is refused naming it.
+MAX_SAMPLE_BYTES = 256 << 20
 SAMPLE_ROWS = 500
 SEP_GUESS_ROWS = 50
+# A parse of more columns is refused: each column is an array per chunk and a summary row, and a
+# ragged or binary "CSV" guessed with the wrong separator can claim millions.
+MAX_COLUMNS = 100_000
 _CSV_FIELD_LIMIT = 1 << 30
 
 # Dates and times H2O reads as time columns: year first, '-' or '/', one- or two-digit month and
@@ -68,6 +74,7 @@ class ParseSetup:
     bytes_per_row: float = 8.0  # estimated stored bytes a row, to size chunks
     est_rows: int | None = None  # estimated row count of the whole source
     time_columns: list[int] = field(default_factory=list)  # text dates -> ms since the epoch
+    cr_newlines: bool = False  # lines end with a lone CR (old Mac files): read as LF
 
     @property
     def ncols(self) -> int:
@@ -147,14 +154,28 @@ def open_binary(path: str | Path, compression: str | None) -> io.BufferedIOBase:
     return open(path, "rb")
 
 
-def _read_sample(path: str | Path, compression: str | None) -> tuple[bytes, bool]:
-    """Up to SAMPLE_BYTES decompressed bytes and whether the source is longer."""
+def _read_sample(path: str | Path, compression: str | None, size: int = SAMPLE_BYTES) -> tuple[bytes, bool]:
+    """Up to `size` decompressed bytes and whether the source is longer."""
     try:
         with open_binary(path, compression) as f:
-            data = f.read(SAMPLE_BYTES + 1)
+            data = f.read(size + 1)
     except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         raise ParseError(str(path), f"cannot read {compression or 'file'} data ({exc})") from None
-    return data[:SAMPLE_BYTES], len(data) > SAMPLE_BYTES
+    return data[:size], len(data) > size
+
+
+def _sample_text(source: str, path: str | Path, compression: str | None) -> tuple[str, bool]:
+    """The sample as text, grown until it holds two whole lines (or the whole source), so a
+    first record longer than SAMPLE_BYTES is read rather than cut away."""
+    size = SAMPLE_BYTES
+    while True:
+        data, truncated = _read_sample(path, compression, size)
+        if not truncated or data.count(b"\n") >= 2 or data.count(b"\r") >= 2 and b"\n" not in data:
+            return _decode_text(source, data, truncated), truncated
+        if size >= MAX_SAMPLE_BYTES:
+            raise ParseError(source, f"the first lines are longer than {MAX_SAMPLE_BYTES >> 20} MB "
+                                     "(the parser's limit on a record)")
+        size *= 4
 
 
 def _uncompressed_size(path: str | Path, compression: str | None) -> int:
@@ -173,7 +194,7 @@ def _uncompressed_size(path: str | Path, compression: str | None) -> int:
 def _decode_text(source: str, data: bytes, truncated: bool) -> str:
     """The sample as text; ParseError for binary (NUL or non-UTF-8) bytes, naming the line."""
     if truncated:  # the cut may split a line (or a UTF-8 character): drop the partial line
-        cut = data.rfind(b"\n")
+        cut = data.rfind(b"\n") if b"\n" in data else data.rfind(b"\r")
         data = data[: cut + 1] if cut >= 0 else data
     nul = data.find(b"\x00")
     if nul >= 0:
@@ -413,10 +434,12 @@ def guess_setup(
     fmt, compression = sniff_format(path)
     if fmt == "parquet":
         return _parquet_setup(source, col_names, col_types, na_strings)
-    data, truncated = _read_sample(path, compression)
-    text = _decode_text(source, data, truncated)
+    text, truncated = _sample_text(source, path, compression)
     if not text.strip():
         raise ParseError(source, "empty file (no data)")
+    cr_newlines = "\r" in text and "\n" not in text
+    if cr_newlines:  # old Mac line ends: the blocks are read the same way (csvread)
+        text = text.replace("\r", "\n")
     if sep is None:
         sep = guess_separator(text)
     elif len(sep) != 1:
@@ -424,7 +447,10 @@ def guess_setup(
     rows = _rows(text, sep, SAMPLE_ROWS + 1)
     if truncated and len(rows) > 1:
         rows = rows[:-1]  # the last record may be cut
+    if not rows:
+        raise ParseError(source, "no records found (an unclosed quote in the first line?)")
     ncols = len(rows[0][1])
+    _check_columns(source, ncols)
     for line, r in rows:
         if len(r) != ncols:
             raise ParseError(source, f"ragged row: {len(r)} fields where line 1 has {ncols}", line)
@@ -451,7 +477,13 @@ def guess_setup(
     int_text = [p.int_text and t == NUMERIC and j not in time_columns
                 for j, (p, t) in enumerate(zip(profiles, types, strict=True))]
     return ParseSetup(source, "csv", compression, sep, has_header, names, types, per_col_na,
-                      global_na, int_text, float(bpr), est_rows, time_columns)
+                      global_na, int_text, float(bpr), est_rows, time_columns, cr_newlines)
+
+
+def _check_columns(source: str, ncols: int) -> None:
+    if ncols > MAX_COLUMNS:
+        raise ParseError(source, f"{ncols:,} columns is more than a parse may have (the limit is "
+                                 f"{MAX_COLUMNS:,} columns)")
 
 
 def _flat_na(na_strings: Any) -> list[str]:
@@ -499,6 +531,7 @@ def schema_setup(
     est_rows: int | None = None,
 ) -> ParseSetup:
     """Setup of a typed source (Parquet file or Arrow table): types from the schema."""
+    _check_columns(source, len(schema))
     types = []
     for f in schema:
         ctype = arrow_type_to_ctype(f.type)

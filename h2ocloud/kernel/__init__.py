@@ -8,12 +8,13 @@ Public API::
     forward(net, X, nthreads) -> (n_rows, n_outputs)
     hidden_layer(net, X, layer) -> (n_rows, hidden[layer])
     layer_stats(net) -> list[dict]
+    work_counters(spec)         per-layer work tallies for train_hogwild(counts=...)
 """
 
 from .net import Net, layer_stats
 from .score import forward, hidden_layer
 from .spec import NetSpec, TrainConfig
-from .train import sample_gradient, train_hogwild
+from .train import sample_gradient, train_hogwild, work_counters
 
 __all__ = [
     "NetSpec",
@@ -24,4 +25,5 @@ __all__ = [
     "hidden_layer",
     "layer_stats",
     "sample_gradient",
+    "work_counters",
 ]

@@ -507,7 +507,7 @@ def backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep,
 def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, avg_act, rows, out_kind, loss_kind,
                dist_param, sparsity_beta, avg_target, mode, base_rate, rate_annealing, rate_decay, mom_start, mom_ramp, mom_stable, rho, eps,
                l1, l2, max_w2, in_drop, fast_mode, shortcut, n_start, n_stride, rng,
-               x0, acts, errs, keep, udraw, argmax, maxnorm):
+               x0, acts, errs, keep, udraw, argmax, maxnorm, counts):
     """Train on ``rows`` in order, one sample at a time, updating the shared arrays in place.
 
     The k-th sample of this slice is taken to be global sample ``n_start + k * n_stride``
@@ -516,7 +516,10 @@ def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, avg_act, rows,
     With ``sparsity_beta`` > 0 (H2O's sparse autoencoder) ``avg_act`` keeps each hidden unit's
     rolling mean activation (0.999 / 0.001 per sample, laid out like the activations) and every
     hidden bias moves by -rate * sparsity_beta * (mean activation - avg_target) per sample.
+    A non-empty ``counts`` ((nl, N_COUNTS) int64) receives :func:`count_sample`'s tallies; the
+    default empty one costs one branch per sample.
     """
+    counting = counts.shape[0] > 0
     has_offs = offs.shape[0] > 0
     sparse = sparsity_beta > ZERO and avg_act.shape[0] > 0
     nl = meta.shape[1]
@@ -539,6 +542,8 @@ def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, avg_act, rows,
                         maxnorm, out_kind, loss_kind, x, y[r_], offs[r_] if has_offs else ZERO,
                         dist_param, mode, rate, F32(m), rho, eps,
                         l1, l2, max_w2, shortcut, fast_mode)
+        if counting:
+            count_sample(meta, drop, x0, acts, errs, keep, shortcut, fast_mode, counts)
         if sparse:
             for l in range(nl - 1):
                 ao = meta[M_AOFF, l]
@@ -548,6 +553,58 @@ def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, avg_act, rows,
                     a = F32(0.999) * avg_act[ao + j] + F32(0.001) * acts[ao + j]
                     avg_act[ao + j] = a
                     weights[bo + j] -= step * (a - avg_target)
+
+
+# Columns of the counters table (one row per weight layer), see count_sample.
+C_UNITS = 0  # units of the layer
+C_KEPT = 1  # units not dropped
+C_ZERO_GRAD = 2  # kept units whose gradient was zero (dead rectifier or zero error)
+C_SKIPPED = 3  # kept units skipped whole (zero gradient and the shortcut on)
+C_UPDATED = 4  # units whose incoming weights were updated
+C_W_VISITED = 5  # weights the update loop walked (n_in per updated unit)
+C_W_UPDATED = 6  # weights it changed (non-zero input, or every one without fast_mode)
+C_IN_NONZERO = 7  # non-zero inputs of the layer
+N_COUNTS = 8
+
+
+@njit(**_JIT)
+def count_sample(meta, drop, x0, acts, errs, keep, shortcut, fast_mode, counts):
+    """Add one trained sample's work to ``counts`` (rows: layers, columns: C_*).
+
+    Reads the state backward_sample left (errs of layer l still hold dE/da: only maxout
+    layers rescale them), so it mirrors bprop_layer's decisions without touching the model.
+    """
+    nl = meta.shape[1]
+    for l in range(nl):
+        nin, nout, wo, bo, ao, kind = layer_meta(meta, l)
+        xin = layer_input(meta, l, x0, acts)
+        nz = 0
+        for k in range(nin):
+            if xin[k] != ZERO:
+                nz += 1
+        counts[l, C_UNITS] += nout
+        counts[l, C_IN_NONZERO] += nz
+        use_keep = drop[l] > ZERO
+        for j in range(nout):
+            if use_keep and keep[ao + j] == 0:
+                continue
+            counts[l, C_KEPT] += 1
+            e = errs[ao + j]
+            a = acts[ao + j]
+            if kind == ACT_TANH:
+                g = e * (ONE - a * a)
+            elif kind == ACT_RECT:
+                g = e if a > ZERO else ZERO
+            else:
+                g = e
+            if g == ZERO:
+                counts[l, C_ZERO_GRAD] += 1
+                if shortcut:
+                    counts[l, C_SKIPPED] += 1
+                    continue
+            counts[l, C_UPDATED] += 1
+            counts[l, C_W_VISITED] += nin
+            counts[l, C_W_UPDATED] += nz if fast_mode else nin
 
 
 @njit(**_JIT)

@@ -1,14 +1,65 @@
-"""Scoring: forward passes without dropout (hidden activations scaled by 1 - p)."""
+"""Scoring: forward passes without dropout (hidden activations scaled by 1 - p).
+
+Scoring has no per-row state (no dropout draws, no updates), so a block of rows goes through
+a layer as one float32 matrix product (BLAS sgemm, ~10x the per-row kernel's rows/s) and the
+activations are applied to the whole block: the same function of each row as the per-row
+kernel (core.score_rows), which differs only in the order a dot product is summed (float
+rounding). Maxout, whose units take a max over per-input products, keeps the per-row kernel.
+"""
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from . import core
-from .layout import Scratch, build_meta, dropout_vector
+from .layout import Scratch, build_meta, dropout_vector, layer_kinds
 from .net import Net
+
+# Rows per block of the matrix path: the block's activations (rows x widest layer) stay in cache.
+BLOCK_ROWS = 1024
+_BLAS_LOCK = threading.Lock()
+_BLAS: list = []  # the threadpoolctl controller, made on first use
+
+
+def _blas_threads(nthreads: int):
+    """A context limiting BLAS to ``nthreads`` threads (the node's thread budget)."""
+    with _BLAS_LOCK:
+        if not _BLAS:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=max(1, int(nthreads)), user_api="blas")
+
+
+def _matrix_outputs(net: Net, X: np.ndarray, layer: int, out: np.ndarray) -> None:
+    """Layers 0..layer of every row of X as block matrix products, into out."""
+    spec = net.spec
+    kinds = layer_kinds(spec)
+    drop = dropout_vector(spec)
+    params = [net.layer(l) for l in range(layer + 1)]
+    for lo in range(0, X.shape[0], BLOCK_ROWS):
+        a = X[lo:lo + BLOCK_ROWS]
+        for l, (W, b) in enumerate(params):
+            a = a @ W.T
+            a += b
+            kind = kinds[l]
+            scale = np.float32(1.0 - drop[l])
+            if kind == core.ACT_RECT:
+                np.maximum(a, 0, out=a)
+                if scale != 1:
+                    a *= scale
+            elif kind == core.ACT_TANH:
+                np.tanh(a, out=a)
+                if scale != 1:
+                    a *= scale
+            elif kind == core.ACT_SOFTMAX:
+                a -= a.max(axis=1, keepdims=True)
+                np.exp(a, out=a)
+                a /= a.sum(axis=1, keepdims=True)
+        out[lo:lo + a.shape[0]] = a
 
 
 def _layer_outputs(net: Net, X: np.ndarray, layer: int, nthreads: int) -> np.ndarray:
@@ -21,6 +72,20 @@ def _layer_outputs(net: Net, X: np.ndarray, layer: int, nthreads: int) -> np.nda
     out = np.empty((n, spec.layer_sizes[layer + 1]), dtype=np.float32)
     if n == 0:
         return out
+    nthreads = max(1, min(int(nthreads), n))
+    bounds = np.linspace(0, n, nthreads + 1).astype(np.int64)
+    if core.ACT_MAXOUT not in layer_kinds(spec)[:layer + 1]:
+        # One BLAS thread per slice of rows, our threads side by side: BLAS's own threads
+        # spin-wait, which on a busy machine made two of them slower than one.
+        with _blas_threads(1):
+            if nthreads == 1:
+                _matrix_outputs(net, X, layer, out)
+            else:
+                with ThreadPoolExecutor(max_workers=nthreads) as pool:
+                    for f in [pool.submit(_matrix_outputs, net, X[bounds[t]:bounds[t + 1]], layer,
+                                          out[bounds[t]:bounds[t + 1]]) for t in range(nthreads)]:
+                        f.result()
+        return out
 
     def run(lo: int, hi: int) -> None:
         s = Scratch.for_spec(spec)
@@ -28,8 +93,6 @@ def _layer_outputs(net: Net, X: np.ndarray, layer: int, nthreads: int) -> np.nda
         core.score_rows(net.weights, meta, drop, X, lo, hi, layer, out, s.x0, s.acts,
                         s.keep, s.udraw, s.argmax, s.maxnorm, rng)
 
-    nthreads = max(1, min(int(nthreads), n))
-    bounds = np.linspace(0, n, nthreads + 1).astype(np.int64)
     if nthreads == 1:
         run(0, n)
     else:

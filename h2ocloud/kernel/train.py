@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,11 +21,34 @@ _LOSS = {"CrossEntropy": core.LOSS_CE, "MeanSquare": core.LOSS_MSE, "Poisson": c
          "Quantile": core.LOSS_QUANTILE, "Huber": core.LOSS_HUBER}
 _MASK64 = (1 << 64) - 1
 
+# Hogwild workers persist across calls: an iteration of a small model trains in a millisecond
+# or two, and starting threads for every call (a new executor) cost about as much again.
+# Several trainings of one process may share a pool, so it has room for a few of them at once
+# (its threads are started only when needed).
+_POOL_JOBS = 4
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(nthreads: int) -> ThreadPoolExecutor:
+    """The process-wide executor that runs ``nthreads``-way Hogwild rounds."""
+    with _POOLS_LOCK:
+        pool = _POOLS.get(nthreads)
+        if pool is None:
+            pool = _POOLS[nthreads] = ThreadPoolExecutor(
+                max_workers=nthreads * _POOL_JOBS, thread_name_prefix=f"hogwild{nthreads}")
+        return pool
+
 
 def activation_buffer(spec: NetSpec) -> np.ndarray:
     """Zeros laid out like the kernel's activations (every layer's units): the mean-activation
     state of a sparse autoencoder (train_hogwild's avg_act)."""
     return np.zeros(sum(spec.layer_sizes[1:]), dtype=np.float32)
+
+
+def work_counters(spec: NetSpec) -> np.ndarray:
+    """Zeroed counters for train_hogwild's ``counts``: one row per weight layer, columns core.C_*."""
+    return np.zeros((spec.n_layers, core.N_COUNTS), dtype=np.int64)
 
 
 def thread_seed(seed: int, thread: int) -> np.ndarray:
@@ -72,7 +96,7 @@ class _SliceRunner:
 
     def __init__(self, net: Net, cfg: TrainConfig, X: np.ndarray, y: np.ndarray, gout: np.ndarray,
                  mode: int, nthreads: int, seed: int, offsets: np.ndarray,
-                 avg_act: np.ndarray) -> None:
+                 avg_act: np.ndarray, counts: np.ndarray | None = None) -> None:
         spec = net.spec
         plain_no_extra = mode == core.OPT_PLAIN and cfg.l1 == 0 and cfg.l2 == 0
         # H2O's shortcut: units with zero gradient are skipped when that changes nothing or
@@ -92,17 +116,19 @@ class _SliceRunner:
         # Per thread: its dropout stream (kept across rounds) and its scratch buffers.
         self.rngs = [thread_seed(seed, t) for t in range(nthreads)]
         self.scratch = [Scratch.for_spec(spec) for _ in range(nthreads)]
+        self.counts = np.zeros((0, core.N_COUNTS), np.int64) if counts is None else counts
 
     def run(self, thread: int, rows: np.ndarray, n_start: int, n_stride: int) -> None:
         """Thread ``thread`` trains ``rows``; its k-th row is global sample n_start + k * n_stride."""
         s = self.scratch[thread]
         core.train_rows(*self.head, rows, *self.options, int(n_start), int(n_stride), self.rngs[thread],
-                        s.x0, s.acts, s.errs, s.keep, s.udraw, s.argmax, s.maxnorm)
+                        s.x0, s.acts, s.errs, s.keep, s.udraw, s.argmax, s.maxnorm, self.counts)
 
 
 def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
                   cfg: TrainConfig | None = None, nthreads: int = 2, seed: int = 0,
-                  offsets: np.ndarray | None = None, avg_act: np.ndarray | None = None) -> int:
+                  offsets: np.ndarray | None = None, avg_act: np.ndarray | None = None,
+                  counts: np.ndarray | None = None) -> int:
     """Train ``net`` in place on ``X[rows]`` (in that order), one sample at a time.
 
     With ``nthreads`` > 1 the rows go in consecutive timed rounds of about a thousand rows per
@@ -113,7 +139,9 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
     nthreads=1 is reproducible bit for bit. ``offsets`` (one per row of X) are added to a
     regression output in link space, as H2O's offset_column. ``avg_act`` (float32, one slot
     per unit, see :func:`activation_buffer`) carries the hidden units' mean activations across
-    calls when ``cfg.sparsity_beta`` > 0.
+    calls when ``cfg.sparsity_beta`` > 0. ``counts`` (from :func:`work_counters`) adds up the
+    kernel's work per layer (units kept, skipped with a zero gradient, weights updated; columns
+    core.C_*): exact with one thread, approximate with more (the threads add without locks).
     Returns ``len(rows)`` and adds it to ``net.samples_seen``.
     """
     cfg = cfg or TrainConfig()
@@ -129,27 +157,33 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
         avg_act = np.zeros(0, np.float32)
     elif avg_act.dtype != np.float32 or avg_act.shape != activation_buffer(net.spec).shape:
         raise ValueError("avg_act must be float32 shaped as activation_buffer(spec)")
+    if counts is not None and (counts.dtype != np.int64
+                               or counts.shape != work_counters(net.spec).shape):
+        raise ValueError("counts must be int64 shaped as work_counters(spec)")
     runner = _SliceRunner(net, cfg, X, y, np.zeros(1, dtype=np.float32), _opt_mode(cfg), nthreads, seed,
-                          _check_offsets(X, offsets), avg_act)
+                          _check_offsets(X, offsets), avg_act, counts)
     if nthreads == 1:
         runner.run(0, rows, net.samples_seen, 1)
     else:
         tuner = tuner_for(nthreads, net.weights.size)
         done = 0
-        with ThreadPoolExecutor(max_workers=nthreads) as pool:
-            while done < n:
-                k, size = tuner.choose()
-                take = min(n - done, size)
-                chunk = rows[done:done + take]
-                bounds = np.linspace(0, take, k + 1).astype(np.int64)
-                first = net.samples_seen + done
-                t0 = time.perf_counter()
+        pool = _pool(nthreads)
+        while done < n:
+            k, size = tuner.choose()
+            take = min(n - done, size)
+            chunk = rows[done:done + take]
+            bounds = np.linspace(0, take, k + 1).astype(np.int64)
+            first = net.samples_seen + done
+            t0 = time.perf_counter()
+            if k == 1:  # one thread: this one (no hand-off to a worker)
+                runner.run(0, chunk, first, 1)
+            else:
                 futures = [pool.submit(runner.run, t, chunk[bounds[t]:bounds[t + 1]], first + t, k)
                            for t in range(k)]
                 for f in futures:
                     f.result()
-                tuner.record(k, take, time.perf_counter() - t0)
-                done += take
+            tuner.record(k, take, time.perf_counter() - t0)
+            done += take
     net.samples_seen += n
     return n
 

@@ -132,6 +132,13 @@ def parse_modules(text: str) -> list[str]:
     return mods
 
 
+def parse_dir(text: str) -> str:
+    path = os.path.abspath(os.path.expanduser(str(text).strip()))
+    if not os.path.isdir(path):
+        raise ValueError(f"{text!r} is not a directory")
+    return path
+
+
 def choice(*allowed: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         t = str(text).strip()
@@ -148,7 +155,8 @@ def choice(*allowed: str) -> Callable[[str], str]:
 class Option:
     """One setting: its field in NodeConfig, how a text value parses, its default and help.
 
-    A boolean option is a flag pair (--x / --no-x); `env_only` ones have no flag."""
+    A boolean option is a flag pair (--x / --no-x); `env_only` ones have no flag; a `repeat`
+    one may be given more than once (its variable holds the values separated by os.pathsep)."""
 
     name: str
     parse: Callable[[str], Any]
@@ -156,6 +164,7 @@ class Option:
     help: str
     boolean: bool = False
     env_only: bool = False
+    repeat: bool = False
 
     @property
     def flag(self) -> str:
@@ -187,6 +196,15 @@ OPTIONS: list[Option] = [
     Option("auth_token_file", str, None, "file holding the token every client call must send as "
            "`Authorization: Bearer <token>` (REST, console login, client gRPC); /3/Ready and /healthz stay open"),
     Option("auth_token", str, None, "the client token itself (environment only; --auth-token-file wins)", env_only=True),
+    Option("import_root", parse_dir, [], "a directory import_file and load_model may read under (repeatable; "
+           "default: whatever the node's user can read)", repeat=True),
+    Option("export_root", parse_dir, [], "a directory export_file, save_model and export_checkpoints_dir may "
+           "write under (repeatable; default: wherever the node's user can write)", repeat=True),
+    Option("max_upload", parse_size, 8 << 30, "largest file a client may upload (e.g. 500m; default 8g; 0: no cap)"),
+    Option("max_jobs", parse_count, 64, "jobs a node runs at once; one more is refused naming this limit (64; 0: no bound)"),
+    Option("keep_jobs", parse_count, 1000, "ended jobs a node remembers; older ones are forgotten oldest first (1000)"),
+    Option("max_request_body", parse_size, 64 << 20, "largest JSON request body the REST API reads (64m; files go "
+           "to /3/PostFile, capped by --max-upload)"),
     Option("heartbeat_interval", parse_positive_seconds, 1.0, "seconds between heartbeats (1)"),
     Option("heartbeat_timeout", parse_positive_seconds, 10.0, "seconds without heartbeats before a peer is declared dead (10)"),
     Option("forget_dead", parse_seconds, 600.0, "seconds a dead peer, or an address no discovery source names any more, "
@@ -228,6 +246,12 @@ class NodeConfig:
     secret: str | None = None
     auth_token_file: str | None = None
     auth_token: str | None = None  # clients must send it (Authorization: Bearer); None: no token
+    import_root: list[str] = field(default_factory=list)  # empty: the node reads what its user can
+    export_root: list[str] = field(default_factory=list)  # empty: the node writes where its user can
+    max_upload: int = 8 << 30  # bytes; 0: no cap
+    max_jobs: int = 64  # running at once; 0: no bound
+    keep_jobs: int = 1000  # ended jobs remembered
+    max_request_body: int = 64 << 20  # bytes of a REST request body (uploads stream past it)
     heartbeat_interval: float = 1.0
     heartbeat_timeout: float = 10.0
     forget_dead: float = 600.0  # seconds after death (or last mention) a peer/address is dropped; 0: never
@@ -294,6 +318,8 @@ def add_node_arguments(parser: argparse.ArgumentParser) -> None:
         helptext = f"{o.help} [{o.env}]"
         if o.boolean:
             parser.add_argument(o.flag, dest=o.name, action=argparse.BooleanOptionalAction, default=None, help=helptext)
+        elif o.repeat:
+            parser.add_argument(o.flag, dest=o.name, action="append", type=_flag_type(o), default=None, help=helptext)
         else:
             parser.add_argument(o.flag, dest=o.name, type=_flag_type(o), default=None, help=helptext)
 
@@ -318,10 +344,10 @@ def resolve(ns: argparse.Namespace, environ: dict[str, str] | None = None) -> di
         if value is None and o.env in environ and (environ[o.env] != "" or o.env_only):
             raw = environ[o.env]
             try:
-                value = o.parse(raw)
+                value = [o.parse(v) for v in raw.split(os.pathsep) if v] if o.repeat else o.parse(raw)
             except ValueError as e:
                 raise ConfigError(f"environment variable {o.env}={raw!r}: {e}") from None
-        out[o.name] = o.default if value is None else value
+        out[o.name] = (list(o.default) if o.repeat else o.default) if value is None else value
     return out
 
 

@@ -7,7 +7,6 @@ an exception becomes a gRPC status with its message (see h2ocloud.errors).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import uuid
@@ -21,7 +20,7 @@ from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2_grpc as pb_grpc
 from h2ocloud.errors import error_message, status_for
 from h2ocloud.node.cluster import auth
 from h2ocloud.node.ops import OpTable, dispatch
-from h2ocloud.node.ops.frames import SpooledUpload
+from h2ocloud.node.ops.frames import SpooledUpload, upload_too_large
 from h2ocloud.node.ops.tables import CLIENT_OPS, PEER_OPS, client_refusal, peer_refusal
 
 if TYPE_CHECKING:
@@ -43,13 +42,23 @@ async def _receive(node: Node, request_iterator, spool: bool) -> tuple[dict, lis
         break
     if first is None or not first.header_json:
         raise ValueError("malformed request: no header")
-    header = json.loads(first.header_json)
+    header = wire.loads(first.header_json, "request header")
+    if not isinstance(header, dict):
+        raise ValueError("malformed request: the header is not a JSON object")
     if spool and header.get("op") in SPOOLED_OPS:
-        path = os.path.join(node.data_dir, "upload-" + uuid.uuid4().hex)
+        cap = node.config.max_upload
+        declared = header.get("blobs") or [0]
+        if cap and isinstance(declared[0], int) and declared[0] > cap:
+            raise upload_too_large(declared[0], cap)
+        path = os.path.join(node.data_dir, "upload-" + uuid.uuid4().hex)  # only ever in the data dir
         try:
             with open(path, "wb") as f:
+                size = len(first.data)
                 f.write(first.data)
                 async for part in request_iterator:
+                    size += len(part.data)
+                    if cap and size > cap:
+                        raise upload_too_large(size, cap)
                     f.write(part.data)
         except BaseException:
             os.unlink(path)

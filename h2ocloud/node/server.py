@@ -110,7 +110,7 @@ class Node:
         self.executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=max(4, config.effective_nthreads + 2), thread_name_prefix="h2ocloud-worker"
         )
-        self.jobs = JobManager(self.run_in_thread)
+        self.jobs = JobManager(self.run_in_thread, config.max_jobs, config.keep_jobs)
         self.membership = Membership(self)
         self.dkv = DKV(self)
         from h2ocloud.node.tasks.models import ModelCache
@@ -182,6 +182,10 @@ class Node:
             log.warning("bound to %s with no client token: anyone who reaches ports %d and %d may read, train and "
                         "stop the cloud (give --auth-token-file or H2OCLOUD_AUTH_TOKEN)", cfg.ip, self.web_port,
                         self.grpc_port)
+        for flag, given in (("--import-root", cfg.import_root), ("--export-root", cfg.export_root)):
+            if not _is_loopback(cfg.ip) and not given:
+                log.warning("bound to %s with no %s: clients may have the node %s any path its user can "
+                            "(give %s DIR)", cfg.ip, flag, "read" if flag == "--import-root" else "write", flag)
         res = cfg.resources_json()
         log.info(
             "h2ocloud %s node %s up: cloud %r, web http://%s:%d, grpc %s:%d, %d threads (%s), store cap %s (%s)",

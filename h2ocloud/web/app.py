@@ -47,7 +47,7 @@ def _page(name: str):
 
 
 def make_app(node: Node) -> web.Application:
-    app = web.Application(client_max_size=64 << 20, middlewares=middlewares(node))
+    app = web.Application(client_max_size=node.config.max_request_body or (1 << 62), middlewares=middlewares(node))
     app[CLOSING] = asyncio.Event()
 
     async def on_shutdown(app: web.Application) -> None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from h2ocloud.node.cluster import auth
+from h2ocloud.web.metrics import OPEN_PATHS
 
 if TYPE_CHECKING:
     from h2ocloud.node.server import Node
@@ -27,9 +28,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("h2ocloud.web.auth")
 
 COOKIE = "h2ocloud_session"
-# (method, path) answered without a token: the probes say nothing beyond health, and the login
-# page is the way in.
-OPEN = {("GET", "/3/Ready"), ("GET", "/healthz"), ("GET", "/login"), ("POST", "/login")}
+# (method, path) answered without a token: the probes (they say nothing beyond health), and the
+# login page, the way in.
+OPEN = {("GET", p) for p in OPEN_PATHS} | {("GET", "/login"), ("POST", "/login")}
 # Paths of data, not pages: a refusal there is a 401 JSON body, never a redirect.
 API_PREFIXES = ("/3/", "/99/", "/metrics")
 
@@ -71,7 +72,7 @@ def middleware(node: Node):
 
 _LOGIN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>h2ocloud: log in</title>
-<style>body{{font-family:sans-serif;margin:4em auto;max-width:24em}}input{{width:100%;padding:.4em;margin:.4em 0}}
+<style>body{{font-family:sans-serif;margin:4em auto;max-width:24em}}input{{width:100%;box-sizing:border-box;padding:.4em;margin:.4em 0}}
 .error{{color:#b00}}</style></head>
 <body><h1>h2ocloud</h1><p>This cloud needs its token (the node's --auth-token-file).</p>
 {error}<form method="post" action="/login">

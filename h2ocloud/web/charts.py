@@ -16,6 +16,7 @@ from html import escape
 
 WIDTH, HEIGHT = 560, 300
 MARGIN_L, MARGIN_R, MARGIN_T, MARGIN_B = 64, 16, 28, 48
+LINE_TOP = 46  # a line chart's plot starts below its title and legend row
 COLORS = ("#1f6fb4", "#e0702a", "#2a9d4b", "#b23b3b", "#7b57b0")
 
 
@@ -61,7 +62,7 @@ def line_chart(x: Sequence[float], series: dict[str, Sequence[float | None]], x_
                y_label: str, title: str) -> str:
     """One polyline per named series over shared x values; None values leave a gap."""
     parts = _open("line", title)
-    x0, x1, y0, y1 = MARGIN_L, WIDTH - MARGIN_R, MARGIN_T, HEIGHT - MARGIN_B
+    x0, x1, y0, y1 = MARGIN_L, WIDTH - MARGIN_R, LINE_TOP, HEIGHT - MARGIN_B
     ys = [v for s in series.values() for v in s if v is not None and math.isfinite(v)]
     xs = [float(v) for v in x]
     if not xs or not ys:
@@ -103,9 +104,10 @@ def line_chart(x: Sequence[float], series: dict[str, Sequence[float | None]], x_
                                   [b for b in vals if b is not None and math.isfinite(b)]):
             parts.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="2.5" fill="{color}" data-series="{escape(name)}" '
                          f'data-x="{xv!r}" data-value="{float(yv)!r}"/>')
-        ly = y0 + 4 + 14 * i
-        parts.append(f'<rect x="{x1 - 150}" y="{ly}" width="10" height="10" fill="{color}"/>')
-        parts.append(f'<text class="legend" x="{x1 - 136}" y="{ly + 9}" font-size="11">{escape(name)}</text>')
+        # the legend: one row under the title, outside the plot, so no line runs under it
+        lx = x0 + sum(24 + 6.5 * len(n) for n in list(series)[:i])
+        parts.append(f'<rect x="{lx:.1f}" y="{y0 - 20}" width="10" height="10" fill="{color}"/>')
+        parts.append(f'<text class="legend" x="{lx + 14:.1f}" y="{y0 - 11}" font-size="11">{escape(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

@@ -27,9 +27,11 @@ if TYPE_CHECKING:
     from h2ocloud.node.server import Node
 
 JOB_STATES = ("RUNNING", "DONE", "FAILED", "CANCELLED")
-# Paths the orchestrator's probes and Prometheus call: an authentication middleware (the security
-# work's) must let these through without a client token, as the kubelet has none.
-OPEN_PATHS = frozenset({"/healthz", "/3/Ready", "/metrics"})
+# Paths the orchestrator's probes call: the client-token middleware (h2ocloud.web.auth) lets GETs
+# of these through without a token, as the kubelet has none; they say nothing beyond health.
+# /metrics is not one: it names peers and keys, so with --auth-token-file Prometheus scrapes it
+# with the token (its scrape config's `authorization: {credentials_file: ...}`).
+OPEN_PATHS = frozenset({"/healthz", "/3/Ready"})
 
 
 class NodeCollector(Collector):

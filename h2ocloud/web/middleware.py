@@ -8,8 +8,8 @@ Authentication (the login page of the security work) is one more middleware: a f
 `auth_middleware(node) -> aiohttp middleware` appended by `middlewares()` below. It runs after
 `json_errors` (so its refusals are JSON too) and before every route, the pages included; the
 console's pages fetch /3/ with the browser's cookies, so a session cookie set by a login page
-covers them with no change to the pages. It lets `h2ocloud.web.metrics.OPEN_PATHS` (the probes
-and /metrics) through without a token: the kubelet and Prometheus have none.
+covers them with no change to the pages. It lets GETs of `h2ocloud.web.metrics.OPEN_PATHS` (the
+probes) through without a token: the kubelet has none (h2ocloud.web.auth).
 """
 
 from __future__ import annotations
@@ -59,6 +59,10 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         if e.status == 404:
             return json_response({"error": f"no route {request.method} {request.path}",
                                   "error_type": "HTTPNotFound", "http_status": 404}, 404)
+        if e.status == 413:  # aiohttp's text names the sizes: "Maximum request body size N exceeded, ..."
+            return json_response({"error": f"request body too large: {e.text} (the node's "
+                                  "--max-request-body; files go to POST /3/PostFile)",
+                                  "error_type": "HTTPRequestEntityTooLarge", "http_status": 413}, 413)
         if e.status == 405:
             return json_response({"error": f"method {request.method} not allowed on {request.path}",
                                   "error_type": "HTTPMethodNotAllowed", "http_status": 405}, 405)

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from aiohttp import web
 
+from h2ocloud import wire
 from h2ocloud.node.ops import dispatch
-from h2ocloud.node.ops.frames import SpooledUpload
+from h2ocloud.node.ops.frames import SpooledUpload, upload_too_large
 from h2ocloud.node.ops.tables import CLIENT_OPS, client_refusal
 from h2ocloud.web import charts
 from h2ocloud.web.middleware import json_response
@@ -44,10 +45,7 @@ async def body_json(request: web.Request) -> dict[str, Any]:
     text = await request.text()
     if not text.strip():
         return {}
-    try:
-        body = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"request body is not valid JSON: {e}") from None
+    body = wire.loads(text, "request body")
     if not isinstance(body, dict):
         raise ValueError("request body must be a JSON object")
     return body
@@ -126,11 +124,16 @@ def upload_route(node: Node, r: Route) -> Handler:
         path = os.path.join(node.data_dir, "upload-" + uuid.uuid4().hex)
         upload = SpooledUpload(path)  # the path is the node's: it reaches the op as a blob
         size = 0
+        cap = node.config.max_upload
+        if cap and (request.content_length or 0) > cap:
+            raise upload_too_large(request.content_length or 0, cap)
         try:
             with open(path, "wb") as f:
                 async for piece in request.content.iter_chunked(1 << 20):
-                    f.write(piece)
                     size += len(piece)
+                    if cap and size > cap:
+                        raise upload_too_large(size, cap)
+                    f.write(piece)
             if size == 0:
                 raise ValueError(f"the uploaded file {filename!r} is empty (the request body holds its bytes)")
             args: dict[str, Any] = dict(request.query)

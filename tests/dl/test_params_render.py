@@ -98,7 +98,7 @@ def test_the_rest_form_is_the_table():
     assert set(rows) == {p.name for p in PARAMETERS if not p.request}
     assert set(rows) | {"x", "y", "training_frame", "validation_frame"} == set(DEFAULTS)
     assert all(r["help"] for r in rows.values())
-    assert rows["rho"]["range"] == {"min": 0.0, "max": 1.0, "min_exclusive": False, "max_exclusive": True}
+    assert rows["rho"]["range"] == {"min": 0.0, "max": 1.0, "min_exclusive": True, "max_exclusive": True}
     assert rows["max_w2"]["default"] == "Infinity" and rows["hidden"]["default"] == [200, 200]
     assert rows["hidden_dropout_ratios"]["aliases"] == ["hidden_dropout_ratio"]
 

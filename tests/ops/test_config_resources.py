@@ -83,6 +83,7 @@ def test_zeroconf_default_follows_the_other_discovery_sources():
     assert NodeConfig(zeroconf=True, flatfile="nodes.txt").zeroconf_enabled  # asked for: both
 
 
+@pytest.mark.slow
 def test_two_nodes_with_one_name_and_no_other_flags_form_a_cloud(tmp_path):
     from tests.test_cloud_membership import loopback_multicast_works
 

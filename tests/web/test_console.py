@@ -151,9 +151,11 @@ def test_build_model_from_the_page_and_follow_it(env, page):
     p.click("#build-button")
     p.locator("#build-job .progress").first.wait_for()
     page.shot(f"{env['tag']}-build-running")
-    p.locator("#build-job .progress[aria-valuenow='100']").wait_for(timeout=4 * TIMEOUT_MS)
+    p.wait_for_function("() => { const s = document.querySelector('#build-job .job-status');"
+                        " return s && s.textContent !== 'RUNNING'; }", timeout=4 * TIMEOUT_MS)
+    assert p.locator("#build-job .job-status").inner_text() == "DONE", p.locator("#build-job").inner_text()
+    assert p.locator("#build-job .progress").get_attribute("aria-valuenow") == "100"
     assert p.evaluate("() => window.__noReload === true")  # the bar moved without a reload
-    assert p.locator("#build-job .job-status").inner_text() == "DONE"
     p.click("#model-link")
     p.wait_for_url(re.compile(rf"/models/built_{env['tag']}$"))
     model = ok(f"{env['url']}/3/Models/built_{env['tag']}")
@@ -172,7 +174,7 @@ def test_build_model_from_the_page_and_follow_it(env, page):
     assert dict(bars) == pytest.approx(dict(zip(vi["variable"], vi["scaled_importance"])))
     assert set(vi["variable"]) <= set(p.locator("[data-chart=varimp] svg text.bar-label").all_text_contents())
     changed = p.locator("#parameters tr[data-changed=true]").evaluate_all("rs => rs.map(r => r.dataset.param)")
-    assert {"hidden", "epochs", "variable_importances"} <= set(changed) and "rate" not in changed
+    assert set(changed) == {"model_id", "hidden", "epochs", "variable_importances", "score_each_iteration"}
     assert p.locator("#confusion-matrix").is_visible() and p.locator("#diagnostics tbody tr").count() == 3
     page.shot(f"{env['tag']}-built-model")
     page.assert_no_errors()
@@ -261,3 +263,4 @@ def test_a_failed_job_shows_its_error(env, page):
     err = p.locator(f"#jobs tr[data-error-for='{out['job']['job_id']}']")
     assert "missing.csv" in err.inner_text() and "error" in (err.locator("td").get_attribute("class") or "")
     page.assert_no_errors()
+

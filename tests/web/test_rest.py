@@ -55,10 +55,12 @@ def test_openapi_describes_exactly_the_routes(cloud1):
     doc = ok(f"{base}/3/openapi.json")
     assert doc["openapi"].startswith("3.")
     described = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
+    from h2ocloud.node.config import NodeConfig
     from h2ocloud.web.app import make_app
 
-    class _Stub:  # make_app only wires handlers; nothing runs
+    class _Stub:  # make_app only wires handlers (and reads the body limit); nothing runs
         data_dir = "/nonexistent"
+        config = NodeConfig()
 
     served = set()
     for res in make_app(_Stub()).router.routes():
@@ -223,3 +225,15 @@ def test_three_nodes_list_and_cancel_each_others_jobs(cloud3):
     assert wait_job(c, {**job, "node_id": owner})["status"] == "CANCELLED"
     clouds = [ok(f"{n.url}/3/Cloud") for n in cloud3.nodes]
     assert len({tuple(sorted(x["node_id"] for x in cl["nodes"])) for cl in clouds}) == 1
+
+
+def test_parquet_upload_parses(cloud1):
+    base = cloud1.nodes[0].url
+    buf = io.BytesIO()
+    pd.DataFrame({"x": [1.5, 2.5, None], "k": ["a", "b", "a"]}).to_parquet(buf)
+    out = ok(f"{base}/3/PostFile?filename=t.parquet&destination_frame=pq.hex", "POST", data=buf.getvalue())
+    assert wait_job(base, out["job"])["status"] == "DONE"
+    s = ok(f"{base}/3/Frames/pq.hex/summary")
+    cols = {c["name"]: c for c in s["columns"]}
+    assert s["nrows"] == 3 and cols["x"]["missing"] == 1 and cols["x"]["max"] == 2.5
+    ok(f"{base}/3/Frames/pq.hex", "DELETE")

@@ -17,6 +17,7 @@ from h2ocloud.frame.chunk import ENUM, NUMERIC
 from h2ocloud.node.ops.frames import _dest, header_json
 from h2ocloud.node.tasks import frame_expr as fx
 from h2ocloud.node.tasks import frames as fr
+from h2ocloud.node.tasks import roots
 from h2ocloud.node.tasks.mrtask import run_task
 
 # A column selection as callers send it: a name, an index, or a list of them (None: all).
@@ -405,7 +406,7 @@ async def export(node, args: ExportArgs, blobs: list[bytes]) -> dict[str, Any]:
     h = await fr.get_header(node, args.frame_id)
     if not args.path:
         raise ValueError("path is required")
-    path = os.path.abspath(os.path.expanduser(args.path))
+    path = roots.check(args.path, node.config.export_root, roots.EXPORT_FLAG, "path")
     fmt = args.format or ("parquet" if path.endswith(".parquet") else "csv")
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"format must be 'csv' or 'parquet', got {fmt!r}")

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
-from h2ocloud.errors import NotFound
+from h2ocloud.errors import LimitExceeded, NotFound
 from h2ocloud.frame.chunk import ENUM, NUMERIC, Chunk
 from h2ocloud.frame.create import CreateFrameArgs
+from h2ocloud.frame.errors import ParseError
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.frame.summary import summary as summary_rows
 from h2ocloud.node.ops.registry import Reply
 from h2ocloud.node.ops.schema import NoArgs
 from h2ocloud.node.store.hashing import chunk_key
 from h2ocloud.node.tasks import frames as fr
+from h2ocloud.node.tasks import roots
 from h2ocloud.node.tasks.mrtask import run_task
+
+log = logging.getLogger("h2ocloud.frames")
 
 
 @dataclass(frozen=True)
@@ -48,18 +54,20 @@ class ParseOptions:
 
 
 def _parse_job(node, paths: list[str], dest: str, options: dict[str, Any], cleanup: bool = False,
-               pattern: re.Pattern | None = None):
+               pattern: re.Pattern | None = None, shown_as: str | None = None):
     """A job parsing ``paths`` (files and folders the node reads, http(s) URLs it fetches
     first) into one frame ``dest``. ``cleanup``: the files are the node's own (an upload) and
-    are deleted. A path that is not there fails the job with FileNotFoundError, as H2O's does."""
+    are deleted, and an error names ``shown_as`` (the client's file name), never the spool path.
+    A path that is not there fails the job with FileNotFoundError, as H2O's does."""
     from h2ocloud.frame.parse import parse_files
     from h2ocloud.node.tasks import fetch
 
     def work(job):
         fetched: list[str] = []
+        emitted: set[str] = set()  # chunk keys written: removed again if the parse fails
         try:
             local = []
-            for p in paths if cleanup else _import_sources(paths, pattern):
+            for p in paths if cleanup else _import_sources(paths, pattern, node.config.import_root):
                 if fetch.is_url(p):
                     job.update(msg=f"fetching {p}")
                     fetched.append(fetch.fetch_url(p, node.data_dir, job.check_cancelled))
@@ -69,13 +77,28 @@ def _parse_job(node, paths: list[str], dest: str, options: dict[str, Any], clean
 
             def emit(index: int, chunk: Chunk) -> None:
                 job.check_cancelled()
-                node.dkv.put_sync(chunk_key(dest, index), fr.chunk_value(chunk))
+                key = chunk_key(dest, index)
+                emitted.add(key)
+                node.dkv.put_sync(key, fr.chunk_value(chunk))
                 job.update(msg=f"parsed {index + 1} chunks")
 
-            header = parse_files(local, emit=emit, frame_id=dest, **options)
+            try:
+                header = parse_files(local, emit=emit, frame_id=dest, **options)
+            except ParseError as e:
+                if shown_as is None:
+                    raise
+                raise ParseError(shown_as, e.detail.replace(paths[0], shown_as), e.line) from None
+            if shown_as is not None:
+                header.source = shown_as  # the client's file, not the spool path (deleted now)
             node.dkv.put_sync(dest, fr.header_value(header))
+            emitted.clear()  # the frame's now
             job.update(1.0, f"parsed {header.nrows} rows", nrows=header.nrows, ncols=header.ncols)
         finally:
+            if emitted:  # a parse that fails (bad row, cancel) leaves no orphaned chunks behind
+                try:
+                    node.dkv._sync(node.dkv.remove_many(sorted(emitted)))
+                except Exception:  # the job's own error is the one to report
+                    log.warning("removing the chunks of failed parse %s failed", dest, exc_info=True)
             for f in fetched:
                 fetch.discard(f)
             if cleanup:
@@ -114,12 +137,22 @@ async def import_file(node, args: ImportArgs, blobs: list[bytes]) -> dict[str, A
     except re.error as e:
         raise ValueError(f"pattern is not a regular expression: {e}") from None
     options = args.parse_kwargs("frames.import")
+    for p in paths:  # refused now, by name; each file of a folder is checked again when listed
+        _check_import(p, node.config.import_root)
     job = _parse_job(node, paths, _dest_for(args, paths[0]), options, pattern=regex)
     return {"job": job.to_json(), "frame_id": job.dest}
 
 
-def _import_sources(paths: list[str], regex: re.Pattern | None) -> list[str]:
-    """The files (and URLs) that ``paths`` name: a folder stands for its files matching ``regex``."""
+def _check_import(path: str, import_roots: list[str]) -> str:
+    """A local path the node may read (--import-root), resolved; a URL as it is."""
+    from h2ocloud.node.tasks.fetch import is_url
+
+    return path if is_url(path) else roots.check(path, import_roots, roots.IMPORT_FLAG, "path")
+
+
+def _import_sources(paths: list[str], regex: re.Pattern | None, import_roots: Sequence[str] = ()) -> list[str]:
+    """The files (and URLs) that ``paths`` name: a folder stands for its files matching ``regex``.
+    With --import-root, each file is checked where it resolves (a symlink in a root may lead out)."""
     from h2ocloud.node.tasks.fetch import is_url
 
     out: list[str] = []
@@ -127,14 +160,14 @@ def _import_sources(paths: list[str], regex: re.Pattern | None) -> list[str]:
         if is_url(p):
             out.append(p)
             continue
-        p = os.path.abspath(os.path.expanduser(p))
+        p = _check_import(p, list(import_roots))
         if os.path.isdir(p):
             names = sorted(n for n in os.listdir(p) if os.path.isfile(os.path.join(p, n))
                            and (regex is None or regex.search(n)))
             if not names:
                 raise FileNotFoundError(f"no files in folder {p}" +
                                         (f" match pattern {regex.pattern!r}" if regex else ""))
-            out += [os.path.join(p, n) for n in names]
+            out += [_check_import(os.path.join(p, n), list(import_roots)) for n in names]
         elif not os.path.exists(p):
             raise FileNotFoundError(f"no such file on the node: {p}")
         else:
@@ -197,6 +230,11 @@ class SpooledUpload:
             self._path = None
 
 
+def upload_too_large(size: int, cap: int) -> LimitExceeded:
+    """The refusal of an upload past --max-upload (413 over REST, INVALID_ARGUMENT over gRPC)."""
+    return LimitExceeded(f"upload refused: {size} bytes is more than the node's --max-upload of {cap} bytes")
+
+
 @dataclass(frozen=True)
 class UploadArgs(ParseOptions):
     filename: str = "upload.csv"  # the client's file name (its base name names the frame)
@@ -208,7 +246,8 @@ async def upload_file(node, args: UploadArgs, blobs: list[Any]) -> dict[str, Any
         raise ValueError("operation 'frames.upload' needs the file's bytes streamed with the call over gRPC")
     options = args.parse_kwargs("frames.upload")
     dest = _dest_for(args, os.path.basename(args.filename or "upload.csv"))
-    job = _parse_job(node, [blobs[0].claim()], dest, options, cleanup=True)
+    job = _parse_job(node, [blobs[0].claim()], dest, options, cleanup=True,
+                     shown_as=os.path.basename(args.filename or "upload.csv"))
     return {"job": job.to_json(), "frame_id": job.dest}
 
 
@@ -234,8 +273,22 @@ async def get_frame(node, args: FrameArgs, blobs: list[bytes]) -> dict[str, Any]
 
 
 async def list_frames(node, args: NoArgs, blobs: list[bytes]) -> dict[str, Any]:
-    return {"frames": [{"frame_id": key, "nrows": v.meta["nrows"], "ncols": len(v.meta["names"]),
-                        "nbytes": v.meta.get("nbytes", 0)} for key, v in await node.dkv.values_of_kind("frame")]}
+    """Every frame; one whose header is malformed is listed with its error (so it can be seen
+    and removed), never breaking the list for everyone."""
+    out = []
+    for key, v in await node.dkv.values_of_kind("frame"):
+        try:
+            out.append({"frame_id": key, "nrows": int(v.meta["nrows"]), "ncols": len(v.meta["names"]),
+                        "nbytes": int(v.meta.get("nbytes", 0))})
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            out.append({"frame_id": key, "nrows": None, "ncols": None, "nbytes": 0,
+                        "error": f"malformed frame header ({type(e).__name__}: {e}); remove it with DELETE /3/Frames/{key}"})
+    return {"frames": out}
+
+
+# Each chunk's map keeps nbins counters per column and the reduce merges them: a bound keeps
+# `summary?nbins=10000000` from costing a node a gigabyte (H2O's summaries use 20 to 1,000 bins).
+MAX_SUMMARY_BINS = 10_000
 
 
 @dataclass(frozen=True)
@@ -245,6 +298,9 @@ class SummaryArgs:
 
 
 async def summary(node, args: SummaryArgs, blobs: list[bytes]) -> dict[str, Any]:
+    if not 1 <= args.nbins <= MAX_SUMMARY_BINS:
+        raise LimitExceeded(f"parameter 'nbins': {args.nbins} is outside 1..{MAX_SUMMARY_BINS} "
+                            f"(the summary's limit on histogram bins)")
     h = await fr.get_header(node, args.frame_id)
     hist = await run_task(node, "frame.histogram", {"nbins": args.nbins}, h.frame_id, h)
     return {"frame_id": h.frame_id, "nrows": h.nrows, "columns": fr.json_clean(summary_rows(h, hist))}

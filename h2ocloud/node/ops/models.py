@@ -10,10 +10,12 @@ from typing import Any, Literal
 
 from h2ocloud.dl.model_format import load_model, save_model
 from h2ocloud.dl.params import canonical_names, parameter_warnings
+from h2ocloud.errors import LimitExceeded
 from h2ocloud.node.ops.frames import header_json
 from h2ocloud.node.ops.registry import Reply
 from h2ocloud.node.ops.schema import NoArgs
 from h2ocloud.node.tasks import models as md
+from h2ocloud.node.tasks import roots
 from h2ocloud.node.tasks.frames import check_frame_id, derive, get_header, remove_frame
 from h2ocloud.node.tasks.mrtask import run_task
 
@@ -41,6 +43,9 @@ async def train(node, train_args: TrainArgs, blobs: list[bytes]) -> dict[str, An
             raise ValueError(f"parameter 'checkpoint': expected a model or its id, got {ck!r}")
         checkpoint = await node.run_in_thread(md.load_model_sync, node, ck)
     params = md.check_train_request(args, checkpoint)
+    if params.get("export_checkpoints_dir"):  # refused now, not when the trained model is written
+        roots.check(params["export_checkpoints_dir"], node.config.export_root, roots.EXPORT_FLAG,
+                    "parameter 'export_checkpoints_dir':")
     if params.get("model_id"):
         check_frame_id(params["model_id"], "model_id")
     if params.get("best_model_key"):
@@ -48,7 +53,8 @@ async def train(node, train_args: TrainArgs, blobs: list[bytes]) -> dict[str, An
     for k in ("training_frame",):
         if not args.get(k):
             raise ValueError(f"{k} is required")
-    await node.run_in_thread(md.frame_header_sync, node, args["training_frame"], "training_frame")
+    train_h = await node.run_in_thread(md.frame_header_sync, node, args["training_frame"], "training_frame")
+    _check_network_size(node, args, params, train_h)
     if args.get("validation_frame"):
         await node.run_in_thread(md.frame_header_sync, node, args["validation_frame"], "validation_frame")
     model_id = params.get("model_id") or f"DeepLearning_model_{uuid.uuid4().hex[:12]}"
@@ -183,6 +189,37 @@ async def performance(node, args: PerformanceArgs, blobs: list[bytes]) -> dict[s
     return {"model_id": model.model_id, "frame_id": h.frame_id, "metrics": metrics}
 
 
+# Bytes a network costs per weight: float32 weights and the optimizer's two float32 states
+# (h2ocloud.kernel.net.NetState), each node holding a copy while it trains.
+BYTES_PER_WEIGHT = 12
+
+
+def _check_network_size(node, args: dict[str, Any], params, header) -> None:
+    """Refuse, before any job, a `hidden` whose weights would not fit in --max-mem: the input
+    layer is one unit per numeric predictor and per factor level (plus a missing level)."""
+    cap = node.config.effective_max_mem
+    if not cap:
+        return
+    y = args.get("y")
+    x = args.get("x") or [n for n in header.names if n != y]
+    width = 0
+    for name, ctype, domain in zip(header.names, header.types, header.domains, strict=True):
+        if name in x and name != y:
+            width += len(domain) + 1 if ctype == "enum" and domain else 1
+    if params.get("autoencoder") or y is None or y not in header.names:
+        out = width
+    else:
+        dom = header.domains[header.names.index(y)]
+        out = len(dom) if dom and header.types[header.names.index(y)] == "enum" else 1
+    layers = [max(width, 1), *[int(h) for h in (params.get("hidden") or [])], max(out, 1)]
+    weights = sum((a + 1) * b for a, b in zip(layers, layers[1:]))
+    if weights * BYTES_PER_WEIGHT > cap:
+        raise LimitExceeded(
+            f"parameter 'hidden': a network of layers {layers} has {weights:,} weights, "
+            f"{weights * BYTES_PER_WEIGHT:,} bytes with the optimizer's state, more than the node's "
+            f"--max-mem of {cap:,} bytes")
+
+
 @dataclass(frozen=True)
 class SaveArgs:
     model_id: str
@@ -192,9 +229,9 @@ class SaveArgs:
 
 async def save(node, args: SaveArgs, blobs: list[bytes]) -> dict[str, Any]:
     """Write the model to a file under `path` (a directory) on this node; return the file's path."""
-    directory = args.path
-    if not directory:
+    if not args.path:
         raise ValueError("path is required")
+    directory = roots.check(args.path, node.config.export_root, roots.EXPORT_FLAG, "path")
 
     def work():
         model = md.load_model_sync(node, args.model_id)
@@ -213,9 +250,9 @@ class LoadArgs:
 
 
 async def load(node, args: LoadArgs, blobs: list[bytes]) -> dict[str, Any]:
-    path = args.path
-    if not path:
+    if not args.path:
         raise ValueError("path is required")
+    path = roots.check(args.path, node.config.import_root, roots.IMPORT_FLAG, "path")
 
     def work():
         if not os.path.exists(path):

@@ -103,5 +103,12 @@ async def dispatch(table: OpTable, node: Node, name: str, raw_args: Any, blobs: 
             raise OpRefused(name, why)
         raise NotFound(f"unknown operation {name!r}")
     args: Any = parse_args(name, op.args_type, raw_args)
-    out = await op.handler(node, args, blobs)
+    try:
+        out = await op.handler(node, args, blobs)
+    except ValueError as e:
+        # A handler's own checks name the field ("ratios must be ..."); the operation is named
+        # here, once, so every refusal says which operation refused which field.
+        if type(e) is ValueError and not str(e).startswith("operation '"):
+            raise ValueError(f"operation {name!r}: {e}") from e
+        raise
     return out if isinstance(out, Reply) else Reply(out)

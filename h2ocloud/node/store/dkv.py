@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 from h2ocloud.errors import NodeUnavailable, NotFound
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from h2ocloud.node.config import NodeConfig
 
 log = logging.getLogger("h2ocloud.dkv")
+PUT_ATTEMPTS = 3  # tries per home of a put before the copy is given up
+PUT_RETRY_SECONDS = 0.5
+SUSPECT_SECONDS = 10.0  # after a home failed its retries, later puts try it once only
 
 
 class DKVHost(Protocol):
@@ -53,6 +57,7 @@ class DKV:
         self._rebalance_task: asyncio.Task | None = None
         self._rebalance_again = False
         self.copies_missing = 0  # copies the last re-replication found missing and could not make
+        self._suspects: dict[str, float] = {}  # node id -> when a put to it last gave up
         node.membership.add_listener(self._on_membership_change)
 
     # ---- placement -------------------------------------------------------------------
@@ -72,13 +77,25 @@ class DKV:
         """Store value on every live home of key; return the homes that took it."""
         stored, errors = [], []
         for nid in self.homes(key):
-            try:
-                await self._put_on(nid, key, value)
-                stored.append(nid)
-            except NodeUnavailable as e:
-                errors.append(str(e))
+            for attempt in range(PUT_ATTEMPTS):
+                try:
+                    await self._put_on(nid, key, value)
+                    stored.append(nid)
+                    break
+                except NodeUnavailable as e:
+                    # A home that is still a member may be busy, not gone: a copy skipped here
+                    # would leave the key under-replicated until the next membership change. A
+                    # home that failed a retry lately is not waited for again (it may be dying).
+                    suspect = time.monotonic() - self._suspects.get(nid, -1e9) < SUSPECT_SECONDS
+                    if attempt + 1 == PUT_ATTEMPTS or suspect or nid not in self.node.membership.members:
+                        self._suspects[nid] = time.monotonic()
+                        errors.append(str(e))
+                        break
+                    await asyncio.sleep(PUT_RETRY_SECONDS * (attempt + 1))
         if not stored:
             raise NodeUnavailable(f"no home of {key!r} could store it: {'; '.join(errors)}")
+        if errors:
+            log.warning("%s stored on %d of its homes: %s", key, len(stored), "; ".join(errors))
         return stored
 
     async def _put_on(self, nid: str, key: str, value: Value) -> None:

@@ -264,9 +264,16 @@ async def derive(node: Node, src: FrameHeader, kind: str, dests: list[str], name
 
 
 async def remove_frame(node: Node, frame_id: str) -> None:
-    header = await load_header(node, frame_id)
-    keys = [frame_id] + [chunk_key(frame_id, i) for i in range(header.nchunks)]
-    await node.dkv.remove_many(keys)
+    """Remove a frame and its chunks. A header that does not decode (a malformed value planted
+    in the DKV) must still be removable: its chunks are then found by their keys' prefix."""
+    try:
+        header = await load_header(node, frame_id)
+        chunks = [chunk_key(frame_id, i) for i in range(header.nchunks)]
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        if isinstance(e, KeyError) and await node.dkv.get_or_none(frame_id) is None:
+            raise
+        chunks = await node.dkv.keys(chunk_key(frame_id, 0)[: -len("000000")])
+    await node.dkv.remove_many([frame_id, *chunks])
 
 
 async def get_header(node: Node, frame_id: str) -> FrameHeader:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from h2ocloud.errors import Cancelled, NodeUnavailable, NotFound, error_message
+from h2ocloud.errors import Cancelled, NodeUnavailable, NotFound, TooBusy, error_message
 
 log = logging.getLogger("h2ocloud.jobs")
 # The job whose work is running in this thread (log lines carry its id and key; see logsetup).
@@ -72,15 +72,24 @@ class Job:
 
 
 class JobManager:
-    def __init__(self, run_in_thread: Callable[..., Any]):
+    """This node's jobs. At most `max_running` run at once (--max-jobs; 0: no bound) and the
+    `keep_finished` most recently ended are remembered (--keep-jobs); older ones are forgotten,
+    oldest first, so a node that runs jobs for months does not keep every one it ever ran."""
+
+    def __init__(self, run_in_thread: Callable[..., Any], max_running: int = 0, keep_finished: int = 1000):
         self._jobs: dict[str, Job] = {}
         self._run_in_thread = run_in_thread
+        self.max_running = max_running
+        self.keep_finished = keep_finished
         self.closed = False  # a draining node starts no new job
 
     def start(self, description: str, work: Callable[[Job], Any], dest: str | None = None) -> Job:
         """Run work(job) in a worker thread as a job; return at once."""
         if self.closed:
             raise NodeUnavailable("this node is stopping and starts no new job; use another node")
+        if self.max_running and len(self.running()) >= self.max_running:
+            raise TooBusy(f"this node already runs {self.max_running} jobs, its --max-jobs limit: wait for "
+                                "one to end, or start this one on another node")
         job = Job(job_id="job-" + uuid.uuid4().hex[:12], description=description, dest=dest)
         job._done = asyncio.Event()
         self._jobs[job.job_id] = job
@@ -108,6 +117,7 @@ class JobManager:
             finally:
                 job.end_time = time.time()
                 job._done.set()
+                self._forget_old()
 
         asyncio.get_running_loop().create_task(runner())
         return job
@@ -121,6 +131,12 @@ class JobManager:
             except asyncio.TimeoutError:
                 pass
         return job
+
+    def _forget_old(self) -> None:
+        """Drop the oldest ended jobs beyond keep_finished (the dict is in start order)."""
+        ended = [j for j in self._jobs.values() if j.status != "RUNNING"]
+        for j in sorted(ended, key=lambda j: j.end_time or 0.0)[:max(0, len(ended) - self.keep_finished)]:
+            del self._jobs[j.job_id]
 
     def get(self, job_id: str) -> Job:
         job = self._jobs.get(job_id)

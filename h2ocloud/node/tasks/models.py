@@ -21,6 +21,7 @@ from h2ocloud.dl.model import DeepLearningModel, probability_column_names
 from h2ocloud.dl.model_format import model_from_bytes, model_to_bytes
 from h2ocloud.dl.params import (
     DLParams,
+    canonical_names,
     check_checkpoint_compatible,
     cross_validating,
     inherit_from_checkpoint,
@@ -273,14 +274,19 @@ def train_job(node: Node, args: dict[str, Any], params: dict[str, Any], job: Job
     # the frame the user named (force_load_balance trains on a copy it removes afterwards)
     model.training_frame = (args.get("training_frame_rebalanced") or {}).get("from") or args["training_frame"]
     model.validation_frame = args.get("validation_frame") or None
+    # the parameters the user set (the console marks them; the others are defaults or filled in)
+    model.given_params = sorted(canonical_names(dict(args.get("params") or {})))
     store_model(node, model)
     if params.get("export_checkpoints_dir"):  # H2O-3: the model, written where it asks
         import os
 
         from h2ocloud.dl.model_format import save_model
+        from h2ocloud.node.tasks import roots
 
+        where = roots.check(params["export_checkpoints_dir"], node.config.export_root, roots.EXPORT_FLAG,
+                            "parameter 'export_checkpoints_dir':")
         try:
-            save_model(model, os.path.join(params["export_checkpoints_dir"], model.model_id))
+            save_model(model, os.path.join(where, model.model_id))
         except OSError as e:
             raise ValueError(f"parameter 'export_checkpoints_dir': cannot write the model: {e}") from e
     if params.get("export_weights_and_biases"):

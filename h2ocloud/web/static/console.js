@@ -5,6 +5,10 @@ async function api(path, opts) {
   const r = await fetch(path, opts);
   const type = r.headers.get("Content-Type") || "";
   const body = type.startsWith("application/json") ? await r.json() : await r.text();
+  if (r.status === 401 && document.body.dataset.page) {
+    // the session ended (a node started with a token): log in again and come back here
+    location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+  }
   if (!r.ok) {
     const err = new Error((body && body.error) || `${r.status} ${r.statusText}`);
     err.status = r.status;
@@ -298,10 +302,13 @@ function confusionMatrix(metrics) {
 
 function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
 
-function paramsTable(params, defaults) {
+function paramsTable(params, defaults, givenNames) {
+  // Changed: set by the user to something other than H2O's default. Values the node filled in
+  // (a drawn seed, per-layer dropout ratios) are not changes.
   const byName = Object.fromEntries(defaults.map(d => [d.name, d]));
+  const given = new Set(givenNames || []);
   const rows = Object.entries(params).filter(([k]) => k in byName).map(([k, v]) => {
-    const changed = !same(v, byName[k].default);
+    const changed = (given.size === 0 || given.has(k)) && !same(v, byName[k].default);
     return el("tr", { class: changed ? "changed" : null, "data-param": k, "data-changed": changed ? "true" : "false" },
       td(k), td(typeof v === "object" && v !== null ? JSON.stringify(v) : v),
       td(changed ? (byName[k].default === null ? "(none)" : JSON.stringify(byName[k].default)) : ""));
@@ -373,7 +380,7 @@ async function pageModel(m) {
       ? el("p", {}, "Fold models: ", model.cross_validation_models.map((x, i) => [i ? ", " : "", el("a", { href: `/models/${encodeURIComponent(x)}` }, x)])) : null,
     el("h2", {}, "Per-layer diagnostics"), diagnosticsTable(model.diagnostics || []),
     el("h2", {}, "Parameters"), el("p", { class: "muted" }, "Parameters changed from their default are marked and listed first."),
-    paramsTable(model.params, params.parameters));
+    paramsTable(model.params, params.parameters, model.given_params));
 }
 
 // ---- Grids -------------------------------------------------------------------------------
@@ -430,6 +437,10 @@ const FORM_SKIP = new Set(["checkpoint", "best_model_key", "fold_column", "weigh
 
 function paramInput(p) {
   const id = `param-${p.name}`;
+  if (p.type === "boolean" && p.default === null) {  // unset: the node decides (classification)
+    return el("select", { id, name: p.name }, el("option", { value: "" }, "(auto)"),
+      el("option", { value: "true" }, "true"), el("option", { value: "false" }, "false"));
+  }
   if (p.type === "boolean") return el("input", { type: "checkbox", id, name: p.name, checked: !!p.default });
   if (p.choices) return el("select", { id, name: p.name }, p.choices.map(c => el("option", { value: c, selected: c === p.default }, c)));
   const v = p.default === null ? "" : Array.isArray(p.default) ? p.default.join(", ") : String(p.default);
@@ -437,6 +448,7 @@ function paramInput(p) {
 }
 
 function readParam(p, input) {
+  if (p.type === "boolean" && p.default === null) return input.value === "" ? null : input.value === "true";
   if (p.type === "boolean") return input.checked;
   if (p.choices) return input.value;
   const raw = input.value.trim();
