@@ -383,6 +383,17 @@ def update_unit(weights, opt1, opt2, gout, row, bpos, nin, xin, pe, need_pe, g, 
 
 
 @njit(**_JIT)
+def unit_gradient(kind, e, a):
+    """dE/dnet of a unit from dE/da and its activation: tanh' = 1 - a^2, the rectifier's 0 or 1;
+    maxout and linear units pass it through."""
+    if kind == ACT_TANH:
+        return e * (ONE - a * a)
+    if kind == ACT_RECT:
+        return e if a > ZERO else ZERO
+    return e
+
+
+@njit(**_JIT)
 def bprop_layer(weights, opt1, opt2, gout, meta, l, xin, pe, acts, errs, keep, use_keep,
                 argmax, maxnorm, mode, rate, mom, rho, eps, l1, l2, max_w2, shortcut,
                 fast_mode):
@@ -413,14 +424,7 @@ def bprop_layer(weights, opt1, opt2, gout, meta, l, xin, pe, acts, errs, keep, u
     for j in range(nout):
         if use_keep and keep[ao + j] == 0:
             continue  # dropped units keep their incoming weights for this sample
-        e = errs[ao + j]
-        a = acts[ao + j]
-        if kind == ACT_TANH:
-            g = e * (ONE - a * a)
-        elif kind == ACT_RECT:
-            g = e if a > ZERO else ZERO
-        else:
-            g = e
+        g = unit_gradient(kind, errs[ao + j], acts[ao + j])
         if shortcut and g == ZERO:
             continue
         am = argmax[ao + j] if kind == ACT_MAXOUT else -1
@@ -589,14 +593,7 @@ def count_sample(meta, drop, x0, acts, errs, keep, shortcut, fast_mode, counts):
             if use_keep and keep[ao + j] == 0:
                 continue
             counts[l, C_KEPT] += 1
-            e = errs[ao + j]
-            a = acts[ao + j]
-            if kind == ACT_TANH:
-                g = e * (ONE - a * a)
-            elif kind == ACT_RECT:
-                g = e if a > ZERO else ZERO
-            else:
-                g = e
+            g = unit_gradient(kind, errs[ao + j], acts[ao + j])
             if g == ZERO:
                 counts[l, C_ZERO_GRAD] += 1
                 if shortcut:
