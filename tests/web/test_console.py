@@ -67,7 +67,11 @@ def test_every_page_loads_without_console_errors(env, page):
         p = page.goto(base + path)
         p.locator("main h1").wait_for()
         p.wait_for_function("() => !document.querySelector('main .loading')")
-        assert not p.locator("main .error").count(), p.locator("main .error").all_inner_texts()
+        # A page that failed to load shows an alert; a failed job's row on the Jobs page is the
+        # cloud's history (earlier tests in the session fail jobs on purpose), not a page error.
+        # (The build form's per-field alert slots stay empty until a value is refused.)
+        alerts = [t for t in p.locator("main [role=alert]").all_inner_texts() if t.strip()]
+        assert not alerts, (name, alerts)
         text = p.locator("main").inner_text()
         assert not re.search(r"\bnull\b|undefined|\[object |NaN", text), (name, text[:2000])
         _nav_ok(p)
