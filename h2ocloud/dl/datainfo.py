@@ -479,14 +479,17 @@ class DataInfo:
     def response_to_original(self, pred: np.ndarray, offsets: np.ndarray | None = None) -> np.ndarray:
         """Map the kernel's regression outputs to predictions in the response's units
         (float64): un-standardized (identity link) or exp (log link), with the rows' offsets
-        added in link space."""
+        added in link space. With offsets the kernel's output already holds
+        kernel_offsets (o - mean) / sigma, as H2O-3's fpropMiniBatch adds (o - sub) * mul, so an
+        identity link's prediction is output * sigma + o."""
         f = np.asarray(pred, dtype=np.float64)
         if self.response_link == "log":
             if offsets is not None:
                 f = f + np.asarray(offsets, np.float64)
             return np.exp(np.minimum(f, 700.0))
-        out = f * self.response_sigma + self.response_mean
-        return out if offsets is None else out + np.asarray(offsets, np.float64)
+        if offsets is None:
+            return f * self.response_sigma + self.response_mean
+        return f * self.response_sigma + np.asarray(offsets, np.float64)
 
     def target_to_original(self, y: np.ndarray) -> np.ndarray:
         """Inverse of transform_response for a regression target (float64)."""
@@ -504,11 +507,15 @@ class DataInfo:
         return np.asarray(columns[self.offset_column], dtype=np.float64)
 
     def kernel_offsets(self, offsets: np.ndarray) -> np.ndarray:
-        """Per-row offsets (response units, link space) in the kernel's output space: divided
-        by sigma where the response is standardized."""
+        """Per-row offsets (response units, link space) in the kernel's output space:
+        standardized as the response is, (o - mean) / sigma, as H2O-3's
+        DeepLearningTask.fpropMiniBatch adds them: the network then learns (y - o) / sigma,
+        centred like a response without offset."""
         o = np.asarray(offsets, dtype=np.float64)
         o = np.where(np.isnan(o), 0.0, o)
-        return (o if self.response_link == "log" else o / self.response_sigma).astype(np.float32)
+        if self.response_link == "log":
+            return o.astype(np.float32)
+        return ((o - self.response_mean) / self.response_sigma).astype(np.float32)
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:
