@@ -41,9 +41,9 @@ class ElasticAverager:
             new = average.copy()
         else:
             a, r = np.float64(self.rate), np.float64(1.0 - self.rate)
-            arrays = [(a * getattr(average, k) + r * getattr(prev, k)).astype(np.float32)
-                      for k in ("weights", "opt1", "opt2")]
-            new = Net(average.spec, *arrays, samples_seen=average.samples_seen)
+            w, o1, o2 = ((a * getattr(average, k) + r * getattr(prev, k)).astype(np.float32)
+                         for k in ("weights", "opt1", "opt2"))
+            new = Net(average.spec, w, o1, o2, average.samples_seen)
         self.consensus = new
         return new
 
