@@ -145,6 +145,7 @@ class Membership:
             "web_port": self.node.web_port, "nodes": nodes, "dead_nodes": dead,
             "refused": dict(self.refused), "seed_addresses": sorted(self.seeds),
             "resources": self.cfg.resources_json(), "zeroconf": self.cfg.zeroconf_enabled,
+            "tls": tls.status_json() if (tls := self.cfg.node_tls()) else {"enabled": False},
         }
 
     # ---- admission -------------------------------------------------------------------
@@ -328,7 +329,12 @@ class Membership:
         if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.FAILED_PRECONDITION):
             self.refuse(address, details)
         elif "handshake" in details.lower() or "certificate" in details.lower():
-            self.refuse(address, f"TLS: {details}")  # no certificate the other side trusts
+            self.refuse(address, f"TLS: {details}")  # its certificate is not signed by our CA
+        elif self.cfg.node_tls() and "socket closed" in details.lower():
+            # With mutual TLS, a node that does not trust our certificate closes the connection
+            # in the handshake; all we see is the closed socket.
+            self.refuse(address, f"TLS: the node closed the connection during the handshake (does its --tls-ca "
+                        f"sign this node's --tls-cert?): {details}")
         elif claimed:
             self.refuse(address, f"a heartbeat came from node {claimed}, which does not answer at its "
                         f"advertised address {address} ({code.name}): not admitted")
