@@ -80,3 +80,25 @@ def test_the_call_back_book_is_bounded():
     assert book.claimed("a:9") == "n9" and book.claimed("a:1") is None
     book.done("a:9")
     assert "a:9" not in book
+
+
+def test_a_seed_that_names_a_node_another_way_is_reached_at_its_own_address(tmp_path):
+    """Only the first node has a seed, spelled `localhost:port` (nodes advertise 127.0.0.1). The
+    reply at the seed is not yet admission: the first node calls the second at the address it
+    advertises; the second, which has no seeds, admits the first only by calling it back."""
+    from tests.cloudfixture import Cloud, NodeProc, free_ports
+
+    ports = free_ports(4)
+    name = f"alias-{ports[0]}"
+    nodes = [NodeProc(ports[2 * i], ports[2 * i + 1], tmp_path / f"n{i}.log",
+                      ["--name", name, "--heartbeat-interval", "0.5", "--no-zeroconf",
+                       *(["--peers", f"localhost:{ports[3]}"] if i == 0 else [])]) for i in range(2)]
+    cloud = Cloud(nodes, tmp_path, name)
+    try:
+        for node in nodes:
+            node.start()
+        cloud.wait_formed(2, timeout=60)
+        for node in nodes:
+            assert {m["address"] for m in node.status()["nodes"]} == {n.address for n in nodes}
+    finally:
+        cloud.stop()
