@@ -61,7 +61,6 @@ def test_offset_column_one_node(h2o):
     _offset_checks(h2o, "offset1")
 
 
-@pytest.mark.slow
 def test_offset_column_three_nodes(cloud3):
     _offset_checks(_connect(cloud3), "offset3")
 
@@ -120,7 +119,6 @@ def test_elastic_averaging_one_node(h2o):
     assert np.abs(slow - pulled).max() > 1e-3
 
 
-@pytest.mark.slow
 def test_elastic_averaging_three_nodes(cloud3):
     """On three nodes each node continues from its own model rather than from the average: even
     at rate 1 with no pull the model differs from plain averaging (far beyond the run-to-run
@@ -216,6 +214,5 @@ def test_max_categorical_features_one_node(h2o):
     _hashing_checks(h2o, "hash1")
 
 
-@pytest.mark.slow
 def test_max_categorical_features_three_nodes(cloud3):
     _hashing_checks(_connect(cloud3), "hash3")
