@@ -70,8 +70,17 @@ M_AOFF = 4  # offset of the layer's outputs in the per-thread activation buffers
 M_KIND = 5
 
 # error_model="numpy": no ZeroDivisionError branch in float division, which would otherwise
-# stop LLVM from vectorizing the ADADELTA loop (sqrt and div on 8 floats at a time).
-_JIT = dict(nogil=True, cache=True, fastmath=True, error_model="numpy")
+# stop LLVM from vectorizing the ADADELTA loop (sqrt and div on 16 floats at a time).
+# No fastmath: every float32 operation rounds as written (no fused multiply-adds, no
+# reassociation), so the results do not depend on how LLVM optimises a function. With
+# fastmath=True they did: a process that compiled the kernel and one that loaded it from
+# Numba's cache trained different bits from the same seed (a callee optimised alone and
+# once more after being linked into its caller contracted different multiply-adds).
+_JIT = dict(nogil=True, cache=True, fastmath=False, error_model="numpy")
+# Dot products alone may reassociate their sum (LLVM keeps 16-float partial sums per vector
+# lane): that is what vectorizes them. Their order is fixed by the loop and the CPU's vector
+# width, the same in every process on one machine.
+_JIT_DOT = dict(_JIT, fastmath=True)
 
 _U12 = np.uint64(12)
 _U25 = np.uint64(25)
@@ -115,7 +124,7 @@ def layer_input(meta, l, x0, acts):
     return acts[ao:ao + meta[M_NOUT, l - 1]]
 
 
-@njit(**_JIT)
+@njit(**_JIT_DOT)
 def _dot(w, x):
     s = ZERO
     for k in range(x.shape[0]):
@@ -123,14 +132,30 @@ def _dot(w, x):
     return s
 
 
+@njit(**_JIT_DOT)
+def _dot_at(w, off, x):
+    """w[off:off + len(x)] . x, the same loop as _dot. The kernels index the shared arrays
+    at an offset rather than slice them: a slice of a Numba array takes a reference on the
+    array (an atomic increment and decrement of a counter every Hogwild thread shares), which
+    cost a sixth of a sample's time on one thread and bounced that counter's cache line
+    between the cores on two. The offset is unsigned: a signed index makes Numba check it
+    for Python's negative indexing on every access, which stops LLVM vectorizing the loop."""
+    o = np.uint64(off)
+    s = ZERO
+    for k in range(x.shape[0]):
+        s += w[o + np.uint64(k)] * x[k]
+    return s
+
+
 @njit(**_JIT)
-def _maxout_net(w, x):
-    """max_i w_i x_i over the non-zero inputs, and its index (-1 when no input is active)."""
+def _maxout_net(w, off, x):
+    """max_i w_{off+i} x_i over the non-zero inputs, and its index (-1 when no input is active)."""
+    o = np.uint64(off)
     best = ZERO
     bi = -1
     for k in range(x.shape[0]):
         if x[k] != ZERO:
-            p = w[k] * x[k]
+            p = w[o + np.uint64(k)] * x[k]
             if bi < 0 or p > best:
                 best = p
                 bi = k
@@ -155,8 +180,7 @@ def fprop_layer(weights, meta, l, xin, acts, keep, use_keep, scale, argmax, maxn
                 acts[ao + j] = ZERO
                 argmax[ao + j] = -1
                 continue
-            row = wo + j * nin
-            best, bi = _maxout_net(weights[row:row + nin], xin)
+            best, bi = _maxout_net(weights, wo + j * nin, xin)
             a = best + weights[bo + j]
             acts[ao + j] = a
             argmax[ao + j] = bi
@@ -180,8 +204,7 @@ def fprop_layer(weights, meta, l, xin, acts, keep, use_keep, scale, argmax, maxn
         if use_keep and keep[ao + j] == 0:
             acts[ao + j] = ZERO
             continue
-        row = wo + j * nin
-        acts[ao + j] = _dot(weights[row:row + nin], xin) + weights[bo + j]
+        acts[ao + j] = _dot_at(weights, wo + j * nin, xin) + weights[bo + j]
     if kind == ACT_RECT:
         for j in range(nout):
             a = acts[ao + j]
@@ -261,37 +284,170 @@ def _sgn(w):
     return ZERO
 
 
-@njit(**_JIT)
-def _adadelta_row(w, e1, e2, x, pe, need_pe, g, rho, eps, l1, l2, ea, ea_reg, fast_mode):
-    """ADADELTA update of one unit's incoming weights; returns sum of grad^2 (updated ones).
+# Units whose bias updates wait for their ADADELTA grad^2 sums, computed side by side (see
+# _bprop_adadelta); the per-thread scratch g2blk holds BLOCK rows of grad^2 values.
+BLOCK = 8
 
-    Written branch-free (selects) so LLVM vectorizes it: with fast_mode, inputs x == 0 are
-    skipped, i.e. their weight and both accumulators keep their old values. ``ea`` holds the
-    elastic-averaging consensus of these weights (``w`` itself and ``ea_reg`` 0 when off).
-    """
+
+@njit(**_JIT)
+def _pe_and_grad_sq(weights, row, x, pe, need_pe, g, l1, l2, ea, ea_reg, elastic, fast_mode,
+                    g2, goff):
+    """First pass over one unit's incoming weights, read before their update: the error
+    handed down (pe[k] += g * w_k) and each weight's grad^2 into g2[goff + k] (0 where
+    fast_mode leaves the weight alone, x_k == 0). Writes only pe and g2, reads only w and x:
+    few enough arrays that LLVM's run-time overlap checks allow it to vectorize the loop."""
+    r0 = np.uint64(row)
+    g0 = np.uint64(goff)
+    if need_pe:
+        for k in range(x.shape[0]):
+            pe[k] += g * weights[r0 + np.uint64(k)]
+    for k in range(x.shape[0]):
+        i = r0 + np.uint64(k)
+        xk = x[k]
+        wk = weights[i]
+        if elastic:
+            grad = g * xk - l1 * np.sign(wk) - l2 * wk - ea_reg * (wk - ea[i])
+        else:
+            # Without elastic averaging its term is ea_reg * 0 = +0: subtracting it changes nothing.
+            grad = g * xk - l1 * np.sign(wk) - l2 * wk
+        on = xk != ZERO or not fast_mode
+        g2[g0 + np.uint64(k)] = grad * grad if on else ZERO
+
+
+@njit(**_JIT)
+def _adadelta_apply(weights, opt1, opt2, row, x, g, rho, eps, l1, l2, ea, ea_reg, elastic,
+                    fast_mode):
+    """ADADELTA update of one unit's incoming weights (second pass, the gradient recomputed
+    from the same values with the same operations as _pe_and_grad_sq). With fast_mode the
+    weights of zero inputs, and both their accumulators, keep their values (masked stores:
+    Hogwild threads never write back a stale value)."""
     omr = ONE - rho
-    sum_g2 = ZERO
+    r0 = np.uint64(row)
     for k in range(x.shape[0]):
         xk = x[k]
-        wk = w[k]
-        if need_pe:
-            pe[k] += g * wk
-        grad = g * xk - l1 * np.sign(wk) - l2 * wk - ea_reg * (wk - ea[k])
-        g2 = grad * grad
-        eg = rho * e1[k] + omr * g2
-        r = math.sqrt((e2[k] + eps) / (eg + eps))
-        on = xk != ZERO or not fast_mode
-        sum_g2 += g2 if on else ZERO
-        e2[k] = rho * e2[k] + omr * r * r * g2 if on else e2[k]
-        e1[k] = eg if on else e1[k]
-        w[k] = wk + r * grad if on else wk
-    return sum_g2
+        if xk != ZERO or not fast_mode:
+            i = r0 + np.uint64(k)
+            wk = weights[i]
+            if elastic:
+                grad = g * xk - l1 * np.sign(wk) - l2 * wk - ea_reg * (wk - ea[i])
+            else:
+                grad = g * xk - l1 * np.sign(wk) - l2 * wk
+            g2 = grad * grad
+            eg = rho * opt1[i] + omr * g2
+            r = math.sqrt((opt2[i] + eps) / (eg + eps))
+            opt2[i] = rho * opt2[i] + omr * r * r * g2
+            opt1[i] = eg
+            weights[i] = wk + r * grad
 
 
 @njit(**_JIT)
-def _generic_row(w, o1, o2, go, x, pe, need_pe, g, am, mode, rate, mom, rho, eps, l1, l2,
-                 ea, ea_reg, fast_mode):
-    """Any optimizer on one unit's incoming weights (scalar code: maxout, momentum, tests).
+def _block_sums(g2, n, sums):
+    """sums[b] = g2[b*n] + g2[b*n + 1] + ... in that order, for the BLOCK rows side by side:
+    each sum is the same sequential float32 sum a unit alone would make, but the eight
+    independent additions per step overlap instead of waiting on one another."""
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = ZERO
+    u1 = np.uint64(n)  # unsigned row offsets (see _dot_at)
+    u2 = u1 + u1
+    u3 = u2 + u1
+    u4 = u3 + u1
+    u5 = u4 + u1
+    u6 = u5 + u1
+    u7 = u6 + u1
+    for k in range(n):
+        i = np.uint64(k)
+        s0 += g2[i]
+        s1 += g2[u1 + i]
+        s2 += g2[u2 + i]
+        s3 += g2[u3 + i]
+        s4 += g2[u4 + i]
+        s5 += g2[u5 + i]
+        s6 += g2[u6 + i]
+        s7 += g2[u7 + i]
+    sums[0] = s0
+    sums[1] = s1
+    sums[2] = s2
+    sums[3] = s3
+    sums[4] = s4
+    sums[5] = s5
+    sums[6] = s6
+    sums[7] = s7
+
+
+@njit(**_JIT)
+def _adadelta_bias(weights, opt1, opt2, bpos, g, sum_g2, nin, rho, eps):
+    """Bias: gradient g, no l1/l2 (as H2O-2, the booklet's system; H2O-3's update_bias
+    also subtracts sign(b) l1 + b l2). ADADELTA uses the mean grad^2 of the unit's
+    incoming weights (summed over the updated ones, divided by all nin) as its grad^2."""
+    omr = ONE - rho
+    g2 = sum_g2 / F32(nin)
+    eg = rho * opt1[bpos] + omr * g2
+    opt1[bpos] = eg
+    r = F32(math.sqrt((opt2[bpos] + eps) / (eg + eps)))
+    opt2[bpos] = rho * opt2[bpos] + omr * r * r * g2
+    weights[bpos] += r * g
+
+
+@njit(**_JIT)
+def _cap_norm(weights, row, nin, max_w2):
+    """Cap the squared norm of one unit's incoming weights at max_w2."""
+    ss = _dot_at(weights, row, weights[row:row + nin])
+    if ss > max_w2:
+        f = F32(math.sqrt(max_w2 / ss))
+        r0 = np.uint64(row)
+        for c in range(nin):
+            weights[r0 + np.uint64(c)] *= f
+
+
+@njit(**_JIT)
+def _flush_biases(weights, opt1, opt2, nb, bo, nin, rho, eps, g2blk, blkg, blkj):
+    """Bias updates of the nb units waiting in the block (rows past nb hold stale values
+    whose sums are not used)."""
+    _block_sums(g2blk, nin, blkg[BLOCK:])
+    for b in range(nb):
+        _adadelta_bias(weights, opt1, opt2, bo + blkj[b], blkg[b], blkg[BLOCK + b], nin, rho,
+                       eps)
+
+
+@njit(**_JIT)
+def _bprop_adadelta(weights, opt1, opt2, meta, l, xin, pe, acts, errs, keep, use_keep, rho,
+                    eps, l1, l2, ea_w, ea_reg, max_w2, shortcut, fast_mode, g2blk, blkg, blkj):
+    """bprop_layer for ADADELTA and a non-maxout layer: the same updates in the same order
+    as update_unit makes them one unit at a time, arranged for speed. A unit's weights are
+    updated in two vectorized passes; its bias waits until BLOCK units are done, so that
+    their sequential grad^2 sums run side by side (nothing reads a layer's biases while
+    the layer and those below it back-propagate)."""
+    nin, nout, wo, bo, ao, kind = layer_meta(meta, l)
+    need_pe = l > 0
+    elastic = ea_reg != ZERO
+    nb = 0
+    for j in range(nout):
+        if use_keep and keep[ao + j] == 0:
+            continue  # dropped units keep their incoming weights for this sample
+        g = unit_gradient(kind, errs[ao + j], acts[ao + j])
+        if shortcut and g == ZERO:
+            continue
+        row = wo + j * nin
+        _pe_and_grad_sq(weights, row, xin, pe, need_pe, g, l1, l2, ea_w, ea_reg, elastic,
+                        fast_mode, g2blk, nb * nin)
+        _adadelta_apply(weights, opt1, opt2, row, xin, g, rho, eps, l1, l2, ea_w, ea_reg,
+                        elastic, fast_mode)
+        if max_w2 < np.inf:
+            _cap_norm(weights, row, nin, max_w2)
+        blkj[nb] = j
+        blkg[nb] = g
+        nb += 1
+        if nb == BLOCK:
+            _flush_biases(weights, opt1, opt2, nb, bo, nin, rho, eps, g2blk, blkg, blkj)
+            nb = 0
+    if nb > 0:
+        _flush_biases(weights, opt1, opt2, nb, bo, nin, rho, eps, g2blk, blkg, blkj)
+
+
+@njit(**_JIT)
+def _generic_row(weights, o1, o2, go, row, x, pe, need_pe, g, am, mode, rate, mom, rho, eps,
+                 l1, l2, ea, ea_reg, fast_mode):
+    """Any optimizer on one unit's incoming weights weights[row:row + len(x)] (scalar code:
+    maxout, momentum, tests; OPT_GRAD stores the gradient at the same place of ``go``).
 
     ``am >= 0`` (maxout) restricts the data term g * x to that input: the max only depends
     on the winning weight. Returns the sum of grad^2 of the updated weights.
@@ -302,41 +458,43 @@ def _generic_row(w, o1, o2, go, x, pe, need_pe, g, am, mode, rate, mom, rho, eps
         xk = x[k]
         if fast_mode and xk == ZERO:
             continue
-        wk = w[k]
+        i = np.uint64(row) + np.uint64(k)
+        wk = weights[i]
         if am >= 0 and k != am:
             gx = ZERO
         else:
             gx = g * xk
             if need_pe:
                 pe[k] += g * wk
-        grad = gx - l1 * _sgn(wk) - l2 * wk - ea_reg * (wk - ea[k])
+        grad = gx - l1 * _sgn(wk) - l2 * wk - ea_reg * (wk - ea[i])
         if mode == OPT_ADADELTA:
             g2 = grad * grad
             sum_g2 += g2
-            eg = rho * o1[k] + omr * g2
-            o1[k] = eg
-            r = F32(math.sqrt((o2[k] + eps) / (eg + eps)))
-            o2[k] = rho * o2[k] + omr * r * r * g2
-            w[k] = wk + r * grad
+            eg = rho * o1[i] + omr * g2
+            o1[i] = eg
+            r = F32(math.sqrt((o2[i] + eps) / (eg + eps)))
+            o2[i] = rho * o2[i] + omr * r * r * g2
+            weights[i] = wk + r * grad
         elif mode == OPT_PLAIN:
-            w[k] = wk + rate * grad
+            weights[i] = wk + rate * grad
         elif mode == OPT_NESTEROV:
-            v = mom * o1[k] + grad
-            o1[k] = v
-            w[k] = wk + rate * v
+            v = mom * o1[i] + grad
+            o1[i] = v
+            weights[i] = wk + rate * v
         elif mode == OPT_MOMENTUM:
             d = rate * grad
-            w[k] = wk + d + mom * o1[k]
-            o1[k] = d
+            weights[i] = wk + d + mom * o1[i]
+            o1[i] = d
         else:
-            go[k] = grad
+            go[i] = grad
     return sum_g2
 
 
 @njit(**_JIT)
 def update_unit(weights, opt1, opt2, gout, row, bpos, nin, xin, pe, need_pe, g, am, mode,
                 rate, mom, rho, eps, l1, l2, ea_w, ea_reg, max_w2, fast_mode):
-    """Update the incoming weights and the bias of one unit with unit gradient ``g``.
+    """Update the incoming weights and the bias of one unit with unit gradient ``g`` (every
+    optimizer but ADADELTA on non-maxout layers, which _bprop_adadelta does).
 
     grad_w = g * x_i - sign(w) l1 - w l2 - ea_reg (w - ea_w) ("target minus output": the step
     is +rate * grad); the last term is H2O-3's elastic averaging, a pull toward the consensus
@@ -344,33 +502,12 @@ def update_unit(weights, opt1, opt2, gout, row, bpos, nin, xin, pe, need_pe, g, 
     When ``need_pe``, pe[i] accumulates g * w_ji with the weight read *before* its update:
     the error handed to the layer below.
     """
-    end = row + nin
-    w = weights[row:end]
-    if mode == OPT_ADADELTA and am < 0:
-        sum_g2 = _adadelta_row(w, opt1[row:end], opt2[row:end], xin, pe, need_pe, g, rho, eps,
-                               l1, l2, ea_w[row:end], ea_reg, fast_mode)
-    else:
-        go = gout[row:end] if mode == OPT_GRAD else gout[:0]
-        sum_g2 = _generic_row(w, opt1[row:end], opt2[row:end], go, xin, pe, need_pe, g, am,
-                              mode, rate, mom, rho, eps, l1, l2, ea_w[row:end], ea_reg, fast_mode)
+    sum_g2 = _generic_row(weights, opt1, opt2, gout, row, xin, pe, need_pe, g, am, mode, rate,
+                          mom, rho, eps, l1, l2, ea_w, ea_reg, fast_mode)
     if max_w2 < np.inf and mode != OPT_GRAD:
-        # Cap the squared norm of the unit's incoming weights.
-        ss = _dot(w, w)
-        if ss > max_w2:
-            f = F32(math.sqrt(max_w2 / ss))
-            for c in range(nin):
-                w[c] *= f
-    # Bias: gradient g, no l1/l2 (as H2O-2, the booklet's system; H2O-3's update_bias
-    # also subtracts sign(b) l1 + b l2). ADADELTA uses the mean grad^2 of the unit's
-    # incoming weights (summed over the updated ones, divided by all nin) as its grad^2.
+        _cap_norm(weights, row, nin, max_w2)
     if mode == OPT_ADADELTA:
-        omr = ONE - rho
-        g2 = sum_g2 / F32(nin)
-        eg = rho * opt1[bpos] + omr * g2
-        opt1[bpos] = eg
-        r = F32(math.sqrt((opt2[bpos] + eps) / (eg + eps)))
-        opt2[bpos] = rho * opt2[bpos] + omr * r * r * g2
-        weights[bpos] += r * g
+        _adadelta_bias(weights, opt1, opt2, bpos, g, sum_g2, nin, rho, eps)
     elif mode == OPT_PLAIN:
         weights[bpos] += rate * g
     elif mode == OPT_NESTEROV:
@@ -399,18 +536,24 @@ def unit_gradient(kind, e, a):
 @njit(**_JIT)
 def bprop_layer(weights, opt1, opt2, gout, meta, l, xin, pe, acts, errs, keep, use_keep,
                 argmax, maxnorm, mode, rate, mom, rho, eps, l1, l2, ea_w, ea_reg, max_w2, shortcut,
-                fast_mode):
+                fast_mode, g2blk, blkg, blkj):
     """Back-propagate through weight layer ``l`` and update it.
 
     ``errs`` holds dE/da of the layer's outputs (for the output layer the caller stored
     dE/dnet, and softmax/linear kinds take it as is). ``pe`` (dense, the layer below's
-    errors) receives the back-propagated error when l > 0.
+    errors) receives the back-propagated error when l > 0. ``g2blk``/``blkg``/``blkj`` are
+    per-thread scratch for _bprop_adadelta.
     """
     nin, nout, wo, bo, ao, kind = layer_meta(meta, l)
     need_pe = l > 0
     if need_pe:
         for k in range(nin):
             pe[k] = ZERO
+    if mode == OPT_ADADELTA and kind != ACT_MAXOUT:
+        _bprop_adadelta(weights, opt1, opt2, meta, l, xin, pe, acts, errs, keep, use_keep, rho,
+                        eps, l1, l2, ea_w, ea_reg, max_w2, shortcut, fast_mode, g2blk, blkg,
+                        blkj)
+        return
     if kind == ACT_MAXOUT:
         # Undo the layer normalisation a'_j = a_j / M (M = a_k*, the largest unit):
         # dE/da_j = (e'_j - [j == k*] * sum_i e'_i a'_i) / M.
@@ -489,7 +632,8 @@ def output_error(meta, acts, errs, out_kind, loss_kind, x, target, offset, dist_
 @njit(**_JIT)
 def backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep, argmax,
                     maxnorm, out_kind, loss_kind, x, target, offset, dist_param, mode, rate, mom,
-                    rho, eps, l1, l2, ea_w, ea_reg, max_w2, shortcut, fast_mode):
+                    rho, eps, l1, l2, ea_w, ea_reg, max_w2, shortcut, fast_mode, g2blk, blkg,
+                    blkj):
     """Output error, then back-propagation and update of every layer, top to bottom."""
     nl = meta.shape[1]
     output_error(meta, acts, errs, out_kind, loss_kind, x, target, offset, dist_param)
@@ -502,7 +646,7 @@ def backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep,
             pe = errs[:0]
         bprop_layer(weights, opt1, opt2, gout, meta, l, xin, pe, acts, errs, keep,
                     drop[l] > ZERO, argmax, maxnorm, mode, rate, mom, rho, eps, l1, l2, ea_w, ea_reg,
-                    max_w2, shortcut, fast_mode)
+                    max_w2, shortcut, fast_mode, g2blk, blkg, blkj)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -514,7 +658,7 @@ def backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep,
 def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, avg_act, ea_w, rows, out_kind, loss_kind,
                dist_param, sparsity_beta, avg_target, mode, base_rate, rate_annealing, rate_decay, mom_start, mom_ramp, mom_stable, rho, eps,
                l1, l2, ea_reg, max_w2, in_drop, fast_mode, shortcut, n_start, n_stride, rng,
-               x0, acts, errs, keep, udraw, argmax, maxnorm, counts):
+               x0, acts, errs, keep, udraw, argmax, maxnorm, g2blk, blkg, blkj, counts):
     """Train on ``rows`` in order, one sample at a time, updating the shared arrays in place.
 
     The k-th sample of this slice is taken to be global sample ``n_start + k * n_stride``
@@ -544,12 +688,13 @@ def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, avg_act, ea_w,
         for l in range(nl):
             rate[l] = F32(ann * rate_decay**l * (1.0 - m))
         x = X[r_]
+        offset = offs[r_] if has_offs else ZERO
         forward_sample(weights, meta, drop, x, x0, acts, keep, udraw, argmax, maxnorm, True,
                        in_drop, rng, nl - 1)
         backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep, argmax,
-                        maxnorm, out_kind, loss_kind, x, y[r_], offs[r_] if has_offs else ZERO,
+                        maxnorm, out_kind, loss_kind, x, y[r_], offset,
                         dist_param, mode, rate, F32(m), rho, eps,
-                        l1, l2, ea_w, ea_reg, max_w2, shortcut, fast_mode)
+                        l1, l2, ea_w, ea_reg, max_w2, shortcut, fast_mode, g2blk, blkg, blkj)
         if counting:
             count_sample(meta, drop, x0, acts, errs, keep, shortcut, fast_mode, counts)
         if sparse:

@@ -71,6 +71,9 @@ class Scratch:
     udraw: np.ndarray  # float32: one uniform draw per hidden unit index, shared by the layers
     argmax: np.ndarray  # int64: maxout's winning input per unit, then one slot per layer
     maxnorm: np.ndarray  # float32: maxout's layer normaliser per layer
+    g2blk: np.ndarray  # float32: core.BLOCK rows of one layer's grad^2 (widest input)
+    blkg: np.ndarray  # float32: the block's unit gradients, then their grad^2 sums
+    blkj: np.ndarray  # int64: the block's unit indices
 
     @classmethod
     def for_spec(cls, spec: NetSpec) -> Scratch:
@@ -85,4 +88,7 @@ class Scratch:
             udraw=np.zeros(max(sizes[1:]), dtype=np.float32),
             argmax=np.full(n_act + nl, -1, dtype=np.int64),
             maxnorm=np.ones(nl, dtype=np.float32),
+            g2blk=np.zeros(core.BLOCK * max(sizes[:-1]), dtype=np.float32),
+            blkg=np.zeros(2 * core.BLOCK, dtype=np.float32),
+            blkj=np.zeros(core.BLOCK, dtype=np.int64),
         )

@@ -125,7 +125,8 @@ class _SliceRunner:
         """Thread ``thread`` trains ``rows``; its k-th row is global sample n_start + k * n_stride."""
         s = self.scratch[thread]
         core.train_rows(*self.head, rows, *self.options, int(n_start), int(n_stride), self.rngs[thread],
-                        s.x0, s.acts, s.errs, s.keep, s.udraw, s.argmax, s.maxnorm, self.counts)
+                        s.x0, s.acts, s.errs, s.keep, s.udraw, s.argmax, s.maxnorm, s.g2blk,
+                        s.blkg, s.blkj, self.counts)
 
 
 def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
