@@ -81,6 +81,11 @@ _JIT = dict(nogil=True, cache=True, fastmath=False, error_model="numpy")
 # lane): that is what vectorizes them. Their order is fixed by the loop and the CPU's vector
 # width, the same in every process on one machine.
 _JIT_DOT = dict(_JIT, fastmath=True)
+# Small helpers called per unit or per block are inlined by Numba itself: every Numba function
+# takes a reference on each array it receives (an atomic increment and decrement, which on
+# the shared model arrays bounces a cache line between Hogwild threads), and inlining lets
+# Numba drop those pairs.
+_JIT_INLINE = dict(_JIT, inline="always")
 
 _U12 = np.uint64(12)
 _U25 = np.uint64(25)
@@ -107,7 +112,7 @@ def rand_f32(state):
 # ----------------------------------------------------------------------------------------------
 
 
-@njit(**_JIT)
+@njit(**_JIT_INLINE)
 def layer_meta(meta, l):
     """Weight layer ``l``'s row of the meta table: (n_in, n_out, weight offset, bias offset,
     activation offset, kind)."""
@@ -115,7 +120,7 @@ def layer_meta(meta, l):
             meta[M_KIND, l])
 
 
-@njit(**_JIT)
+@njit(**_JIT_INLINE)
 def layer_input(meta, l, x0, acts):
     """Dense input vector of weight layer ``l``: the (dropped-out) row, or layer l-1's outputs."""
     if l == 0:
@@ -290,39 +295,26 @@ BLOCK = 8
 
 
 @njit(**_JIT)
-def _pe_and_grad_sq(weights, row, x, pe, need_pe, g, l1, l2, ea, ea_reg, elastic, fast_mode,
-                    g2, goff):
-    """First pass over one unit's incoming weights, read before their update: the error
-    handed down (pe[k] += g * w_k) and each weight's grad^2 into g2[goff + k] (0 where
-    fast_mode leaves the weight alone, x_k == 0). Writes only pe and g2, reads only w and x:
-    few enough arrays that LLVM's run-time overlap checks allow it to vectorize the loop."""
+def _add_error(weights, row, x, pe, g):
+    """pe[k] += g * w_k over one unit's incoming weights (read before their update): the
+    error handed to the layer below."""
     r0 = np.uint64(row)
-    g0 = np.uint64(goff)
-    if need_pe:
-        for k in range(x.shape[0]):
-            pe[k] += g * weights[r0 + np.uint64(k)]
     for k in range(x.shape[0]):
-        i = r0 + np.uint64(k)
-        xk = x[k]
-        wk = weights[i]
-        if elastic:
-            grad = g * xk - l1 * np.sign(wk) - l2 * wk - ea_reg * (wk - ea[i])
-        else:
-            # Without elastic averaging its term is ea_reg * 0 = +0: subtracting it changes nothing.
-            grad = g * xk - l1 * np.sign(wk) - l2 * wk
-        on = xk != ZERO or not fast_mode
-        g2[g0 + np.uint64(k)] = grad * grad if on else ZERO
+        pe[k] += g * weights[r0 + np.uint64(k)]
 
 
 @njit(**_JIT)
 def _adadelta_apply(weights, opt1, opt2, row, x, g, rho, eps, l1, l2, ea, ea_reg, elastic,
-                    fast_mode):
-    """ADADELTA update of one unit's incoming weights (second pass, the gradient recomputed
-    from the same values with the same operations as _pe_and_grad_sq). With fast_mode the
-    weights of zero inputs, and both their accumulators, keep their values (masked stores:
-    Hogwild threads never write back a stale value)."""
+                    fast_mode, gsq, goff):
+    """ADADELTA update of one unit's incoming weights, storing each weight's grad^2 in
+    gsq[goff + k] for the bias's sum (0 where the weight stays). With fast_mode the weights
+    of zero inputs, and both their accumulators, keep their values (masked stores: a
+    Hogwild thread never writes back a stale value). The error handed down is added before
+    (_add_error): a loop that also wrote it kept LLVM from vectorizing (too many arrays that
+    might overlap to check at run time)."""
     omr = ONE - rho
     r0 = np.uint64(row)
+    g0 = np.uint64(goff)
     for k in range(x.shape[0]):
         xk = x[k]
         if xk != ZERO or not fast_mode:
@@ -333,14 +325,17 @@ def _adadelta_apply(weights, opt1, opt2, row, x, g, rho, eps, l1, l2, ea, ea_reg
             else:
                 grad = g * xk - l1 * np.sign(wk) - l2 * wk
             g2 = grad * grad
+            gsq[g0 + np.uint64(k)] = g2
             eg = rho * opt1[i] + omr * g2
             r = math.sqrt((opt2[i] + eps) / (eg + eps))
             opt2[i] = rho * opt2[i] + omr * r * r * g2
             opt1[i] = eg
             weights[i] = wk + r * grad
+        else:
+            gsq[g0 + np.uint64(k)] = ZERO
 
 
-@njit(**_JIT)
+@njit(**_JIT_INLINE)
 def _block_sums(g2, n, sums):
     """sums[b] = g2[b*n] + g2[b*n + 1] + ... in that order, for the BLOCK rows side by side:
     each sum is the same sequential float32 sum a unit alone would make, but the eight
@@ -373,7 +368,7 @@ def _block_sums(g2, n, sums):
     sums[7] = s7
 
 
-@njit(**_JIT)
+@njit(**_JIT_INLINE)
 def _adadelta_bias(weights, opt1, opt2, bpos, g, sum_g2, nin, rho, eps):
     """Bias: gradient g, no l1/l2 (as H2O-2, the booklet's system; H2O-3's update_bias
     also subtracts sign(b) l1 + b l2). ADADELTA uses the mean grad^2 of the unit's
@@ -398,7 +393,7 @@ def _cap_norm(weights, row, nin, max_w2):
             weights[r0 + np.uint64(c)] *= f
 
 
-@njit(**_JIT)
+@njit(**_JIT_INLINE)
 def _flush_biases(weights, opt1, opt2, nb, bo, nin, rho, eps, g2blk, blkg, blkj):
     """Bias updates of the nb units waiting in the block (rows past nb hold stale values
     whose sums are not used)."""
@@ -427,10 +422,10 @@ def _bprop_adadelta(weights, opt1, opt2, meta, l, xin, pe, acts, errs, keep, use
         if shortcut and g == ZERO:
             continue
         row = wo + j * nin
-        _pe_and_grad_sq(weights, row, xin, pe, need_pe, g, l1, l2, ea_w, ea_reg, elastic,
-                        fast_mode, g2blk, nb * nin)
+        if need_pe:
+            _add_error(weights, row, xin, pe, g)
         _adadelta_apply(weights, opt1, opt2, row, xin, g, rho, eps, l1, l2, ea_w, ea_reg,
-                        elastic, fast_mode)
+                        elastic, fast_mode, g2blk, nb * nin)
         if max_w2 < np.inf:
             _cap_norm(weights, row, nin, max_w2)
         blkj[nb] = j
@@ -522,7 +517,7 @@ def update_unit(weights, opt1, opt2, gout, row, bpos, nin, xin, pe, need_pe, g, 
         gout[bpos] = g
 
 
-@njit(**_JIT)
+@njit(**_JIT_INLINE)
 def unit_gradient(kind, e, a):
     """dE/dnet of a unit from dE/da and its activation: tanh' = 1 - a^2, the rectifier's 0 or 1;
     maxout and linear units pass it through."""
