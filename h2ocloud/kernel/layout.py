@@ -60,9 +60,27 @@ def dropout_vector(spec: NetSpec) -> np.ndarray:
     return np.array([*spec.hidden_dropout_ratios, 0.0], dtype=np.float32)
 
 
+# Bytes of a cache line on x86-64 and most ARM cores.
+CACHE_LINE = 64
+
+
+def own_lines(n: int, dtype: type | np.dtype, fill: float = 0) -> np.ndarray:
+    """A 1-d array of ``n`` elements on cache lines no other array uses: it starts on a line
+    boundary and a spare line follows it. Hogwild threads write their scratch buffers and
+    random states every sample; small numpy arrays made one after the other share lines,
+    and a line two cores write in turn moves between them on every write (false sharing)."""
+    dt = np.dtype(dtype)
+    raw = np.full(n * dt.itemsize + 3 * CACHE_LINE, 0, dtype=np.uint8)
+    start = (-raw.ctypes.data) % CACHE_LINE
+    arr = raw[start:start + n * dt.itemsize].view(dt)
+    arr[:] = fill
+    return arr
+
+
 @dataclass
 class Scratch:
-    """Per-thread work buffers, allocated once per call so the sample loop never allocates."""
+    """Per-thread work buffers, allocated once per call so the sample loop never allocates,
+    each on cache lines of its own (see :func:`own_lines`)."""
 
     x0: np.ndarray  # float32: the current row after input dropout
     acts: np.ndarray  # float32: outputs of every layer (meta row M_AOFF)
@@ -81,14 +99,14 @@ class Scratch:
         n_act = sum(sizes[1:])
         nl = spec.n_layers
         return cls(
-            x0=np.zeros(spec.n_inputs, dtype=np.float32),
-            acts=np.zeros(n_act, dtype=np.float32),
-            errs=np.zeros(n_act, dtype=np.float32),
-            keep=np.ones(n_act, dtype=np.uint8),
-            udraw=np.zeros(max(sizes[1:]), dtype=np.float32),
-            argmax=np.full(n_act + nl, -1, dtype=np.int64),
-            maxnorm=np.ones(nl, dtype=np.float32),
-            g2blk=np.zeros(core.BLOCK * max(sizes[:-1]), dtype=np.float32),
-            blkg=np.zeros(2 * core.BLOCK, dtype=np.float32),
-            blkj=np.zeros(core.BLOCK, dtype=np.int64),
+            x0=own_lines(spec.n_inputs, np.float32),
+            acts=own_lines(n_act, np.float32),
+            errs=own_lines(n_act, np.float32),
+            keep=own_lines(n_act, np.uint8, 1),
+            udraw=own_lines(max(sizes[1:]), np.float32),
+            argmax=own_lines(n_act + nl, np.int64, -1),
+            maxnorm=own_lines(nl, np.float32, 1),
+            g2blk=own_lines(core.BLOCK * max(sizes[:-1]), np.float32),
+            blkg=own_lines(2 * core.BLOCK, np.float32),
+            blkj=own_lines(core.BLOCK, np.int64),
         )

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import core
-from .layout import Scratch, build_meta, dropout_vector
+from .layout import Scratch, build_meta, dropout_vector, own_lines
 from .net import Net
 from .spec import NetSpec, TrainConfig
 from .threads import tuner_for
@@ -57,7 +57,9 @@ def thread_seed(seed: int, thread: int) -> np.ndarray:
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
     z ^= z >> 31
-    return np.array([z or 0x2545F4914F6CDD1D], dtype=np.uint64)
+    state = own_lines(1, np.uint64)  # written at every draw: no line shared with another thread
+    state[0] = z or 0x2545F4914F6CDD1D
+    return state
 
 
 def _opt_mode(cfg: TrainConfig) -> int:

@@ -8,8 +8,17 @@ from h2ocloud.kernel import Net, NetSpec, TrainConfig, train_hogwild
 from h2ocloud.kernel.threads import PROBE_EVERY, ROWS_PER_THREAD, ThreadCountTuner, tuner_for
 
 
+def _warmed(max_threads: int) -> ThreadCountTuner:
+    """A tuner whose candidates have had their unmeasured first rounds."""
+    t = ThreadCountTuner(max_threads)
+    for k in t.candidates:
+        t.record(k, 10, 5.0)
+    assert t.speed == {}
+    return t
+
+
 def test_tries_every_candidate_then_runs_the_fastest_and_probes_the_other():
-    t = ThreadCountTuner(2)
+    t = _warmed(2)
     assert t.choose() == (2, 2 * ROWS_PER_THREAD)  # untried, the full budget first
     t.record(2, 2048, 0.1)  # 20,480 rows/s
     assert t.choose() == (1, ROWS_PER_THREAD)
@@ -24,6 +33,19 @@ def test_tries_every_candidate_then_runs_the_fastest_and_probes_the_other():
     assert t.speed[2] < t.speed[1]
 
 
+def test_first_round_is_not_measured_and_short_rounds_count_little():
+    """A first round pays one-time costs (thread start, first kernel calls): timing it would
+    brand its thread count slow for many rounds."""
+    t = ThreadCountTuner(2)
+    assert t.choose() == (2, 2 * ROWS_PER_THREAD)
+    t.record(2, 10, 0.36)  # 28 rows/s: the warm-up round
+    assert t.speed == {} and t.choose() == (2, 2 * ROWS_PER_THREAD)
+    t.record(2, 2048, 0.1)
+    assert t.speed[2] == 20480
+    t.record(2, 2 * ROWS_PER_THREAD // 100, 1.0)  # a short, slow round: 1% of a full one
+    assert 20000 < t.speed[2] < 20480
+
+
 def test_single_thread_budget_has_one_candidate():
     t = ThreadCountTuner(1)
     assert t.choose() == (1, ROWS_PER_THREAD)
@@ -32,7 +54,7 @@ def test_single_thread_budget_has_one_candidate():
 
 
 def test_ignores_empty_rounds():
-    t = ThreadCountTuner(2)
+    t = _warmed(2)
     t.record(2, 0, 0.1)
     t.record(2, 10, 0.0)
     assert t.speed == {}
@@ -42,15 +64,16 @@ def test_train_hogwild_trains_every_row_through_timed_rounds():
     rng = np.random.default_rng(0)
     spec = NetSpec(n_inputs=5, hidden=(7,), n_outputs=3, activation="Tanh", output="softmax",
                    loss="CrossEntropy")
-    X = rng.normal(size=(5000, 5)).astype(np.float32)
-    y = rng.integers(0, 3, 5000).astype(np.float32)
+    X = rng.normal(size=(8000, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 8000).astype(np.float32)
     net = Net.initialize(spec, seed=3)
     before = net.weights.copy()
     tuner = tuner_for(2, net.weights.size)
     rounds = tuner.rounds
-    assert train_hogwild(net, X, y, np.arange(5000), TrainConfig(), nthreads=2, seed=1) == 5000
-    assert net.samples_seen == 5000
+    assert train_hogwild(net, X, y, np.arange(8000), TrainConfig(), nthreads=2, seed=1) == 8000
+    assert net.samples_seen == 8000
     assert not np.array_equal(before, net.weights)
-    # 5,000 rows in rounds of at most 2 x ROWS_PER_THREAD: at least 3 rounds, all timed.
-    assert tuner.rounds - rounds >= 3
+    # 8,000 rows in rounds of at most 2 x ROWS_PER_THREAD: at least 4 rounds, all timed
+    # (each thread count's first round unmeasured, then a measured one).
+    assert tuner.rounds - rounds >= 4
     assert set(tuner.speed) == {1, 2}
