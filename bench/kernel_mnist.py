@@ -8,8 +8,11 @@ l1 1e-5, ADADELTA (rho/epsilon from the flags: H2O-3's defaults 0.99/1e-8); 10 e
     python bench/kernel_mnist.py --threads 1 --seed 2 [--rho 0.99 --epsilon 1e-8]
         [--epochs 10] [--repeats 1] [--score-each-epoch] [--counters]
 
-Prints training samples/s (the median over ``--repeats`` runs from the same start), wall
-time and the test classification error. With ``--counters`` it then retrains once more in
+Prints training samples/s (the median over ``--repeats`` runs from the same start), samples
+per CPU second (the process's CPU time while training: steadier than wall time when other
+programs load the machine), wall time and the test classification error. With ``--threads``
+above 1 it also prints the Hogwild thread tuner's measured speed of each thread count (it
+trains each round on the faster one; ``--threads 1`` never consults it). With ``--counters`` it then retrains once more in
 the kernel's counting mode (not timed) and prints, per layer and per sample, where the work
 goes: units kept by dropout, units skipped whole with a zero gradient (dead rectifiers), units
 updated, and weights walked / updated by the ADADELTA loop. Comparing the figures under
@@ -46,6 +49,7 @@ from h2ocloud.kernel import (  # noqa: E402
     train_hogwild,
     work_counters,
 )
+from h2ocloud.kernel.threads import tuner_for  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 PACKAGED = ROOT / "h2ocloud" / "data"
@@ -176,6 +180,11 @@ def main() -> None:
     print(f"samples per CPU second: {statistics.median(cpu_rates):,.0f} "
           f"(process CPU time of training, all threads; median of {len(cpu_rates)})")
     print(f"train wall time: {t_train:.2f} s for {net.samples_seen} samples")
+    if args.threads > 1:
+        tuner = tuner_for(args.threads, net.weights.size)
+        speeds = ", ".join(f"{k} thread{'s' if k > 1 else ''} {v:,.0f} samples/s"
+                           for k, v in sorted(tuner.speed.items()))
+        print(f"thread tuner (moving averages of timed rounds): {speeds}")
     print(f"scoring {xte.shape[0]:,} rows: {t_score:.3f} s")
     print(f"training error: {train_err:.4f}")
     print(f"test error: {err:.4f}")
