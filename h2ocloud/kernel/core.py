@@ -15,6 +15,12 @@ W contiguously, so LLVM vectorizes the dot products and the ADADELTA update. Zer
 (sparse data, dropped or inactive units) are skipped by a mask in the update: with fast_mode
 their weights and accumulators are left untouched, as H2O does. Dropped units and units
 with a zero gradient are skipped whole.
+
+Rounding is part of the contract: outside the dot products nothing is compiled with
+fastmath, so each operation rounds as written and one thread trains the same bits in every
+process (tests/kernel/test_bitexact.py holds the kernel to a record of its results). Where
+the code is arranged for speed (two passes per unit, deferred bias updates, unsigned
+offsets instead of slices) it still makes the same operations in the same order.
 """
 
 from __future__ import annotations
@@ -130,16 +136,8 @@ def layer_input(meta, l, x0, acts):
 
 
 @njit(**_JIT_DOT)
-def _dot(w, x):
-    s = ZERO
-    for k in range(x.shape[0]):
-        s += w[k] * x[k]
-    return s
-
-
-@njit(**_JIT_DOT)
 def _dot_at(w, off, x):
-    """w[off:off + len(x)] . x, the same loop as _dot. The kernels index the shared arrays
+    """w[off:off + len(x)] . x (LLVM's vectorized sum). The kernels index the shared arrays
     at an offset rather than slice them: a slice of a Numba array takes a reference on the
     array (an atomic increment and decrement of a counter every Hogwild thread shares), which
     cost a sixth of a sample's time on one thread and bounced that counter's cache line
