@@ -101,16 +101,22 @@ _MULT = np.uint64(0x2545F4914F6CDD1D)
 _INV24 = np.float32(1.0 / 16777216.0)
 
 
-@njit(**_JIT)
-def rand_f32(state):
-    """Uniform float32 in [0, 1) from a xorshift64* stream kept in ``state[0]``."""
-    x = state[0]
+@njit(**_JIT_INLINE)
+def _xorshift(x):
+    """The next state of the xorshift64* stream. Loops that draw keep the state in a local
+    and store it back once (see load_input): a store to any float32 array might be one to
+    the state array for all LLVM knows, so each draw would wait for the state to go through
+    memory."""
     x ^= x >> _U12
     x ^= x << _U25
     x ^= x >> _U27
-    state[0] = x
-    return F32((x * _MULT) >> _U40) * _INV24
+    return x
 
+
+@njit(**_JIT_INLINE)
+def _uniform(x):
+    """The uniform float32 in [0, 1) that xorshift64* state ``x`` gives."""
+    return F32((x * _MULT) >> _U40) * _INV24
 
 
 # ----------------------------------------------------------------------------------------------
@@ -233,11 +239,15 @@ def fprop_layer(weights, meta, l, xin, acts, keep, use_keep, scale, argmax, maxn
 @njit(**_JIT)
 def load_input(x, x0, in_drop, rng):
     """Copy row ``x`` to ``x0``, zeroing each non-zero input with probability ``in_drop``."""
+    st = rng[0]
     for i in range(x.shape[0]):
         v = x[i]
-        if v != ZERO and in_drop > ZERO and rand_f32(rng) < in_drop:
-            v = ZERO
+        if v != ZERO and in_drop > ZERO:
+            st = _xorshift(st)
+            if _uniform(st) < in_drop:
+                v = ZERO
         x0[i] = v
+    rng[0] = st
 
 
 @njit(**_JIT)
@@ -262,10 +272,13 @@ def forward_sample(weights, meta, drop, x, x0, acts, keep, udraw, argmax, maxnor
         if use_keep:
             ao = meta[M_AOFF, l]
             nout = meta[M_NOUT, l]
+            st = rng[0]
             for j in range(nout):
                 if j >= ndrawn:
-                    udraw[j] = rand_f32(rng)
+                    st = _xorshift(st)
+                    udraw[j] = _uniform(st)
                 keep[ao + j] = 1 if udraw[j] >= p else 0
+            rng[0] = st
             if nout > ndrawn:
                 ndrawn = nout
         scale = ONE if training else ONE - p
