@@ -456,6 +456,8 @@ def guess_setup(
         sep = guess_separator(text)
     elif len(sep) != 1:
         raise ParseError(source, f"separator must be one character, got {sep!r}")
+    elif sep in '\r\n"':  # Arrow's reader refuses them with its own words ("ParseOptions: ...")
+        raise ParseError(source, f"separator {sep!r} cannot be a line end or the quote character")
     rows = _rows(text, sep, SAMPLE_ROWS + 1)
     if truncated and len(rows) > 1:
         rows = rows[:-1]  # the last record may be cut

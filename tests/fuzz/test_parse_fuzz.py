@@ -10,6 +10,7 @@ be the same named one and the node must stay up.
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 import urllib.parse
@@ -67,6 +68,7 @@ def _write(tmp_path_factory, data: bytes) -> Path:
 @example(b"a,b\r1,x\r3,y\r5,z", {}, None)
 @example(b'a,b\n1,x\n2,"never closed\n3,y\n', {}, None)
 @example(b"a;b\n1;2\n", {"sep": '"', "header": 1}, None)
+@example(b"a;b\n1;2\n", {"sep": "\n"}, None)
 @example(b"\n\n\n", {"sep": "\n"}, None)
 @example(b"x\n", {"header": 1}, None)
 @example(b'"a"b,c\n1,2\n', {}, 16)
@@ -167,13 +169,14 @@ def test_client_upload_of_random_bytes(node, tmp_path):
     proc, _ = node
     h2o.init(url=proc.url)
     bad = tmp_path / "cut.csv.gz"
-    import gzip
-
-    bad.write_bytes(gzip.compress(b"a,b\n" + b"1,2\n" * 5000)[:200])
-    with pytest.raises(ValueError, match=r"cut\.csv\.gz.*gzip"):
+    rows = b"".join(b"%d,%d\n" % (i * 7919 % 100003, i * 104729 % 1000033) for i in range(300_000))
+    whole = gzip.compress(b"a,b\n" + rows)
+    bad.write_bytes(whole[: len(whole) // 2])  # past the guesser's first MiB: the reader finds the cut
+    with pytest.raises(ValueError, match=r"cut\.csv\.gz.*[Tt]runcated"):
         h2o.upload_file(str(bad))
     weird = tmp_path / "weird.csv"
     weird.write_bytes(b"a;b\n1;2\n")
-    with pytest.raises(ValueError, match=r"weird\.csv"):
-        h2o.upload_file(str(weird), sep='"', header=1)
+    for sep in ("\n", "\r", '"'):
+        with pytest.raises(ValueError, match=r"weird\.csv: separator .* cannot be a line end or the quote"):
+            h2o.upload_file(str(weird), sep=sep, header=1)
     assert proc.alive()
