@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from h2ocloud.errors import NotFound
 from h2ocloud.node.cluster.peercall import call_member
 
 log = logging.getLogger("h2ocloud.jobs")
@@ -57,6 +58,10 @@ async def _on_owner(node, name: str, args: JobArgs) -> dict[str, Any] | None:
     """Forward to the job's node when the caller named another one; None to run it here."""
     if not args.node_id or args.node_id == node.node_id:
         return None
+    if args.node_id not in node.membership.members and args.node_id not in node.membership.peers:
+        # never a member (a typo, a stale id from another cloud): the caller's mistake, not an
+        # outage; a member that died is still a 503 (NodeUnavailable) from call_member
+        raise NotFound(f"job {args.job_id!r}: node_id {args.node_id!r} is not a node of this cloud")
     fwd = {k: v for k, v in dataclasses.asdict(args).items() if k != "node_id"}
     result, _ = await call_member(node, args.node_id, name, fwd, timeout=60.0)
     return result
