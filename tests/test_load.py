@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.cloudfixture import start_cloud
-from tests.web.rest import call, ok, wait_job
+from tests.web.rest import ok, wait_job
 
 CLIENTS = 32
 PREDICTS_PER_CLIENT = 10
