@@ -456,6 +456,8 @@ def guess_setup(
         sep = guess_separator(text)
     elif len(sep) != 1:
         raise ParseError(source, f"separator must be one character, got {sep!r}")
+    elif not sep.isascii():  # Arrow's reader takes one byte ("Expecting an ASCII character")
+        raise ParseError(source, f"separator must be an ASCII character, got {sep!r}")
     elif sep in '\r\n"':  # Arrow's reader refuses them with its own words ("ParseOptions: ...")
         raise ParseError(source, f"separator {sep!r} cannot be a line end or the quote character")
     rows = _rows(text, sep, SAMPLE_ROWS + 1)

@@ -69,6 +69,7 @@ def _write(tmp_path_factory, data: bytes) -> Path:
 @example(b'a,b\n1,x\n2,"never closed\n3,y\n', {}, None)
 @example(b"a;b\n1;2\n", {"sep": '"', "header": 1}, None)
 @example(b"a;b\n1;2\n", {"sep": "\n"}, None)
+@example(b"\nNA", {"sep": "é"}, None)
 @example(b"\n\n\n", {"sep": "\n"}, None)
 @example(b"x\n", {"header": 1}, None)
 @example(b'"a"b,c\n1,2\n', {}, 16)
