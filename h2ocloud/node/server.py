@@ -124,6 +124,15 @@ class Node:
         self._own_data_dir = config.data_dir is None
         self.data_dir = config.data_dir or tempfile.mkdtemp(prefix=f"h2ocloud-{self.node_id}-")
         os.makedirs(self.data_dir, exist_ok=True)
+        if not self._own_data_dir:
+            # An explicit --data-dir keeps this node's shard: what it held before a restart is
+            # loaded now, and joins the cloud's copies by re-replication once peers are met.
+            from h2ocloud.node.store.disk import DiskStore
+
+            disk = DiskStore(os.path.join(self.data_dir, "dkv"))
+            loaded = self.store.attach_disk(disk)
+            if loaded:
+                log.info("loaded %d stored values (%d bytes) from %s", loaded, self.store.nbytes, disk.root)
         self._stop = asyncio.Event()
         self._grpc: grpc.aio.Server | None = None
         self._web: web.AppRunner | None = None
@@ -236,6 +245,8 @@ class Node:
             await self._grpc.stop(grace=1.0)
         await self.peer_client.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.store.disk is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.store.disk.close)
         if self._own_data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         log.info("node %s stopped", self.node_id)
