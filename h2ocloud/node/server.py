@@ -31,8 +31,8 @@ from h2ocloud.node.config import NodeConfig
 from h2ocloud.node.grpc_service import NodeService, PeerService
 from h2ocloud.node.ops import register_all
 from h2ocloud.node.store.dkv import DKV
-from h2ocloud.node.store.local import Store
-from h2ocloud.node.tasks.jobs import JobManager
+from h2ocloud.node.store.local import Store, Value
+from h2ocloud.node.tasks.jobs import Job, JobManager, job_key
 
 register_all()
 
@@ -113,6 +113,7 @@ class Node:
         self.jobs = JobManager(self.run_in_thread, config.max_jobs, config.keep_jobs)
         self.membership = Membership(self)
         self.dkv = DKV(self)
+        self.jobs.publish, self.jobs.unpublish = self._publish_job, self._unpublish_jobs
         from h2ocloud.node.tasks.models import ModelCache
 
         self.model_cache = ModelCache()
@@ -143,6 +144,13 @@ class Node:
         """Run CPU-heavy fn in the worker pool; the event loop stays free."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+
+    async def _publish_job(self, job: Job) -> None:
+        """Write a job's record to the DKV, naming this node as its driver (see tasks/jobs.py)."""
+        await self.dkv.put(job_key(job.job_id), Value("job", {**job.to_json(), "node_id": self.node_id}))
+
+    async def _unpublish_jobs(self, job_ids: list[str]) -> None:
+        await self.dkv.remove_many([job_key(j) for j in job_ids])
 
     def request_stop(self) -> None:
         self._stop.set()

@@ -192,8 +192,8 @@ class DKV:
         """(key, value) of every user-visible key of a kind ("frame", "model") in the cloud."""
         out = []
         for key in await self.keys():
-            if hashing.parse_chunk_key(key) is not None:
-                continue
+            if hashing.parse_chunk_key(key) is not None or (key.startswith("$job/") and kind != "job"):
+                continue  # chunks and job records are not fetched to find frames or models
             v = await self.get_or_none(key)
             if v is not None and v.kind == kind:
                 out.append((key, v))
