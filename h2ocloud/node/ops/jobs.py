@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,16 +71,20 @@ async def _elsewhere(node, name: str, args: JobArgs) -> dict[str, Any] | None:
         return None
     record = await _record(node, args.job_id)
     owner = args.node_id or (record or {}).get("node_id")
-    if owner and owner != node.node_id and owner in node.membership.members:
-        fwd = {k: v for k, v in dataclasses.asdict(args).items() if k != "node_id"}
+    fwd = {k: v for k, v in dataclasses.asdict(args).items() if k != "node_id"}
+    # A node that does not answer may be dying: ask again until membership says it is gone
+    # (then its record answers), within twice the heartbeat timeout.
+    deadline = time.monotonic() + 2 * node.config.heartbeat_timeout
+    while owner and owner != node.node_id and owner in node.membership.members:
         try:
             result, _ = await call_member(node, owner, name, fwd, timeout=60.0)
             return result
-        except NodeUnavailable as e:  # it died while asked: its record answers
-            log.warning("job %s: its node %s did not answer (%s)", args.job_id, owner, e)
-            record = await _record(node, args.job_id) or record
-            if owner in node.membership.members:
+        except NodeUnavailable as e:
+            if time.monotonic() > deadline:
                 raise
+            log.info("job %s: its node %s did not answer (%s); asking again", args.job_id, owner, e)
+            await asyncio.sleep(0.5)
+            record = await _record(node, args.job_id) or record
     if record is None:
         raise NotFound(f"unknown job id {args.job_id!r}")
     if record.get("status") == "RUNNING":
