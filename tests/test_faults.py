@@ -55,6 +55,10 @@ def _running(kind: str) -> float:
     return max((j["progress"] for j in jobs), default=0.0)
 
 
+def _parse_jobs() -> list[dict]:
+    return [j for j in list_jobs() if j["description"].startswith("Parse")]
+
+
 @pytest.mark.slow
 def test_sigkill_during_parse_prediction_and_grid(tmp_path):
     csv = numeric_csv(tmp_path, rows=200_000)
@@ -65,10 +69,13 @@ def test_sigkill_during_parse_prediction_and_grid(tmp_path):
 
         # -- parse: a peer that receives chunks dies while node A parses ------------------------
         t, out = _background(lambda: h2ocloud.import_file(str(csv), destination_frame="big.hex", chunk_rows=1000))
-        wait_until(lambda: _running("Parse") > 0.05, 60, "the parse to be under way")
+        wait_until(lambda: [j for j in _parse_jobs() if j["status"] == "RUNNING"], 60, "the parse to be under way")
         c.kill()
+        killed_at = time.time()
         t.join(120)
         assert not t.is_alive()
+        (parse,) = _parse_jobs()
+        assert parse["start_time"] + parse["duration_s"] > killed_at  # the kill landed mid-parse
         assert "error" not in out, out.get("error")  # the parse's puts complete on the live homes
         big = fingerprint("big.hex")
         assert big[0] == len(expected) and big[2] == 200
