@@ -13,12 +13,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from h2ocloud.errors import NodeUnavailable
 
 if TYPE_CHECKING:
-    from h2ocloud.node.cluster.host import ClusterHost
+    from h2ocloud.node.cluster.membership import Membership
+    from h2ocloud.node.cluster.peers import PeerClient
+
+
+class Caller(Protocol):
+    """What a member call needs from its node: the membership (who is live, who is late) and
+    the peer client."""
+
+    membership: Membership
+    peer_client: PeerClient
 
 log = logging.getLogger("h2ocloud.peercall")
 
@@ -46,7 +55,7 @@ def detached_done(what: str, on_fail: Callable[[BaseException], None] | None = N
     return done
 
 
-async def call_member(node: ClusterHost, nid: str, name: str, args: dict[str, Any], blobs: list[Any] = (),
+async def call_member(node: Caller, nid: str, name: str, args: dict[str, Any], blobs: list[Any] = (),
                       timeout: float = 3600.0, late: Late = "wait",
                       on_detached_fail: Callable[[BaseException], None] | None = None,
                       ) -> tuple[dict[str, Any], list[bytes]]:

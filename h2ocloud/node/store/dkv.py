@@ -23,7 +23,7 @@ import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 from h2ocloud.errors import NodeUnavailable, NotFound
-from h2ocloud.node.cluster.peercall import PeerLate, call_member
+from h2ocloud.node.cluster.peercall import Late, PeerLate, call_member
 from h2ocloud.node.store import hashing
 from h2ocloud.node.store.local import Store, Value, expect_kind
 
@@ -114,12 +114,12 @@ class DKV:
                 await asyncio.sleep(PUT_RETRY_SECONDS * (attempt + 1))
         return "no attempt left"
 
-    async def _put_on(self, nid: str, key: str, value: Value, late: str = "wait") -> None:
+    async def _put_on(self, nid: str, key: str, value: Value, late: Late = "wait") -> None:
         if nid == self.node.node_id:
             self.node.store.put(key, value)
             return
         head, blobs = value_to_wire(value)
-        await call_member(self.node, nid, "dkv.store", {"key": key, **head}, blobs, timeout=120, late=late,  # type: ignore[arg-type]
+        await call_member(self.node, nid, "dkv.store", {"key": key, **head}, blobs, timeout=120, late=late,
                           on_detached_fail=lambda e: self.schedule_rebalance())
 
     async def get(self, key: str) -> Value:
@@ -166,13 +166,13 @@ class DKV:
             await self._to_peers("dkv.delete", {"keys": keys, "stamp": stamp}, timeout=60, late="detach")
 
     async def _to_peers(self, name: str, args: dict[str, Any], timeout: float,
-                        late: str) -> dict[str, tuple[dict[str, Any], list[bytes]]]:
+                        late: Late) -> dict[str, tuple[dict[str, Any], list[bytes]]]:
         """Call name on every other member at once; node id -> reply of those that answered."""
         peers = [nid for nid in self.node.membership.members if nid != self.node.node_id]
 
         async def one(nid: str) -> tuple[dict[str, Any], list[bytes]] | None:
             try:
-                return await call_member(self.node, nid, name, args, timeout=timeout, late=late)  # type: ignore[arg-type]
+                return await call_member(self.node, nid, name, args, timeout=timeout, late=late)
             except Exception as e:  # a dead or late peer must not stop the others
                 log.warning("%s on %s: %s", name, nid, e)
                 return None
