@@ -188,6 +188,7 @@ def test_a_frozen_peer_stalls_nothing_and_the_cloud_recovers(tmp_path):
             t0 = time.monotonic()
             got = m.predict(fr).as_data_frame()  # reads, maps and writes that touch C go elsewhere
             took = time.monotonic() - t0
+            print(f"predict of {before[0]} rows with a frozen peer: {took:.2f}s (heartbeat timeout {timeout:g}s)")
             pd.testing.assert_frame_equal(got, clean)
             assert took < timeout / 2, f"predict took {took:.1f}s with a frozen peer"
             t0 = time.monotonic()
