@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from h2ocloud.node.store.disk import DiskStore
 
 log = logging.getLogger("h2ocloud.store")
+# Job records (tasks/jobs.py) are bookkeeping, not data: a node's key count (its status, the
+# console) leaves them out, as it leaves out everything but what users stored and computed.
+RECORD_KINDS = frozenset({"job"})
 MAX_TOMBSTONES = 100_000  # removals remembered in memory (oldest forgotten first)
 
 
@@ -60,6 +63,7 @@ class Store:
         self._lock = threading.Lock()
         self._values: dict[str, Value] = {}
         self._nbytes = 0
+        self._records = 0  # values of RECORD_KINDS held (not counted as data keys)
         self._tombstones: OrderedDict[str, float] = OrderedDict()  # key -> when it was removed
         self.disk: DiskStore | None = None
 
@@ -110,6 +114,7 @@ class Store:
                 )
             self._values[key] = value
             self._nbytes = new_total
+            self._records += (value.kind in RECORD_KINDS) - (old is not None and old.kind in RECORD_KINDS)
         if self.disk is not None:
             self.disk.save(key, value.kind, value.meta, value.blobs, value.stamp)
         return True
@@ -124,6 +129,7 @@ class Store:
             old = self._values.pop(key, None)
             if old is not None:
                 self._nbytes -= old.nbytes
+                self._records -= old.kind in RECORD_KINDS
         if old is not None and self.disk is not None:
             self.disk.delete(key)
         return old is not None
@@ -139,6 +145,7 @@ class Store:
             if old is not None:
                 del self._values[key]
                 self._nbytes -= old.nbytes
+                self._records -= old.kind in RECORD_KINDS
         self._remember_removal(key, stamp)
         if old is not None and self.disk is not None:
             self.disk.tombstone(key, stamp)
@@ -164,7 +171,8 @@ class Store:
 
     @property
     def count(self) -> int:
-        return len(self._values)
+        """Keys of data held here (frames, chunks, models, grids), not bookkeeping records."""
+        return len(self._values) - self._records
 
     @property
     def nbytes(self) -> int:
