@@ -31,8 +31,8 @@ from h2ocloud.node.config import NodeConfig
 from h2ocloud.node.grpc_service import NodeService, PeerService
 from h2ocloud.node.ops import register_all
 from h2ocloud.node.store.dkv import DKV
-from h2ocloud.node.store.local import Store
-from h2ocloud.node.tasks.jobs import JobManager
+from h2ocloud.node.store.local import Store, Value
+from h2ocloud.node.tasks.jobs import Job, JobManager, job_key
 
 register_all()
 
@@ -113,6 +113,7 @@ class Node:
         self.jobs = JobManager(self.run_in_thread, config.max_jobs, config.keep_jobs)
         self.membership = Membership(self)
         self.dkv = DKV(self)
+        self.jobs.publish, self.jobs.unpublish = self._publish_job, self._unpublish_jobs
         from h2ocloud.node.tasks.models import ModelCache
 
         self.model_cache = ModelCache()
@@ -120,10 +121,20 @@ class Node:
 
         self.training_states = TrainingStates(config.heartbeat_timeout)  # this node's part of each training job
         self.membership.add_listener(self.training_states.on_membership_change)
-        self.peer_client = PeerClient(config.name, config.secret)
+        self.tls = config.node_tls()  # None without --tls-cert
+        self.peer_client = PeerClient(config.name, config.secret, self.tls)
         self._own_data_dir = config.data_dir is None
         self.data_dir = config.data_dir or tempfile.mkdtemp(prefix=f"h2ocloud-{self.node_id}-")
         os.makedirs(self.data_dir, exist_ok=True)
+        if not self._own_data_dir:
+            # An explicit --data-dir keeps this node's shard: what it held before a restart is
+            # loaded now, and joins the cloud's copies by re-replication once peers are met.
+            from h2ocloud.node.store.disk import DiskStore
+
+            disk = DiskStore(os.path.join(self.data_dir, "dkv"))
+            loaded = self.store.attach_disk(disk)
+            if loaded:
+                log.info("loaded %d stored values (%d bytes) from %s", loaded, self.store.nbytes, disk.root)
         self._stop = asyncio.Event()
         self._grpc: grpc.aio.Server | None = None
         self._web: web.AppRunner | None = None
@@ -134,6 +145,13 @@ class Node:
         """Run CPU-heavy fn in the worker pool; the event loop stays free."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+
+    async def _publish_job(self, job: Job) -> None:
+        """Write a job's record to the DKV, naming this node as its driver (see tasks/jobs.py)."""
+        await self.dkv.put(job_key(job.job_id), Value("job", {**job.to_json(), "node_id": self.node_id}))
+
+    async def _unpublish_jobs(self, job_ids: list[str]) -> None:
+        await self.dkv.remove_many([job_key(j) for j in job_ids])
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -150,7 +168,9 @@ class Node:
         pb_grpc.add_NodeServicer_to_server(NodeService(self), self._grpc)
         pb_grpc.add_PeerServicer_to_server(PeerService(self), self._grpc)
         try:
-            port = self._grpc.add_insecure_port(f"{cfg.ip}:{cfg.grpc_port}")
+            address = f"{cfg.ip}:{cfg.grpc_port}"
+            port = (self._grpc.add_secure_port(address, self.tls.server_credentials()) if self.tls
+                    else self._grpc.add_insecure_port(address))
         except RuntimeError as e:
             raise StartupError(f"gRPC port {cfg.ip}:{cfg.grpc_port} is not available: {e}") from None
         if port == 0:
@@ -162,7 +182,8 @@ class Node:
             if cfg.access_log else dict(access_log=None)
         self._web = web.AppRunner(make_app(self), **access)
         await self._web.setup()
-        site = web.TCPSite(self._web, cfg.ip, cfg.port, reuse_port=False)
+        site = web.TCPSite(self._web, cfg.ip, cfg.port, reuse_port=False,
+                           ssl_context=self.tls.web_ssl_context() if self.tls else None)
         try:
             await site.start()
         except OSError as e:
@@ -182,14 +203,18 @@ class Node:
             log.warning("bound to %s with no client token: anyone who reaches ports %d and %d may read, train and "
                         "stop the cloud (give --auth-token-file or H2OCLOUD_AUTH_TOKEN)", cfg.ip, self.web_port,
                         self.grpc_port)
+        if not _is_loopback(cfg.ip) and not self.tls:
+            log.warning("bound to %s with no --tls-cert: peer and client traffic, frames and tokens included, "
+                        "crosses the network in clear text", cfg.ip)
         for flag, given in (("--import-root", cfg.import_root), ("--export-root", cfg.export_root)):
             if not _is_loopback(cfg.ip) and not given:
                 log.warning("bound to %s with no %s: clients may have the node %s any path its user can "
                             "(give %s DIR)", cfg.ip, flag, "read" if flag == "--import-root" else "write", flag)
         res = cfg.resources_json()
         log.info(
-            "h2ocloud %s node %s up: cloud %r, web http://%s:%d, grpc %s:%d, %d threads (%s), store cap %s (%s)",
-            __version__, self.node_id, cfg.name, cfg.ip, self.web_port, cfg.ip, self.grpc_port,
+            "h2ocloud %s node %s up: cloud %r, web %s://%s:%d, grpc %s:%d%s, %d threads (%s), store cap %s (%s)",
+            __version__, self.node_id, cfg.name, "https" if self.tls else "http", cfg.ip, self.web_port, cfg.ip,
+            self.grpc_port, "" if not self.tls else " (mutual TLS)" if self.tls.mutual else " (TLS)",
             res["nthreads"], res["nthreads_from"], res["max_mem"] or "none", res["max_mem_from"],
         )
 
@@ -236,6 +261,8 @@ class Node:
             await self._grpc.stop(grace=1.0)
         await self.peer_client.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.store.disk is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.store.disk.close)
         if self._own_data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         log.info("node %s stopped", self.node_id)

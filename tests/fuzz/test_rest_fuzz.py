@@ -112,7 +112,7 @@ def test_every_route_answers_random_json(node, route: Route, data):
         for how in ("cancel", "get"):
             url = f"{proc.url}/3/Jobs/a.hex" + ("/cancel" if how == "cancel" else "")
             status, out, _ = call(url, "POST" if how == "cancel" else "GET", {"node_id": "a.hex"})
-            assert status == 404 and "node_id 'a.hex' is not a node of this cloud" in out["error"], out
+            assert status == 404 and "'a.hex'" in out["error"], out
         return
     path, op = route.path, route.op
     for name in re.findall(r"\{(\w+)\}", route.path):

@@ -5,7 +5,8 @@ A task is a registered MRTask subclass, sent by name with JSON arguments (never 
 each chunk is counted once), sends each node the list of its chunks (`mr.map`), and reduces what
 comes back. A node maps its chunks in worker threads, reduces them locally and returns one partial.
 If a node dies mid-task, its chunks are assigned to their next replica and redone; the caller
-still gets one correct result.
+still gets one correct result. A node that is late (frozen: missed heartbeats) is treated the same
+way at once, rather than after the heartbeat timeout (chunk tasks only: an all-nodes task waits).
 
 As H2O's MRTask, a task may also prepare each node once (`setup`, H2O's setupLocal), map a
 node's chunks as one piece of work (`map_node`: training is Hogwild over all of a node's rows,
@@ -26,7 +27,7 @@ from h2ocloud import telemetry
 from h2ocloud.errors import NodeUnavailable, NotFound
 from h2ocloud.frame.chunk import Chunk
 from h2ocloud.frame.header import FrameHeader
-from h2ocloud.node.cluster.peercall import call_member
+from h2ocloud.node.cluster.peercall import Late, call_member
 from h2ocloud.node.store.hashing import chunk_key
 
 if TYPE_CHECKING:
@@ -159,6 +160,10 @@ async def _run_task(node: Node, name: str, args: dict[str, Any], frame_id: str, 
                     failed: set[str] | None) -> Any:
     task = make_task(name, args, blobs)
     header = header or await load_header(node, frame_id)
+    # A late node's chunks are redone on their replicas at once, not after the heartbeat timeout.
+    # Not for a job's own nodes (training): a node that fails is dropped from the job for good,
+    # which a node only slow to answer heartbeats (a loaded machine) must not be.
+    late: Late = "wait" if nodes is not None else "cancel"
     remaining = set(range(header.nchunks))
     excluded: set[str] = set()
     partials: list[Any] = []
@@ -173,10 +178,12 @@ async def _run_task(node: Node, name: str, args: dict[str, Any], frame_id: str, 
                 homes = [m for m in sorted(members) if m not in excluded]
             if not homes:
                 raise NodeUnavailable(f"no live node can map chunk {i} of {frame_id!r}")
+            if late == "cancel":
+                homes.sort(key=node.membership.is_late)  # a prompt replica first (stable)
             assignment.setdefault(homes[0], []).append(i)
         extra = node_args(assignment) if node_args is not None else {}
         results = await asyncio.gather(
-            *(_map_on(node, nid, name, {**args, **extra.get(nid, {})}, header, idx, blobs)
+            *(_map_on(node, nid, name, {**args, **extra.get(nid, {})}, header, idx, blobs, late=late)
               for nid, idx in assignment.items()),
             return_exceptions=True,
         )
@@ -244,13 +251,13 @@ async def _run_all_nodes(node: Node, name: str, args: dict[str, Any], blobs: Seq
 
 
 async def _map_on(node: Node, nid: str, name: str, args: dict[str, Any], header: FrameHeader | None,
-                  idx: list[int], blobs: Sequence[Any] = ()) -> Any:
+                  idx: list[int], blobs: Sequence[Any] = (), late: Late = "wait") -> Any:
     task = make_task(name, args, blobs)
     if nid == node.node_id:
         return await node.run_in_thread(map_local, node, task, header, idx)
     head, out = await call_member(
         node, nid, "mr.map", {"task": name, "args": args, "header": None if header is None else header.to_dict(),
-                              "chunks": idx}, list(blobs))
+                              "chunks": idx}, list(blobs), late=late)
     if head.get("empty"):
         return None
     return task.from_wire(head, out)
