@@ -136,6 +136,7 @@ def _job_outcome(base: str, started: tuple[int, dict]) -> tuple[int, int] | str:
     return job["error"]
 
 
+@example(b"", {"na_strings": "x"})
 @settings(max_examples=examples(12))
 @given(files, parse_options)
 def test_node_parses_or_names_the_problem(node, data, options):
@@ -160,6 +161,49 @@ def test_node_parses_or_names_the_problem(node, data, options):
     else:
         assert imported == local, (imported, local)
     assert proc.alive() and call(f"{base}/3/Ready")[0] == 200
+
+
+@settings(max_examples=examples(6))
+@given(files, st.sampled_from([{}, {"header": 1}, {"sep": ";"}, {"col_types": ["enum", "numeric"]}]))
+def test_grpc_upload_parses_or_names_the_problem(node, tmp_path_factory, data, options):
+    """The client's upload (a gRPC stream to the node, then its parse job): the library's
+    outcome, or a ValueError naming the user's file."""
+    import h2ocloud as h2o
+
+    proc, _ = node
+    h2o.init(url=proc.url)
+    path = tmp_path_factory.mktemp("grpc") / "mine.csv"
+    path.write_bytes(data)
+    local = parse_outcome(path, options)
+    try:
+        fr = h2o.upload_file(str(path), **options)
+    except ValueError as e:
+        assert isinstance(local, ParseError) and "mine.csv" in str(e) and local.detail in str(e), (local, e)
+    else:
+        assert (fr.nrow, fr.ncol) == local, ((fr.nrow, fr.ncol), local)
+        h2o.remove(fr)
+    assert proc.alive()
+
+
+def test_one_na_string_is_one_string(node, tmp_path):
+    """na_strings="ab" makes the field ab missing, through the client and the REST import alike
+    (the client split it into "a" and "b"; the operation refused a string the library takes)."""
+    import h2ocloud as h2o
+
+    proc, root = node
+    h2o.init(url=proc.url)
+    text = b"x,y\nab,1\na,2\nb,3\n"
+    path = tmp_path / "na.csv"
+    path.write_bytes(text)
+    fr = h2o.upload_file(str(path), na_strings="ab", destination_frame="na_up.hex")
+    (root / "na.csv").write_bytes(text)
+    _, out, _ = call(f"{proc.url}/3/ImportFiles", "POST",
+                     {"path": str(root / "na.csv"), "na_strings": "ab", "destination_frame": "na_imp.hex"})
+    assert wait_job(proc.url, out["job"])["status"] == "DONE", out
+    for frame_id in (fr.frame_id, "na_imp.hex"):
+        _, rows, _ = call(f"{proc.url}/3/Frames/{frame_id}/rows")
+        assert rows["columns"][0]["values"] == [None, "a", "b"], rows
+        call(f"{proc.url}/3/Frames/{frame_id}", "DELETE")
 
 
 def test_client_upload_of_random_bytes(node, tmp_path):
