@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from h2ocloud import cgroup
 
 if TYPE_CHECKING:
-    from h2ocloud.node.cluster.tls import NodeTLS
+    from h2ocloud.node.tls import NodeTLS
 
 DEFAULT_WEB_PORT = 54321
 DEFAULT_GRPC_PORT = 54322
@@ -287,7 +287,7 @@ class NodeConfig:
         """The node's certificate, key and CA, read and checked once (TLSConfigError names a
         bad flag); None without --tls-cert."""
         if self._tls is None:
-            from h2ocloud.node.cluster.tls import NodeTLS
+            from h2ocloud.node.tls import NodeTLS
 
             self._tls = NodeTLS.load(self.tls_cert, self.tls_key, self.tls_ca) or False
         return self._tls or None
@@ -387,7 +387,7 @@ def config_from_args(ns: argparse.Namespace) -> NodeConfig:
         if values[file_name]:
             values[value_name] = _read_secret(values[file_name], BY_NAME[file_name].flag)
     cfg = NodeConfig(**values)
-    from h2ocloud.node.cluster.tls import TLSConfigError
+    from h2ocloud.node.tls import TLSConfigError
 
     try:
         cfg.node_tls()  # a missing partner flag or an unusable file stops the node now, named
