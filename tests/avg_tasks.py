@@ -4,7 +4,8 @@
 ``test.model_average`` is ``dl.iteration`` (its sample-weighted model average, its partial's wire
 form) whose map hands back a made-up model instead of training one: each node's net is drawn from
 args["seed"] (layers args["layers"], weights and both ADADELTA accumulators, as a trained net
-travels) and weighs args["n"] samples. So a test knows every node's model and can check the
+travels) and weighs args["n"] samples; args["sleep"] (seconds, default 0) makes the map take
+that long, so a test can kill a node while the tree waits on it. So a test knows every node's model and can check the
 cloud's average against its own, and the benchmark times averaging alone, with no kernel running
 to compete for this machine's cores. Production code carries no such task.
 """
@@ -12,6 +13,7 @@ to compete for this machine's cores. Production code carries no such task.
 from __future__ import annotations
 
 import functools
+import time
 
 import numpy as np
 
@@ -36,6 +38,7 @@ class ModelAverage(TrainingIteration):
     name = "test.model_average"
 
     def map_node(self, ctx, indices):
+        time.sleep(float(self.args.get("sleep", 0)))
         n = int(self.args["n"])
         net = made_net(tuple(int(v) for v in self.args["layers"]), int(self.args["seed"]))
         # samples_seen = n: every node's model starts from 0 samples, as an iteration's do from one.

@@ -165,3 +165,33 @@ def test_sigkill_inside_the_tree_redoes_the_lost_chunks(numeric_csv, victim):  #
         # Who saw the failure: the driver (its child died) or the inner node (its child died).
         witness = cloud.nodes[0] if victim == "inner" else others[0]
         assert f"node {dead_id} failed during frame.colsum" in witness.log(), witness.log()[-3000:]
+
+
+@pytest.mark.slow
+def test_an_all_nodes_task_survives_its_inner_node_dying():
+    """run_all_nodes over a chain: SIGKILL of the inner node loses its part and the leaf's (whose
+    answer went through it). The leaf's part runs again on the leaf, which is alive; the dead
+    node's part is skipped (no redo, as dl.setup and dl.release run): the driver's and the leaf's
+    parts are in the average, once each."""
+    with start_cloud(3, args=["--heartbeat-timeout", "2", "--mr-fanin", "1", "--preload", "tests.avg_tasks"]) as cloud:
+        ids = [n.status()["node_id"] for n in cloud.nodes]
+        inner, leaf = sorted(ids[1:])
+        counts = dict(zip(ids, [100, 20, 3]))
+        result = {}
+
+        def run():
+            result["r"] = cloud.peer_call(cloud.nodes[0], "mr.run", {
+                "task": "test.model_average", "args": {"layers": LAYERS, "sleep": 1.5},
+                "node_args": {nid: {"seed": i, "n": counts[nid]} for i, nid in enumerate(ids)}})
+
+        t = threading.Thread(target=run)
+        t.start()
+        time.sleep(0.7)
+        cloud.nodes[ids.index(inner)].kill()
+        t.join(60)
+        assert not t.is_alive()
+        head, _ = result["r"]
+        assert head["failed"] == [inner]
+        part = head["partial"]
+        assert sorted(part["nodes"]) == sorted([ids[0], leaf]), part["nodes"]
+        assert part["n"] == counts[ids[0]] + counts[leaf]

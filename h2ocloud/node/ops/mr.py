@@ -61,6 +61,7 @@ class RunArgs:
     frame_id: str | None = None  # map over this frame's chunks; None: run once on every node
     node_args: dict[str, dict[str, Any]] | None = None  # an all-nodes task's extra arguments by node id
     fanin: int | None = None  # the reduce tree's fan-in for this run (default --mr-fanin; 0: flat)
+    redo: bool = False  # an all-nodes task: run a failed node's part on another node (else skip it)
 
 
 async def run(node, args: RunArgs, blobs: list[bytes]) -> Reply:
@@ -72,7 +73,7 @@ async def run(node, args: RunArgs, blobs: list[bytes]) -> Reply:
     t0 = time.perf_counter()
     if args.frame_id is None:
         partial = await run_all_nodes(node, args.task, args.args or {}, blobs, failed=failed, fanin=args.fanin,
-                                      node_args=lambda nid: per_node.get(nid, {}))
+                                      node_args=lambda nid: per_node.get(nid, {}), redo=args.redo)
     else:
         partial = await run_task(node, args.task, args.args or {}, args.frame_id, blobs=blobs, failed=failed,
                                  fanin=args.fanin)
