@@ -48,6 +48,12 @@ class NodeUnavailable(H2OCloudError, ConnectionError):
     """A peer or the node the client talks to does not answer."""
 
 
+class TLSError(H2OCloudError, ConnectionError):
+    """The client and a node could not agree on TLS: the node's certificate is not verified by
+    the client's CA (verify=), the node wants a client certificate (cert=), or one side speaks
+    TLS and the other plain text. The message says which and what to pass."""
+
+
 class H2OResponseError(H2OCloudError):
     """The cloud refused or failed a request (h2o-py's H2OResponseError). The client raises a
     subclass that is also the plain Python kind (ValueError, NotFound, ...), so both

@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -45,9 +46,9 @@ def free_ports(n: int) -> list[int]:
             s.close()
 
 
-def get_json(url: str, timeout: float = 2.0, token: str | None = None) -> dict:
+def get_json(url: str, timeout: float = 2.0, token: str | None = None, context: ssl.SSLContext | None = None) -> dict:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as r:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout, context=context) as r:
         return json.loads(r.read().decode())
 
 
@@ -60,9 +61,28 @@ class NodeProc:
     proc: subprocess.Popen | None = None
     env: dict = field(default_factory=dict)
 
+    def _arg(self, flag: str) -> str | None:
+        return self.args[self.args.index(flag) + 1] if flag in self.args else None
+
+    @property
+    def tls_files(self) -> tuple[str | None, str | None, str | None]:
+        """The node's --tls-cert, --tls-key and --tls-ca (None for those not given)."""
+        return self._arg("--tls-cert"), self._arg("--tls-key"), self._arg("--tls-ca")
+
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.web_port}"
+        return f"{'https' if self.tls_files[0] else 'http'}://127.0.0.1:{self.web_port}"
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """How the fixture checks a TLS node's web port: against its --tls-ca (None: plain HTTP)."""
+        cert, _, ca = self.tls_files
+        if not cert:
+            return None
+        if ca:
+            return ssl.create_default_context(cafile=ca)
+        ctx = ssl.create_default_context()
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        return ctx
 
     @property
     def address(self) -> str:
@@ -90,7 +110,7 @@ class NodeProc:
         return self.proc is not None and self.proc.poll() is None
 
     def status(self) -> dict:
-        return get_json(self.url + "/3/Cloud", token=self.token)
+        return get_json(self.url + "/3/Cloud", token=self.token, context=self.ssl_context())
 
     def wait_up(self, timeout: float = 90.0) -> dict:  # startup is seconds; a loaded CI box needs more
         deadline = time.time() + timeout
@@ -159,9 +179,10 @@ class Cloud:
         import asyncio
 
         from h2ocloud.node.cluster.peers import PeerClient
+        from h2ocloud.node.cluster.tls import NodeTLS
 
         async def go():
-            client = PeerClient(self.name, secret)
+            client = PeerClient(self.name, secret, NodeTLS.load(*node.tls_files))  # as that node calls
             try:
                 return await client.call(node.address, name, args or {}, list(blobs), timeout=timeout)
             finally:
@@ -196,7 +217,7 @@ class Cloud:
             if not n.alive():
                 continue
             try:
-                st = get_json(n.url + "/3/Cloud", timeout=5.0, token=n.token)
+                st = get_json(n.url + "/3/Cloud", timeout=5.0, token=n.token, context=n.ssl_context())
             except OSError:
                 continue  # a frozen node (SIGSTOP) answers nothing; its peers have dropped it
             out[st["node_id"]] = (n, st)

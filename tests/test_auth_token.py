@@ -170,3 +170,4 @@ def test_warns_when_bound_beyond_loopback_without_a_token():
         log = cloud.nodes[0].log()
         assert "bound to 0.0.0.0 with no client token" in log
         assert "bound to 0.0.0.0 with no --import-root" in log and "bound to 0.0.0.0 with no --export-root" in log
+        assert "bound to 0.0.0.0 with no --tls-cert" in log

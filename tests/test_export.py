@@ -322,3 +322,25 @@ def test_mnist_sized_pojo_compiles_and_scores(h2o, tmp_path, request):
     labels = np.asarray(m.summary_json()["response_domain"])[want.to_numpy().argmax(axis=1)]
     want.insert(0, "predict", labels)
     _compare({c: got[c] for c in got.columns}, want, "pojo (784-500-500-500-10)", classifier=True)
+
+
+def test_hashed_factors_export_as_predict(h2o, frames, tmp_path):
+    """max_categorical_features: the exports read one-hot factors and fold each unit onto its
+    hash bucket's weights, so they score as the cloud does."""
+    train, test = frames
+    tr, te = _upload(h2o, train), _upload(h2o, test)
+    m = h2o.H2ODeepLearningEstimator(activation="Tanh", hidden=[6], epochs=5, seed=11, reproducible=True,
+                                     max_categorical_features=2)
+    m.train(x=["color", "a", "kind", "b"], y="y", training_frame=tr)
+    assert m.summary_json()["n_inputs"] == 2 + 2  # 6 one-hot units hashed into 2, then a and b
+    _check_all_formats(m, te, test, tmp_path, classifier=True)
+
+
+def test_offset_model_export_is_refused_naming_offset_column(h2o, frames, tmp_path):
+    train, _ = frames
+    tr = _upload(h2o, train)
+    m = h2o.H2ODeepLearningEstimator(hidden=[3], epochs=1, seed=1, offset_column="b")
+    m.train(x=["a", "color"], y="value", training_frame=tr)
+    for download in (m.download_pojo, m.download_onnx, m.download_python):
+        with pytest.raises(ValueError, match="offset_column"):
+            download(str(tmp_path))

@@ -86,7 +86,12 @@ def test_refusals_name_the_parameter(h2o):
     cases = [({"stoping_rounds": 2}, "did you mean 'stopping_rounds'"),
              ({"stopping_rounds": -1}, "stopping_rounds"),
              ({"stopping_metric": "bogus"}, "stopping_metric"),
-             ({"offset_column": "c0"}, "offset_column.*not supported"),
+             ({"offset_column": "c0"}, "offset_column.*predictor"),
+             ({"offset_column": "nope"}, "offset_column"),
+             ({"max_categorical_features": 0}, "max_categorical_features"),
+             ({"elastic_averaging_moving_rate": 1.5}, "elastic_averaging_moving_rate"),
+             ({"elastic_averaging_regularization": -1.0}, "elastic_averaging_regularization"),
+             ({"elastic_averaging": "yes"}, "elastic_averaging"),
              ({"weights_column": "c0"}, "weights_column.*predictor"),
              ({"missing_values_handling": "Drop"}, "missing_values_handling"),
              ({"max_runtime_secs": -1}, "max_runtime_secs")]

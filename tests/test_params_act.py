@@ -109,6 +109,11 @@ CASES: dict[str, tuple] = {
     "tweedie_power": (1.2, {"y": "pos", "distribution": "tweedie"}),
     "quantile_alpha": (0.9, {"y": "r", "distribution": "quantile"}),
     "huber_alpha": (0.3, {"y": "r", "distribution": "huber"}),
+    "offset_column": ("w", {"y": "r"}),
+    "elastic_averaging": (True, {}),
+    "elastic_averaging_moving_rate": (0.5, {"elastic_averaging": True}),
+    "elastic_averaging_regularization": (0.1, {"elastic_averaging": True}),
+    "max_categorical_features": (2, {}),
 }
 
 

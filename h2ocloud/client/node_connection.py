@@ -19,6 +19,7 @@ import grpc
 from h2ocloud import __version__, wire
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2 as pb
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2_grpc as pb_grpc
+from h2ocloud.client.tls import ClientTLS, explain, grpc_channel
 from h2ocloud.errors import NodeUnavailable, Unauthenticated, exception_from_status
 
 log = logging.getLogger("h2ocloud.client")
@@ -37,12 +38,14 @@ def bearer_headers(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
-def fetch_cloud(url: str, timeout: float = 2.0, token: str | None = None) -> dict[str, Any]:
+def fetch_cloud(url: str, timeout: float = 2.0, token: str | None = None, tls: ClientTLS | None = None) -> dict[str, Any]:
     """GET {url}/3/Cloud; raise ConnectionError when nothing answers, Unauthenticated (a
-    PermissionError) when the node wants a token this client does not have."""
+    PermissionError) when the node wants a token this client does not have, TLSError (a
+    ConnectionError) when TLS is what failed (an https:// URL is checked with `tls`)."""
     req = urllib.request.Request(url.rstrip("/") + "/3/Cloud", headers=bearer_headers(token))
+    context = tls.ssl_context() if tls is not None and url.startswith("https:") else None
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as r:
             return json.loads(r.read().decode())
     except urllib.error.HTTPError as e:
         if e.code == 401:
@@ -53,22 +56,28 @@ def fetch_cloud(url: str, timeout: float = 2.0, token: str | None = None) -> dic
             raise Unauthenticated(f"the node at {url} refused this client: {why}") from None
         raise ConnectionError(f"no h2ocloud node answers at {url}: HTTP {e.code} {e.reason}") from None
     except (urllib.error.URLError, OSError, ValueError) as e:
+        reason = getattr(e, "reason", e)
+        tls_error = explain(url, reason if isinstance(reason, BaseException) else e)
+        if tls_error is not None:
+            raise tls_error from None
         raise ConnectionError(f"no h2ocloud node answers at {url}: {getattr(e, 'reason', e)}") from None
 
 
 class Connection:
     """A live connection to one node of a cloud."""
 
-    def __init__(self, url: str, status: dict[str, Any], owned_process=None, token: str | None = None):
+    def __init__(self, url: str, status: dict[str, Any], owned_process=None, token: str | None = None,
+                 tls: ClientTLS | None = None):
         self.url = url.rstrip("/")
         self.token = token
+        self.tls = tls if self.url.startswith("https:") else None  # gRPC uses TLS when REST does
         self._metadata = [("authorization", f"Bearer {token}")] if token else []
         host = self.url.split("://", 1)[-1].rsplit(":", 1)[0]
         self.grpc_address = f"{host}:{status['grpc_port']}"
         self.node_id = status.get("node_id")
         self.node_version = status.get("version")
         self.owned_process = owned_process  # a LocalNode this client started, or None
-        self._channel = grpc.insecure_channel(self.grpc_address, options=CHANNEL_OPTIONS)
+        self._channel = grpc_channel(self.grpc_address, self.tls, CHANNEL_OPTIONS, status)
         self._stub = pb_grpc.NodeStub(self._channel)
         if self.node_version and self.node_version != __version__:
             warnings.warn(

@@ -7,6 +7,8 @@ from typing import Any
 from h2ocloud import __version__
 from h2ocloud.client.local import LocalNode
 from h2ocloud.client.node_connection import TOKEN_ENV, Connection, fetch_cloud
+from h2ocloud.client.tls import ClientTLS
+from h2ocloud.errors import TLSError
 
 _current: Connection | None = None
 
@@ -19,8 +21,6 @@ _NOT_APPLICABLE: dict[str, tuple[Any, str]] = {
     "extra_classpath": (None, "a JVM class path"),
     "jvm_custom_args": (None, "JVM arguments"),
     "max_log_file_size": (None, "the node's log is one file, not rotated by size"),
-    "cacert": (None, "the client talks HTTP and gRPC without TLS certificates"),
-    "insecure": (None, "the client talks HTTP and gRPC without TLS certificates"),
     "cookies": (None, "nodes use no cookies"),
     "proxy": (None, "the client connects to the node directly"),
     "username": (None, "nodes have no user accounts (a node started with --auth-token-file takes token=...)"),
@@ -59,6 +59,8 @@ def init(
     bind_to_localhost: bool = True,
     timeout: float = 60.0,
     token: str | None = None,
+    verify: bool | str | None = None,
+    cert: str | tuple[str, str] | None = None,
     **kwargs: Any,
 ) -> Connection:
     """Connect to an h2ocloud node, starting a local one when none answers (h2o-py's signature).
@@ -75,10 +77,20 @@ def init(
     goes), log_level (DEBUG, INFO, WARN, ERROR), bind_to_localhost (False: all interfaces).
     strict_version_check : True raises H2OConnectionError when the node's version differs from
         the client's (None/False: a warning).
-    https : True is refused: nodes serve plain HTTP and gRPC.
+    https : True connects to ip:port over HTTPS (as an https:// url does); a node started with
+        --tls-cert serves HTTPS on its web port and TLS on its gRPC port, and the client uses TLS
+        for both.
+    verify (h2ocloud's; h2o-py's cacert and insecure are its other spellings) : how the node's
+        certificate is checked over HTTPS: True (default) against the system's CA certificates,
+        a path against that CA file (cacert=path), False not at all (insecure=True; the
+        certificate the node presents is trusted as it is, with a warning).
+    cert (h2ocloud's) : (certificate file, key file), or one PEM file holding both, presented on
+        the gRPC port of a node started with --tls-ca (mutual TLS), which requires one signed by
+        its CA. A certificate the client's CA does not verify, a missing client certificate, or
+        an http:// url to a node serving HTTPS raise TLSError (a ConnectionError) saying which.
     ignore_config : accepted; the client reads no .h2oconfig file in any case.
     min_mem_size, enable_assertions, extra_classpath, jvm_custom_args, max_log_file_size,
-    cacert, insecure, cookies, proxy, username, password configure h2o-py's Java server or its
+    cookies, proxy, username, password configure h2o-py's Java server or its
     HTTP client and have no counterpart: a value other than h2o-py's default is ignored with a
     warning naming it. timeout (h2ocloud's): seconds to wait for a started node.
     token (h2ocloud's) : the client token of a node started with --auth-token-file, sent as
@@ -104,12 +116,14 @@ def init(
             min_mem_size = value
         elif new == "proxy":
             proxy = value
-    if https:
-        raise H2OValueError("https=True: h2ocloud nodes serve plain HTTP and gRPC (put a TLS proxy in front)",
-                            var_name="https")
+    if https and url is not None and not url.startswith("https://"):
+        raise H2OValueError(f"https=True with url={url!r}: give an https:// url", var_name="https")
+    if verify is None:  # h2o-py's spellings: cacert=path, insecure=True
+        verify = cacert if cacert is not None else (False if insecure else True)
+    tls = ClientTLS.from_args(verify, cert)
     given = {"min_mem_size": min_mem_size, "enable_assertions": enable_assertions,
              "extra_classpath": extra_classpath, "jvm_custom_args": jvm_custom_args,
-             "max_log_file_size": max_log_file_size, "cacert": cacert, "insecure": insecure, "cookies": cookies,
+             "max_log_file_size": max_log_file_size, "cookies": cookies,
              "proxy": proxy, "username": username, "password": password}
     for key, value in given.items():
         default, why = _NOT_APPLICABLE[key]
@@ -120,11 +134,13 @@ def init(
     token = token or os.environ.get(TOKEN_ENV) or None
     explicit = url is not None
     if url is None:
-        url = f"http://{ip or 'localhost'}:{port or 54321}"
-    local = (ip or "localhost") in ("localhost", "127.0.0.1")
+        url = f"{'https' if https else 'http'}://{ip or 'localhost'}:{port or 54321}"
+    local = (ip or "localhost") in ("localhost", "127.0.0.1") and not https  # a started node has no TLS
     try:
-        status = fetch_cloud(url, token=token)
+        status = fetch_cloud(url, token=token, tls=tls)
         owned = None
+    except TLSError:
+        raise  # something answers, with TLS the client cannot use: starting a node would not help
     except ConnectionError:
         if explicit or not start_h2o or not local:
             raise
@@ -146,7 +162,7 @@ def init(
             # Same node as before (init called again): keep owning the process we started.
             owned = _current.owned_process if status.get("node_id") == _current.node_id else None
         _current.close()
-    _current = Connection(url, status, owned_process=owned, token=token)
+    _current = Connection(url, status, owned_process=owned, token=token, tls=tls)
     return _current
 
 

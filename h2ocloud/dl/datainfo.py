@@ -133,6 +133,13 @@ class DataInfo:
     # The predictor columns as training named them, in that order (used or not): exports
     # read a row in this order. Empty in models saved before it was kept.
     predictors: list[str] = field(default_factory=list)
+    # H2O-3's offset_column: a per-row offset added to a regression's output in link space
+    # (response_to_original); read from every frame scored, never a predictor.
+    offset_column: str | None = None
+    # H2O-3's max_categorical_features: when the one-hot factor units outnumber it, they are
+    # hashed into this many inputs (h2ocloud.dl.feature_hashing), seeded by hash_seed.
+    max_categorical_features: int = 2147483647
+    hash_seed: int = 0
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -166,6 +173,10 @@ class DataInfo:
             if x is not None and weights in x:
                 raise ValueError(f"parameter 'weights_column': {weights!r} is also a predictor in x")
             ignored.append(weights)  # a weight is never a predictor
+        offset = params.get("offset_column")
+        if offset is not None:
+            _check_offset_column(offset, by_name, x, y, autoencoder)
+            ignored.append(offset)  # an offset is never a predictor
         for c in ignored:
             if c not in by_name:
                 raise ValueError(f"parameter 'ignored_columns': column {c!r} is not in the frame")
@@ -183,7 +194,10 @@ class DataInfo:
         info = cls(response=y, autoencoder=autoencoder, predictors=list(x),
                    skip_missing=params.get("missing_values_handling", "MeanImputation") == "Skip",
                    auc_type=str(params.get("auc_type", "AUTO") or "AUTO"),
-                   gainslift_bins=int(params.get("gainslift_bins", -1)))
+                   gainslift_bins=int(params.get("gainslift_bins", -1)),
+                   offset_column=offset,
+                   max_categorical_features=int(params.get("max_categorical_features", 2147483647)),
+                   hash_seed=int(params.get("seed") or 0))
         all_levels = bool(params.get("use_all_factor_levels", True)) or autoencoder
         ignore_const = bool(params.get("ignore_const_cols", True))
         for c in x:  # categorical first, then numeric; each in the order x gives
@@ -212,6 +226,9 @@ class DataInfo:
             info._build_response(by_name[y], params.get("classification"), y_values)
             if not info.classification:
                 info._set_distribution(by_name[y], params)
+            elif offset is not None:  # H2O-3's DeepLearningParameters.validate
+                raise ValueError(f"parameter 'offset_column': Offset is only supported for regression "
+                                 f"(as in H2O-3); the response {y!r} is categorical")
         return info
 
     def _build_response(self, m: Meta, classification: bool | None,
@@ -278,8 +295,33 @@ class DataInfo:
 
     # ------------------------------------------------------------------ shape
     @property
+    def one_hot_units(self) -> int:
+        """The one-hot factor units before any hashing (table encodings not counted)."""
+        return sum(c.n_units for c in self.cats if c.table is None)
+
+    @property
+    def hash_buckets(self) -> int:
+        """Inputs the one-hot factor units are hashed into (max_categorical_features), 0
+        when they are not hashed (they fit)."""
+        k = int(self.max_categorical_features)
+        return k if self.one_hot_units > k else 0
+
+    @property
+    def num_offset(self) -> int:
+        """The first numeric input unit (the factors' units come first)."""
+        k = self.hash_buckets
+        if k:
+            return k + sum(c.n_units for c in self.cats if c.table is not None)
+        return sum(c.n_units for c in self.cats)
+
+    @property
     def n_inputs(self) -> int:
-        return sum(c.n_units for c in self.cats) + len(self.nums)
+        return self.num_offset + len(self.nums)
+
+    @property
+    def model_columns(self) -> list[str]:
+        """The columns a frame scored must hold: the inputs used and the offset column."""
+        return self.x_columns + ([self.offset_column] if self.offset_column else [])
 
     @property
     def n_outputs(self) -> int:
@@ -294,7 +336,12 @@ class DataInfo:
     @property
     def input_names(self) -> list[str]:
         """Expanded input names: "color.red" for a one-hot unit, the name for a numeric."""
-        names = [n for c in self.cats for n in c.unit_names]
+        k = self.hash_buckets
+        if k:
+            names = [f"categorical_hash.{j}" for j in range(k)]
+            names += [n for c in self.cats if c.table is not None for n in c.unit_names]
+        else:
+            names = [n for c in self.cats for n in c.unit_names]
         return names + [n.name for n in self.nums]
 
     @property
@@ -309,11 +356,47 @@ class DataInfo:
         ordered = [c for c in self.predictors if c in used]
         return ordered if len(ordered) == len(used) else self.x_columns
 
+    @property
+    def importance_columns(self) -> list[str]:
+        """The variables input_column_index maps units to: x_columns, except that hashed
+        factors (max_categorical_features) share their inputs, reported as one
+        "categorical_hash" variable."""
+        if not self.hash_buckets:
+            return self.x_columns
+        return [c.name for c in self.cats if c.table is not None] + [n.name for n in self.nums] \
+            + ["categorical_hash"]
+
     def input_column_index(self) -> np.ndarray:
-        """For every expanded input unit, the index of its column in x_columns."""
+        """For every expanded input unit, the index of its variable in importance_columns."""
+        k = self.hash_buckets
+        if k:
+            tables = [c for c in self.cats if c.table is not None]
+            idx = [len(tables) + len(self.nums)] * k
+            idx += [i for i, c in enumerate(tables) for _ in range(c.n_units)]
+            idx += [len(tables) + j for j in range(len(self.nums))]
+            return np.asarray(idx, dtype=np.int64)
         idx = [i for i, c in enumerate(self.cats) for _ in range(c.n_units)]
         idx += [len(self.cats) + j for j in range(len(self.nums))]
         return np.asarray(idx, dtype=np.int64)
+
+    def unit_buckets(self) -> np.ndarray:
+        """For every unit of the unhashed layout (factors' units in order, then numerics), the
+        input it feeds once hashed (h2ocloud.dl.feature_hashing); numeric units keep theirs
+        (shifted to num_offset), table-encoded factors' units follow the buckets."""
+        from h2ocloud.dl.feature_hashing import buckets
+
+        k = self.hash_buckets
+        out, off, dst = [], 0, k
+        for c in self.cats:
+            u = np.arange(off, off + c.n_units)
+            if c.table is not None or not k:
+                out.append(np.arange(dst, dst + c.n_units) if k else u)
+                dst += c.n_units if k else 0
+            else:
+                out.append(buckets(u, k, self.hash_seed))
+            off += c.n_units
+        out.append(np.arange(len(self.nums)) + self.num_offset)
+        return np.concatenate(out).astype(np.int64) if out else np.zeros(0, np.int64)
 
     # ------------------------------------------------------------------ transforms
     def transform(self, metas: Sequence[Meta] | Mapping[str, Meta],
@@ -323,20 +406,30 @@ class DataInfo:
         n = _n_rows(columns, self.x_columns)
         X = np.zeros((n, self.n_inputs), dtype=np.float32)
         missing = np.zeros(n, dtype=bool)  # rows with a missing predictor (skip_missing)
-        off = 0
+        k = self.hash_buckets
+        off = 0  # the unit's position in the unhashed layout
+        dst = k  # where the next table-encoded factor's units go once factors are hashed
         for c in self.cats:
             codes = self._codes_for(c.name, c.domain, by_name, columns, n)
             if self.skip_missing:
                 missing |= codes < 0
             if c.table is not None:  # a table encoding; missing / unseen -> zeros (the mean)
                 t = np.vstack([np.asarray(c.table, np.float32), np.zeros((1, c.n_units), np.float32)])
-                X[:, off:off + c.n_units] = t[np.where(codes >= 0, codes, len(c.table))]
+                at = dst if k else off
+                X[:, at:at + c.n_units] = t[np.where(codes >= 0, codes, len(c.table))]
                 off += c.n_units
+                dst += c.n_units
                 continue
             unit = codes - c.first_unit_level  # missing (-1) and dropped level 0 go negative
             hit = unit >= 0
-            X[np.nonzero(hit)[0], off + unit[hit]] = 1.0
+            if k:  # max_categorical_features: the unit's hash bucket; collisions add up
+                from h2ocloud.dl.feature_hashing import buckets
+
+                np.add.at(X, (np.nonzero(hit)[0], buckets(off + unit[hit], k, self.hash_seed)), 1.0)
+            else:
+                X[np.nonzero(hit)[0], off + unit[hit]] = 1.0
             off += c.n_units
+        off = self.num_offset
         for j, col in enumerate(self.nums):
             v = _column(columns, col.name)
             if by_name.get(col.name, {}).get("type", "numeric") == "enum":
@@ -386,26 +479,43 @@ class DataInfo:
     def response_to_original(self, pred: np.ndarray, offsets: np.ndarray | None = None) -> np.ndarray:
         """Map the kernel's regression outputs to predictions in the response's units
         (float64): un-standardized (identity link) or exp (log link), with the rows' offsets
-        added in link space."""
+        added in link space. With offsets the kernel's output already holds
+        kernel_offsets (o - mean) / sigma, as H2O-3's fpropMiniBatch adds (o - sub) * mul, so an
+        identity link's prediction is output * sigma + o."""
         f = np.asarray(pred, dtype=np.float64)
         if self.response_link == "log":
             if offsets is not None:
                 f = f + np.asarray(offsets, np.float64)
             return np.exp(np.minimum(f, 700.0))
-        out = f * self.response_sigma + self.response_mean
-        return out if offsets is None else out + np.asarray(offsets, np.float64)
+        if offsets is None:
+            return f * self.response_sigma + self.response_mean
+        return f * self.response_sigma + np.asarray(offsets, np.float64)
 
     def target_to_original(self, y: np.ndarray) -> np.ndarray:
         """Inverse of transform_response for a regression target (float64)."""
         v = np.asarray(y, dtype=np.float64)
         return v if self.response_link == "log" else v * self.response_sigma + self.response_mean
 
+    def row_offsets(self, columns: Mapping[str, np.ndarray], what: str = "frame") -> np.ndarray | None:
+        """The offset_column's values of the rows (float64), None without one; a frame that
+        lacks the column is refused, as H2O-3 refuses a test frame missing its offset."""
+        if not self.offset_column:
+            return None
+        if self.offset_column not in columns:
+            raise ValueError(f"parameter 'offset_column': the {what} is missing the model's offset "
+                             f"column {self.offset_column!r}")
+        return np.asarray(columns[self.offset_column], dtype=np.float64)
+
     def kernel_offsets(self, offsets: np.ndarray) -> np.ndarray:
-        """Per-row offsets (response units, link space) in the kernel's output space: divided
-        by sigma where the response is standardized."""
+        """Per-row offsets (response units, link space) in the kernel's output space:
+        standardized as the response is, (o - mean) / sigma, as H2O-3's
+        DeepLearningTask.fpropMiniBatch adds them: the network then learns (y - o) / sigma,
+        centred like a response without offset."""
         o = np.asarray(offsets, dtype=np.float64)
         o = np.where(np.isnan(o), 0.0, o)
-        return (o if self.response_link == "log" else o / self.response_sigma).astype(np.float32)
+        if self.response_link == "log":
+            return o.astype(np.float32)
+        return ((o - self.response_mean) / self.response_sigma).astype(np.float32)
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:
@@ -417,6 +527,26 @@ class DataInfo:
         d["cats"] = [CatColumn(**c) for c in d.get("cats", [])]
         d["nums"] = [NumColumn(**c) for c in d.get("nums", [])]
         return cls(**d)
+
+
+def _check_offset_column(offset: str, by_name: Mapping[str, Meta], x: Sequence[str] | None,
+                         y: str | None, autoencoder: bool) -> None:
+    """H2O-3's checks of an offset column (ModelBuilder.separateFeatureVecs): in the frame,
+    numeric, no missing values, not the response nor a predictor."""
+    if autoencoder:
+        raise ValueError("parameter 'offset_column': Offset is only supported for regression, not an autoencoder")
+    if offset not in by_name:
+        raise ValueError(f"parameter 'offset_column': column {offset!r} is not in the frame")
+    m = by_name[offset]
+    if m["type"] != "numeric":
+        raise ValueError(f"parameter 'offset_column': Invalid offset column {offset!r}, offset must be numeric")
+    if int(m.get("missing") or 0) > 0:
+        raise ValueError(f"parameter 'offset_column': Offset cannot have missing values ({offset!r} has "
+                         f"{int(m['missing'])})")
+    if offset == y:
+        raise ValueError("parameter 'offset_column': the response cannot be the offset column")
+    if x is not None and offset in x:
+        raise ValueError(f"parameter 'offset_column': {offset!r} is also a predictor in x")
 
 
 def _cat_column(name: str, domain: list[str], first: int, params: Mapping[str, Any],

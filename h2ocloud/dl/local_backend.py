@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from h2ocloud.dl.datainfo import DataInfo
+from h2ocloud.dl.elastic import ElasticWorker
 from h2ocloud.dl.params import resolve_nthreads, train_config_kwargs, validate_parameters
 from h2ocloud.dl.scoring import score_builder
 from h2ocloud.dl.seeds import iteration_seed, sub_seed
@@ -139,7 +140,8 @@ class LocalBackend:
     def __init__(self, X: np.ndarray, y: np.ndarray | None,
                  X_valid: np.ndarray | None = None, y_valid: np.ndarray | None = None,
                  params: dict[str, Any] | None = None, info: DataInfo | None = None,
-                 weights: np.ndarray | None = None) -> None:
+                 weights: np.ndarray | None = None, offsets: np.ndarray | None = None,
+                 offsets_valid: np.ndarray | None = None) -> None:
         self.params = validate_parameters(params or {})
         self.info = info
         p = self.params
@@ -149,7 +151,14 @@ class LocalBackend:
                   else np.ascontiguousarray(y, dtype=np.float32))
         self.X_valid = None if X_valid is None else np.ascontiguousarray(X_valid, np.float32)
         self.y_valid = None if y_valid is None else np.ascontiguousarray(y_valid, np.float32)
+        # offset_column: each row's offset (response units, for scoring) and as the kernel adds
+        # it to the output while training (standardized where the response is).
+        self.offsets = None if offsets is None else np.asarray(offsets, np.float64)
+        self.offsets_valid = None if offsets_valid is None else np.asarray(offsets_valid, np.float64)
+        self.kernel_offsets = (None if self.offsets is None or info is None
+                               else info.kernel_offsets(self.offsets))
         self.cfg = TrainConfig(**train_config_kwargs(p))
+        self.elastic = ElasticWorker.for_params(p)
         self.nthreads = resolve_nthreads(p)
         self.seed = int(p["seed"])
         self.shuffle = p["shuffle_training_data"] or p["train_samples_per_iteration"] == -1
@@ -220,9 +229,17 @@ class LocalBackend:
         rows = self.next_rows(n_samples)
         if self.cfg.sparsity_beta > 0 and getattr(self, "_avg_act", None) is None:
             self._avg_act = activation_buffer(net.spec)  # kept across iterations, as H2O's _avg_a
+        consensus = net
+        if self.elastic is not None:  # elastic_averaging: train this node's own model
+            net, anchor = self.elastic.local_model(consensus)
         n = train_hogwild(net, self.X, self.y, rows, self.cfg, self.nthreads,
-                          iteration_seed(self.seed, iteration),
-                          avg_act=self._avg_act if self.cfg.sparsity_beta > 0 else None)
+                          iteration_seed(self.seed, iteration), offsets=self.kernel_offsets,
+                          avg_act=self._avg_act if self.cfg.sparsity_beta > 0 else None,
+                          **({} if self.elastic is None else self.elastic.kernel_args(anchor)))
+        if self.elastic is not None:
+            # One node: its model is the nodes' average; the consensus is its time average.
+            self.elastic.keep(net)
+            net = self.elastic.averager.update(net)
         return net, int(n), list(self.nodes)
 
     def score_builder(self, net: Net, which: str):
@@ -235,15 +252,17 @@ class LocalBackend:
         if which == "train":
             r = self.score_rows
             w = None if self.row_weights is None else self.row_weights[r]
+            o = None if self.offsets is None else self.offsets[r]
             return score_builder(net, self.info, self.X[r], self.y[r], k, self.nthreads,
-                                 prior, model_dist, weights=w)
+                                 prior, model_dist, weights=w, offsets=o)
         if which == "valid":
             if self.valid_rows is None:
                 return None
             r = self.valid_rows
             yv = None if self.y_valid is None else self.y_valid[r]
+            ov = None if self.offsets_valid is None else self.offsets_valid[r]
             return score_builder(net, self.info, self.X_valid[r], yv, k, self.nthreads,
-                                 prior, model_dist)
+                                 prior, model_dist, offsets=ov)
         raise ValueError(f"score: unknown split {which!r} (train | valid)")
 
     def score(self, net: Net, which: str) -> dict:

@@ -133,12 +133,12 @@ class DeepLearningModel:
         info = self.info
         if info.autoencoder:
             rec = out.astype(np.float64)
-            n_cat = sum(c.n_units for c in info.cats)
+            n_cat = info.num_offset
             for j, col in enumerate(info.nums):  # numeric reconstructions in original units
                 rec[:, n_cat + j] = rec[:, n_cat + j] * col.sigma + col.mean
             return {f"reconstr_{name}": rec[:, i] for i, name in enumerate(info.input_names)}
         if not info.classification:
-            return {"predict": predictions(info, out)}
+            return {"predict": predictions(info, out, offsets=info.row_offsets(columns))}
         p = predictions(info, out, *self._dists())
         if info.n_classes == 2:
             label = (p[:, 1] >= self.threshold()).astype(np.int32)
@@ -183,13 +183,15 @@ class DeepLearningModel:
         # A frame with the model's weights column is scored with its weights, as H2O-3 does.
         wcol = self.params.get("weights_column")
         weights = columns[wcol] if wcol and wcol in columns else None
-        return self.rows_builder(info.transform(metas, columns), y, weights)
+        return self.rows_builder(info.transform(metas, columns), y, weights, info.row_offsets(columns))
 
-    def rows_builder(self, X: np.ndarray, y: np.ndarray | None, weights: np.ndarray | None = None):
+    def rows_builder(self, X: np.ndarray, y: np.ndarray | None, weights: np.ndarray | None = None,
+                     offsets: np.ndarray | None = None):
         """The metric builder of the model on rows already transformed (X and y as the kernel
-        sees them, e.g. a cross-validation fold's held-out rows), weighted by ``weights``."""
+        sees them, e.g. a cross-validation fold's held-out rows), weighted by ``weights``, with
+        the rows' offset_column values ``offsets``."""
         return score_builder(self.net, self.info, X, y, self.params.get("max_hit_ratio_k", 10),
-                             self._nthreads(), *self._dists(), weights=weights)
+                             self._nthreads(), *self._dists(), weights=weights, offsets=offsets)
 
     def new_metrics_builder(self):
         """An empty metric builder of this model's kind."""

@@ -305,6 +305,8 @@ PARAMETERS: tuple[P, ...] = (
       help="With balance_classes: the over/under-sampling ratio of each class, in the response's level order."),
     P('weights_column', 'str', None,
       help='A column of per-row weights: a row of weight w trains as w copies of it would.'),
+    P('offset_column', 'str', None,
+      help="Offset column. This will be added to the combination of columns before applying the link function: a per-row offset in link space, for regression only (as in H2O-3); not a predictor, and a frame scored must hold it. H2O-3's parameter."),
     P('standardize', 'bool', True,
       help='Standardize numeric columns to mean 0, variance 1 before training. The default is true.'),
     P('missing_values_handling', 'enum', 'MeanImputation', choices=("MeanImputation", "Skip"),
@@ -329,6 +331,14 @@ PARAMETERS: tuple[P, ...] = (
       help="The model id of an autoencoder whose hidden layers start a supervised model's (same inputs, hidden layers and activation). H2O-3's parameter."),
     P('export_checkpoints_dir', 'str', None,
       help="A directory on the node where the trained model is written (as h2o.save_model would). H2O-3's parameter."),
+    P('elastic_averaging', 'bool', False,
+      help="Elastic averaging between compute nodes can improve distributed model convergence (H2O-3's, after arXiv:1412.6651): each node keeps training its own model, pulled toward the consensus by elastic_averaging_regularization, and the consensus moves toward the nodes' average at elastic_averaging_moving_rate. Experimental in H2O-3; the default is false."),
+    P('elastic_averaging_moving_rate', 'float', 0.9, lo=0.0, hi=1.0,
+      help="Elastic averaging moving rate (only if elastic averaging is enabled): the weight of the nodes' average in the new consensus model, in [0, 1]. The default is 0.9."),
+    P('elastic_averaging_regularization', 'float', 0.001, lo=0.0, hi=INF, hi_open=True,
+      help="Elastic averaging regularization strength (only if elastic averaging is enabled): how strongly each node's weights are pulled toward the consensus model's at every update, >= 0. The default is 0.001."),
+    P('max_categorical_features', 'int', 2147483647, lo=1, hi=2147483647,
+      help="Max. number of categorical features, enforced via hashing: when the one-hot factor units outnumber it, each active level is hashed (MurmurHash2 of its unit index, seeded by seed) into this many input units. Experimental in H2O-3; the default 2147483647 never hashes."),
     P('sparse', 'bool', False,
       help="A storage hint of the booklet's era; accepted with a warning (the kernel needs none)."),
     P('col_major', 'bool', False,
@@ -343,10 +353,6 @@ DEFAULTS: dict[str, Any] = {p.name: p.default for p in PARAMETERS}
 #: H2O-3 parameters this implementation accepts at H2O-3's default only: an h2o-py script that
 #: leaves them alone runs unchanged, one that sets them is told they are not supported here.
 H2O3_DEFAULT_ONLY: dict[str, Any] = {
-    "offset_column": None,
-    "elastic_averaging": False,
-    "elastic_averaging_moving_rate": 0.9, "elastic_averaging_regularization": 0.001,
-    "max_categorical_features": 2147483647,
     "custom_metric_func": None,
 }
 
@@ -375,6 +381,8 @@ CHECKPOINT_FIXED = (
     "ignore_const_cols",
     "loss",
     "balance_classes",
+    "offset_column",
+    "max_categorical_features",
 )
 
 _NONFINITE = {"Infinity": math.inf, "inf": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
@@ -625,6 +633,23 @@ def _check_together(p: dict[str, Any]) -> None:
             raise _bad("weights_column", f"{w!r} is also a predictor in x")
         if cv:
             raise _bad("weights_column", "cross-validation with a weights column is not supported yet")
+
+    if p["offset_column"] is not None:
+        o = p["offset_column"]
+        if not o:
+            raise _bad("offset_column", f"expected a column name, got {o!r}")
+        if p["autoencoder"]:
+            raise _bad("offset_column", "Offset is only supported for regression (as in H2O-3), not an autoencoder")
+        if p["classification"]:
+            raise _bad("offset_column", "Offset is only supported for regression (as in H2O-3)")
+        if o == p["y"]:
+            raise _bad("offset_column", "the response cannot be the offset column")
+        if p["x"] is not None and o in p["x"]:
+            raise _bad("offset_column", f"{o!r} is also a predictor in x")
+        if o == p["weights_column"]:
+            raise _bad("offset_column", "Offset must be different from weights (as in H2O-3)")
+        if o == p["fold_column"]:
+            raise _bad("offset_column", "the fold column cannot be the offset column")
 
     # --- distributions
     if p["loss"] in LOSS_DISTRIBUTION:

@@ -21,14 +21,15 @@ def correct_probabilities(p: np.ndarray, prior: np.ndarray | None,
 
 
 def predictions(info: DataInfo, out: np.ndarray, prior: np.ndarray | None = None,
-                model_dist: np.ndarray | None = None) -> np.ndarray:
+                model_dist: np.ndarray | None = None, offsets: np.ndarray | None = None) -> np.ndarray:
     """Kernel output -> what the metric builders take: class probabilities (float64, n x K),
-    the regression value in the response's units, or the (standardized) reconstruction."""
+    the regression value in the response's units (``offsets``, offset_column's values, added
+    in link space), or the (standardized) reconstruction."""
     if info.autoencoder:
         return np.asarray(out, dtype=np.float64)
     if info.classification:
         return correct_probabilities(np.asarray(out, np.float64), prior, model_dist)
-    return info.response_to_original(np.asarray(out).reshape(-1))
+    return info.response_to_original(np.asarray(out).reshape(-1), offsets)
 
 
 def actuals(info: DataInfo, X: np.ndarray, y: np.ndarray | None) -> np.ndarray:
@@ -44,12 +45,14 @@ def score_builder(net: Net, info: DataInfo, X: np.ndarray, y: np.ndarray | None,
                   max_hit_ratio_k: int = 10, nthreads: int = 1,
                   prior: np.ndarray | None = None,
                   model_dist: np.ndarray | None = None,
-                  weights: np.ndarray | None = None) -> MetricsBuilder:
-    """Score rows (X, y as the kernel sees them) into a fresh, mergeable metric builder."""
+                  weights: np.ndarray | None = None,
+                  offsets: np.ndarray | None = None) -> MetricsBuilder:
+    """Score rows (X, y as the kernel sees them; ``offsets`` the rows' offset_column values)
+    into a fresh, mergeable metric builder."""
     b = new_builder(info.classification, info.autoencoder, info.response_domain,
                     max_hit_ratio_k, info.distribution, info.dist_param, info.huber_alpha,
                     info.auc_type, info.gainslift_bins)
     if X.shape[0]:
         out = forward(net, X, nthreads)
-        b.add(predictions(info, out, prior, model_dist), actuals(info, X, y), weights)
+        b.add(predictions(info, out, prior, model_dist, offsets), actuals(info, X, y), weights)
     return b

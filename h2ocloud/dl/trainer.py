@@ -331,5 +331,5 @@ def train_model(params: dict, info: DataInfo, backend: TrainingBackend,
         w0, _ = net.layer(0)
         w1, _ = net.layer(1)
         model.variable_importances = variable_importances(
-            w0, w1, info.x_columns, info.input_column_index())
+            w0, w1, info.importance_columns, info.input_column_index())
     return model

@@ -275,6 +275,10 @@ class H2ODeepLearningEstimator(H2OEstimator):
         level order.
     weights_column : str | None, default None
         A column of per-row weights: a row of weight w trains as w copies of it would.
+    offset_column : str | None, default None
+        Offset column. This will be added to the combination of columns before applying the link
+        function: a per-row offset in link space, for regression only (as in H2O-3); not a
+        predictor, and a frame scored must hold it. H2O-3's parameter.
     standardize : bool, default True
         Standardize numeric columns to mean 0, variance 1 before training. The default is true.
     missing_values_handling : str, default 'MeanImputation', one of 'MeanImputation', 'Skip'
@@ -314,13 +318,31 @@ class H2ODeepLearningEstimator(H2OEstimator):
     export_checkpoints_dir : str | None, default None
         A directory on the node where the trained model is written (as h2o.save_model would).
         H2O-3's parameter.
+    elastic_averaging : bool, default False
+        Elastic averaging between compute nodes can improve distributed model convergence
+        (H2O-3's, after arXiv:1412.6651): each node keeps training its own model, pulled toward
+        the consensus by elastic_averaging_regularization, and the consensus moves toward the
+        nodes' average at elastic_averaging_moving_rate. Experimental in H2O-3; the default is
+        false.
+    elastic_averaging_moving_rate : float, default 0.9, in [0, 1]
+        Elastic averaging moving rate (only if elastic averaging is enabled): the weight of the
+        nodes' average in the new consensus model, in [0, 1]. The default is 0.9.
+    elastic_averaging_regularization : float, default 0.001, in [0, inf)
+        Elastic averaging regularization strength (only if elastic averaging is enabled): how
+        strongly each node's weights are pulled toward the consensus model's at every update, >=
+        0. The default is 0.001.
+    max_categorical_features : int, default 2147483647, in [1, 2.14748e+09]
+        Max. number of categorical features, enforced via hashing: when the one-hot factor units
+        outnumber it, each active level is hashed (MurmurHash2 of its unit index, seeded by
+        seed) into this many input units. Experimental in H2O-3; the default 2147483647 never
+        hashes.
     sparse : bool, default False
         A storage hint of the booklet's era; accepted with a warning (the kernel needs none).
     col_major : bool, default False
         A storage hint of the booklet's era; accepted with a warning (the kernel needs none).
 
     Other keywords: the aliases and the H2O-3 parameters accepted at their default only
-    (custom_metric_func, data, destination_key, diagnostis, elastic_averaging, elastic_averaging_moving_rate, elastic_averaging_regularization, hidden_dropout_ratio, key, max_categorical_features, nesterov, neverov_accelerated_gradient, offset_column, response_column, score_interval_seconds, validation, variable_importance).
+    (custom_metric_func, data, destination_key, diagnostis, hidden_dropout_ratio, key, nesterov, neverov_accelerated_gradient, response_column, score_interval_seconds, validation, variable_importance).
     """
 
     algo = "deeplearning"
@@ -401,6 +423,7 @@ class H2ODeepLearningEstimator(H2OEstimator):
         huber_alpha: float = 0.9,
         class_sampling_factors: Sequence[float] | float | None = None,
         weights_column: str | None = None,
+        offset_column: str | None = None,
         standardize: bool = True,
         missing_values_handling: str = 'MeanImputation',
         categorical_encoding: str = 'AUTO',
@@ -413,6 +436,10 @@ class H2ODeepLearningEstimator(H2OEstimator):
         initial_biases: Any = None,
         pretrained_autoencoder: Any = None,
         export_checkpoints_dir: str | None = None,
+        elastic_averaging: bool = False,
+        elastic_averaging_moving_rate: float = 0.9,
+        elastic_averaging_regularization: float = 0.001,
+        max_categorical_features: int = 2147483647,
         sparse: bool = False,
         col_major: bool = False,
         **other: Any,
@@ -491,6 +518,7 @@ class H2ODeepLearningEstimator(H2OEstimator):
             'huber_alpha': huber_alpha,
             'class_sampling_factors': class_sampling_factors,
             'weights_column': weights_column,
+            'offset_column': offset_column,
             'standardize': standardize,
             'missing_values_handling': missing_values_handling,
             'categorical_encoding': categorical_encoding,
@@ -503,6 +531,10 @@ class H2ODeepLearningEstimator(H2OEstimator):
             'initial_biases': initial_biases,
             'pretrained_autoencoder': pretrained_autoencoder,
             'export_checkpoints_dir': export_checkpoints_dir,
+            'elastic_averaging': elastic_averaging,
+            'elastic_averaging_moving_rate': elastic_averaging_moving_rate,
+            'elastic_averaging_regularization': elastic_averaging_regularization,
+            'max_categorical_features': max_categorical_features,
             'sparse': sparse,
             'col_major': col_major,
         }, other)

@@ -155,7 +155,13 @@ record yield sealed permits""".split())
 def _one_hot_first_layer(info, spec, w: np.ndarray) -> np.ndarray:
     """The first layer's weights over one-hot inputs. A factor with a table encoding (Binary,
     LabelEncoder, Eigen, EnumLimited) feeds W_block @ table[level], which is one-hot input
-    times the block W_block @ table^T: the writers then need only one-hot factors."""
+    times the block W_block @ table^T; with max_categorical_features' hashing a one-hot unit
+    feeds its bucket's column of W: the writers then need only one-hot factors."""
+    if info.hash_buckets:
+        if spec.activation == "Maxout":
+            raise ValueError("parameter 'max_categorical_features': export of a Maxout model whose factors "
+                             "are hashed is not supported (Maxout is not linear in its inputs)")
+        w = np.ascontiguousarray(w[:, info.unit_buckets()], dtype=np.float32)  # the unhashed layout
     if all(c.table is None for c in info.cats):
         return w
     if spec.activation == "Maxout":
@@ -182,6 +188,13 @@ def describe(model: DeepLearningModel, output_columns: Sequence[str]) -> Scoring
     names of the columns the cloud's predict() makes for it (the node's output_layout, the
     one source of those names), so every export writes the same header."""
     info, spec, net = model.info, model.spec, model.net
+    if info.offset_column:
+        # The exports read a row of predictors; none takes a per-row offset yet.
+        raise ValueError(f"parameter 'offset_column': a model trained with an offset column "
+                         f"({info.offset_column!r}) cannot be exported yet: its scorers take no per-row offset")
+    if info.hash_buckets and info.autoencoder:
+        raise ValueError("parameter 'max_categorical_features': an autoencoder whose factors are hashed "
+                         "reconstructs the hashed inputs, which no export writes yet")
     cats = {c.name: c for c in info.cats}
     nums = {n.name: n for n in info.nums}
     w0 = _one_hot_first_layer(info, spec, np.array(net.layer(0)[0], np.float32))

@@ -262,11 +262,12 @@ def _sgn(w):
 
 
 @njit(**_JIT)
-def _adadelta_row(w, e1, e2, x, pe, need_pe, g, rho, eps, l1, l2, fast_mode):
+def _adadelta_row(w, e1, e2, x, pe, need_pe, g, rho, eps, l1, l2, ea, ea_reg, fast_mode):
     """ADADELTA update of one unit's incoming weights; returns sum of grad^2 (updated ones).
 
     Written branch-free (selects) so LLVM vectorizes it: with fast_mode, inputs x == 0 are
-    skipped, i.e. their weight and both accumulators keep their old values.
+    skipped, i.e. their weight and both accumulators keep their old values. ``ea`` holds the
+    elastic-averaging consensus of these weights (``w`` itself and ``ea_reg`` 0 when off).
     """
     omr = ONE - rho
     sum_g2 = ZERO
@@ -275,7 +276,7 @@ def _adadelta_row(w, e1, e2, x, pe, need_pe, g, rho, eps, l1, l2, fast_mode):
         wk = w[k]
         if need_pe:
             pe[k] += g * wk
-        grad = g * xk - l1 * np.sign(wk) - l2 * wk
+        grad = g * xk - l1 * np.sign(wk) - l2 * wk - ea_reg * (wk - ea[k])
         g2 = grad * grad
         eg = rho * e1[k] + omr * g2
         r = math.sqrt((e2[k] + eps) / (eg + eps))
@@ -289,7 +290,7 @@ def _adadelta_row(w, e1, e2, x, pe, need_pe, g, rho, eps, l1, l2, fast_mode):
 
 @njit(**_JIT)
 def _generic_row(w, o1, o2, go, x, pe, need_pe, g, am, mode, rate, mom, rho, eps, l1, l2,
-                 fast_mode):
+                 ea, ea_reg, fast_mode):
     """Any optimizer on one unit's incoming weights (scalar code: maxout, momentum, tests).
 
     ``am >= 0`` (maxout) restricts the data term g * x to that input: the max only depends
@@ -308,7 +309,7 @@ def _generic_row(w, o1, o2, go, x, pe, need_pe, g, am, mode, rate, mom, rho, eps
             gx = g * xk
             if need_pe:
                 pe[k] += g * wk
-        grad = gx - l1 * _sgn(wk) - l2 * wk
+        grad = gx - l1 * _sgn(wk) - l2 * wk - ea_reg * (wk - ea[k])
         if mode == OPT_ADADELTA:
             g2 = grad * grad
             sum_g2 += g2
@@ -334,10 +335,12 @@ def _generic_row(w, o1, o2, go, x, pe, need_pe, g, am, mode, rate, mom, rho, eps
 
 @njit(**_JIT)
 def update_unit(weights, opt1, opt2, gout, row, bpos, nin, xin, pe, need_pe, g, am, mode,
-                rate, mom, rho, eps, l1, l2, max_w2, fast_mode):
+                rate, mom, rho, eps, l1, l2, ea_w, ea_reg, max_w2, fast_mode):
     """Update the incoming weights and the bias of one unit with unit gradient ``g``.
 
-    grad_w = g * x_i - sign(w) l1 - w l2 ("target minus output": the step is +rate * grad).
+    grad_w = g * x_i - sign(w) l1 - w l2 - ea_reg (w - ea_w) ("target minus output": the step
+    is +rate * grad); the last term is H2O-3's elastic averaging, a pull toward the consensus
+    weights ``ea_w`` (laid out like ``weights``; pass ``weights`` and 0 when off).
     When ``need_pe``, pe[i] accumulates g * w_ji with the weight read *before* its update:
     the error handed to the layer below.
     """
@@ -345,11 +348,11 @@ def update_unit(weights, opt1, opt2, gout, row, bpos, nin, xin, pe, need_pe, g, 
     w = weights[row:end]
     if mode == OPT_ADADELTA and am < 0:
         sum_g2 = _adadelta_row(w, opt1[row:end], opt2[row:end], xin, pe, need_pe, g, rho, eps,
-                               l1, l2, fast_mode)
+                               l1, l2, ea_w[row:end], ea_reg, fast_mode)
     else:
         go = gout[row:end] if mode == OPT_GRAD else gout[:0]
         sum_g2 = _generic_row(w, opt1[row:end], opt2[row:end], go, xin, pe, need_pe, g, am,
-                              mode, rate, mom, rho, eps, l1, l2, fast_mode)
+                              mode, rate, mom, rho, eps, l1, l2, ea_w[row:end], ea_reg, fast_mode)
     if max_w2 < np.inf and mode != OPT_GRAD:
         # Cap the squared norm of the unit's incoming weights.
         ss = _dot(w, w)
@@ -395,7 +398,7 @@ def unit_gradient(kind, e, a):
 
 @njit(**_JIT)
 def bprop_layer(weights, opt1, opt2, gout, meta, l, xin, pe, acts, errs, keep, use_keep,
-                argmax, maxnorm, mode, rate, mom, rho, eps, l1, l2, max_w2, shortcut,
+                argmax, maxnorm, mode, rate, mom, rho, eps, l1, l2, ea_w, ea_reg, max_w2, shortcut,
                 fast_mode):
     """Back-propagate through weight layer ``l`` and update it.
 
@@ -431,7 +434,7 @@ def bprop_layer(weights, opt1, opt2, gout, meta, l, xin, pe, acts, errs, keep, u
         if kind == ACT_MAXOUT and am < 0:
             am = nin  # no active input: only the bias moves (data term nowhere)
         update_unit(weights, opt1, opt2, gout, wo + j * nin, bo + j, nin, xin, pe, need_pe,
-                    g, am, mode, rate[l], mom, rho, eps, l1, l2, max_w2, fast_mode)
+                    g, am, mode, rate[l], mom, rho, eps, l1, l2, ea_w, ea_reg, max_w2, fast_mode)
 
 
 @njit(**_JIT)
@@ -486,7 +489,7 @@ def output_error(meta, acts, errs, out_kind, loss_kind, x, target, offset, dist_
 @njit(**_JIT)
 def backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep, argmax,
                     maxnorm, out_kind, loss_kind, x, target, offset, dist_param, mode, rate, mom,
-                    rho, eps, l1, l2, max_w2, shortcut, fast_mode):
+                    rho, eps, l1, l2, ea_w, ea_reg, max_w2, shortcut, fast_mode):
     """Output error, then back-propagation and update of every layer, top to bottom."""
     nl = meta.shape[1]
     output_error(meta, acts, errs, out_kind, loss_kind, x, target, offset, dist_param)
@@ -498,8 +501,8 @@ def backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep,
         else:
             pe = errs[:0]
         bprop_layer(weights, opt1, opt2, gout, meta, l, xin, pe, acts, errs, keep,
-                    drop[l] > ZERO, argmax, maxnorm, mode, rate, mom, rho, eps, l1, l2, max_w2,
-                    shortcut, fast_mode)
+                    drop[l] > ZERO, argmax, maxnorm, mode, rate, mom, rho, eps, l1, l2, ea_w, ea_reg,
+                    max_w2, shortcut, fast_mode)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -508,15 +511,16 @@ def backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep,
 
 
 @njit(**_JIT)
-def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, avg_act, rows, out_kind, loss_kind,
+def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, avg_act, ea_w, rows, out_kind, loss_kind,
                dist_param, sparsity_beta, avg_target, mode, base_rate, rate_annealing, rate_decay, mom_start, mom_ramp, mom_stable, rho, eps,
-               l1, l2, max_w2, in_drop, fast_mode, shortcut, n_start, n_stride, rng,
+               l1, l2, ea_reg, max_w2, in_drop, fast_mode, shortcut, n_start, n_stride, rng,
                x0, acts, errs, keep, udraw, argmax, maxnorm, counts):
     """Train on ``rows`` in order, one sample at a time, updating the shared arrays in place.
 
     The k-th sample of this slice is taken to be global sample ``n_start + k * n_stride``
     (the threads interleave), which drives rate annealing and the momentum ramp.
     ``offs`` holds a link-space offset per row of X, or is empty (no offset column).
+    ``ea_w`` / ``ea_reg``: elastic averaging's consensus weights and pull (see update_unit).
     With ``sparsity_beta`` > 0 (H2O's sparse autoencoder) ``avg_act`` keeps each hidden unit's
     rolling mean activation (0.999 / 0.001 per sample, laid out like the activations) and every
     hidden bias moves by -rate * sparsity_beta * (mean activation - avg_target) per sample.
@@ -545,7 +549,7 @@ def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, avg_act, rows,
         backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep, argmax,
                         maxnorm, out_kind, loss_kind, x, y[r_], offs[r_] if has_offs else ZERO,
                         dist_param, mode, rate, F32(m), rho, eps,
-                        l1, l2, max_w2, shortcut, fast_mode)
+                        l1, l2, ea_w, ea_reg, max_w2, shortcut, fast_mode)
         if counting:
             count_sample(meta, drop, x0, acts, errs, keep, shortcut, fast_mode, counts)
         if sparse:

@@ -96,21 +96,24 @@ class _SliceRunner:
 
     def __init__(self, net: Net, cfg: TrainConfig, X: np.ndarray, y: np.ndarray, gout: np.ndarray,
                  mode: int, nthreads: int, seed: int, offsets: np.ndarray,
-                 avg_act: np.ndarray, counts: np.ndarray | None = None) -> None:
+                 avg_act: np.ndarray, counts: np.ndarray | None = None,
+                 elastic: np.ndarray | None = None, elastic_reg: float = 0.0) -> None:
         spec = net.spec
         plain_no_extra = mode == core.OPT_PLAIN and cfg.l1 == 0 and cfg.l2 == 0
         # H2O's shortcut: units with zero gradient are skipped when that changes nothing or
         # when fast_mode accepts the approximation (l1/l2 not applied to them).
         shortcut = mode != core.OPT_GRAD and (cfg.fast_mode or plain_no_extra)
+        # Elastic averaging off: the weights are their own "consensus" and the pull is 0.
+        ea = net.weights if elastic is None else elastic
         self.head = (net.weights, net.opt1, net.opt2, gout, build_meta(spec), dropout_vector(spec), X, y,
-                     offsets, avg_act)
+                     offsets, avg_act, ea)
         self.options = (
             _OUT[spec.output], _LOSS[spec.loss], np.float32(cfg.dist_param),
             np.float32(cfg.sparsity_beta), np.float32(cfg.average_activation), mode,
             float(cfg.rate), float(cfg.rate_annealing), float(cfg.rate_decay),
             float(cfg.momentum_start), float(cfg.momentum_ramp), float(cfg.momentum_stable),
             np.float32(cfg.rho), np.float32(cfg.epsilon), np.float32(cfg.l1), np.float32(cfg.l2),
-            np.float32(cfg.max_w2), np.float32(cfg.input_dropout_ratio), bool(cfg.fast_mode),
+            np.float32(elastic_reg if elastic is not None else 0.0), np.float32(cfg.max_w2), np.float32(cfg.input_dropout_ratio), bool(cfg.fast_mode),
             bool(shortcut),
         )
         # Per thread: its dropout stream (kept across rounds) and its scratch buffers.
@@ -128,7 +131,8 @@ class _SliceRunner:
 def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
                   cfg: TrainConfig | None = None, nthreads: int = 2, seed: int = 0,
                   offsets: np.ndarray | None = None, avg_act: np.ndarray | None = None,
-                  counts: np.ndarray | None = None) -> int:
+                  counts: np.ndarray | None = None, elastic: np.ndarray | None = None,
+                  elastic_reg: float = 0.0) -> int:
     """Train ``net`` in place on ``X[rows]`` (in that order), one sample at a time.
 
     With ``nthreads`` > 1 the rows go in consecutive timed rounds of about a thousand rows per
@@ -142,6 +146,8 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
     calls when ``cfg.sparsity_beta`` > 0. ``counts`` (from :func:`work_counters`) adds up the
     kernel's work per layer (units kept, skipped with a zero gradient, weights updated; columns
     core.C_*): exact with one thread, approximate with more (the threads add without locks).
+    ``elastic`` (float32, laid out like ``net.weights``) is H2O-3's elastic-averaging consensus:
+    every weight update is pulled toward it by ``elastic_reg`` (h2ocloud.dl.elastic).
     Returns ``len(rows)`` and adds it to ``net.samples_seen``.
     """
     cfg = cfg or TrainConfig()
@@ -160,8 +166,12 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
     if counts is not None and (counts.dtype != np.int64
                                or counts.shape != work_counters(net.spec).shape):
         raise ValueError("counts must be int64 shaped as work_counters(spec)")
+    if elastic is not None:
+        elastic = np.ascontiguousarray(elastic, dtype=np.float32)
+        if elastic.shape != net.weights.shape:
+            raise ValueError("elastic must be float32 laid out like net.weights")
     runner = _SliceRunner(net, cfg, X, y, np.zeros(1, dtype=np.float32), _opt_mode(cfg), nthreads, seed,
-                          _check_offsets(X, offsets), avg_act, counts)
+                          _check_offsets(X, offsets), avg_act, counts, elastic, elastic_reg)
     if nthreads == 1:
         runner.run(0, rows, net.samples_seen, 1)
     else:

@@ -13,9 +13,12 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from h2ocloud import cgroup
+
+if TYPE_CHECKING:
+    from h2ocloud.node.cluster.tls import NodeTLS
 
 DEFAULT_WEB_PORT = 54321
 DEFAULT_GRPC_PORT = 54322
@@ -196,6 +199,11 @@ OPTIONS: list[Option] = [
     Option("auth_token_file", str, None, "file holding the token every client call must send as "
            "`Authorization: Bearer <token>` (REST, console login, client gRPC); /3/Ready and /healthz stay open"),
     Option("auth_token", str, None, "the client token itself (environment only; --auth-token-file wins)", env_only=True),
+    Option("tls_cert", str, None, "PEM certificate of this node (with --tls-key): TLS on the gRPC port, HTTPS on the "
+           "web port; it must name the address peers and clients use (--advertise-ip)"),
+    Option("tls_key", str, None, "PEM private key of --tls-cert"),
+    Option("tls_ca", str, None, "PEM CA certificate(s): mutual TLS on the gRPC port (peers, and clients' gRPC calls, "
+           "present a certificate it signed) and peers' certificates are verified against it"),
     Option("import_root", parse_dir, [], "a directory import_file and load_model may read under (repeatable; "
            "default: whatever the node's user can read)", repeat=True),
     Option("export_root", parse_dir, [], "a directory export_file, save_model and export_checkpoints_dir may "
@@ -248,6 +256,9 @@ class NodeConfig:
     secret: str | None = None
     auth_token_file: str | None = None
     auth_token: str | None = None  # clients must send it (Authorization: Bearer); None: no token
+    tls_cert: str | None = None  # with tls_key: TLS on gRPC, HTTPS on the web port
+    tls_key: str | None = None
+    tls_ca: str | None = None  # mutual TLS on the gRPC port
     import_root: list[str] = field(default_factory=list)  # empty: the node reads what its user can
     export_root: list[str] = field(default_factory=list)  # empty: the node writes where its user can
     max_upload: int = 8 << 30  # bytes; 0: no cap
@@ -268,11 +279,21 @@ class NodeConfig:
     preload: list[str] = field(default_factory=list)  # modules imported at startup (their tasks register)
     node_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     limits: cgroup.Limits | None = None  # read once, at the first use
+    _tls: Any = field(default=None, repr=False)  # the loaded NodeTLS (or False: none), at the first use
 
     def cgroup_limits(self) -> cgroup.Limits:
         if self.limits is None:
             self.limits = cgroup.read_limits()
         return self.limits
+
+    def node_tls(self) -> NodeTLS | None:
+        """The node's certificate, key and CA, read and checked once (TLSConfigError names a
+        bad flag); None without --tls-cert."""
+        if self._tls is None:
+            from h2ocloud.node.cluster.tls import NodeTLS
+
+            self._tls = NodeTLS.load(self.tls_cert, self.tls_key, self.tls_ca) or False
+        return self._tls or None
 
     @property
     def zeroconf_enabled(self) -> bool:
@@ -361,14 +382,21 @@ def unknown_environment(environ: dict[str, str] | None = None) -> list[str]:
 
 
 def config_from_args(ns: argparse.Namespace) -> NodeConfig:
-    """Build a NodeConfig from parsed flags and the environment. ConfigError names a bad value;
-    OSError a --secret-file or --auth-token-file that cannot be read (or is empty), naming the flag."""
+    """Build a NodeConfig from parsed flags and the environment. ConfigError names a bad value
+    (or TLS file); OSError a --secret-file or --auth-token-file that cannot be read (or is empty), naming the flag."""
     values = resolve(ns)
     for value_name, file_name in (("secret", "secret_file"), ("auth_token", "auth_token_file")):
         values[value_name] = values[value_name] or None
         if values[file_name]:
             values[value_name] = _read_secret(values[file_name], BY_NAME[file_name].flag)
-    return NodeConfig(**values)
+    cfg = NodeConfig(**values)
+    from h2ocloud.node.cluster.tls import TLSConfigError
+
+    try:
+        cfg.node_tls()  # a missing partner flag or an unusable file stops the node now, named
+    except TLSConfigError as e:
+        raise ConfigError(str(e)) from None
+    return cfg
 
 
 def _read_secret(path: str, flag: str) -> str:

@@ -144,13 +144,15 @@ class PeerService(pb_grpc.PeerServicer):
         if why:
             m.refuse(f"{request.sender.host}:{request.sender.grpc_port}", why)
             return m.heartbeat_reply(False, why)
-        m.observe(request.sender, request.epoch, list(request.members), list(request.known))
+        # A member only once we have called it back at the address it gives (reachback.py);
+        # until then the reply names none of our peers.
+        member = m.heard_from(request.sender, request.epoch, list(request.members), list(request.known))
         # Sign the acceptance too: the caller takes our status and gossip as a member's only if
         # we prove we know the secret (else anything listening on a seed address could join).
         md = auth.sign(self.node.config.secret, auth.HEARTBEAT_REPLY, self.node.config.name)
         if md:
             context.set_trailing_metadata(md)
-        return m.heartbeat_reply(True)
+        return m.heartbeat_reply(True, member=member)
 
     async def Call(self, request_iterator, context):
         why = self._refusal(context, "Call")

@@ -120,7 +120,8 @@ class Node:
 
         self.training_states = TrainingStates(config.heartbeat_timeout)  # this node's part of each training job
         self.membership.add_listener(self.training_states.on_membership_change)
-        self.peer_client = PeerClient(config.name, config.secret)
+        self.tls = config.node_tls()  # None without --tls-cert
+        self.peer_client = PeerClient(config.name, config.secret, self.tls)
         self._own_data_dir = config.data_dir is None
         self.data_dir = config.data_dir or tempfile.mkdtemp(prefix=f"h2ocloud-{self.node_id}-")
         os.makedirs(self.data_dir, exist_ok=True)
@@ -150,7 +151,9 @@ class Node:
         pb_grpc.add_NodeServicer_to_server(NodeService(self), self._grpc)
         pb_grpc.add_PeerServicer_to_server(PeerService(self), self._grpc)
         try:
-            port = self._grpc.add_insecure_port(f"{cfg.ip}:{cfg.grpc_port}")
+            address = f"{cfg.ip}:{cfg.grpc_port}"
+            port = (self._grpc.add_secure_port(address, self.tls.server_credentials()) if self.tls
+                    else self._grpc.add_insecure_port(address))
         except RuntimeError as e:
             raise StartupError(f"gRPC port {cfg.ip}:{cfg.grpc_port} is not available: {e}") from None
         if port == 0:
@@ -162,7 +165,8 @@ class Node:
             if cfg.access_log else dict(access_log=None)
         self._web = web.AppRunner(make_app(self), **access)
         await self._web.setup()
-        site = web.TCPSite(self._web, cfg.ip, cfg.port, reuse_port=False)
+        site = web.TCPSite(self._web, cfg.ip, cfg.port, reuse_port=False,
+                           ssl_context=self.tls.web_ssl_context() if self.tls else None)
         try:
             await site.start()
         except OSError as e:
@@ -182,14 +186,18 @@ class Node:
             log.warning("bound to %s with no client token: anyone who reaches ports %d and %d may read, train and "
                         "stop the cloud (give --auth-token-file or H2OCLOUD_AUTH_TOKEN)", cfg.ip, self.web_port,
                         self.grpc_port)
+        if not _is_loopback(cfg.ip) and not self.tls:
+            log.warning("bound to %s with no --tls-cert: peer and client traffic, frames and tokens included, "
+                        "crosses the network in clear text", cfg.ip)
         for flag, given in (("--import-root", cfg.import_root), ("--export-root", cfg.export_root)):
             if not _is_loopback(cfg.ip) and not given:
                 log.warning("bound to %s with no %s: clients may have the node %s any path its user can "
                             "(give %s DIR)", cfg.ip, flag, "read" if flag == "--import-root" else "write", flag)
         res = cfg.resources_json()
         log.info(
-            "h2ocloud %s node %s up: cloud %r, web http://%s:%d, grpc %s:%d, %d threads (%s), store cap %s (%s)",
-            __version__, self.node_id, cfg.name, cfg.ip, self.web_port, cfg.ip, self.grpc_port,
+            "h2ocloud %s node %s up: cloud %r, web %s://%s:%d, grpc %s:%d%s, %d threads (%s), store cap %s (%s)",
+            __version__, self.node_id, cfg.name, "https" if self.tls else "http", cfg.ip, self.web_port, cfg.ip,
+            self.grpc_port, "" if not self.tls else " (mutual TLS)" if self.tls.mutual else " (TLS)",
             res["nthreads"], res["nthreads_from"], res["max_mem"] or "none", res["max_mem_from"],
         )
 

@@ -72,8 +72,14 @@ def test_every_page_loads_without_console_errors(env, page):
         # (The build form's per-field alert slots stay empty until a value is refused.)
         alerts = [t for t in p.locator("main [role=alert]").all_inner_texts() if t.strip()]
         assert not alerts, (name, alerts)
-        text = p.locator("main").inner_text()
-        assert not re.search(r"\bnull\b|undefined|\[object |NaN", text), (name, text[:2000])
+        # The rendered page, less the error rows of jobs other tests failed on purpose: their
+        # messages are the node's words (a refused value may be quoted as JSON null), not rendering.
+        text = p.evaluate("""() => { const m = document.querySelector('main').cloneNode(true);
+            m.querySelectorAll('tr.job-error').forEach(r => r.remove());
+            m.querySelectorAll('td, th, p, li, h1, h2, h3, dt, dd').forEach(e => e.append(' '));
+            return m.textContent; }""")
+        bad = re.search(r"\bnull\b|undefined|\[object |NaN", text)
+        assert not bad, (name, text[max(0, bad.start() - 300):bad.end() + 100])
         _nav_ok(p)
         # every list links to its items by id
         if name == "frames":

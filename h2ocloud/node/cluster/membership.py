@@ -3,7 +3,10 @@
 Every `heartbeat_interval` a node sends a heartbeat to every address it knows (from discovery and
 from what peers gossip); each heartbeat has a deadline and runs on its own, so a frozen peer
 delays nobody else's. A peer that has not answered or called for `heartbeat_timeout` seconds is
-declared dead (checked several times a second, not only once per round). A node that comes back
+declared dead (checked several times a second, not only once per round). A peer is admitted only
+once a heartbeat of ours reached it on the address it advertises and the same node id answered
+(reachback.py): a heartbeat it sends us only queues that call-back, so a forged one, with no
+process behind its address, never becomes a member nor learns our peers. A node that comes back
 on the same address with a new id replaces the old one. The member set is this node plus the live peers; whenever it changes here the
 epoch becomes one more than the largest epoch seen, and a node that sees a peer with the same
 member set and a larger epoch adopts it, so the live nodes converge on one (epoch, members).
@@ -24,6 +27,7 @@ import grpc
 from h2ocloud import __version__
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2 as pb
 from h2ocloud.node.cluster import sysinfo
+from h2ocloud.node.cluster.reachback import ReachBack
 from h2ocloud.node.cluster.seedbook import SeedBook
 
 if TYPE_CHECKING:
@@ -45,6 +49,10 @@ class Peer:
     epoch: int = 0
     members: tuple[str, ...] = ()
     alive: bool = True
+    # Our last heartbeat to it found nothing at its address (connection refused, no TLS
+    # handshake): its incoming heartbeats do not keep it alive until one of ours answers again,
+    # so a forger repeating a dead member's id cannot keep keys homed on it.
+    unreachable: bool = False
 
     @property
     def address(self) -> str:
@@ -60,6 +68,7 @@ class Membership:
         self._left: set[str] = set()  # ids of peers that said they were stopping
         self.peers: dict[str, Peer] = {}  # node id -> peer (alive or dead)
         self.seeds = SeedBook()  # addresses named by discovery providers and by gossip
+        self.reach_back = ReachBack()  # callers to call back before they are admitted
         self.epoch = 1
         self._max_epoch_seen = 1
         self._members: tuple[str, ...] = (node.node_id,)
@@ -136,6 +145,7 @@ class Membership:
             "web_port": self.node.web_port, "nodes": nodes, "dead_nodes": dead,
             "refused": dict(self.refused), "seed_addresses": sorted(self.seeds),
             "resources": self.cfg.resources_json(), "zeroconf": self.cfg.zeroconf_enabled,
+            "tls": tls.status_json() if (tls := self.cfg.node_tls()) else {"enabled": False},
         }
 
     # ---- admission -------------------------------------------------------------------
@@ -158,11 +168,34 @@ class Membership:
             log.warning("node at %s not admitted: %s", address, why)
         self.refused[address] = why
 
-    def observe(self, st: pb.NodeStatus, epoch: int, members: list[str], known: list[pb.NodeStatus]) -> None:
-        """Record a live sign from a peer (a heartbeat it sent, or its reply to ours)."""
+    def heard_from(self, st: pb.NodeStatus, epoch: int, members: list[str], known: list[pb.NodeStatus]) -> bool:
+        """A peer's (authentic, admissible) heartbeat arrived. It counts as a live sign only from
+        a member we have reached at the address it gives (and reach now); from anyone else it
+        queues a call-back to that address (started at once) and is otherwise ignored, gossip
+        included. True when it counted (the caller's reply may then name our members)."""
+        if st.node_id == self.node.node_id or st.node_id in self._left:
+            return False
+        addr = f"{st.host}:{st.grpc_port}"
+        peer = self.peers.get(st.node_id)
+        if peer is not None and peer.alive and not peer.unreachable and peer.address == addr:
+            self.observe(st, epoch, members, known)
+            return True
+        if addr != f"{self.node.advertise_host}:{self.node.grpc_port}" and self.reach_back.ask(addr, st.node_id):
+            log.debug("heartbeat from %s at %s: calling it back before admitting it", st.node_id, addr)
+            self._start_beat(addr)
+        return False
+
+    def observe(self, st: pb.NodeStatus, epoch: int, members: list[str], known: list[pb.NodeStatus],
+                reached: bool = False) -> None:
+        """Record a live sign from a peer: its reply to our heartbeat at its own address
+        (`reached`: this may admit it), or a heartbeat of a member we reach (heard_from)."""
         if st.node_id == self.node.node_id or st.node_id in self._left:
             return
         addr = f"{st.host}:{st.grpc_port}"
+        if not reached:
+            known_peer = self.peers.get(st.node_id)
+            if known_peer is None or known_peer.address != addr:
+                return  # only a reply at its own address admits a node or moves it
         # A node restarted on the same address comes back with a new id. Two processes cannot
         # hold one port, so the old id is gone even if its timeout has not run out yet.
         for nid, p in list(self.peers.items()):
@@ -176,6 +209,8 @@ class Membership:
         elif not peer.alive:
             log.info("peer %s at %s is back", st.node_id, addr)
         peer.status, peer.last_seen, peer.alive = st, time.monotonic(), True
+        if reached:
+            peer.unreachable = False
         peer.epoch, peer.members = int(epoch), tuple(sorted(members))
         self.refused.pop(addr, None)
         self._max_epoch_seen = max(self._max_epoch_seen, int(epoch))
@@ -239,13 +274,16 @@ class Membership:
         known = [p.status for p in self.peers.values() if p.alive]
         return pb.HeartbeatRequest(sender=self.self_status(), epoch=self.epoch, members=list(self._members), known=known)
 
-    def heartbeat_reply(self, accepted: bool, reason: str = "") -> pb.HeartbeatReply:
+    def heartbeat_reply(self, accepted: bool, reason: str = "", member: bool = True) -> pb.HeartbeatReply:
+        """Our reply to a heartbeat. A refused caller learns who refused it and why; an accepted
+        caller we have not reached back yet (`member` False) learns our status, not our peers."""
         if not accepted:
-            # A refused caller learns who refused it and why, but not our peers or our state.
             me = self.self_status()
             who = pb.NodeStatus(node_id=me.node_id, cloud_name=me.cloud_name, version=me.version,
                                 host=me.host, grpc_port=me.grpc_port)
             return pb.HeartbeatReply(receiver=who, accepted=False, reason=reason)
+        if not member:
+            return pb.HeartbeatReply(receiver=self.self_status(), epoch=self.epoch, accepted=True)
         known = [p.status for p in self.peers.values() if p.alive]
         return pb.HeartbeatReply(receiver=self.self_status(), epoch=self.epoch, members=list(self._members), accepted=accepted, reason=reason, known=known)
 
@@ -257,9 +295,10 @@ class Membership:
         try:
             reply = await self.node.peer_client.heartbeat(address, self.heartbeat_request(), self.rpc_timeout())
         except grpc.aio.AioRpcError as e:
-            if e.code() in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.FAILED_PRECONDITION):
-                self.refuse(address, e.details() or str(e.code()))
+            self._unanswered(address, e)
             return
+        claimed = self.reach_back.claimed(address)
+        self.reach_back.done(address)
         if reply.receiver.node_id == self.node.node_id:
             self._self_addresses.add(address)  # a seed that names this node another way
             return
@@ -268,25 +307,62 @@ class Membership:
             return
         if self.admit(reply.receiver):
             return
-        self.observe(reply.receiver, reply.epoch, list(reply.members), list(reply.known))
+        if claimed and claimed != reply.receiver.node_id:
+            log.warning("a heartbeat claimed node %s at %s, but node %s answers there: the claim is ignored",
+                        claimed, address, reply.receiver.node_id)
+        advertised = f"{reply.receiver.host}:{reply.receiver.grpc_port}"
+        if advertised != address:
+            # A seed that names the node another way (a host name, a DNS name): it is reached
+            # where it says peers reach it before it counts.
+            if advertised not in self._self_addresses and self.reach_back.ask(advertised, reply.receiver.node_id):
+                self._start_beat(advertised)
+            return
+        self.observe(reply.receiver, reply.epoch, list(reply.members), list(reply.known), reached=True)
+
+    def _unanswered(self, address: str, e: grpc.aio.AioRpcError) -> None:
+        """Our heartbeat to address failed: record why when it means "not admitted", give up a
+        pending call-back, and stop a member there from being kept alive by heartbeats alone."""
+        code = e.code()
+        details = e.details() or str(code)
+        claimed = self.reach_back.claimed(address)
+        self.reach_back.done(address)
+        if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.FAILED_PRECONDITION):
+            self.refuse(address, details)
+        elif "handshake" in details.lower() or "certificate" in details.lower():
+            self.refuse(address, f"TLS: {details}")  # its certificate is not signed by our CA
+        elif self.cfg.node_tls() and "socket closed" in details.lower():
+            # With mutual TLS, a node that does not trust our certificate closes the connection
+            # in the handshake; all we see is the closed socket.
+            self.refuse(address, f"TLS: the node closed the connection during the handshake (does its --tls-ca "
+                        f"sign this node's --tls-cert?): {details}")
+        elif claimed:
+            self.refuse(address, f"a heartbeat came from node {claimed}, which does not answer at its "
+                        f"advertised address {address} ({code.name}): not admitted")
+        if code == grpc.StatusCode.UNAVAILABLE:
+            for p in self.peers.values():
+                if p.address == address:
+                    p.unreachable = True
 
     def targets(self) -> set[str]:
         """Every address to send heartbeats to: seeds and all peers, dead ones too (to rejoin)."""
         out = set(self.seeds)
         out.update(p.address for p in self.peers.values())
+        out.update(self.reach_back)
         out.discard(f"{self.node.advertise_host}:{self.node.grpc_port}")
         return out - self._self_addresses
 
     def _send_round(self) -> None:
         """Start a heartbeat to every target that has none under way (a frozen peer's
         heartbeat waits for its deadline without holding up the others)."""
-        loop = asyncio.get_running_loop()
         for address in self.targets():
-            if address in self._inflight:
-                continue
-            task = loop.create_task(self._beat(address))
-            self._inflight[address] = task
-            task.add_done_callback(lambda t, a=address: self._beat_done(a, t))
+            self._start_beat(address)
+
+    def _start_beat(self, address: str) -> None:
+        if address in self._inflight or self._task is None or self._task.done():
+            return  # one heartbeat to an address at a time; none once membership has stopped
+        task = asyncio.get_running_loop().create_task(self._beat(address))
+        self._inflight[address] = task
+        task.add_done_callback(lambda t, a=address: self._beat_done(a, t))
 
     def _beat_done(self, address: str, task: asyncio.Task) -> None:
         if self._inflight.get(address) is task:

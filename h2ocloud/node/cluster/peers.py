@@ -15,6 +15,7 @@ from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2 as pb
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2_grpc as pb_grpc
 from h2ocloud.errors import NodeUnavailable, exception_from_status
 from h2ocloud.node.cluster import auth
+from h2ocloud.node.cluster.tls import NodeTLS
 
 CHANNEL_OPTIONS = [
     ("grpc.max_receive_message_length", 8 << 20),
@@ -36,15 +37,19 @@ def _deadline(timeout: float | None) -> float:
 class PeerClient:
     """The node's side of calls to other nodes."""
 
-    def __init__(self, cloud_name: str, secret: str | None):
+    def __init__(self, cloud_name: str, secret: str | None, tls: NodeTLS | None = None):
         self._cloud = cloud_name
         self._secret = secret
+        self._tls = tls  # with TLS, peers are called over it, presenting this node's certificate
         self._channels: dict[str, grpc.aio.Channel] = {}
 
     def _stub(self, address: str) -> pb_grpc.PeerStub:
         ch = self._channels.get(address)
         if ch is None:
-            ch = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+            if self._tls is not None:
+                ch = grpc.aio.secure_channel(address, self._tls.channel_credentials(), options=CHANNEL_OPTIONS)
+            else:
+                ch = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
             self._channels[address] = ch
         return pb_grpc.PeerStub(ch)
 

@@ -169,6 +169,10 @@ def _check_columns(model, header) -> None:
     missing = [c for c in model.info.x_columns if c not in header.names]
     if missing:
         raise ValueError(f"frame {header.frame_id!r} lacks the model's input column(s) {missing}")
+    o = model.info.offset_column
+    if o and o not in header.names:  # H2O-3 refuses a test frame without the offset column too
+        raise ValueError(f"parameter 'offset_column': frame {header.frame_id!r} is missing the model's "
+                         f"offset column {o!r}")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from h2ocloud.dl.datainfo import DataInfo
+from h2ocloud.dl.elastic import ElasticAverager
 from h2ocloud.dl.local_backend import LocalBackend, balance_targets
 from h2ocloud.dl.params import DLParams, resolve_nthreads
 from h2ocloud.dl.seeds import sub_seed
@@ -106,6 +107,10 @@ class CloudBackend:
         self.prior_class_dist: np.ndarray | None = None
         self.model_class_dist: np.ndarray | None = None
         self.dist_param: float | None = None  # set by the trainer (huber delta)
+        # elastic_averaging: the consensus (the model returned) is the time average of the
+        # iterations' node averages; the nodes keep their own models (training_state).
+        self.elastic = ElasticAverager(params["elastic_averaging_moving_rate"]) \
+            if params["elastic_averaging"] else None
         members = list(node.membership.members)
         nodes = [node.node_id] + [m for m in members if m != node.node_id]
         seeds = {nid: sub_seed(int(params["seed"]), 7_000 + i + 1) for i, nid in enumerate(nodes)}
@@ -183,7 +188,8 @@ class CloudBackend:
         self.comm_seconds += self.last_comm_seconds
         self.iteration_log.append({"iteration": iteration, "nodes": trained, "samples": part.n,
                                    "chunks": len(set(part.chunks)), "wall_s": wall})
-        return part.net, int(part.n), trained
+        net = part.net if self.elastic is None else self.elastic.update(part.net)
+        return net, int(part.n), trained
 
     def score_builder(self, net: Net, which: str):
         """The merged metric builder of "train" (the training sample), "valid" (the validation
@@ -223,7 +229,9 @@ class CloudBackend:
 
 
 def make_local_backend(node: Node, params: DLParams, info: DataInfo, X, Y, Xv, Yv,
-                       weights: np.ndarray | None = None) -> LocalBackend:
+                       weights: np.ndarray | None = None, offsets: np.ndarray | None = None,
+                       offsets_valid: np.ndarray | None = None) -> LocalBackend:
     """The backend of a node that trains alone, on rows it holds (see trains_alone)."""
     p = params.replace(nthreads=resolve_nthreads(params, node.config.effective_nthreads))
-    return LocalBackend(X, Y, Xv, Yv, params=p, info=info, weights=weights)
+    return LocalBackend(X, Y, Xv, Yv, params=p, info=info, weights=weights, offsets=offsets,
+                        offsets_valid=offsets_valid)

@@ -157,6 +157,9 @@ def training_info(node: Node, args: dict[str, Any], params: dict[str, Any]) -> t
         vh = frame_header_sync(node, args["validation_frame"], "validation_frame")
         if not info.autoencoder and y not in vh.names:
             raise ValueError(f"validation_frame: response column {y!r} is missing")
+        if info.offset_column and info.offset_column not in vh.names:
+            raise ValueError(f"parameter 'offset_column': the validation frame is missing the offset "
+                             f"column {info.offset_column!r}")
     return info, train_h
 
 
@@ -180,6 +183,8 @@ class LocalData:
                                                                         cols[info.response])
         wcol = params.get("weights_column")
         self.W = cols[wcol] if wcol else None
+        self.O = info.row_offsets(cols, "training frame")  # offset_column (None without one)
+        self.Ov = None
         fold_column = params.get("fold_column")
         self.fold_values = cols[fold_column] if fold_column is not None else None
         self.n_rows = self.X.shape[0]
@@ -191,22 +196,24 @@ class LocalData:
             self.Xv = info.transform(vm, vcols)
             if not info.autoencoder:
                 self.Yv = info.transform_response(vm[vh.col_index(info.response)], vcols[info.response])
+            self.Ov = info.row_offsets(vcols, "validation frame")
 
     def backend(self, key: str, params: dict[str, Any], folds: np.ndarray | None = None, holdout: int | None = None):
         from h2ocloud.node.tasks.distributed import make_local_backend
 
         if holdout is None:
-            return make_local_backend(self.node, params, self.info, self.X, self.Y, self.Xv, self.Yv, self.W)
+            return make_local_backend(self.node, params, self.info, self.X, self.Y, self.Xv, self.Yv, self.W,
+                                      self.O, self.Ov)
         tr, ho = self.fold_rows(folds, holdout)
         return make_local_backend(self.node, params, self.info, self.X[tr], _rows(self.Y, tr), self.X[ho],
-                                  _rows(self.Y, ho), _rows(self.W, tr))
+                                  _rows(self.Y, ho), _rows(self.W, tr), _rows(self.O, tr), _rows(self.O, ho))
 
     def fold_rows(self, folds: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return fold_rows(folds, k, None if self.info.autoencoder else self.Y)
 
     def holdout_builder(self, model: DeepLearningModel, backend, folds: np.ndarray, k: int):
         _, ho = self.fold_rows(folds, k)
-        return model.rows_builder(self.X[ho], _rows(self.Y, ho))
+        return model.rows_builder(self.X[ho], _rows(self.Y, ho), offsets=_rows(self.O, ho))
 
 
 class CloudData:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from h2ocloud.dl.datainfo import DataInfo
+from h2ocloud.dl.elastic import ElasticWorker
 from h2ocloud.dl.local_backend import RowOrder, sample_rows, weight_copies
 from h2ocloud.dl.params import DLParams, resolve_nthreads, train_config_kwargs
 from h2ocloud.dl.scoring import score_builder
@@ -94,10 +95,17 @@ class TrainingState:
         self.columns = list(info.x_columns) + ([] if info.autoencoder else [info.response])
         if self.params.get("weights_column"):
             self.columns.append(self.params["weights_column"])
+        if info.offset_column:
+            self.columns.append(info.offset_column)
         self.X = np.zeros((0, info.n_inputs), np.float32)
         self.y = np.zeros(0, np.float32)
         # weights_column's values by row (missing: 0), which the training metrics weigh rows by
         self.w: np.ndarray | None = np.zeros(0, np.float64) if self.params.get("weights_column") else None
+        # offset_column's values by row (response units; the kernel's are info.kernel_offsets)
+        self.o: np.ndarray | None = np.zeros(0, np.float64) if info.offset_column else None
+        self.ko: np.ndarray | None = None  # the kernel's offsets, made from self.o when training
+        # elastic_averaging: this node's own model, kept across the job's iterations
+        self.elastic = ElasticWorker.for_params(self.params)
         self.chunks: dict[int, ChunkRows] = {}
         self._orders: OrderedDict[tuple[int, ...], RowOrder] = OrderedDict()
         self._sets = 0  # chunk sets an order was drawn for
@@ -120,6 +128,10 @@ class TrainingState:
         if self.w is not None:
             wts = np.zeros(n, np.float64)
             wts[:n0] = self.w
+        offs = None
+        if self.o is not None:
+            offs = np.zeros(n, np.float64)
+            offs[:n0] = self.o
         pos = n0
         for i in missing:
             m = int(h.chunk_rows[i])
@@ -132,11 +144,14 @@ class TrainingState:
                 w = cols.get(self.params["weights_column"]) if self.params.get("weights_column") else None
                 if wts is not None and w is not None:  # the metrics weigh rows too
                     wts[pos:pos + m] = np.where(np.isnan(w), 0.0, w)
+                if offs is not None:
+                    offs[pos:pos + m] = self.info.row_offsets(cols, "training frame")
             else:
                 w = None
             self.chunks[i] = self._chunk_rows(i, pos, pos + m, X[pos:pos + m], y[pos:pos + m], w)
             pos += m
-        self.X, self.y, self.w = X, y, wts
+        self.X, self.y, self.w, self.o = X, y, wts, offs
+        self.ko = None if offs is None else self.info.kernel_offsets(offs)
         self._orders.clear()
 
     def _chunk_rows(self, i: int, start: int, stop: int, X: np.ndarray, y: np.ndarray,
@@ -209,10 +224,18 @@ class TrainingState:
         rows = self.order_for(indices).next_rows(n)
         if self.train_cfg.sparsity_beta > 0 and self._avg_act is None:
             self._avg_act = activation_buffer(net.spec)  # kept across iterations, as H2O's _avg_a
+        anchor = None
+        if self.elastic is not None:  # elastic_averaging: this node trains its own model
+            net, anchor = self.elastic.local_model(net)
         t = time.perf_counter()
         done = train_hogwild(net, self.X, self.y, rows, self.train_cfg, self.nthreads,
-                             iteration_seed(self.node_seed, iteration),
-                             avg_act=self._avg_act if self.train_cfg.sparsity_beta > 0 else None)
+                             iteration_seed(self.node_seed, iteration), offsets=self.ko,
+                             avg_act=self._avg_act if self.train_cfg.sparsity_beta > 0 else None,
+                             **({} if self.elastic is None else self.elastic.kernel_args(anchor)))
+        if self.elastic is not None:
+            # Kept as trained: the reduce averages a copy (the partial may be merged in place).
+            self.elastic.keep(net)
+            net = net.copy()
         return net, int(done), time.perf_counter() - t
 
     # ---- scoring ---------------------------------------------------------------------------
@@ -221,11 +244,13 @@ class TrainingState:
         p = self.params
         prior = None if args.get("prior") is None else np.asarray(args["prior"], np.float64)
         mdist = None if args.get("model_dist") is None else np.asarray(args["model_dist"], np.float64)
-        weights = None
+        weights = offsets = None
         if which == "valid":
             parts = [self._valid_sample(node, i, int(args["k"])) for i in indices]
-            Xs = np.concatenate([a for a, _ in parts]) if parts else np.zeros((0, self.info.n_inputs), np.float32)
-            ys = np.concatenate([b for _, b in parts]) if parts else np.zeros(0, np.float32)
+            Xs = np.concatenate([a for a, _, _ in parts]) if parts else np.zeros((0, self.info.n_inputs), np.float32)
+            ys = np.concatenate([b for _, b, _ in parts]) if parts else np.zeros(0, np.float32)
+            if self.info.offset_column:
+                offsets = np.concatenate([o for _, _, o in parts]) if parts else np.zeros(0)
         else:
             self.ensure(node, indices)
             r = [self._sample(which, i, int(args["k"]), int(args["total"])) for i in indices]
@@ -233,8 +258,11 @@ class TrainingState:
             Xs, ys = self.X[rows], self.y[rows]
             if which == "train" and self.w is not None:
                 weights = self.w[rows]
+            if self.o is not None:
+                offsets = self.o[rows]
         return score_builder(net, self.info, Xs, None if self.info.autoencoder else ys,
-                             p["max_hit_ratio_k"], self.nthreads, prior, mdist, weights=weights)
+                             p["max_hit_ratio_k"], self.nthreads, prior, mdist, weights=weights,
+                             offsets=offsets)
 
     def _share(self, k: int, n_chunk: int, total: int) -> int:
         """A chunk's part of a k-row sample of total rows (0: all)."""
@@ -261,8 +289,9 @@ class TrainingState:
             self._samples[(which, i, k)] = got
         return got
 
-    def _valid_sample(self, node: Node, i: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """A validation chunk's rows in the validation sample, transformed (kept for the job)."""
+    def _valid_sample(self, node: Node, i: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A validation chunk's rows in the validation sample, transformed, with their offsets
+        (offset_column; zeros without one), kept for the job."""
         got = self._samples.get(("valid", i, k))
         if got is None:
             vh = self.valid_header
@@ -271,10 +300,10 @@ class TrainingState:
             metas = framedata.metas(vh)
             m = int(vh.chunk_rows[i])
             if m == 0:
-                got = (np.zeros((0, self.info.n_inputs), np.float32), np.zeros(0, np.float32))
+                got = (np.zeros((0, self.info.n_inputs), np.float32), np.zeros(0, np.float32), np.zeros(0))
             else:
                 v = node.dkv.get_sync(chunk_key(vh.frame_id, i))
-                wanted = list(self.info.x_columns) + ([] if self.info.autoencoder else [self.info.response])
+                wanted = list(self.info.model_columns) + ([] if self.info.autoencoder else [self.info.response])
                 names = [c for c in wanted if c in vh.names]
                 cols = framedata.chunk_columns(vh, Chunk.from_wire(v.meta, v.blobs), names)
                 X = self.info.transform(metas, cols)
@@ -292,7 +321,8 @@ class TrainingState:
                 take = self._share(k, ok.size, vh.nrows)
                 sel = ok[sample_rows(ok.size, take, sub_seed(sub_seed(self.seed, 3), i),
                                      y[ok] if strat else None)] if take else ok[:0]
-                got = (X[sel], y[sel])
+                o = self.info.row_offsets(cols, "validation frame")
+                got = (X[sel], y[sel], np.zeros(sel.size) if o is None else o[sel])
             self._samples[("valid", i, k)] = got
         return got
 
