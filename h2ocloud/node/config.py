@@ -189,7 +189,7 @@ OPTIONS: list[Option] = [
     Option("cloud_size", parse_positive_int, 1, "nodes the cloud must have formed with before this node is Ready (as H2O's)"),
     Option("flatfile", str, None, "file of host:grpc_port lines naming peers"),
     Option("peers", parse_peers, [], "comma-separated host:grpc_port of peers"),
-    Option("data_dir", str, None, "where uploads and spills go (default: a fresh temporary directory)"),
+    Option("data_dir", str, None, "where uploads go and, when given, where the node keeps its share of the store so it survives a restart (default: a fresh temporary directory, removed at stop)"),
     Option("k8s_service_dns", str, None, "headless Service DNS name to resolve for peers"),
     Option("k8s_nameserver", parse_hostport, None, "host:port of the DNS server for --k8s-service-dns (default: the system resolver)"),
     Option("zeroconf", parse_bool, None, "announce and discover by mDNS on the bound interface (default: on unless "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.node.ops.registry import Reply
@@ -39,6 +39,7 @@ class MapArgs:
     key: str = ""  # this node's part's name, for the caller (reported if this node's own map fails)
     extra: dict[str, Any] | None = None  # this node's own arguments on top of args (its share)
     children: list[dict[str, Any]] | None = None  # subtrees to forward the task to (mrtask.Vertex.to_dict)
+    late: Literal["wait", "cancel"] = "wait"  # a late child: wait for it, or give its subtree up (peercall.Late)
 
 
 async def map_chunks(node, args: MapArgs, blobs: list[bytes]) -> Reply:
@@ -47,7 +48,7 @@ async def map_chunks(node, args: MapArgs, blobs: list[bytes]) -> Reply:
     children = [Vertex.from_dict(c) for c in args.children or []]
     own = Part(args.key, node.node_id, args.chunks, args.extra or {})
     t0 = time.perf_counter()
-    res: TreeResult = await reduce_tree(node, task, args.args or {}, header, blobs, [own], children)
+    res: TreeResult = await reduce_tree(node, task, args.args or {}, header, blobs, [own], children, args.late)
     log.debug("mapped %d chunks of %s and reduced %d subtree(s) in %.3fs", len(args.chunks),
               header.frame_id if header else "(all nodes)", len(children), time.perf_counter() - t0)
     meta, out = await node.run_in_thread(tree_result_to_wire, task, res)

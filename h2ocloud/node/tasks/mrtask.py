@@ -5,7 +5,9 @@ A task is a registered MRTask subclass, sent by name with JSON arguments (never 
 each chunk is counted once), sends each node the list of its chunks (`mr.map`), and reduces what
 comes back. A node maps its chunks in worker threads, reduces them locally and returns one partial.
 If a node dies mid-task, its chunks are assigned to their next replica and redone; the caller
-still gets one correct result.
+still gets one correct result. A node that is late (frozen: missed heartbeats) is treated the same
+way at once, rather than after the heartbeat timeout (chunk tasks only: an all-nodes task waits;
+every node of the reduce tree applies it to its children).
 
 The reduce is a tree over the nodes, as H2O's MRTask reduces (`plan_tree`, `reduce_tree`): the
 caller splits the other nodes into at most `--mr-fanin` subtrees (2 by default; 0 is flat: every
@@ -37,7 +39,7 @@ from h2ocloud import telemetry
 from h2ocloud.errors import NodeUnavailable, NotFound
 from h2ocloud.frame.chunk import Chunk
 from h2ocloud.frame.header import FrameHeader
-from h2ocloud.node.cluster.peercall import call_member
+from h2ocloud.node.cluster.peercall import Late, call_member
 from h2ocloud.node.store.hashing import chunk_key
 
 if TYPE_CHECKING:
@@ -172,6 +174,10 @@ async def _run_task(node: Node, name: str, args: dict[str, Any], frame_id: str, 
                     failed: set[str] | None, fanin: int) -> Any:
     task = make_task(name, args, blobs)
     header = header or await load_header(node, frame_id)
+    # A late node's chunks are redone on their replicas at once, not after the heartbeat timeout.
+    # Not for a job's own nodes (training): a node that fails is dropped from the job for good,
+    # which a node only slow to answer heartbeats (a loaded machine) must not be.
+    late: Late = "wait" if nodes is not None else "cancel"
     remaining = set(range(header.nchunks))
     excluded: set[str] = set()
     partials: list[Any] = []
@@ -186,10 +192,12 @@ async def _run_task(node: Node, name: str, args: dict[str, Any], frame_id: str, 
                 homes = [m for m in sorted(members) if m not in excluded]
             if not homes:
                 raise NodeUnavailable(f"no live node can map chunk {i} of {frame_id!r}")
+            if late == "cancel":
+                homes.sort(key=node.membership.is_late)  # a prompt replica first (stable)
             assignment.setdefault(homes[0], []).append(i)
         extra = node_args(assignment) if node_args is not None else {}
         parts = [Part(nid, nid, idx, extra.get(nid, {})) for nid, idx in assignment.items()]
-        res = await run_parts(node, task, args, header, blobs, parts, fanin)
+        res = await run_parts(node, task, args, header, blobs, parts, fanin, late)
         _check_progress(name, res)
         if res.dead:
             log.warning("node(s) %s failed during %s; redoing %d chunks on live homes", sorted(res.dead), name,
@@ -342,20 +350,23 @@ class TreeResult:
 
 
 async def run_parts(node: Node, task: MRTask, args: dict[str, Any], header: FrameHeader | None,
-                    blobs: Sequence[Any], parts: Sequence[Part], fanin: int) -> TreeResult:
+                    blobs: Sequence[Any], parts: Sequence[Part], fanin: int, late: Late = "wait") -> TreeResult:
     """One round as the caller: this node's own parts here, the others as a reduce tree (ordered
-    by node id, so a cloud's tree has the same shape from round to round)."""
+    by node id, so a cloud's tree has the same shape from round to round). ``late``: what every
+    node of the tree does about a child that misses heartbeats (peercall.Late; "cancel" loses the
+    child's subtree at once, to be redone as a failed one's)."""
     own = [p for p in parts if p.node == node.node_id]
     others = sorted((p for p in parts if p.node != node.node_id), key=lambda p: (p.node, p.key))
-    return await reduce_tree(node, task, args, header, blobs, own, plan_tree(others, fanin))
+    return await reduce_tree(node, task, args, header, blobs, own, plan_tree(others, fanin), late)
 
 
 async def reduce_tree(node: Node, task: MRTask, args: dict[str, Any], header: FrameHeader | None,
-                      blobs: Sequence[Any], own: Sequence[Part], children: Sequence[Vertex]) -> TreeResult:
+                      blobs: Sequence[Any], own: Sequence[Part], children: Sequence[Vertex],
+                      late: Late = "wait") -> TreeResult:
     """Map `own` parts here while each child subtree runs on its root node; reduce everything that
     came back into one partial. A failed child loses its whole subtree's parts (its children's
     partials died with it); other errors propagate."""
-    jobs = [_run_vertex(node, task, args, header, blobs, v) for v in children]
+    jobs = [_run_vertex(node, task, args, header, blobs, v, late) for v in children]
     if own:
         jobs.insert(0, _run_own(node, task, args, header, blobs, list(own)))
     results = await asyncio.gather(*jobs, return_exceptions=True)
@@ -396,14 +407,14 @@ async def _run_own(node: Node, task: MRTask, args: dict[str, Any], header: Frame
 
 
 async def _run_vertex(node: Node, task: MRTask, args: dict[str, Any], header: FrameHeader | None,
-                      blobs: Sequence[Any], v: Vertex) -> TreeResult:
+                      blobs: Sequence[Any], v: Vertex, late: Late) -> TreeResult:
     if v.part.node == node.node_id:  # a part redone here (run_all_nodes' redo) below another
-        return await reduce_tree(node, task, args, header, blobs, [v.part], v.children)
+        return await reduce_tree(node, task, args, header, blobs, [v.part], v.children, late)
     head, out = await call_member(
         node, v.part.node, "mr.map",
         {"task": task.name, "args": args, "header": None if header is None else header.to_dict(),
          "chunks": v.part.chunks, "key": v.part.key, "extra": v.part.extra,
-         "children": [c.to_dict() for c in v.children]}, list(blobs))
+         "children": [c.to_dict() for c in v.children], "late": late}, list(blobs), late=late)
     telemetry.MR_RECEIVED.labels(task.name).inc()
     return tree_result_from_wire(task, head, out)
 
