@@ -218,6 +218,8 @@ OPTIONS: list[Option] = [
     Option("forget_dead", parse_seconds, 600.0, "seconds a dead peer, or an address no discovery source names any more, "
            "is kept before it is dropped (600; 0: never)"),
     Option("replication", parse_count, 0, "copies of each DKV key (0: 2 when the cloud has 2+ nodes)"),
+    Option("mr_fanin", parse_count, 2, "partials a node receives from the nodes below it in a map/reduce's "
+           "reduce tree, as H2O's MRTask reduces (2; 0: flat, every node answers the caller)"),
     Option("max_mem", parse_size, 0, "cap on bytes this node's store holds (e.g. 2g; 0: 3/4 of the cgroup memory limit, else none)"),
     Option("log_level", choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "DEBUG, INFO, WARNING or ERROR"),
     Option("log_format", choice("text", "json"), "text", "text, or json: one JSON object a line"),
@@ -267,6 +269,7 @@ class NodeConfig:
     heartbeat_timeout: float = 10.0
     forget_dead: float = 600.0  # seconds after death (or last mention) a peer/address is dropped; 0: never
     replication: int = 0  # 0: automatic (2 when the cloud has 2 or more nodes)
+    mr_fanin: int = 2  # subtrees a node splits a map/reduce's other nodes into; 0: flat
     max_mem: int = 0  # bytes the DKV may hold; 0: from the cgroup, else no cap
     log_level: str = "INFO"
     log_format: str = "text"
