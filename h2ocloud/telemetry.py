@@ -30,6 +30,10 @@ MR_TASKS = Counter("h2ocloud_mrtask_runs", "map/reduce tasks this node drove ove
 MR_DURATION = Histogram("h2ocloud_mrtask_duration_seconds", "wall time of a map/reduce task this node drove",
                         ["task"], registry=REGISTRY,
                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
+MR_RECEIVED = Counter("h2ocloud_mrtask_partials_received",
+                      "partials this node received from other nodes while reducing a task (a reduce tree's "
+                      "fan-in: at most --mr-fanin a task for the node driving it), by task", ["task"],
+                      registry=REGISTRY)
 MR_MAPS = Counter("h2ocloud_mrtask_chunks_mapped", "chunks this node mapped, by task", ["task"], registry=REGISTRY)
 
 

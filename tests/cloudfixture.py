@@ -179,7 +179,7 @@ class Cloud:
         import asyncio
 
         from h2ocloud.node.cluster.peers import PeerClient
-        from h2ocloud.node.cluster.tls import NodeTLS
+        from h2ocloud.node.tls import NodeTLS
 
         async def go():
             client = PeerClient(self.name, secret, NodeTLS.load(*node.tls_files))  # as that node calls

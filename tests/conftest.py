@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.cloudfixture import start_cloud
 
@@ -13,6 +14,18 @@ from tests.cloudfixture import start_cloud
 # nodes of other test runs on this machine: a node a test starts without saying otherwise has
 # it off. Tests about zeroconf pass --zeroconf (a flag wins over the environment).
 os.environ.setdefault("H2OCLOUD_ZEROCONF", "false")
+
+# Hypothesis (the property tests in tests/fuzz): "ci", the default, is derandomized (the same
+# examples every run, so a failure reproduces and the suite is never flaky) with no example
+# database and no per-example deadline (a loaded 2-core machine is slow, not wrong); "dev" draws
+# new random examples each run and keeps failures in the database to replay them first; "explore"
+# is dev with ten times the examples, for a hunt (HYPOTHESIS_PROFILE=explore pytest tests/fuzz).
+_QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture]
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True,
+                          suppress_health_check=_QUIET)
+settings.register_profile("dev", deadline=None, print_blob=True, suppress_health_check=_QUIET)
+settings.register_profile("explore", parent=settings.get_profile("dev"), max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from h2ocloud.node.tasks.frames import ColumnSumTask
+from h2ocloud.node.tasks.frames import ColumnSumTask, DeriveTask
 from h2ocloud.node.tasks.mrtask import TASKS
 
 DELAY_S = 0.1  # per chunk
@@ -21,3 +21,15 @@ class SlowColumnSum(ColumnSumTask):
 
 
 TASKS["frame.colsum"] = SlowColumnSum  # replaces the node's own for this daemon
+
+
+class SlowDerive(DeriveTask):
+    """frame.derive with every chunk of a prediction taking DELAY_S longer (other kinds as they are)."""
+
+    def map(self, ctx, index, chunk):
+        if self.args.get("kind") == "predict":
+            time.sleep(DELAY_S)
+        return super().map(ctx, index, chunk)
+
+
+TASKS["frame.derive"] = SlowDerive

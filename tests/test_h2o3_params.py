@@ -295,10 +295,11 @@ def test_auc_type_gives_a_multinomial_model_its_auc(request, cloud):
     df["y"] = np.select([df["a"] > 0.5, df["b"] > 0], ["hi", "mid"], "lo")
     fr = h2o.H2OFrame(df)
     fr["y"] = fr["y"].asfactor()
-    m = h2o.H2ODeepLearningEstimator(hidden=[5], epochs=3, seed=1, auc_type="MACRO_OVR",
+    m = h2o.H2ODeepLearningEstimator(hidden=[5], epochs=10, seed=1, auc_type="MACRO_OVR",
                                      stopping_metric="AUC", stopping_rounds=2)
     m.train(x=["a", "b"], y="y", training_frame=fr)
-    assert 0.7 < m.auc() <= 1.0
+    # learned (a broken AUC is 0.5 or NaN); 3 epochs averaged over 3 Hogwild nodes once gave 0.697
+    assert 0.65 < m.auc() <= 1.0
     table = m.model_performance(fr).multinomial_auc_table().as_data_frame()
     assert {"Class AUC", "Pair AUC", "Macro OVR", "Weighted OVO"} <= set(table["type"])
     plain = h2o.H2ODeepLearningEstimator(hidden=[5], epochs=1, seed=1)

@@ -1,6 +1,6 @@
 """The node's folders are layers: each module imports only its own layer and the layers below.
 
-config (plain settings) < cluster (membership, discovery, peers, auth) < store (DKV, shard,
+config (plain settings, and tls: the certificate files those settings name) < cluster (membership, discovery, peers, auth) < store (DKV, shard,
 hashing) < tasks (map/reduce, frame/model/training tasks, jobs) < ops (the operation tables)
 < the process (server, grpc_service, cli) that wires them. Every import counts, including
 the ones under `if TYPE_CHECKING:` and inside functions.
@@ -15,7 +15,7 @@ import h2ocloud
 
 ROOT = Path(h2ocloud.__file__).parent
 NODE = ROOT / "node"
-LAYERS = {"config": 0, "cluster": 1, "store": 2, "tasks": 3, "ops": 4}
+LAYERS = {"config": 0, "tls": 0, "cluster": 1, "store": 2, "tasks": 3, "ops": 4}
 TOP = 5  # server, grpc_service, cli, __init__
 
 

@@ -17,7 +17,7 @@ from h2ocloud.node.ops.tables import _ASKED_OF_PEERS, CLIENT_OPS, PEER_OPS
 from tests.cloudfixture import start_cloud
 
 PEER_ONLY = ["dkv.store", "dkv.fetch", "dkv.delete", "dkv.missing", "dkv.keys", "dkv.rebalance",
-             "cloud.leave", "cloud.stop", "mr.map"]
+             "cloud.leave", "cloud.stop", "mr.map", "mr.run"]
 
 
 def test_peer_operations_are_not_client_operations():

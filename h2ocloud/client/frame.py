@@ -33,7 +33,9 @@ def _parse_args(destination_frame, header, sep, col_names, col_types, na_strings
     if col_types is not None:
         args["col_types"] = dict(col_types) if isinstance(col_types, dict) else list(col_types)
     if na_strings is not None:
-        args["na_strings"] = dict(na_strings) if isinstance(na_strings, dict) else list(na_strings)
+        # one string is one NA string for every column (list("NA") would make "N" and "A" NA)
+        args["na_strings"] = (dict(na_strings) if isinstance(na_strings, dict) else
+                              na_strings if isinstance(na_strings, str) else list(na_strings))
     return args
 
 

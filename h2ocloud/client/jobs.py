@@ -101,6 +101,9 @@ def wait_job(job: dict[str, Any], progress: bool | None = None) -> dict[str, Any
     """
     bar = JobBar(job) if _show_progress(progress) else None
     conn = connection()
+    # The members to fail over to if this node dies while we wait (any node answers for a job).
+    if job["status"] == "RUNNING":
+        conn.refresh_members()
     try:
         while job["status"] == "RUNNING":
             # Long poll: the node answers as soon as the job ends, or after wait_s to update the bar.

@@ -75,19 +75,25 @@ def _csv_options(
     }
 
 
-def _last_record_end(buf: bytes) -> int:
-    """Index just past the last line end that is outside double quotes (-1 when none).
+def _last_record_end(buf: bytes, start: int = 0, odd: bool = False) -> tuple[int, bool]:
+    """(index just past the last line end outside double quotes in ``buf[start:]``, or -1 when
+    there is none; whether an odd number of quotes is open at the end of ``buf``).
 
     A block always starts outside quotes (it starts where the previous one was cut), and
     CSV's escaped quote is doubled, so a line end is inside a quoted field exactly when an
-    odd number of quotes precede it in the block."""
-    if b'"' not in buf:
-        cut = buf.rfind(b"\n")
-        return cut + 1 if cut >= 0 else -1
-    a = np.frombuffer(buf, dtype=np.uint8)
-    outside = np.cumsum(a == 34, dtype=np.uint8) % 2 == 0  # uint8 wraps at 256: parity kept  # 34 = '"'; a '\n' is never a quote itself
+    odd number of quotes precede it in the block. ``start``/``odd``: the bytes before ``start``
+    were scanned already (no record end outside quotes in them) and left ``odd`` quotes open,
+    so a record longer than many blocks is scanned once, not once per block it spans."""
+    a = np.frombuffer(buf, dtype=np.uint8)[start:]
+    quotes = a == 34  # '"'; a '\n' is never a quote itself
+    if not odd and not quotes.any():
+        cut = buf.rfind(b"\n", start)
+        return (cut + 1 if cut >= 0 else -1), False
+    parity = np.cumsum(quotes, dtype=np.uint8) % 2  # uint8 wraps at 256: parity kept
+    outside = parity == (1 if odd else 0)
     ends = np.flatnonzero((a == 10) & outside)
-    return int(ends[-1]) + 1 if ends.size else -1
+    now_odd = bool(parity[-1] != odd) if a.size else odd
+    return (start + int(ends[-1]) + 1 if ends.size else -1), now_odd
 
 
 def _unclosed_quote(buf: bytes, sep: str) -> int | None:
@@ -117,7 +123,9 @@ def _text_blocks(setup: ParseSetup, block_bytes: int) -> Iterator[bytes]:
     else:
         f = pa.input_stream(setup.source, compression=setup.compression)
     with f:
-        leftover = b""
+        pieces: list[bytes] = []  # a record not yet ended, as read: joined once it ends
+        pending = 0  # its length
+        odd = False  # its quotes left open
         first = True
         lines = 0  # line ends before the current block
         while True:
@@ -128,14 +136,21 @@ def _text_blocks(setup: ParseSetup, block_bytes: int) -> Iterator[bytes]:
                 data, first = data.removeprefix(b"\xef\xbb\xbf"), False  # UTF-8 BOM
             if setup.cr_newlines:
                 data = data.replace(b"\r", b"\n")
-            buf = leftover + data if leftover else data
-            cut = _last_record_end(buf)
-            if cut < 0:
-                leftover = buf
+            cut, now_odd = _last_record_end(data, 0, odd)
+            if cut < 0:  # the record goes on: keep the piece, scan only new bytes next time
+                pieces.append(data)
+                pending += len(data)
+                odd = now_odd
                 continue
+            buf = b"".join([*pieces, data]) if pieces else data
+            cut += pending
+            # the bytes after the cut start a record: their quotes are counted afresh
+            odd = _last_record_end(buf, cut)[1] if cut < len(buf) else False
             leftover = buf[cut:]
+            pieces, pending = ([leftover], len(leftover)) if leftover else ([], 0)
             lines += buf.count(b"\n", 0, cut)
             yield buf[:cut]
+        leftover = b"".join(pieces)
         if leftover.strip():
             opened = _unclosed_quote(leftover, setup.sep)
             if opened is not None:

@@ -170,12 +170,24 @@ def _sample_text(source: str, path: str | Path, compression: str | None) -> tupl
     size = SAMPLE_BYTES
     while True:
         data, truncated = _read_sample(path, compression, size)
-        if not truncated or data.count(b"\n") >= 2 or data.count(b"\r") >= 2 and b"\n" not in data:
+        if not truncated or _record_ends(data) >= 2:
             return _decode_text(source, data, truncated), truncated
         if size >= MAX_SAMPLE_BYTES:
-            raise ParseError(source, f"the first lines are longer than {MAX_SAMPLE_BYTES >> 20} MB "
-                                     "(the parser's limit on a record)")
+            raise ParseError(source, f"the first records are longer than {MAX_SAMPLE_BYTES >> 20} MB "
+                                     "(the parser's limit on a record; an unclosed quote?)")
         size *= 4
+
+
+def _record_ends(data: bytes) -> int:
+    """Line ends outside double quotes: a quoted field may hold line ends (a 32 MB quoted text
+    with newlines is one record, and the sample must hold it whole). Lone CRs when there is no
+    LF (old Mac files). A quote opens or closes a field as CSV's doubled quotes do."""
+    end = 10 if b"\n" in data else 13
+    a = np.frombuffer(data, dtype=np.uint8)
+    ends = a == end
+    if b'"' in data:
+        ends &= np.cumsum(a == 34, dtype=np.uint8) % 2 == 0  # uint8 wraps at 256: parity kept
+    return int(np.count_nonzero(ends))
 
 
 def _uncompressed_size(path: str | Path, compression: str | None) -> int:
@@ -444,6 +456,10 @@ def guess_setup(
         sep = guess_separator(text)
     elif len(sep) != 1:
         raise ParseError(source, f"separator must be one character, got {sep!r}")
+    elif not sep.isascii():  # Arrow's reader takes one byte ("Expecting an ASCII character")
+        raise ParseError(source, f"separator must be an ASCII character, got {sep!r}")
+    elif sep in '\r\n"':  # Arrow's reader refuses them with its own words ("ParseOptions: ...")
+        raise ParseError(source, f"separator {sep!r} cannot be a line end or the quote character")
     rows = _rows(text, sep, SAMPLE_ROWS + 1)
     if truncated and len(rows) > 1:
         rows = rows[:-1]  # the last record may be cut

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from h2ocloud import cgroup
 
 if TYPE_CHECKING:
-    from h2ocloud.node.cluster.tls import NodeTLS
+    from h2ocloud.node.tls import NodeTLS
 
 DEFAULT_WEB_PORT = 54321
 DEFAULT_GRPC_PORT = 54322
@@ -189,7 +189,7 @@ OPTIONS: list[Option] = [
     Option("cloud_size", parse_positive_int, 1, "nodes the cloud must have formed with before this node is Ready (as H2O's)"),
     Option("flatfile", str, None, "file of host:grpc_port lines naming peers"),
     Option("peers", parse_peers, [], "comma-separated host:grpc_port of peers"),
-    Option("data_dir", str, None, "where uploads and spills go (default: a fresh temporary directory)"),
+    Option("data_dir", str, None, "where uploads go and, when given, where the node keeps its share of the store so it survives a restart (default: a fresh temporary directory, removed at stop)"),
     Option("k8s_service_dns", str, None, "headless Service DNS name to resolve for peers"),
     Option("k8s_nameserver", parse_hostport, None, "host:port of the DNS server for --k8s-service-dns (default: the system resolver)"),
     Option("zeroconf", parse_bool, None, "announce and discover by mDNS on the bound interface (default: on unless "
@@ -218,6 +218,8 @@ OPTIONS: list[Option] = [
     Option("forget_dead", parse_seconds, 600.0, "seconds a dead peer, or an address no discovery source names any more, "
            "is kept before it is dropped (600; 0: never)"),
     Option("replication", parse_count, 0, "copies of each DKV key (0: 2 when the cloud has 2+ nodes)"),
+    Option("mr_fanin", parse_count, 2, "partials a node receives from the nodes below it in a map/reduce's "
+           "reduce tree, as H2O's MRTask reduces (2; 0: flat, every node answers the caller)"),
     Option("max_mem", parse_size, 0, "cap on bytes this node's store holds (e.g. 2g; 0: 3/4 of the cgroup memory limit, else none)"),
     Option("log_level", choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "DEBUG, INFO, WARNING or ERROR"),
     Option("log_format", choice("text", "json"), "text", "text, or json: one JSON object a line"),
@@ -267,6 +269,7 @@ class NodeConfig:
     heartbeat_timeout: float = 10.0
     forget_dead: float = 600.0  # seconds after death (or last mention) a peer/address is dropped; 0: never
     replication: int = 0  # 0: automatic (2 when the cloud has 2 or more nodes)
+    mr_fanin: int = 2  # subtrees a node splits a map/reduce's other nodes into; 0: flat
     max_mem: int = 0  # bytes the DKV may hold; 0: from the cgroup, else no cap
     log_level: str = "INFO"
     log_format: str = "text"
@@ -287,7 +290,7 @@ class NodeConfig:
         """The node's certificate, key and CA, read and checked once (TLSConfigError names a
         bad flag); None without --tls-cert."""
         if self._tls is None:
-            from h2ocloud.node.cluster.tls import NodeTLS
+            from h2ocloud.node.tls import NodeTLS
 
             self._tls = NodeTLS.load(self.tls_cert, self.tls_key, self.tls_ca) or False
         return self._tls or None
@@ -387,7 +390,7 @@ def config_from_args(ns: argparse.Namespace) -> NodeConfig:
         if values[file_name]:
             values[value_name] = _read_secret(values[file_name], BY_NAME[file_name].flag)
     cfg = NodeConfig(**values)
-    from h2ocloud.node.cluster.tls import TLSConfigError
+    from h2ocloud.node.tls import TLSConfigError
 
     try:
         cfg.node_tls()  # a missing partner flag or an unusable file stops the node now, named

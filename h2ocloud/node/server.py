@@ -31,8 +31,8 @@ from h2ocloud.node.config import NodeConfig
 from h2ocloud.node.grpc_service import NodeService, PeerService
 from h2ocloud.node.ops import register_all
 from h2ocloud.node.store.dkv import DKV
-from h2ocloud.node.store.local import Store
-from h2ocloud.node.tasks.jobs import JobManager
+from h2ocloud.node.store.local import Store, Value
+from h2ocloud.node.tasks.jobs import Job, JobManager, job_key
 
 register_all()
 
@@ -113,6 +113,7 @@ class Node:
         self.jobs = JobManager(self.run_in_thread, config.max_jobs, config.keep_jobs)
         self.membership = Membership(self)
         self.dkv = DKV(self)
+        self.jobs.publish, self.jobs.unpublish = self._publish_job, self._unpublish_jobs
         from h2ocloud.node.tasks.models import ModelCache
 
         self.model_cache = ModelCache()
@@ -125,6 +126,15 @@ class Node:
         self._own_data_dir = config.data_dir is None
         self.data_dir = config.data_dir or tempfile.mkdtemp(prefix=f"h2ocloud-{self.node_id}-")
         os.makedirs(self.data_dir, exist_ok=True)
+        if not self._own_data_dir:
+            # An explicit --data-dir keeps this node's shard: what it held before a restart is
+            # loaded now, and joins the cloud's copies by re-replication once peers are met.
+            from h2ocloud.node.store.disk import DiskStore
+
+            disk = DiskStore(os.path.join(self.data_dir, "dkv"))
+            loaded = self.store.attach_disk(disk)
+            if loaded:
+                log.info("loaded %d stored values (%d bytes) from %s", loaded, self.store.nbytes, disk.root)
         self._stop = asyncio.Event()
         self._grpc: grpc.aio.Server | None = None
         self._web: web.AppRunner | None = None
@@ -135,6 +145,13 @@ class Node:
         """Run CPU-heavy fn in the worker pool; the event loop stays free."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+
+    async def _publish_job(self, job: Job) -> None:
+        """Write a job's record to the DKV, naming this node as its driver (see tasks/jobs.py)."""
+        await self.dkv.put(job_key(job.job_id), Value("job", {**job.to_json(), "node_id": self.node_id}))
+
+    async def _unpublish_jobs(self, job_ids: list[str]) -> None:
+        await self.dkv.remove_many([job_key(j) for j in job_ids])
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -244,6 +261,8 @@ class Node:
             await self._grpc.stop(grace=1.0)
         await self.peer_client.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.store.disk is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.store.disk.close)
         if self._own_data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         log.info("node %s stopped", self.node_id)

@@ -219,7 +219,11 @@ def test_cancel_a_running_job_from_the_jobs_page(env, page):
         p = page.goto(env["url"] + "/jobs")
         row = p.locator(f"#jobs tr[data-job-id='{job['job_id']}']")
         row.locator("button.cancel").click()
-        p.locator(f"#jobs tr[data-job-id='{job['job_id']}'][data-status=CANCELLED]").wait_for(timeout=4 * TIMEOUT_MS)
+        # The node's word first (a failed cancel or a job that ended otherwise is named here),
+        # then the page, which must show it without a reload.
+        ended = wait_job(load, job, timeout=TIMEOUT_MS / 1000)
+        assert ended["status"] == "CANCELLED", ended
+        p.locator(f"#jobs tr[data-job-id='{job['job_id']}'][data-status=CANCELLED]").wait_for(timeout=TIMEOUT_MS)
         assert "CANCELLED" in p.locator(f"#jobs tr[data-job-id='{job['job_id']}']").inner_text()
         page.shot(f"{env['tag']}-jobs-cancelled")
     finally:

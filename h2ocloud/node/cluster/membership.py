@@ -100,6 +100,19 @@ class Membership:
             return f"{self.node.advertise_host}:{self.node.grpc_port}"
         return self.peers[node_id].address
 
+    def late_after(self) -> float:
+        """Seconds without a heartbeat after which a peer counts as late: a few missed rounds,
+        far below the dead timeout. Reads and map tasks go to another replica of a late peer,
+        and writes complete on the other homes (see peercall.call_member)."""
+        return min(max(2.5 * self.cfg.heartbeat_interval, 1.0), max(0.5, self.cfg.heartbeat_timeout / 2))
+
+    def is_late(self, node_id: str) -> bool:
+        """Whether a member has been silent for late_after() (this node never is)."""
+        p = self.peers.get(node_id)
+        if node_id == self.node.node_id or p is None:
+            return False
+        return not p.alive or time.monotonic() - p.last_seen > self.late_after()
+
     def add_listener(self, fn: Callable[[tuple[str, ...], tuple[str, ...]], None]) -> None:
         """fn(old_members, new_members) is called on every membership change."""
         self._listeners.append(fn)

@@ -15,7 +15,7 @@ from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2 as pb
 from h2ocloud._proto.h2ocloud.v1 import h2ocloud_pb2_grpc as pb_grpc
 from h2ocloud.errors import NodeUnavailable, exception_from_status
 from h2ocloud.node.cluster import auth
-from h2ocloud.node.cluster.tls import NodeTLS
+from h2ocloud.node.tls import NodeTLS
 
 CHANNEL_OPTIONS = [
     ("grpc.max_receive_message_length", 8 << 20),

@@ -18,11 +18,13 @@ class StoreArgs:
     key: str
     kind: str
     meta: dict[str, Any]
+    stamp: float = 0.0  # when the value was made (0: now)
 
 
 async def store(node, args: StoreArgs, blobs: list[bytes]) -> dict[str, Any]:
-    node.store.put(args.key, value_from_wire({"kind": args.kind, "meta": args.meta}, blobs))
-    return {}
+    head = {"kind": args.kind, "meta": args.meta, "stamp": args.stamp}
+    # False: the key was removed after this value was made (a late write): not stored.
+    return {"stored": node.store.put(args.key, value_from_wire(head, blobs))}
 
 
 @dataclass(frozen=True)
@@ -39,18 +41,37 @@ async def fetch(node, args: KeyArgs, blobs: list[bytes]) -> Reply:
 
 
 @dataclass(frozen=True)
-class KeysArgs:
+class DeleteArgs:
     keys: list[str]
+    stamp: float = 0.0  # when they were removed (0: now); a tombstone remembers it
 
 
-async def delete(node, args: KeysArgs, blobs: list[bytes]) -> dict[str, Any]:
+async def delete(node, args: DeleteArgs, blobs: list[bytes]) -> dict[str, Any]:
     for k in args.keys:
-        node.store.remove(k)
+        node.store.delete(k, args.stamp or None)
     return {}
 
 
-async def missing(node, args: KeysArgs, blobs: list[bytes]) -> dict[str, Any]:
-    return {"missing": [k for k in args.keys if k not in node.store]}
+@dataclass(frozen=True)
+class MissingArgs:
+    keys: list[str]
+    stamps: list[float] | None = None  # when the caller's copy of each key was made
+
+
+async def missing(node, args: MissingArgs, blobs: list[bytes]) -> dict[str, Any]:
+    """Which of the caller's keys this node lacks, and which were removed after the caller's
+    copy was made (key -> when): the caller drops those instead of pushing them back."""
+    stamps = args.stamps if args.stamps is not None and len(args.stamps) == len(args.keys) else [None] * len(args.keys)
+    lacking, removed = [], {}
+    for k, made in zip(args.keys, stamps):
+        if k in node.store:
+            continue
+        when = node.store.removed_at(k)
+        if when is not None and made is not None and made < when:
+            removed[k] = when
+        else:
+            lacking.append(k)
+    return {"missing": lacking, "removed": removed}
 
 
 @dataclass(frozen=True)

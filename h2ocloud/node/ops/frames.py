@@ -36,7 +36,7 @@ class ParseOptions:
     sep: str | None = None
     col_names: list[str] | None = None
     col_types: list[str | None] | dict[str, str] | None = None
-    na_strings: list[str] | dict[str, list[str] | str] | None = None
+    na_strings: str | list[str] | dict[str, list[str] | str] | None = None  # one string: NA in every column
     chunk_rows: int | None = None
 
     def parse_kwargs(self, op: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from h2ocloud.dl.model_format import load_model, save_model
 from h2ocloud.dl.params import canonical_names, parameter_warnings
-from h2ocloud.errors import LimitExceeded
+from h2ocloud.errors import LimitExceeded, NotFound
 from h2ocloud.node.ops.frames import header_json
 from h2ocloud.node.ops.registry import Reply
 from h2ocloud.node.ops.schema import NoArgs
@@ -41,7 +41,10 @@ async def train(node, train_args: TrainArgs, blobs: list[bytes]) -> dict[str, An
     if ck:
         if not isinstance(ck, str):
             raise ValueError(f"parameter 'checkpoint': expected a model or its id, got {ck!r}")
-        checkpoint = await node.run_in_thread(md.load_model_sync, node, ck)
+        try:
+            checkpoint = await node.run_in_thread(md.load_model_sync, node, ck)
+        except NotFound as e:  # say which parameter named the missing model
+            raise NotFound(f"parameter 'checkpoint': {e}") from None
     params = md.check_train_request(args, checkpoint)
     if params.get("export_checkpoints_dir"):  # refused now, not when the trained model is written
         roots.check(params["export_checkpoints_dir"], node.config.export_root, roots.EXPORT_FLAG,

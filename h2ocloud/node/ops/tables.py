@@ -76,6 +76,7 @@ PEER_OPS = OpTable("peer", [
     ("cloud.leave", cloud.leave),
     ("cloud.stop", cloud.stop),
     ("mr.map", mr.map_chunks),  # every map/reduce task: parse, summaries, metrics, prediction, training
+    ("mr.run", mr.run),  # drive a task from this node (bench/averaging.py times a reduce as its driver sees it)
     *((name, CLIENT_OPS.get(name).handler) for name in _ASKED_OF_PEERS),  # type: ignore[union-attr]
 ])
 

@@ -6,7 +6,7 @@ sent it the DataInfo (`dl.setup`, all nodes); with replicate_training_data every
 the other chunks itself. One iteration is the task `dl.iteration` run by the one map/reduce
 mechanism (h2ocloud.node.tasks.mrtask): each node runs Hogwild over its rows for its share of the
 iteration's samples (in proportion to its rows) and the partial models are averaged weighted by
-samples. A node that dies mid-iteration has its chunks redone by their replicas in that
+samples up the mechanism's reduce tree (the driver receives --mr-fanin models, not one per node). A node that dies mid-iteration has its chunks redone by their replicas in that
 iteration and trained on by them from then on: no row is lost and an epoch stays an epoch.
 Scoring is the task `dl.score` over the scoring samples H2O draws, merged from one metric builder
 per node. The job's state on every node is released when it ends or fails (`dl.release`), or

@@ -2,6 +2,11 @@
 
 A job's work runs in a worker thread (CPU-heavy code releases the GIL); it reports progress through
 `Job.update` and checks `Job.cancelled` between steps. Clients poll `jobs.get` and may cancel.
+
+A job runs on one node (its driver), but its record is a DKV value (`job_key`), replicated like any
+other: written when the job starts, at most every PUBLISH_SECONDS while its state changes, and when
+it ends. So any node can answer for a job: a client whose node died asks another one, which
+forwards to the driver while it lives and otherwise reports the job failed with its driver.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +27,13 @@ from h2ocloud.errors import Cancelled, NodeUnavailable, NotFound, TooBusy, error
 log = logging.getLogger("h2ocloud.jobs")
 # The job whose work is running in this thread (log lines carry its id and key; see logsetup).
 current_job: contextvars.ContextVar[Job | None] = contextvars.ContextVar("current_job", default=None)
+JOB_PREFIX = "$job/"  # DKV keys of job records (not frames or models: h2o.ls does not show them)
+PUBLISH_SECONDS = 0.5  # a running job's record is rewritten at most this often
+
+
+def job_key(job_id: str) -> str:
+    """The DKV key of a job's record."""
+    return JOB_PREFIX + job_id
 
 
 def job_kind(job: Job) -> str:
@@ -45,8 +57,10 @@ class Job:
     keep_partial: bool = False  # cancelled by a stopping node with --checkpoint-on-stop: keep the work so far
     _cancel: threading.Event = field(default_factory=threading.Event)
     _done: asyncio.Event | None = None  # set on the event loop when the job ends
+    version: int = 0  # bumped by every change, so the record is rewritten only when it changed
 
     def update(self, progress: float | None = None, msg: str | None = None, **info: Any) -> None:
+        self.version += 1
         if progress is not None:
             self.progress = max(0.0, min(1.0, float(progress)))
         if msg is not None:
@@ -77,6 +91,11 @@ class JobManager:
     oldest first, so a node that runs jobs for months does not keep every one it ever ran."""
 
     def __init__(self, run_in_thread: Callable[..., Any], max_running: int = 0, keep_finished: int = 1000):
+        # Set by the node: write a job's record to the DKV, and remove the records of forgotten jobs.
+        self.publish: Callable[[Job], Awaitable[Any]] | None = None
+        self.unpublish: Callable[[list[str]], Awaitable[Any]] | None = None
+        self._published: dict[str, int] = {}  # job id -> version its record has
+        self._publisher: asyncio.Task | None = None
         self._jobs: dict[str, Job] = {}
         self._run_in_thread = run_in_thread
         self.max_running = max_running
@@ -102,6 +121,7 @@ class JobManager:
 
         async def runner() -> None:
             log.info("job %s (%s) started", job.job_id, description, extra=extra)
+            await self._publish(job)
             try:
                 await self._run_in_thread(ctx.run, work, job)
                 job.status, job.progress = "DONE", 1.0
@@ -116,11 +136,37 @@ class JobManager:
                 log.warning("job %s (%s) failed: %s%s", job.job_id, description, e, detail, extra=extra)
             finally:
                 job.end_time = time.time()
+                job.version += 1
+                await self._publish(job)  # the final record, before anyone is told it ended
                 job._done.set()
                 self._forget_old()
 
         asyncio.get_running_loop().create_task(runner())
+        if self.publish is not None and (self._publisher is None or self._publisher.done()):
+            self._publisher = asyncio.get_running_loop().create_task(self._publish_loop())
         return job
+
+    async def _publish(self, job: Job) -> None:
+        """Write the job's record if it changed since it was last written (never fails the job)."""
+        if self.publish is None or self._published.get(job.job_id) == job.version:
+            return
+        version = job.version
+        try:
+            await self.publish(job)
+            self._published[job.job_id] = version
+        except Exception as e:
+            log.warning("record of job %s not written: %s", job.job_id, e)
+
+    async def _publish_loop(self) -> None:
+        """Keep running jobs' records current while any job runs."""
+        while self.running():
+            await asyncio.sleep(PUBLISH_SECONDS)
+            for job in self.running():
+                await self._publish(job)
+
+    def has(self, job_id: str) -> bool:
+        """Whether this node runs (or remembers) the job."""
+        return job_id in self._jobs
 
     async def wait(self, job_id: str, timeout: float) -> Job:
         """The job once it has ended, or after timeout seconds (a long poll: no polling delay)."""
@@ -135,8 +181,19 @@ class JobManager:
     def _forget_old(self) -> None:
         """Drop the oldest ended jobs beyond keep_finished (the dict is in start order)."""
         ended = [j for j in self._jobs.values() if j.status != "RUNNING"]
-        for j in sorted(ended, key=lambda j: j.end_time or 0.0)[:max(0, len(ended) - self.keep_finished)]:
+        gone = sorted(ended, key=lambda j: j.end_time or 0.0)[:max(0, len(ended) - self.keep_finished)]
+        for j in gone:
             del self._jobs[j.job_id]
+            self._published.pop(j.job_id, None)
+        if gone and self.unpublish is not None:
+            asyncio.get_running_loop().create_task(self._unpublish([j.job_id for j in gone]))
+
+    async def _unpublish(self, job_ids: list[str]) -> None:
+        try:
+            assert self.unpublish is not None
+            await self.unpublish(job_ids)
+        except Exception as e:
+            log.warning("records of %d forgotten jobs not removed: %s", len(job_ids), e)
 
     def get(self, job_id: str) -> Job:
         job = self._jobs.get(job_id)
