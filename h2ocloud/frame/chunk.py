@@ -359,6 +359,31 @@ def decode_column(enc: EncodedColumn, global_domain: Sequence[str] | None = None
 # --------------------------------------------------------------------------- chunk
 
 
+def name_position(owner: Any, names: list[str], name: str) -> int | None:
+    """The first position of `name` in `names` (list.index's answer), or None.
+
+    Frames with many columns (MNIST: 785) look every column up by name for every chunk, and
+    list.index made that quadratic. The map is kept on `owner` and rebuilt whenever it does not
+    match the list as it is now (another list, another length, or a renamed entry), so code that
+    edits `names` in place still gets the right answer.
+    """
+    cached = owner.__dict__.get("_name_positions")
+    if cached is None or cached[0] is not names or cached[1] != len(names):
+        cached = owner.__dict__["_name_positions"] = (names, len(names), _positions(names))
+    j = cached[2].get(name)
+    if j is None or names[j] != name:  # a stale entry (renamed in place): rebuild once
+        cached = owner.__dict__["_name_positions"] = (names, len(names), _positions(names))
+        j = cached[2].get(name)
+    return j
+
+
+def _positions(names: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for i, n in enumerate(names):
+        out.setdefault(n, i)
+    return out
+
+
 @dataclass
 class Chunk:
     """The columns of one row range of a frame.
@@ -391,10 +416,10 @@ class Chunk:
 
     def index(self, name: str) -> int:
         """Position of a column by name."""
-        try:
-            return self.names.index(name)
-        except ValueError:
-            raise KeyError(f"no column {name!r} in chunk") from None
+        j = name_position(self, self.names, name)
+        if j is None:
+            raise KeyError(f"no column {name!r} in chunk")
+        return j
 
     def column(self, key: int | str, domain: Sequence[str] | None = None) -> np.ndarray:
         """Decoded values of one column (by position or name); see decode_column."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
-from h2ocloud.frame.chunk import ENUM
+from h2ocloud.frame.chunk import ENUM, name_position
 
 STAT_KEYS = ("min", "max", "mean", "sigma", "missing", "zeros", "cardinality")
 
@@ -58,10 +58,10 @@ class FrameHeader:
 
     def col_index(self, name: str) -> int:
         """Position of a column by name."""
-        try:
-            return self.names.index(name)
-        except ValueError:
-            raise KeyError(f"no column {name!r} in frame {self.frame_id!r}") from None
+        j = name_position(self, self.names, name)
+        if j is None:
+            raise KeyError(f"no column {name!r} in frame {self.frame_id!r}")
+        return j
 
     def domain(self, col: int | str) -> list[str] | None:
         """Factor levels of a column (None unless it is an enum)."""

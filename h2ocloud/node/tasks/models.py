@@ -457,7 +457,11 @@ def output_layout(model: DeepLearningModel, args: dict[str, Any]) -> tuple[list[
 def prediction_chunk(model: DeepLearningModel, args: dict[str, Any], header: FrameHeader, chunk):
     """One chunk of a prediction frame from one chunk of the scored frame (rows in order)."""
     names, types = output_layout(model, args)
-    metas, cols = framedata.metas(header), framedata.chunk_columns(header, chunk)
+    # Only the columns the model reads are decoded (a scored frame may hold many more, such as
+    # MNIST's constant border pixels or the response); a missing one is named by the model.
+    used = set(model.info.model_columns)
+    metas = framedata.metas(header)
+    cols = framedata.chunk_columns(header, chunk, [n for n in header.names if n in used])
     kind = args.get("output", "predict")
     if kind == "predict":
         out = model.predict(metas, cols)
