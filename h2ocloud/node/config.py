@@ -218,6 +218,8 @@ OPTIONS: list[Option] = [
     Option("forget_dead", parse_seconds, 600.0, "seconds a dead peer, or an address no discovery source names any more, "
            "is kept before it is dropped (600; 0: never)"),
     Option("replication", parse_count, 0, "copies of each DKV key (0: 2 when the cloud has 2+ nodes)"),
+    Option("repair_interval", parse_seconds, 30.0, "seconds between re-replication rounds that heal a key "
+           "copy lost without a membership change (30; 0: only on membership changes)"),
     Option("mr_fanin", parse_count, 2, "partials a node receives from the nodes below it in a map/reduce's "
            "reduce tree, as H2O's MRTask reduces (2; 0: flat, every node answers the caller)"),
     Option("max_mem", parse_size, 0, "cap on bytes this node's store holds (e.g. 2g; 0: 3/4 of the cgroup memory limit, else none)"),
@@ -269,6 +271,7 @@ class NodeConfig:
     heartbeat_timeout: float = 10.0
     forget_dead: float = 600.0  # seconds after death (or last mention) a peer/address is dropped; 0: never
     replication: int = 0  # 0: automatic (2 when the cloud has 2 or more nodes)
+    repair_interval: float = 30.0  # seconds between periodic re-replication rounds; 0: off
     mr_fanin: int = 2  # subtrees a node splits a map/reduce's other nodes into; 0: flat
     max_mem: int = 0  # bytes the DKV may hold; 0: from the cgroup, else no cap
     log_level: str = "INFO"

@@ -194,6 +194,9 @@ class Node:
 
         self._extras.extend(await start_discovery(self))
         self.membership.start()
+        from h2ocloud.node.store.repair import PeriodicRepair
+
+        self._extras.append(PeriodicRepair(self.dkv, cfg.repair_interval).start())
         # Import the parser (pyarrow) and kernels in the background now, so the first
         # import_file or train() does not pay for it.
         asyncio.get_running_loop().run_in_executor(self.executor, _warm_up)
