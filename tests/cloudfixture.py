@@ -342,3 +342,20 @@ def start_cloud(n: int = 1, args: list[str] | None = None, discovery: str = "fla
             sys.stderr.write(cloud.log_paths() + "\n")
         else:  # logs are kept (and their paths printed) only for a failure
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def wait_until(check, timeout: float, what: str, every: float = 0.1,
+               retry_on: tuple[type[BaseException], ...] = (OSError,)):
+    """Poll check() until it returns something truthy; fail naming `what` at the deadline.
+    Exceptions of the `retry_on` kinds (a node going down under us) count as "not yet"."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except retry_on as e:
+            last = e
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")

@@ -3,7 +3,6 @@ compare before and after a fault, and a small numeric data set in chunks that sp
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,18 +29,3 @@ def numeric_csv(folder: Path, rows: int = 6000, cols: int = 5, seed: int = 7) ->
     path = folder / "numeric.csv"
     df.to_csv(path, index=False)
     return path
-
-
-def wait_until(check, timeout: float, what: str, every: float = 0.2):
-    """Poll check() until it returns something truthy; fail naming `what` at the deadline."""
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            last = check()
-            if last:
-                return last
-        except Exception as e:  # a node going down under us: look again
-            last = e
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")

@@ -20,7 +20,7 @@ import pytest
 
 import h2ocloud
 from h2ocloud.node.cluster import auth
-from tests.cloudfixture import Cloud, NodeProc, free_ports, start_cloud
+from tests.cloudfixture import Cloud, NodeProc, free_ports, start_cloud, wait_until
 from tests.dnsserver import TinyDNS
 
 TIMEOUT = 3.0  # --heartbeat-timeout used by the death tests
@@ -47,18 +47,6 @@ def assert_same_view(nodes: list[NodeProc]) -> dict:
     return {"epoch": epoch, "members": members}
 
 
-def wait_until(pred, timeout: float, what: str, step: float = 0.1):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            last = pred()
-            if last:
-                return last
-        except OSError as e:
-            last = e
-        time.sleep(step)
-    raise AssertionError(f"{what} not within {timeout}s (last: {last!r})")
 
 
 @contextmanager
