@@ -12,8 +12,8 @@ silently promote a whole inner loop to double precision.
 Each layer reads its input as a dense float32 vector (for layer 0 a scratch copy of the row
 with input dropout applied, deeper layers the previous layer's outputs) and walks rows of
 W contiguously, so LLVM vectorizes the dot products and the ADADELTA update. Zero inputs
-(sparse data, dropped or inactive units) are skipped by a mask in the update: with fast_mode
-their weights and accumulators are left untouched, as H2O does. Dropped units and units
+(sparse data, dropped or inactive units) get a step of exactly zero in the update: with
+fast_mode their weights and accumulators keep their values, as H2O does (see _adadelta_apply). Dropped units and units
 with a zero gradient are skipped whole.
 
 Rounding is part of the contract: outside the dot products nothing is compiled with
