@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from kernel_npref import fd_gradient, forward, unpack
 
-from h2ocloud.kernel import Net, NetSpec, TrainConfig, sample_gradient
+from h2ocloud.kernel import Net, NetSpec, TrainConfig, sample_gradient, train_hogwild
 
 CFG = TrainConfig(fast_mode=False)
 
@@ -80,3 +80,25 @@ def test_fast_mode_skips_zero_inputs() -> None:
     assert np.all(gf[:, [1, 3]] == 0)
     np.testing.assert_allclose(gs[:, [1, 3]], -0.1 * w0[:, [1, 3]], rtol=1e-6)
     np.testing.assert_allclose(gf[:, [0, 2, 4]], gs[:, [0, 2, 4]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("fast_mode", [True, False])
+def test_adadelta_keeps_zero_inputs_weights_and_accumulators(fast_mode: bool) -> None:
+    """ADADELTA with fast_mode leaves a zero input's weights and both accumulators as they were
+    (bit for bit: the kernel writes them back with a step of zero rather than skipping the
+    store), and moves the others; without fast_mode every weight moves (its l1/l2 term)."""
+    net = _net("Tanh", "softmax", "CrossEntropy")
+    rng = np.random.default_rng(5)
+    net.opt1[:] = rng.uniform(1e-4, 1e-2, net.opt1.shape)
+    net.opt2[:] = rng.uniform(1e-6, 1e-4, net.opt2.shape)
+    w0, a0, b0 = net.weights.copy(), net.opt1.copy(), net.opt2.copy()
+    x = np.array([[0.5, 0.0, -1.0, 0.0, 2.0]], np.float32)
+    train_hogwild(net, x, np.array([1.0], np.float32), np.zeros(1, np.int64),
+                  TrainConfig(fast_mode=fast_mode, l1=1e-3, l2=0.1), nthreads=1)
+    n_in = net.spec.n_inputs
+    rows = np.arange(net.spec.hidden[0])[:, None] * n_in  # layer 0's weights, unit by unit
+    zero_in, live_in = rows + np.array([1, 3]), rows + np.array([0, 2, 4])
+    for after, before in ((net.weights, w0), (net.opt1, a0), (net.opt2, b0)):
+        moved = after[zero_in] != before[zero_in]
+        assert moved.all() if not fast_mode else not moved.any()
+        assert (after[live_in] != before[live_in]).all()
