@@ -9,7 +9,9 @@ rounding). Maxout, whose units take a max over per-input products, keeps the per
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -22,16 +24,32 @@ from .net import Net
 BLOCK_ROWS = 1024
 _BLAS_LOCK = threading.Lock()
 _BLAS: list = []  # the threadpoolctl controller, made on first use
+_BLAS_LIMIT: list = []  # the limit in force while passes run (restored by the last one out)
+_BLAS_PASSES = [0]  # passes running now
 
 
-def _blas_threads(nthreads: int):
-    """A context limiting BLAS to ``nthreads`` threads (the node's thread budget)."""
+@contextlib.contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """BLAS held to one thread while any scoring pass runs. threadpoolctl's limit is
+    process-wide, so each pass limiting and restoring it alone let passes running side by side
+    (a node's map threads predicting chunks) restore it under one another: a pass then ran on
+    two BLAS threads, which OpenBLAS sums in another order, and a prediction changed in its
+    last bits from one run to the next. The first pass in sets the limit, the last out restores."""
     with _BLAS_LOCK:
         if not _BLAS:
             from threadpoolctl import ThreadpoolController
 
             _BLAS.append(ThreadpoolController())
-    return _BLAS[0].limit(limits=max(1, int(nthreads)), user_api="blas")
+        if _BLAS_PASSES[0] == 0:
+            _BLAS_LIMIT.append(_BLAS[0].limit(limits=1, user_api="blas"))
+        _BLAS_PASSES[0] += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_PASSES[0] -= 1
+            if _BLAS_PASSES[0] == 0:
+                _BLAS_LIMIT.pop().restore_original_limits()
 
 
 def _matrix_outputs(net: Net, X: np.ndarray, layer: int, out: np.ndarray) -> None:
@@ -77,7 +95,7 @@ def _layer_outputs(net: Net, X: np.ndarray, layer: int, nthreads: int) -> np.nda
     if core.ACT_MAXOUT not in layer_kinds(spec)[:layer + 1]:
         # One BLAS thread per slice of rows, our threads side by side: BLAS's own threads
         # spin-wait, which on a busy machine made two of them slower than one.
-        with _blas_threads(1):
+        with _one_blas_thread():
             if nthreads == 1:
                 _matrix_outputs(net, X, layer, out)
             else:
