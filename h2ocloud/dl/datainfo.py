@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -43,6 +43,22 @@ FAMILY_LOSS = {"gaussian": "MeanSquare", "poisson": "Poisson", "gamma": "Gamma",
                "laplace": "Laplace", "quantile": "Quantile", "huber": "Huber"}
 
 Meta = Mapping[str, Any]
+
+
+@runtime_checkable
+class EncodedColumns(Protocol):
+    """Columns of one chunk decoded only when read (h2ocloud.node.tasks.framedata.ChunkColumns),
+    which standardize their numeric ones straight into the input matrix, as
+    DataInfo._standardize_decoded does with decoded columns, to the bit."""
+
+    nrows: int
+
+    def __contains__(self, name: object) -> bool: ...
+
+    def __getitem__(self, name: str) -> np.ndarray: ...
+
+    def standardize_into(self, names: Sequence[str], mean: np.ndarray, sigma: np.ndarray,
+                         fill: np.ndarray, out: np.ndarray) -> np.ndarray: ...
 
 
 def _metas_by_name(metas: Sequence[Meta] | Mapping[str, Meta]) -> dict[str, Meta]:
@@ -412,10 +428,12 @@ class DataInfo:
 
     # ------------------------------------------------------------------ transforms
     def transform(self, metas: Sequence[Meta] | Mapping[str, Meta],
-                  columns: Mapping[str, np.ndarray]) -> np.ndarray:
+                  columns: Mapping[str, np.ndarray] | EncodedColumns) -> np.ndarray:
         """Rows of the scored frame as the kernel's float32 C-contiguous input matrix."""
         by_name = _metas_by_name(metas)
-        n = _n_rows(columns, self.x_columns)
+        # A chunk's still-encoded columns know their row count; decoding them all to ask would
+        # undo what they save.
+        n = columns.nrows if isinstance(columns, EncodedColumns) else _n_rows(columns, self.x_columns)
         X = np.zeros((n, self.n_inputs), dtype=np.float32)
         missing = np.zeros(n, dtype=bool)  # rows with a missing predictor (skip_missing)
         k = self.hash_buckets
@@ -442,24 +460,36 @@ class DataInfo:
                 X[np.nonzero(hit)[0], off + unit[hit]] = 1.0
             off += c.n_units
         if self.nums:
-            # The numeric inputs as one block (a wide frame such as MNIST has hundreds: one
-            # numpy pass over the block, not several calls a column); float64 as before, so the
-            # standardized values are the same to the bit.
-            V = np.empty((n, len(self.nums)), dtype=np.float64, order="F")
-            for j, col in enumerate(self.nums):
+            for col in self.nums:
                 if by_name.get(col.name, {}).get("type", "numeric") == "enum":
                     raise ValueError(f"column {col.name!r} is categorical here but was numeric "
                                      "in training")
-                V[:, j] = _column(columns, col.name)
-            Z = (V - self._num_means) / self._num_sigmas
-            nan = np.isnan(Z)
+                _column_present(columns, col.name)
             off = self.num_offset
-            X[:, off:off + len(self.nums)] = np.where(nan, self._num_fills, Z)  # missing -> the mean
+            block = X[:, off:off + len(self.nums)]
+            if isinstance(columns, EncodedColumns):  # a chunk's columns, still encoded
+                nan_rows = columns.standardize_into([c.name for c in self.nums], self._num_means,
+                                                    self._num_sigmas, self._num_fills, block)
+            else:
+                nan_rows = self._standardize_decoded(columns, block)
             if self.skip_missing:
-                missing |= nan.any(axis=1)
+                missing |= nan_rows
         if missing.any():
             X[missing] = np.nan
         return np.ascontiguousarray(X)
+
+    def _standardize_decoded(self, columns: Mapping[str, np.ndarray], out: np.ndarray) -> np.ndarray:
+        """The numeric inputs of decoded (float64) columns into ``out``, standardized as one
+        block (a wide frame such as MNIST has hundreds: one numpy pass over the block, not
+        several calls a column); missing -> the fill. Returns the rows with a missing value.
+        h2ocloud.frame.standardize does the same arithmetic, to the bit, on encoded chunks."""
+        V = np.empty((out.shape[0], len(self.nums)), dtype=np.float64, order="F")
+        for j, col in enumerate(self.nums):
+            V[:, j] = columns[col.name]
+        Z = (V - self._num_means) / self._num_sigmas
+        nan = np.isnan(Z)
+        out[:] = np.where(nan, self._num_fills, Z)
+        return nan.any(axis=1)
 
     def _codes_for(self, name: str, train_domain: list[str], by_name: dict[str, Meta],
                    columns: Mapping[str, np.ndarray], n: int) -> np.ndarray:
@@ -595,9 +625,13 @@ def map_levels(codes: np.ndarray, from_domain: list[str], to_domain: list[str]) 
     return table[safe]
 
 
-def _column(columns: Mapping[str, np.ndarray], name: str) -> np.ndarray:
+def _column_present(columns: Mapping[str, np.ndarray], name: str) -> None:
     if name not in columns:
         raise ValueError(f"column {name!r} (used by the model) is missing from the frame")
+
+
+def _column(columns: Mapping[str, np.ndarray], name: str) -> np.ndarray:
+    _column_present(columns, name)
     return columns[name]
 
 

@@ -461,7 +461,7 @@ def prediction_chunk(model: DeepLearningModel, args: dict[str, Any], header: Fra
     # MNIST's constant border pixels or the response); a missing one is named by the model.
     used = set(model.info.model_columns)
     metas = framedata.metas(header)
-    cols = framedata.chunk_columns(header, chunk, [n for n in header.names if n in used])
+    cols = framedata.ChunkColumns(header, chunk, [n for n in header.names if n in used])
     kind = args.get("output", "predict")
     if kind == "predict":
         out = model.predict(metas, cols)
