@@ -28,6 +28,24 @@ _BLAS_LIMIT: list = []  # the limit in force while passes run (restored by the l
 _BLAS_PASSES = [0]  # passes running now
 
 
+def _controller():
+    """The threadpoolctl controller (made on first use; call with _BLAS_LOCK held)."""
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0]
+
+
+def hold_blas_to_one_thread() -> None:
+    """Keep BLAS at one thread for the rest of the process: for a node, which scores with
+    threads of its own. _one_blas_thread then never switches the limit: a node switching it
+    between passes still had a pass run on two OpenBLAS threads now and then (one fresh node in
+    three gave a predict with other last bits), holding it never did (none in thirteen)."""
+    with _BLAS_LOCK:
+        _controller().limit(limits=1, user_api="blas")  # never restored
+
+
 @contextlib.contextmanager
 def _one_blas_thread() -> Iterator[None]:
     """BLAS held to one thread while any scoring pass runs. threadpoolctl's limit is
@@ -36,12 +54,8 @@ def _one_blas_thread() -> Iterator[None]:
     two BLAS threads, which OpenBLAS sums in another order, and a prediction changed in its
     last bits from one run to the next. The first pass in sets the limit, the last out restores."""
     with _BLAS_LOCK:
-        if not _BLAS:
-            from threadpoolctl import ThreadpoolController
-
-            _BLAS.append(ThreadpoolController())
         if _BLAS_PASSES[0] == 0:
-            _BLAS_LIMIT.append(_BLAS[0].limit(limits=1, user_api="blas"))
+            _BLAS_LIMIT.append(_controller().limit(limits=1, user_api="blas"))
         _BLAS_PASSES[0] += 1
     try:
         yield
