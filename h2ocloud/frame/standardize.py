@@ -60,39 +60,57 @@ def standardize_into(columns: Sequence[EncodedColumn], mean: np.ndarray, sigma: 
     n = out.shape[0]
     missing = np.zeros(n, dtype=bool)
     mean, sigma, fill = (np.asarray(a, np.float64) for a in (mean, sigma, fill))
-    # Columns grouped by how they are stored: one kernel call per storage type.
-    groups: dict[str, list[int]] = {}
+    # One pass over the columns (a wide frame has hundreds, for every chunk), grouping them by
+    # how they are stored: one kernel call per storage type.
+    groups: dict[str, _Group] = {}
     const: list[int] = []
+    const_values: list[float] = []
     for j, enc in enumerate(columns):
         m = enc.meta
-        if m["ctype"] != NUMERIC:
-            raise ValueError(f"standardize_into takes numeric columns, got {m['ctype']}")
-        if int(m["n"]) != n:
-            raise ValueError(f"a column of {m['n']} rows for {n} output rows")
+        if m["ctype"] != NUMERIC or m["n"] != n:
+            raise ValueError(f"standardize_into takes numeric columns of {n} rows, got a "
+                             f"{m['ctype']} column of {m['n']}")
         kind = m["enc"]
         if kind == "const":
             const.append(j)
-        elif kind in ("int", "float"):
-            groups.setdefault(m["dtype"], []).append(j)
-        else:
+            value = m.get("value")
+            const_values.append(np.nan if value is None else float(value))
+            continue
+        if kind != "int" and kind != "float":
             raise ValueError(f"unknown numeric encoding {kind!r}")
+        dtype = m["dtype"]
+        g = groups.get(dtype)
+        if g is None:
+            g = groups[dtype] = _Group()
+        g.dst.append(j)
+        g.buffers.append(enc.buffers[0])
+        g.offset.append(m.get("offset") or 0)
+        na = m.get("na")
+        g.has_na.append(na is not None)
+        g.na.append(0 if na is None else na)
     if const:
         idx = np.asarray(const)
-        value = np.array([np.nan if columns[j].meta.get("value") is None else float(columns[j].meta["value"])
-                          for j in const])
-        z = (value - mean[idx]) / sigma[idx]
+        z = (np.asarray(const_values) - mean[idx]) / sigma[idx]
         nan = np.isnan(z)
         out[:, idx] = np.where(nan, fill[idx], z).astype(np.float32)
         if nan.any() and n:
             missing[:] = True
-    for dtype, cols in groups.items():
-        idx = np.asarray(cols, dtype=np.int64)
-        stored = np.stack([_as_array(columns[j].buffers[0], dtype) for j in cols]) if n \
-            else np.zeros((len(cols), 0), dtype)
-        metas = [columns[j].meta for j in cols]
-        offset = np.array([m.get("offset") or 0 for m in metas], dtype=np.float64)
-        na_of = [m.get("na") for m in metas]
-        has_na = np.array([v is not None for v in na_of], dtype=bool)
-        na = np.array([0 if v is None else v for v in na_of], dtype=stored.dtype)
-        _standardize_stored(stored, idx, offset, na, has_na, mean[idx], sigma[idx], fill[idx], out, missing)
+    for dtype, g in groups.items():
+        idx = np.asarray(g.dst, dtype=np.int64)
+        stored = np.stack([_as_array(b, dtype) for b in g.buffers]) if n else np.zeros((idx.size, 0), dtype)
+        _standardize_stored(stored, idx, np.asarray(g.offset, np.float64), np.asarray(g.na, stored.dtype),
+                            np.asarray(g.has_na, bool), mean[idx], sigma[idx], fill[idx], out, missing)
     return missing
+
+
+class _Group:
+    """The columns of one storage type: where they go in out, their buffers and decoding."""
+
+    __slots__ = ("dst", "buffers", "offset", "na", "has_na")
+
+    def __init__(self) -> None:
+        self.dst: list[int] = []
+        self.buffers: list = []
+        self.offset: list[int] = []
+        self.na: list[int] = []
+        self.has_na: list[bool] = []

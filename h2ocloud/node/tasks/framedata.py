@@ -63,8 +63,8 @@ class ChunkColumns(Mapping[str, np.ndarray]):
 
     def __init__(self, header: FrameHeader, chunk: Chunk, names: Sequence[str] | None = None):
         self._header, self._chunk = header, chunk
-        self._names = [n for n in (names if names is not None else header.names)
-                       if header.types[header.col_index(n)] != "string"]
+        strings = {n for n, t in zip(header.names, header.types, strict=True) if t == "string"}
+        self._names = [n for n in (names if names is not None else header.names) if n not in strings]
         self._known = set(self._names)
         self._values: dict[str, np.ndarray] = {}
         self.nrows = chunk.nrows
@@ -90,11 +90,11 @@ class ChunkColumns(Mapping[str, np.ndarray]):
                          fill: np.ndarray, out: np.ndarray) -> np.ndarray:
         """The numeric columns ``names``, standardized into ``out``'s columns: see
         h2ocloud.frame.standardize.standardize_into (rows with a missing value returned)."""
-        for name in names:
-            if name not in self._known:
-                raise KeyError(name)
-        chunk = self._chunk
-        return standardize_into([chunk.columns[chunk.index(n)] for n in names], mean, sigma, fill, out)
+        unknown = set(names) - self._known
+        if unknown:
+            raise KeyError(sorted(unknown)[0])
+        columns = self._chunk.columns
+        return standardize_into([columns[j] for j in self._chunk.indices(names)], mean, sigma, fill, out)
 
 
 def columns(node: Node, header: FrameHeader, names: Sequence[str] | None = None,
