@@ -177,7 +177,9 @@ class DeriveTask(MRTask):
             if predictor is None:
                 predictor = self.__dict__.setdefault(
                     "_predictor", ChunkPredictor(load_model_sync(ctx.node, a["model_id"]), a, ctx.header))
-            return [predictor(chunk)]
+            # The map threads already use the node's cores: a chunk's forward pass takes its
+            # share (the model's slices in turn), not threads of its own that wait for a core.
+            return [predictor(chunk, ctx.threads_per_map)]
         if self.kind == "expr":
             from h2ocloud.node.tasks.frame_expr import expr_chunk
 

@@ -469,22 +469,23 @@ class ChunkPredictor:
         used = set(model.info.model_columns)
         self.read = [n for n in header.names if n in used]
 
-    def __call__(self, chunk) -> Any:
-        """One chunk of the prediction frame from one chunk of the scored frame (rows in order)."""
+    def __call__(self, chunk, workers: int | None = None) -> Any:
+        """One chunk of the prediction frame from one chunk of the scored frame (rows in order);
+        ``workers``: the threads its forward pass may use (None: the model's nthreads)."""
         model, args, metas, names = self.model, self.args, self.metas, self.names
         cols = framedata.ChunkColumns(self.header, chunk, self.read)
         kind = args.get("output", "predict")
         if kind == "predict":
-            out = model.predict(metas, cols)
+            out = model.predict(metas, cols, workers)
         elif kind == "anomaly":
             if args.get("per_feature"):
-                X, rec = model._raw(metas, cols)
+                X, rec = model._raw(metas, cols, workers)
                 se = (rec.astype(np.float64) - X) ** 2
                 out = {n: se[:, i] for i, n in enumerate(names)}
             else:
-                out = model.anomaly(metas, cols)
+                out = model.anomaly(metas, cols, workers)
         else:
-            feats = model.deepfeatures(metas, cols, int(args.get("layer", 0)))
+            feats = model.deepfeatures(metas, cols, int(args.get("layer", 0)), workers)
             out = {n: feats[:, i] for i, n in enumerate(names)}
         return output_chunk(model, names, self.types, out, chunk.nrows, chunk.row_offset)
 
