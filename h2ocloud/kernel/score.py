@@ -39,20 +39,20 @@ def _controller():
 
 def hold_blas_to_one_thread() -> None:
     """Keep BLAS at one thread for the rest of the process: for a node, which scores with
-    threads of its own. _one_blas_thread then never switches the limit: a node switching it
-    between passes still had a pass run on two OpenBLAS threads now and then (one fresh node in
-    three gave a predict with other last bits), holding it never did (none in thirteen)."""
+    threads of its own. Call it from the main thread: the OpenBLAS numpy ships (0.3.31) ignores a
+    thread count set from another thread once its thread pool is up, so _one_blas_thread, entered
+    in a node's map threads, left passes on two BLAS threads, which sum in another order: a
+    predict's last bits changed from one run to the next. Held from the start, they never did."""
     with _BLAS_LOCK:
         _controller().limit(limits=1, user_api="blas")  # never restored
 
 
 @contextlib.contextmanager
 def _one_blas_thread() -> Iterator[None]:
-    """BLAS held to one thread while any scoring pass runs. threadpoolctl's limit is
-    process-wide, so each pass limiting and restoring it alone let passes running side by side
-    (a node's map threads predicting chunks) restore it under one another: a pass then ran on
-    two BLAS threads, which OpenBLAS sums in another order, and a prediction changed in its
-    last bits from one run to the next. The first pass in sets the limit, the last out restores."""
+    """BLAS held to one thread while any scoring pass runs (a no-op where it is held already).
+    threadpoolctl's limit is process-wide: the first pass in sets it, the last out restores, so
+    passes side by side do not restore it under one another. It takes effect only when set from
+    the thread that started OpenBLAS's pool (see hold_blas_to_one_thread)."""
     with _BLAS_LOCK:
         if _BLAS_PASSES[0] == 0:
             _BLAS_LIMIT.append(_controller().limit(limits=1, user_api="blas"))
