@@ -9,7 +9,8 @@ the job on the node, the forward pass, storing the prediction frame) ``--repeats
 prints rows/s of the best and the median run, beside the kernel's forward pass alone on the
 same rows in this process (``h2ocloud.kernel.forward``, one thread and all threads). Target
 (issue 18): >= 200,000 rows/s through the client on one node, and a cloud of 3 (``--nodes 3``:
-local nodes on this machine, the frame's chunks spread over them) no slower than one.
+local nodes on this machine sharing its cores, the frame's chunks spread over them) no slower
+than one.
 """
 
 from __future__ import annotations
@@ -49,17 +50,30 @@ def _timed(fn) -> float:
 
 @contextlib.contextmanager
 def cloud(nodes: int):
-    """One local daemon, or a cloud of ``nodes`` local daemons (the tests' start_cloud)."""
+    """One local daemon, or ``nodes`` local daemons started as the one is (no data dir, as the
+    tests' clouds have) under one cloud name, which find each other by zeroconf."""
     if nodes == 1:
         with local_node() as h2o:
             yield h2o
         return
     import h2ocloud as h2o
-    from tests.cloudfixture import start_cloud
+    from h2ocloud.client.local import LocalNode, free_port
 
-    with start_cloud(nodes) as c:
-        h2o.init(url=c.nodes[0].url)
+    name = f"bench-predict-{os.getpid()}"
+    daemons = [LocalNode(web_port=free_port(), grpc_port=free_port(), name=name) for _ in range(nodes)]
+    try:
+        for d in daemons:
+            d.wait_ready()
+        h2o.init(url=daemons[0].url)
+        deadline = time.time() + 60
+        while not (h2o.cluster().cloud_size == nodes and h2o.cluster().consensus):
+            if time.time() > deadline:
+                raise SystemExit(f"the {nodes} local nodes did not form one cloud (zeroconf blocked?)")
+            time.sleep(0.5)
         yield h2o
+    finally:
+        for d in daemons:
+            d.stop()
 
 
 def main() -> None:
