@@ -32,6 +32,7 @@ def main() -> int:
                            "c": rng.choice(["u", "v", "w"], size=n)})
         df["y"] = np.where(df.a + df.b > 0, "yes", "no")
         df["r"] = df.a * 2 - df.b
+        df["i"] = rng.integers(0, 9, size=n)  # whole numbers: stored as uint8, standardized as such
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "warm.csv")
             df.to_csv(path, index=False)
@@ -46,7 +47,7 @@ def main() -> int:
         reg = h2o.H2ODeepLearningEstimator(hidden=[4], epochs=1, seed=1, quiet_mode=True)
         reg.train(x=x, y="r", training_frame=fr)
         ae = h2o.H2ODeepLearningEstimator(hidden=[2], epochs=1, autoencoder=True, seed=1, quiet_mode=True)
-        ae.train(x=["a", "b"], training_frame=fr)
+        ae.train(x=["a", "b", "i"], training_frame=fr)
         ae.anomaly(fr)
     finally:
         node.stop()

@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -43,6 +43,22 @@ FAMILY_LOSS = {"gaussian": "MeanSquare", "poisson": "Poisson", "gamma": "Gamma",
                "laplace": "Laplace", "quantile": "Quantile", "huber": "Huber"}
 
 Meta = Mapping[str, Any]
+
+
+@runtime_checkable
+class EncodedColumns(Protocol):
+    """Columns of one chunk decoded only when read (h2ocloud.node.tasks.framedata.ChunkColumns),
+    which standardize their numeric ones straight into the input matrix, as
+    DataInfo._standardize_decoded does with decoded columns, to the bit."""
+
+    nrows: int
+
+    def __contains__(self, name: object) -> bool: ...
+
+    def __getitem__(self, name: str) -> np.ndarray: ...
+
+    def standardize_into(self, names: Sequence[str], mean: np.ndarray, sigma: np.ndarray,
+                         fill: np.ndarray, out: np.ndarray) -> np.ndarray: ...
 
 
 def _metas_by_name(metas: Sequence[Meta] | Mapping[str, Meta]) -> dict[str, Meta]:
@@ -316,15 +332,29 @@ class DataInfo:
 
     @property
     def _num_means(self) -> np.ndarray:
-        return np.array([c.mean for c in self.nums], dtype=np.float64)
+        return self._num_inputs()[1]
 
     @property
     def _num_sigmas(self) -> np.ndarray:
-        return np.array([c.sigma for c in self.nums], dtype=np.float64)
+        return self._num_inputs()[2]
 
     @property
     def _num_fills(self) -> np.ndarray:
-        return np.array([c.fill for c in self.nums], dtype=np.float64)
+        return self._num_inputs()[3]
+
+    def _num_inputs(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """The numeric inputs' names, means, sigmas and fills, kept from one transform to the
+        next (a chunk is transformed at a time, and MNIST has 717 of them); made again when
+        ``nums`` holds other columns (a NumColumn is not changed in place once built)."""
+        key = tuple(self.nums)
+        kept = self.__dict__.get("_num_inputs_kept")
+        if kept is None or kept[0] != key:
+            nums = self.nums
+            kept = self.__dict__["_num_inputs_kept"] = (
+                key, [c.name for c in nums], np.array([c.mean for c in nums], dtype=np.float64),
+                np.array([c.sigma for c in nums], dtype=np.float64),
+                np.array([c.fill for c in nums], dtype=np.float64))
+        return kept[1:]
 
     @property
     def n_inputs(self) -> int:
@@ -412,11 +442,16 @@ class DataInfo:
 
     # ------------------------------------------------------------------ transforms
     def transform(self, metas: Sequence[Meta] | Mapping[str, Meta],
-                  columns: Mapping[str, np.ndarray]) -> np.ndarray:
+                  columns: Mapping[str, np.ndarray] | EncodedColumns) -> np.ndarray:
         """Rows of the scored frame as the kernel's float32 C-contiguous input matrix."""
         by_name = _metas_by_name(metas)
-        n = _n_rows(columns, self.x_columns)
-        X = np.zeros((n, self.n_inputs), dtype=np.float32)
+        # A chunk's still-encoded columns know their row count; decoding them all to ask would
+        # undo what they save.
+        n = columns.nrows if isinstance(columns, EncodedColumns) else _n_rows(columns, self.x_columns)
+        # Zeros where factors' units are (most stay 0); numeric inputs alone fill every column
+        # (zeroing MNIST's 4 MB a chunk first cost a tenth of the transform).
+        X = np.zeros((n, self.n_inputs), dtype=np.float32) if self.cats else \
+            np.empty((n, self.n_inputs), dtype=np.float32)
         missing = np.zeros(n, dtype=bool)  # rows with a missing predictor (skip_missing)
         k = self.hash_buckets
         off = 0  # the unit's position in the unhashed layout
@@ -442,24 +477,38 @@ class DataInfo:
                 X[np.nonzero(hit)[0], off + unit[hit]] = 1.0
             off += c.n_units
         if self.nums:
-            # The numeric inputs as one block (a wide frame such as MNIST has hundreds: one
-            # numpy pass over the block, not several calls a column); float64 as before, so the
-            # standardized values are the same to the bit.
-            V = np.empty((n, len(self.nums)), dtype=np.float64, order="F")
-            for j, col in enumerate(self.nums):
-                if by_name.get(col.name, {}).get("type", "numeric") == "enum":
-                    raise ValueError(f"column {col.name!r} is categorical here but was numeric "
-                                     "in training")
-                V[:, j] = _column(columns, col.name)
-            Z = (V - self._num_means) / self._num_sigmas
-            nan = np.isnan(Z)
+            names, means, sigmas, fills = self._num_inputs()
+            enums = {name for name, m in by_name.items() if m.get("type") == "enum"}
+            if not enums.isdisjoint(names) or any(name not in columns for name in names):
+                for col in self.nums:  # name the first offending column
+                    if by_name.get(col.name, {}).get("type", "numeric") == "enum":
+                        raise ValueError(f"column {col.name!r} is categorical here but was numeric "
+                                         "in training")
+                    _column_present(columns, col.name)
             off = self.num_offset
-            X[:, off:off + len(self.nums)] = np.where(nan, self._num_fills, Z)  # missing -> the mean
+            block = X[:, off:off + len(self.nums)]
+            if isinstance(columns, EncodedColumns):  # a chunk's columns, still encoded
+                nan_rows = columns.standardize_into(names, means, sigmas, fills, block)
+            else:
+                nan_rows = self._standardize_decoded(columns, block)
             if self.skip_missing:
-                missing |= nan.any(axis=1)
+                missing |= nan_rows
         if missing.any():
             X[missing] = np.nan
         return np.ascontiguousarray(X)
+
+    def _standardize_decoded(self, columns: Mapping[str, np.ndarray], out: np.ndarray) -> np.ndarray:
+        """The numeric inputs of decoded (float64) columns into ``out``, standardized as one
+        block (a wide frame such as MNIST has hundreds: one numpy pass over the block, not
+        several calls a column); missing -> the fill. Returns the rows with a missing value.
+        h2ocloud.frame.standardize does the same arithmetic, to the bit, on encoded chunks."""
+        V = np.empty((out.shape[0], len(self.nums)), dtype=np.float64, order="F")
+        for j, col in enumerate(self.nums):
+            V[:, j] = columns[col.name]
+        Z = (V - self._num_means) / self._num_sigmas
+        nan = np.isnan(Z)
+        out[:] = np.where(nan, self._num_fills, Z)
+        return nan.any(axis=1)
 
     def _codes_for(self, name: str, train_domain: list[str], by_name: dict[str, Meta],
                    columns: Mapping[str, np.ndarray], n: int) -> np.ndarray:
@@ -595,9 +644,13 @@ def map_levels(codes: np.ndarray, from_domain: list[str], to_domain: list[str]) 
     return table[safe]
 
 
-def _column(columns: Mapping[str, np.ndarray], name: str) -> np.ndarray:
+def _column_present(columns: Mapping[str, np.ndarray], name: str) -> None:
     if name not in columns:
         raise ValueError(f"column {name!r} (used by the model) is missing from the frame")
+
+
+def _column(columns: Mapping[str, np.ndarray], name: str) -> np.ndarray:
+    _column_present(columns, name)
     return columns[name]
 
 

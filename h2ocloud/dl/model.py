@@ -120,16 +120,18 @@ class DeepLearningModel:
         return 0.5
 
     # ------------------------------------------------------------------ scoring
-    def _raw(self, metas: Sequence[Meta] | Mapping[str, Meta],
-             columns: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def _raw(self, metas: Sequence[Meta] | Mapping[str, Meta], columns: Mapping[str, np.ndarray],
+             workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         X = self.info.transform(metas, columns)
-        return X, forward(self.net, X, self._nthreads())
+        return X, forward(self.net, X, self._nthreads(), workers)
 
-    def predict(self, metas: Sequence[Meta] | Mapping[str, Meta],
-                columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def predict(self, metas: Sequence[Meta] | Mapping[str, Meta], columns: Mapping[str, np.ndarray],
+                workers: int | None = None) -> dict[str, np.ndarray]:
         """H2O's prediction frame as columns: "predict" (class code / value) and one
-        probability column per class; an autoencoder gives "reconstr_<input>" columns."""
-        X, out = self._raw(metas, columns)
+        probability column per class; an autoencoder gives "reconstr_<input>" columns.
+        ``workers``: the threads the forward pass may use (h2ocloud.kernel.forward); the
+        model's nthreads still slices the rows, so the predictions are the same."""
+        X, out = self._raw(metas, columns, workers)
         info = self.info
         if info.autoencoder:
             rec = out.astype(np.float64)
@@ -150,24 +152,25 @@ class DeepLearningModel:
             res[name] = p[:, k]
         return res
 
-    def anomaly(self, metas: Sequence[Meta] | Mapping[str, Meta],
-                columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def anomaly(self, metas: Sequence[Meta] | Mapping[str, Meta], columns: Mapping[str, np.ndarray],
+                workers: int | None = None) -> dict[str, np.ndarray]:
         """{"Reconstruction.MSE": per-row mean squared reconstruction error} (standardized
-        space, as H2O's anomaly)."""
+        space, as H2O's anomaly); ``workers`` as predict's."""
         if not self.info.autoencoder:
             raise ValueError("anomaly needs an autoencoder model")
-        X, out = self._raw(metas, columns)
+        X, out = self._raw(metas, columns, workers)
         err = out.astype(np.float64) - X
         return {"Reconstruction.MSE": (err * err).mean(axis=1)}
 
     def deepfeatures(self, metas: Sequence[Meta] | Mapping[str, Meta],
-                     columns: Mapping[str, np.ndarray], layer: int) -> np.ndarray:
-        """Activations of hidden layer ``layer`` (0-based), float32 (n, hidden[layer])."""
+                     columns: Mapping[str, np.ndarray], layer: int, workers: int | None = None) -> np.ndarray:
+        """Activations of hidden layer ``layer`` (0-based), float32 (n, hidden[layer]);
+        ``workers`` as predict's."""
         if not 0 <= layer < len(self.spec.hidden):
             raise ValueError(f"layer {layer} out of range: the model has "
                              f"{len(self.spec.hidden)} hidden layers")
         X = self.info.transform(metas, columns)
-        return hidden_layer(self.net, X, layer, self._nthreads())
+        return hidden_layer(self.net, X, layer, self._nthreads(), workers)
 
     def performance_builder(self, metas: Sequence[Meta] | Mapping[str, Meta],
                             columns: Mapping[str, np.ndarray]):

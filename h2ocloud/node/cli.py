@@ -25,7 +25,10 @@ def _run_node(ns: argparse.Namespace) -> int:
     for name in unknown_environment():
         logging.getLogger("h2ocloud.config").warning(
             "environment variable %s is not an h2ocloud setting and is ignored (see h2ocloud node --help)", name)
+    from h2ocloud.kernel.score import hold_blas_to_one_thread
     from h2ocloud.node.server import Node, StartupError
+
+    hold_blas_to_one_thread()  # the node's threads score side by side, one BLAS thread each
 
     async def main() -> None:
         node = Node(cfg)

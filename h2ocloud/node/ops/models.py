@@ -169,11 +169,12 @@ async def predict(node, args: PredictArgs, blobs: list[bytes]) -> dict[str, Any]
 
 def _check_columns(model, header) -> None:
     """Fail before any chunk is written when the frame lacks a column the model needs."""
-    missing = [c for c in model.info.x_columns if c not in header.names]
+    present = set(header.names)  # a set: MNIST's 717 inputs against a list of 785 names was quadratic
+    missing = [c for c in model.info.x_columns if c not in present]
     if missing:
         raise ValueError(f"frame {header.frame_id!r} lacks the model's input column(s) {missing}")
     o = model.info.offset_column
-    if o and o not in header.names:  # H2O-3 refuses a test frame without the offset column too
+    if o and o not in present:  # H2O-3 refuses a test frame without the offset column too
         raise ValueError(f"parameter 'offset_column': frame {header.frame_id!r} is missing the model's "
                          f"offset column {o!r}")
 

@@ -8,13 +8,14 @@ DataInfo reads: name, type, domain, mean, sigma, min, max, missing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from h2ocloud.frame.chunk import Chunk
 from h2ocloud.frame.header import FrameHeader
+from h2ocloud.frame.standardize import standardize_into
 from h2ocloud.node.store.hashing import chunk_key
 
 if TYPE_CHECKING:
@@ -45,9 +46,55 @@ def chunk_columns(header: FrameHeader, chunk: Chunk, names: Sequence[str] | None
         j = header.col_index(name)
         if header.types[j] == "string":
             continue
-        v = chunk.column(name, header.domains[j])
-        out[name] = v.astype(np.int32 if header.types[j] == "enum" else np.float64, copy=False)
+        out[name] = _decoded(header, chunk, name, j)
     return out
+
+
+def _decoded(header: FrameHeader, chunk: Chunk, name: str, j: int) -> np.ndarray:
+    v = chunk.column(name, header.domains[j])
+    return v.astype(np.int32 if header.types[j] == "enum" else np.float64, copy=False)
+
+
+class ChunkColumns(Mapping[str, np.ndarray]):
+    """chunk_columns's mapping, each column decoded when first read; the numeric ones a model
+    reads as inputs are never decoded, but standardized straight into its input matrix
+    (DataInfo.transform calls standardize_into): MNIST's 717 pixel columns would otherwise go
+    through a float64 array each on their way to one float32 matrix."""
+
+    def __init__(self, header: FrameHeader, chunk: Chunk, names: Sequence[str] | None = None):
+        self._header, self._chunk = header, chunk
+        strings = {n for n, t in zip(header.names, header.types, strict=True) if t == "string"}
+        self._names = [n for n in (names if names is not None else header.names) if n not in strings]
+        self._known = set(self._names)
+        self._values: dict[str, np.ndarray] = {}
+        self.nrows = chunk.nrows
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._known:
+            raise KeyError(name)
+        v = self._values.get(name)
+        if v is None:
+            v = self._values[name] = _decoded(self._header, self._chunk, name, self._header.col_index(name))
+        return v
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._known
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def standardize_into(self, names: Sequence[str], mean: np.ndarray, sigma: np.ndarray,
+                         fill: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """The numeric columns ``names``, standardized into ``out``'s columns: see
+        h2ocloud.frame.standardize.standardize_into (rows with a missing value returned)."""
+        unknown = set(names) - self._known
+        if unknown:
+            raise KeyError(sorted(unknown)[0])
+        columns = self._chunk.columns
+        return standardize_into([columns[j] for j in self._chunk.indices(names)], mean, sigma, fill, out)
 
 
 def columns(node: Node, header: FrameHeader, names: Sequence[str] | None = None,

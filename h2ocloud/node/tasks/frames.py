@@ -171,9 +171,15 @@ class DeriveTask(MRTask):
                 set_column(names, cols, target, src.columns[src.index(source)])
             return [Chunk(names, cols, chunk.nrows, chunk.row_offset)]
         if self.kind == "predict":
-            from h2ocloud.node.tasks.models import load_model_sync, prediction_chunk
+            from h2ocloud.node.tasks.models import ChunkPredictor, load_model_sync
 
-            return [prediction_chunk(load_model_sync(ctx.node, a["model_id"]), a, ctx.header, chunk)]
+            predictor = self.__dict__.get("_predictor")  # made once a node, for all its chunks
+            if predictor is None:
+                predictor = self.__dict__.setdefault(
+                    "_predictor", ChunkPredictor(load_model_sync(ctx.node, a["model_id"]), a, ctx.header))
+            # The map threads already use the node's cores: a chunk's forward pass takes its
+            # share (the model's slices in turn), not threads of its own that wait for a core.
+            return [predictor(chunk, ctx.threads_per_map)]
         if self.kind == "expr":
             from h2ocloud.node.tasks.frame_expr import expr_chunk
 

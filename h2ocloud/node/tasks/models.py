@@ -454,28 +454,45 @@ def output_layout(model: DeepLearningModel, args: dict[str, Any]) -> tuple[list[
     return ["predict"], ["numeric"]
 
 
+class ChunkPredictor:
+    """What predict / anomaly / deepfeatures need for every chunk of one scored frame, worked
+    out once a frame: the frame's column metadata and the columns the model reads (a frame such
+    as MNIST has 785 of them: listing them again for each chunk cost more than the chunk's
+    standardization)."""
+
+    def __init__(self, model: DeepLearningModel, args: dict[str, Any], header: FrameHeader):
+        self.model, self.args, self.header = model, args, header
+        self.names, self.types = output_layout(model, args)
+        self.metas = framedata.metas(header)
+        # Only the columns the model reads are decoded (a scored frame may hold many more, such as
+        # MNIST's constant border pixels or the response); a missing one is named by the model.
+        used = set(model.info.model_columns)
+        self.read = [n for n in header.names if n in used]
+
+    def __call__(self, chunk, workers: int | None = None) -> Any:
+        """One chunk of the prediction frame from one chunk of the scored frame (rows in order);
+        ``workers``: the threads its forward pass may use (None: the model's nthreads)."""
+        model, args, metas, names = self.model, self.args, self.metas, self.names
+        cols = framedata.ChunkColumns(self.header, chunk, self.read)
+        kind = args.get("output", "predict")
+        if kind == "predict":
+            out = model.predict(metas, cols, workers)
+        elif kind == "anomaly":
+            if args.get("per_feature"):
+                X, rec = model._raw(metas, cols, workers)
+                se = (rec.astype(np.float64) - X) ** 2
+                out = {n: se[:, i] for i, n in enumerate(names)}
+            else:
+                out = model.anomaly(metas, cols, workers)
+        else:
+            feats = model.deepfeatures(metas, cols, int(args.get("layer", 0)), workers)
+            out = {n: feats[:, i] for i, n in enumerate(names)}
+        return output_chunk(model, names, self.types, out, chunk.nrows, chunk.row_offset)
+
+
 def prediction_chunk(model: DeepLearningModel, args: dict[str, Any], header: FrameHeader, chunk):
     """One chunk of a prediction frame from one chunk of the scored frame (rows in order)."""
-    names, types = output_layout(model, args)
-    # Only the columns the model reads are decoded (a scored frame may hold many more, such as
-    # MNIST's constant border pixels or the response); a missing one is named by the model.
-    used = set(model.info.model_columns)
-    metas = framedata.metas(header)
-    cols = framedata.chunk_columns(header, chunk, [n for n in header.names if n in used])
-    kind = args.get("output", "predict")
-    if kind == "predict":
-        out = model.predict(metas, cols)
-    elif kind == "anomaly":
-        if args.get("per_feature"):
-            X, rec = model._raw(metas, cols)
-            se = (rec.astype(np.float64) - X) ** 2
-            out = {n: se[:, i] for i, n in enumerate(names)}
-        else:
-            out = model.anomaly(metas, cols)
-    else:
-        feats = model.deepfeatures(metas, cols, int(args.get("layer", 0)))
-        out = {n: feats[:, i] for i, n in enumerate(names)}
-    return output_chunk(model, names, types, out, chunk.nrows, chunk.row_offset)
+    return ChunkPredictor(model, args, header)(chunk)
 
 
 def output_chunk(model: DeepLearningModel, names: list[str], types: list[str], out: dict[str, np.ndarray],

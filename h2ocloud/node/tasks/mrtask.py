@@ -56,6 +56,12 @@ class MapContext:
 
     node: Node
     header: FrameHeader | None  # None when the task runs once per node (run_all_nodes)
+    map_threads: int = 1  # the threads mapping this node's chunks side by side (map_node's)
+
+    @property
+    def threads_per_map(self) -> int:
+        """The threads one map may use: the node's, shared among the map threads."""
+        return max(1, self.node.config.effective_nthreads // max(1, self.map_threads))
 
     def chunk(self, index: int) -> Chunk:
         if self.header is None:
@@ -91,6 +97,7 @@ class MRTask(ABC):
         import concurrent.futures
 
         nthreads = max(1, min(ctx.node.config.effective_nthreads, len(indices)))
+        ctx.map_threads = nthreads
 
         def run(part: list[int]) -> Any:
             acc = None
