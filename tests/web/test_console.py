@@ -218,7 +218,19 @@ def test_cancel_a_running_job_from_the_jobs_page(env, page):
     try:
         p = page.goto(env["url"] + "/jobs")
         row = p.locator(f"#jobs tr[data-job-id='{job['job_id']}']")
-        row.locator("button.cancel").click()
+        button = row.locator("button.cancel")
+        button.wait_for(timeout=TIMEOUT_MS)
+        # Progress events patch the row: the button a user aims at stays the same element
+        # (a table rebuilt on every event detached it between press and release).
+        handle = button.element_handle()
+        before = row.inner_text()
+        p.wait_for_function(  # an update came (the elapsed time, at least, moved)
+            """([id, before]) => {
+                 const r = document.querySelector(`#jobs tr[data-job-id='${id}']`);
+                 return r && r.innerText !== before; }""",
+            arg=[job["job_id"], before], timeout=TIMEOUT_MS)
+        assert handle.evaluate("b => b.isConnected"), "the Cancel button was replaced by an update"
+        button.click()
         # The node's word first (a failed cancel or a job that ended otherwise is named here),
         # then the page, which must show it without a reload.
         ended = wait_job(load, job, timeout=TIMEOUT_MS / 1000)

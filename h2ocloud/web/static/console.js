@@ -137,10 +137,38 @@ function jobRows(jobs) {
   return rows;
 }
 
+const JOB_HEADERS = ["kind", "description", "target key", "status", "progress", "samples/s", "elapsed", "node", ""];
+
+function jobRowKey(row) { return row.dataset.jobId || `error:${row.dataset.errorFor}`; }
+
+// Copy a freshly rendered row's cells into the row on the page, cell by cell where they differ.
+// A running job's Cancel button stays the same element: replacing the table on every progress
+// event (several a second) detached the button between a user's press and release, so the click
+// never reached it.
+function patchJobRow(row, fresh) {
+  for (const name of ["data-status", "class"]) {
+    const v = fresh.getAttribute(name);
+    if (v === null) row.removeAttribute(name); else row.setAttribute(name, v);
+  }
+  const cells = Array.from(row.children), freshCells = Array.from(fresh.children);
+  if (cells.length !== freshCells.length) { row.replaceChildren(...freshCells); return; }
+  cells.forEach((cell, i) => {
+    const f = freshCells[i];
+    const keep = cell.querySelector("button.cancel") && f.querySelector("button.cancel");
+    if (!keep && cell.outerHTML !== f.outerHTML) row.replaceChild(f, cell);
+  });
+}
+
 function renderJobs(where, jobs) {
-  fill(where, jobs.length ? table(
-    ["kind", "description", "target key", "status", "progress", "samples/s", "elapsed", "node", ""],
-    jobRows(jobs), { id: "jobs" }) : el("p", { class: "muted" }, "No jobs yet."));
+  if (!jobs.length) { fill(where, el("p", { class: "muted" }, "No jobs yet.")); return; }
+  const fresh = jobRows(jobs);
+  const body = where.querySelector("table#jobs > tbody");
+  const rows = body ? Array.from(body.children) : [];
+  if (!body || rows.length !== fresh.length || rows.some((r, i) => jobRowKey(r) !== jobRowKey(fresh[i]))) {
+    fill(where, table(JOB_HEADERS, fresh, { id: "jobs" }));  // jobs came or went: a new table
+    return;
+  }
+  rows.forEach((r, i) => patchJobRow(r, fresh[i]));
 }
 
 // Live job updates: server-sent events, falling back to polling if the stream breaks.
