@@ -160,9 +160,10 @@ def test_saved_model_loads_on_a_fresh_cloud_and_predicts_identically(cloud3, dig
 
 
 def test_sigkill_a_node_mid_training_ends_with_a_model_or_clear_error():
-    # Long enough that the kill at 4 s lands mid-training: the faster kernel trained the 60
-    # epochs this test once asked for in under 4 s, before the kill.
-    epochs = 300
+    # Training is bounded by time, not epochs, so the kill at 4 s lands mid-training however
+    # fast the kernel is (a fixed 60 epochs once ended before the kill; 300 took 36 s of the
+    # suite), and the training goes on on the two survivors until max_runtime_secs.
+    runtime = 9.0
     with start_cloud(3, args=["--heartbeat-timeout", "2"]) as cloud:
         h2ocloud.init(url=cloud.nodes[0].url)
         train, test = digits_frames("kill")
@@ -170,7 +171,8 @@ def test_sigkill_a_node_mid_training_ends_with_a_model_or_clear_error():
 
         def run():
             try:
-                m = h2ocloud.H2ODeepLearningEstimator(hidden=[200, 200], epochs=epochs, seed=1, classification_stop=-1,
+                m = h2ocloud.H2ODeepLearningEstimator(hidden=[200, 200], epochs=1e6, max_runtime_secs=runtime,
+                                                      seed=1, classification_stop=-1,
                                                       train_samples_per_iteration=1000, model_id="survivor")
                 m.train(x=X, y="label", training_frame=train, validation_frame=test)
                 outcome["model"] = m
@@ -186,7 +188,7 @@ def test_sigkill_a_node_mid_training_ends_with_a_model_or_clear_error():
         assert not t.is_alive() and time.time() - t0 < 120
         if "model" in outcome:
             m = outcome["model"]
-            assert m.epochs_trained == pytest.approx(epochs)
+            assert m.epochs_trained > 1
             nodes = m.summary_json()["training_nodes"]
             assert len(nodes[0]) == 3 and len(nodes[-1]) == 2
             assert m.classification_error(valid=True) < 0.2

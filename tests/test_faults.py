@@ -69,7 +69,9 @@ def test_sigkill_during_parse_prediction_and_grid(tmp_path):
     # Large enough that the parse is still running when the poll below sees it and the kill lands
     csv = numeric_csv(tmp_path, rows=400_000)
     expected = pd.read_csv(csv)
-    with start_cloud(3, args=["--heartbeat-timeout", "2", "--preload", "tests.slow_tasks"]) as cloud:
+    # tests.slow_predict: each chunk of a prediction takes 0.1 s longer (frame.colsum, which the
+    # fingerprints use, runs at full speed).
+    with start_cloud(3, args=["--heartbeat-timeout", "2", "--preload", "tests.slow_predict"]) as cloud:
         a, b, c = cloud.nodes
         h2ocloud.init(url=a.url)
 

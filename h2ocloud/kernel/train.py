@@ -131,6 +131,40 @@ class _SliceRunner:
                         s.blkg, s.blkj, self.counts)
 
 
+# Rows a Hogwild thread takes from its round at a time: ~10 ms of training of the trial-run
+# network, so a thread the machine holds up leaves the others little to wait for at the end of
+# a round, and the lock is taken ~100 times a second.
+BLOCK_ROWS = 96
+
+
+class _Blocks:
+    """The next untaken row of a round, handed out BLOCK_ROWS at a time to whichever thread
+    asks. Fixed slices per thread made every round last as long as its slowest slice: on a
+    virtual machine a core is often held up for milliseconds, and the other thread then sat
+    idle at the round's end."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.next = 0
+        self._lock = threading.Lock()
+
+    def take(self) -> tuple[int, int]:
+        with self._lock:
+            lo = self.next
+            self.next = hi = min(self.n, lo + BLOCK_ROWS)
+        return lo, hi
+
+
+def _drain(runner: _SliceRunner, thread: int, chunk: np.ndarray, first: int, blocks: _Blocks) -> None:
+    """Train blocks of the round's rows until none is left; a block's k-th row is global sample
+    first + (its place in the round), as it would be trained by one thread."""
+    while True:
+        lo, hi = blocks.take()
+        if lo >= hi:
+            return
+        runner.run(thread, chunk[lo:hi], first + lo, 1)
+
+
 def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
                   cfg: TrainConfig | None = None, nthreads: int = 2, seed: int = 0,
                   offsets: np.ndarray | None = None, avg_act: np.ndarray | None = None,
@@ -139,8 +173,8 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
     """Train ``net`` in place on ``X[rows]`` (in that order), one sample at a time.
 
     With ``nthreads`` > 1 the rows go in consecutive timed rounds of about a thousand rows per
-    thread; each round is split into contiguous slices, one per thread, and the threads train
-    them on the same shared arrays without locks (Hogwild). How many threads a round uses (1
+    thread; the threads take each round's rows in short blocks (whoever is free takes the next)
+    and train them on the same shared arrays without locks (Hogwild). How many threads a round uses (1
     or ``nthreads``) is chosen by measured throughput (see :mod:`.threads`). Thread t draws its
     dropout masks from its own xorshift stream seeded from (seed, t), kept across rounds, so
     nthreads=1 is reproducible bit for bit. ``offsets`` (one per row of X) are added to a
@@ -185,14 +219,13 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
             k, size = tuner.choose()
             take = min(n - done, size)
             chunk = rows[done:done + take]
-            bounds = np.linspace(0, take, k + 1).astype(np.int64)
             first = net.samples_seen + done
             t0 = time.perf_counter()
             if k == 1:  # one thread: this one (no hand-off to a worker)
                 runner.run(0, chunk, first, 1)
             else:
-                futures = [pool.submit(runner.run, t, chunk[bounds[t]:bounds[t + 1]], first + t, k)
-                           for t in range(k)]
+                blocks = _Blocks(take)
+                futures = [pool.submit(_drain, runner, t, chunk, first, blocks) for t in range(k)]
                 for f in futures:
                     f.result()
             tuner.record(k, take, time.perf_counter() - t0)
