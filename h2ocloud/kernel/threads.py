@@ -29,6 +29,11 @@ ROWS_PER_THREAD = 1024
 # Every PROBE_EVERY-th round runs the candidate not currently preferred, to refresh its speed;
 # a probe round trains only ROWS_PER_THREAD rows in all, since the runner-up is the slow one.
 PROBE_EVERY = 16
+# When fewer threads are ahead, the candidate with more is probed every PROBE_MORE_EVERY-th
+# round, a full round of its size: one slow measurement of two threads (the machine held a core
+# up) otherwise kept a run on one thread for 16 rounds at about half speed, and probing the
+# faster-in-principle count costs little.
+PROBE_MORE_EVERY = 4
 # Weight of the newest measurement in the moving average of a candidate's speed.
 SMOOTHING = 0.5
 
@@ -52,8 +57,11 @@ class ThreadCountTuner:
             if untried:
                 return untried[0], ROWS_PER_THREAD * untried[0]
             ranked = sorted(self.candidates, key=lambda k: self.speed[k], reverse=True)
-            if len(ranked) > 1 and self.rounds % PROBE_EVERY == 0:
-                return ranked[1], ROWS_PER_THREAD
+            if len(ranked) > 1:
+                if ranked[1] < ranked[0] and self.rounds % PROBE_EVERY == 0:
+                    return ranked[1], ROWS_PER_THREAD
+                if ranked[1] > ranked[0] and self.rounds % PROBE_MORE_EVERY == 0:
+                    return ranked[1], ROWS_PER_THREAD * ranked[1]
             return ranked[0], ROWS_PER_THREAD * ranked[0]
 
     def record(self, threads: int, samples: int, seconds: float) -> None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from h2ocloud.kernel import Net, NetSpec, TrainConfig, train_hogwild
-from h2ocloud.kernel.threads import PROBE_EVERY, ROWS_PER_THREAD, ThreadCountTuner, tuner_for
+from h2ocloud.kernel.threads import (
+    PROBE_EVERY,
+    PROBE_MORE_EVERY,
+    ROWS_PER_THREAD,
+    ThreadCountTuner,
+    tuner_for,
+)
 
 
 def _warmed(max_threads: int) -> ThreadCountTuner:
@@ -31,6 +37,21 @@ def test_tries_every_candidate_then_runs_the_fastest_and_probes_the_other():
         t.record(2, 2048, 0.4)
     assert t.choose()[0] == 1
     assert t.speed[2] < t.speed[1]
+
+
+def test_a_slow_two_thread_round_is_retried_soon_with_a_full_round():
+    """One thread ahead (one slow two-thread measurement): two threads get a full round every
+    PROBE_MORE_EVERY-th round, and when it is fast again they are back in front."""
+    t = _warmed(2)
+    t.choose()
+    t.record(2, 2048, 0.4)  # 5,120 rows/s: a core held up
+    t.choose()
+    t.record(1, 1024, 0.1)  # 10,240 rows/s
+    picks = [t.choose() for _ in range(PROBE_MORE_EVERY)]
+    assert picks.count((2, 2 * ROWS_PER_THREAD)) == 1
+    for _ in range(2):
+        t.record(2, 2048, 0.1)  # 20,480 rows/s
+    assert t.choose()[0] == 2
 
 
 def test_first_round_is_not_measured_and_short_rounds_count_little():
