@@ -47,6 +47,19 @@ def _background(fn):
     return t, outcome
 
 
+def _kill_during(work, under_way, what: str, node, join_s: float = 120) -> tuple[dict, float]:
+    """Run ``work`` in a thread, wait until ``under_way()`` holds, SIGKILL ``node`` and wait for
+    the work to end (it must, within ``join_s``). Returns its outcome (see _background) and the
+    time of the kill."""
+    t, out = _background(work)
+    wait_until(under_way, 120, what)
+    node.kill()
+    killed_at = time.time()
+    t.join(join_s)
+    assert not t.is_alive(), f"still running {join_s} s after the kill: {what}"
+    return out, killed_at
+
+
 def _restart(cloud, node) -> None:
     """Start a killed node again (same ports and data dir, a new id); the cloud is whole again."""
     node.start()
@@ -76,12 +89,9 @@ def test_sigkill_during_parse_prediction_and_grid(tmp_path):
         h2ocloud.init(url=a.url)
 
         # -- parse: a peer that receives chunks dies while node A parses ------------------------
-        t, out = _background(lambda: h2ocloud.import_file(str(csv), destination_frame="big.hex", chunk_rows=1000))
-        wait_until(lambda: [j for j in _parse_jobs() if j["status"] == "RUNNING"], 60, "the parse to be under way")
-        c.kill()
-        killed_at = time.time()
-        t.join(120)
-        assert not t.is_alive()
+        out, killed_at = _kill_during(
+            lambda: h2ocloud.import_file(str(csv), destination_frame="big.hex", chunk_rows=1000),
+            lambda: [j for j in _parse_jobs() if j["status"] == "RUNNING"], "the parse to be under way", c)
         (parse,) = _parse_jobs()
         assert parse["start_time"] + parse["duration_s"] > killed_at  # the kill landed mid-parse
         assert "error" not in out, out.get("error")  # the parse's puts complete on the live homes
@@ -111,11 +121,8 @@ def test_sigkill_during_parse_prediction_and_grid(tmp_path):
         grid = h2ocloud.H2OGridSearch(h2ocloud.H2ODeepLearningEstimator(epochs=40, hidden=[8], seed=1),
                                       {"l1": [0, 1e-5, 1e-4], "rho": [0.9, 0.99]}, grid_id="fault_grid",
                                       parallelism=3)
-        t, out = _background(lambda: grid.train(x=X, y="c4", training_frame=small))
-        wait_until(lambda: _running("Grid") > 0.1, 120, "the grid to be under way")
-        c.kill()
-        t.join(300)
-        assert not t.is_alive()
+        out, _ = _kill_during(lambda: grid.train(x=X, y="c4", training_frame=small),
+                              lambda: _running("Grid") > 0.1, "the grid to be under way", c, join_s=300)
         if "error" in out:  # the grid as a whole may fail only with a message saying why
             assert isinstance(out["error"], H2OCloudError) and str(out["error"]), out["error"]
         else:
@@ -146,12 +153,10 @@ def test_the_clients_node_dies_mid_job(tmp_path):
         other = Connection(b.url, fetch_cloud(b.url))
         job = other.call("models.train", train_args)[0]["job"]
         other.close()
-        t, out = _background(lambda: wait_job(job))
-        wait_until(lambda: h2ocloud.connection().call("jobs.get", {"job_id": job["job_id"]})[0]["progress"] > 0.05,
-                   120, "training to be under way")
-        a.kill()
-        t.join(300)
-        assert not t.is_alive()
+        out, _ = _kill_during(
+            lambda: wait_job(job),
+            lambda: h2ocloud.connection().call("jobs.get", {"job_id": job["job_id"]})[0]["progress"] > 0.05,
+            "training to be under way", a, join_s=300)
         assert "error" not in out, out.get("error")  # the client moved on to another node and waited on
         assert out["result"]["status"] == "DONE"
         assert h2ocloud.connection().url != a.url
@@ -165,11 +170,8 @@ def test_the_clients_node_dies_mid_job(tmp_path):
         driver = next(n for n in cloud.nodes if n.url == h2ocloud.connection().url)
         m = h2ocloud.H2ODeepLearningEstimator(hidden=[32], epochs=300, seed=1, model_id="lost_model",
                                               score_interval=0.5)
-        t, out = _background(lambda: m.train(x=X, y="c4", training_frame=fr))
-        wait_until(lambda: _running("DeepLearning") > 0.05, 120, "training to be under way")
-        driver.kill()
-        t.join(120)
-        assert not t.is_alive()
+        out, _ = _kill_during(lambda: m.train(x=X, y="c4", training_frame=fr),
+                              lambda: _running("DeepLearning") > 0.05, "training to be under way", driver)
         err = out.get("error")
         assert isinstance(err, ConnectionError) and "left the cloud" in str(err), err
         # The client is on a live member: plain calls answer, the frame is whole.
