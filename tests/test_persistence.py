@@ -31,14 +31,15 @@ def test_store_files_round_trip_and_a_corrupt_one_is_skipped(tmp_path, caplog):
     files = sorted(p.name for p in tmp_path.iterdir())
     assert len(files) == 3 and all(f.endswith(".val") for f in files)  # the removed key: a tombstone
 
-    s2 = Store()
-    assert s2.attach_disk(disk.DiskStore(tmp_path)) == 2
+    s2, d2 = Store(), disk.DiskStore(tmp_path)
+    assert s2.attach_disk(d2) == 2
     v = s2.get("a.hex/chunk/000000")
     assert v.kind == "chunk" and v.meta == {"n": 10} and v.stamp == t + 2
     assert np.array_equal(np.frombuffer(v.blobs[0], np.float32), arr) and v.blobs[1] == b"na"
     assert s2.get("gone") is None and s2.removed_at("gone") == t + 4
     assert not s2.put("gone", Value("model", {}, [b"old"], stamp=t + 3.5))  # a stale copy stays out
     assert s2.put("gone", Value("model", {}, [b"new"], stamp=t + 5))  # made again after the removal
+    assert d2.flush()  # writes go through the disk thread: on disk before the next store reads
 
     # Truncate the chunk's file: reported by name, set aside, the other keys load.
     path = tmp_path / disk.file_name("a.hex/chunk/000000")
