@@ -267,15 +267,20 @@ class Cloud:
 
     def check_consistent(self, timeout: float = 90.0) -> None:
         """Poll until inconsistency() is None; fail naming the last fault at the deadline."""
-        deadline = time.time() + timeout
-        why = None
+        start = time.time()
+        deadline = start + timeout
+        why = first = None
         while time.time() < deadline:
             try:
                 why = self.inconsistency()
             except Exception as e:  # a node stopping under us: look again
                 why = f"{type(e).__name__}: {e}"
             if why is None:
+                if time.time() - start > 5:  # say what a slow teardown waited for (suite time)
+                    print(f"cloud check: consistent after {time.time() - start:.1f} s; first: {first}",
+                          file=sys.stderr)
                 return
+            first = first or why
             time.sleep(0.5)
         raise AssertionError(f"cloud not consistent after the test ({timeout:.0f} s): {why}")
 
