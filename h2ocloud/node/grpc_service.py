@@ -66,12 +66,7 @@ async def _receive(node: Node, request_iterator, spool: bool) -> tuple[dict, lis
         header.pop("blobs", None)
         return header, [SpooledUpload(path)]
 
-    async def rest():
-        yield first
-        async for part in request_iterator:
-            yield part
-
-    return await wire.decode_async(rest())
+    return await wire.decode_rest_async(header, first, request_iterator)
 
 
 async def _serve_call(node: Node, table: OpTable, refuse, request_iterator, context):

@@ -1,9 +1,9 @@
 """Map over local chunks, reduce over the cloud: the one mechanism every frame computation uses.
 
 A task is a registered MRTask subclass, sent by name with JSON arguments (never pickled). The caller
-(`run_task`) assigns each chunk of a frame to exactly one live home (its first live replica, so
-each chunk is counted once), sends each node the list of its chunks (`mr.map`), and reduces what
-comes back. A node maps its chunks in worker threads, reduces them locally and returns one partial.
+(`run_task`) assigns each chunk of a frame to exactly one live home (so each chunk is counted
+once; of its replicas, the one with the fewest rows assigned so far), sends each node the list
+of its chunks (`mr.map`), and reduces what comes back. A node maps its chunks in worker threads, reduces them locally and returns one partial.
 If a node dies mid-task, its chunks are assigned to their next replica and redone; the caller
 still gets one correct result. A node that is late (frozen: missed heartbeats) is treated the same
 way at once, rather than after the heartbeat timeout (chunk tasks only: an all-nodes task waits;
@@ -193,6 +193,7 @@ async def _run_task(node: Node, name: str, args: dict[str, Any], frame_id: str, 
         if nodes is not None:
             members &= set(nodes)
         assignment: dict[str, list[int]] = {}
+        rows: dict[str, int] = {}  # rows assigned so far, per node
         for i in sorted(remaining):
             homes = [h for h in node.dkv.homes(chunk_key(frame_id, i)) if h not in excluded and h in members]
             if not homes:  # no live home: any live node can still fetch a surviving copy
@@ -201,7 +202,14 @@ async def _run_task(node: Node, name: str, args: dict[str, Any], frame_id: str, 
                 raise NodeUnavailable(f"no live node can map chunk {i} of {frame_id!r}")
             if late == "cancel":
                 homes.sort(key=node.membership.is_late)  # a prompt replica first (stable)
-            assignment.setdefault(homes[0], []).append(i)
+                homes = [h for h in homes if node.membership.is_late(h) == node.membership.is_late(homes[0])]
+            # The home with the fewest rows so far (the first at a tie): a task takes as long as
+            # its busiest node, and with every chunk on `replication` nodes the work can be
+            # spread evenly (first homes alone gave 3 nodes 8 chunks as 5/2/1). Deterministic,
+            # so a training job's rounds keep the same assignment.
+            pick = min(homes, key=lambda h: rows.get(h, 0))
+            rows[pick] = rows.get(pick, 0) + _chunk_rows(header, i)
+            assignment.setdefault(pick, []).append(i)
         extra = node_args(assignment) if node_args is not None else {}
         parts = [Part(nid, nid, idx, extra.get(nid, {})) for nid, idx in assignment.items()]
         res = await run_parts(node, task, args, header, blobs, parts, fanin, late)
@@ -262,6 +270,11 @@ async def _run_all_nodes(node: Node, name: str, args: dict[str, Any], blobs: Seq
     if failed is not None:
         failed |= excluded
     return await _reduce(node, task, partials)
+
+
+def _chunk_rows(header: FrameHeader, i: int) -> int:
+    """Chunk i's rows (1 where the header does not say: the chunks then count alike)."""
+    return int(header.chunk_rows[i]) if i < len(header.chunk_rows) else 1
 
 
 def _fanin(node: Node, fanin: int | None) -> int:
