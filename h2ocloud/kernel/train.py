@@ -135,8 +135,11 @@ class _SliceRunner:
 # network, so a thread the machine holds up leaves the others little to wait for at the end of
 # a round, and the lock is taken ~100 times a second.
 BLOCK_ROWS = 96
-# Calls with fewer rows than this train on the calling thread alone (see train_hogwild).
+# Calls with fewer rows than this, or less work than SMALL_CALL_WORK (rows times the model's
+# weights: about a millisecond per million here), train on the calling thread alone (see
+# train_hogwild).
 SMALL_CALL_ROWS = 2 * BLOCK_ROWS
+SMALL_CALL_WORK = 4_000_000
 
 
 class _Blocks:
@@ -197,10 +200,13 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
         return 0
     if rows.min() < 0 or rows.max() >= X.shape[0]:
         raise IndexError("rows out of range")
-    # A call of a few blocks' rows trains on this thread: handing it to a pool costs more than
-    # the rows (the ECG autoencoder's iterations are 20 rows), and two threads writing a model
-    # small enough to sit in one core's cache only pass its lines back and forth.
-    nthreads = 1 if n < SMALL_CALL_ROWS else max(1, int(nthreads))
+    # A call of a few blocks' rows, or of a few milliseconds' work, trains on this thread:
+    # handing it to a pool costs more than the rows (the ECG autoencoder's iterations are 20
+    # rows), and two threads writing a model small enough to sit in one core's cache only pass
+    # its lines back and forth (a prostate-sized [50,50] net's 380-row iterations: two threads
+    # woken for each trained 34k samples/s, one 108k).
+    small = n < SMALL_CALL_ROWS or n * net.weights.size < SMALL_CALL_WORK
+    nthreads = 1 if small else max(1, int(nthreads))
     if avg_act is None:
         avg_act = np.zeros(0, np.float32)
     elif avg_act.dtype != np.float32 or avg_act.shape != activation_buffer(net.spec).shape:

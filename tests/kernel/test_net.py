@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from h2ocloud.kernel import Net, NetSpec, TrainConfig, layer_stats, train_hogwild
+from h2ocloud.kernel import train as train_module
 
 SPEC = NetSpec(n_inputs=30, hidden=(20, 10), n_outputs=4, activation="Rectifier",
                hidden_dropout_ratios=(0.5, 0.2))
@@ -77,7 +78,8 @@ def test_one_thread_is_bit_for_bit_reproducible() -> None:
     assert not np.array_equal(runs[0].weights, other.weights)
 
 
-def test_hogwild_two_threads_trains_every_row() -> None:
+def test_hogwild_two_threads_trains_every_row(monkeypatch) -> None:
+    monkeypatch.setattr(train_module, "SMALL_CALL_WORK", 0)  # two threads, however small the call
     X, y = _data()
     net = Net.initialize(SPEC, seed=4)
     before = net.weights.copy()
