@@ -101,13 +101,18 @@ def wait_job(job: dict[str, Any], progress: bool | None = None) -> dict[str, Any
     """
     bar = JobBar(job) if _show_progress(progress) else None
     conn = connection()
-    # The members to fail over to if this node dies while we wait (any node answers for a job).
-    if job["status"] == "RUNNING":
-        conn.refresh_members()
+    polls = 0
     try:
         while job["status"] == "RUNNING":
             # Long poll: the node answers as soon as the job ends, or after wait_s to update the bar.
             job, _ = conn.call("jobs.get", {"job_id": job["job_id"], "wait_s": 0.25})
+            polls += 1
+            if polls == 1 and job["status"] == "RUNNING":
+                # The members to fail over to if this node dies while we wait (any node answers
+                # for a job): asked once a job outlasts one poll, not before every job (a call
+                # of its own, 5 ms of a 0.1 s training; until then the members known at connect
+                # time serve).
+                conn.refresh_members()
             time.sleep(0)  # a point where Ctrl-C lands between calls
             if bar is not None:
                 bar.update(job)

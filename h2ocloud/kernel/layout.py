@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -77,6 +78,27 @@ def own_lines(n: int, dtype: type | np.dtype, fill: float = 0) -> np.ndarray:
     return arr
 
 
+def lines_apart(arrays: dict[str, tuple[int, Any, float]]) -> dict[str, np.ndarray]:
+    """Arrays {name: (n, dtype, fill)} as :func:`own_lines` makes them (each on cache lines of
+    its own, a spare line after it), carved from one allocation: a training call makes a
+    thread's ten scratch arrays, and ten allocations were 31 us of a 20-row call's ~800."""
+    layout, end = [], 0
+    for name, (n, dtype, fill) in arrays.items():
+        dt = np.dtype(dtype)
+        start = -(-end // CACHE_LINE) * CACHE_LINE
+        layout.append((name, start, n, dt, fill))
+        end = start + n * dt.itemsize + CACHE_LINE
+    raw = np.zeros(end + 2 * CACHE_LINE, dtype=np.uint8)
+    base = (-raw.ctypes.data) % CACHE_LINE
+    out = {}
+    for name, start, n, dt, fill in layout:
+        arr = raw[base + start:base + start + n * dt.itemsize].view(dt)
+        if fill:
+            arr[:] = fill
+        out[name] = arr
+    return out
+
+
 @dataclass
 class Scratch:
     """Per-thread work buffers, allocated once per call so the sample loop never allocates,
@@ -98,15 +120,15 @@ class Scratch:
         sizes = spec.layer_sizes
         n_act = sum(sizes[1:])
         nl = spec.n_layers
-        return cls(
-            x0=own_lines(spec.n_inputs, np.float32),
-            acts=own_lines(n_act, np.float32),
-            errs=own_lines(n_act, np.float32),
-            keep=own_lines(n_act, np.uint8, 1),
-            udraw=own_lines(max(sizes[1:]), np.float32),
-            argmax=own_lines(n_act + nl, np.int64, -1),
-            maxnorm=own_lines(nl, np.float32, 1),
-            g2blk=own_lines(core.BLOCK * max(sizes[:-1]), np.float32),
-            blkg=own_lines(2 * core.BLOCK, np.float32),
-            blkj=own_lines(core.BLOCK, np.int64),
-        )
+        return cls(**lines_apart({
+            "x0": (spec.n_inputs, np.float32, 0),
+            "acts": (n_act, np.float32, 0),
+            "errs": (n_act, np.float32, 0),
+            "keep": (n_act, np.uint8, 1),
+            "udraw": (max(sizes[1:]), np.float32, 0),
+            "argmax": (n_act + nl, np.int64, -1),
+            "maxnorm": (nl, np.float32, 1),
+            "g2blk": (core.BLOCK * max(sizes[:-1]), np.float32, 0),
+            "blkg": (2 * core.BLOCK, np.float32, 0),
+            "blkj": (core.BLOCK, np.int64, 0),
+        }))
