@@ -152,3 +152,33 @@ def test_chunk_wire_round_trip_is_pickle_free() -> None:
 def test_chunk_rejects_mismatched_columns() -> None:
     with pytest.raises(ValueError):
         Chunk(["a"], [encode_column(np.arange(3.0), "numeric")], 4)
+
+
+@pytest.mark.parametrize("lo,hi", [(0, 6), (0, 2), (2, 5), (5, 6), (3, 3)])
+def test_slice_rows_keeps_encodings_and_values_and_survives_the_wire(lo: int, hi: int) -> None:
+    cases = {name: v for name, (v, *_rest) in NUMERIC_CASES.items()}
+    numeric = {n: np.resize(v, 6) for n, v in cases.items()}
+    enums = {"e": np.array(["u", None, "v", "u", "w", "v"], dtype=object),
+             "e_const": np.array(["x"] * 6, dtype=object),
+             "e_wide": np.array([f"l{i}" for i in (0, 300, 5, 299, 1, 7)], dtype=object)}
+    strings = {"s": np.array(["héllo", None, "", "a,b", "wörld ✓", "z"], dtype=object)}
+    names = [*numeric, *enums, *strings]
+    cols = ([encode_column(v, "numeric") for v in numeric.values()]
+            + [encode_column(v, "enum") for v in enums.values()]
+            + [encode_column(v, "string") for v in strings.values()])
+    chunk = Chunk(names, cols, 6, row_offset=100)
+    part = chunk.slice_rows(lo, hi, row_offset=100 + lo)
+    assert part.nrows == hi - lo and part.row_offset == 100 + lo and part.names == names
+    for c, p in zip(chunk.columns, part.columns, strict=True):
+        assert p.meta["enc"] == c.meta["enc"] and p.meta.get("dtype") == c.meta.get("dtype")
+    meta, bufs = part.to_wire()
+    back = Chunk.from_wire(json.loads(json.dumps(meta)), [bytes(b) for b in bufs])
+    for got in (part, back):
+        for n in numeric:
+            np.testing.assert_array_equal(got.column(n), chunk.column(n)[lo:hi])
+        for n in enums:
+            domain = sorted({x for x in enums[n] if x is not None})
+            np.testing.assert_array_equal(got.column(n, domain), chunk.column(n, domain)[lo:hi])
+        assert list(got.column("s")) == list(chunk.column("s"))[lo:hi]
+    with pytest.raises(ValueError, match="out of range"):
+        chunk.slice_rows(4, 7)

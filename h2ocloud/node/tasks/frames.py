@@ -135,7 +135,7 @@ class DerivedParts:
     point sums depend on their order; models standardize with these statistics).
     """
 
-    parts: dict[str, dict[int, tuple[int, Rollups]]] = field(default_factory=dict)
+    parts: dict[str, dict[int, tuple[int, Rollups | None]]] = field(default_factory=dict)  # None: rebalance
 
 
 class DeriveTask(MRTask):
@@ -209,10 +209,12 @@ class DeriveTask(MRTask):
             bounds = np.linspace(0, chunk.nrows, k + 1).astype(np.int64)
             out.parts[dest] = {}
             for s in range(k):
-                rows = np.arange(bounds[s], bounds[s + 1])
-                new = chunk.take_rows(rows, row_offset=chunk.row_offset + int(bounds[s]))
+                lo, hi = int(bounds[s]), int(bounds[s + 1])
+                new = chunk.slice_rows(lo, hi, row_offset=chunk.row_offset + lo)
                 ctx.node.dkv.put_sync(chunk_key(dest, index * k + s), chunk_value(new))
-                out.parts[dest][index * k + s] = (new.nrows, chunk_rollups(new))
+                # No rollups: the copy holds the source's rows, so it takes the source's
+                # statistics (derive), and summarizing every column again was the other half.
+                out.parts[dest][index * k + s] = (new.nrows, None)
             return out
         at = index + int(self.args.get("index_offset", 0))  # rbind writes after earlier frames' chunks
         for dest, new in zip(self.dests, self._transform(ctx, index, chunk)):
@@ -230,7 +232,7 @@ class DeriveTask(MRTask):
         blobs: list[Any] = []
         for dest, per_chunk in p.parts.items():
             for index, (rows, r) in per_chunk.items():
-                rm, rb = r.to_wire()
+                rm, rb = (None, []) if r is None else r.to_wire()
                 meta["parts"].append({"dest": dest, "index": index, "rows": rows, "meta": rm,
                                       "start": len(blobs), "n": len(rb)})
                 blobs.extend(rb)
@@ -239,7 +241,7 @@ class DeriveTask(MRTask):
     def from_wire(self, meta: dict[str, Any], blobs: list[bytes]) -> DerivedParts:
         p = DerivedParts()
         for m in meta["parts"]:
-            r = Rollups.from_wire(m["meta"], blobs[m["start"] : m["start"] + m["n"]])
+            r = None if m["meta"] is None else Rollups.from_wire(m["meta"], blobs[m["start"] : m["start"] + m["n"]])
             p.parts.setdefault(m["dest"], {})[int(m["index"])] = (int(m["rows"]), r)
         return p
 
@@ -260,10 +262,17 @@ async def derive(node: Node, src: FrameHeader, kind: str, dests: list[str], name
         per_chunk = parts.parts.get(dest, {}) if parts else {}
         nchunks = src.nchunks * int(args.get("pieces", 1)) if kind == "rebalance" else src.nchunks
         layout = [per_chunk[i][0] if i in per_chunk else 0 for i in range(nchunks)]
-        roll = Rollups.empty(names, types)
-        for i in sorted(per_chunk):  # chunk order: the same statistics wherever chunks live
-            roll = rollup_reduce(roll, per_chunk[i][1])
-        h = header_from_rollups(dest, names, types, roll, layout, src.source, domains)
+        if kind == "rebalance":  # the source's rows cut finer: its statistics and (as the pieces
+            # slice its buffers) its bytes, but for a string column's one extra offset a piece
+            if sum(layout) != src.nrows:
+                raise RuntimeError(f"rebalance of {src.frame_id!r} wrote {sum(layout)} of {src.nrows} rows")
+            h = FrameHeader(dest, list(names), list(types), [None if d is None else list(d) for d in src.domains],
+                            src.nrows, layout, [dict(s) for s in src.stats], src.nbytes, src.source)
+        else:
+            roll = Rollups.empty(names, types)
+            for i in sorted(per_chunk):  # chunk order: the same statistics wherever chunks live
+                roll = rollup_reduce(roll, per_chunk[i][1])
+            h = header_from_rollups(dest, names, types, roll, layout, src.source, domains)
         await node.dkv.put(dest, header_value(h))
         headers.append(h)
     return headers
