@@ -18,7 +18,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import h2ocloud
-from h2ocloud.node.tasks.mrtask import Part, Vertex, plan_tree
+from h2ocloud.frame.header import FrameHeader
+from h2ocloud.node.tasks.mrtask import Part, Vertex, header_from_text, header_text, plan_tree
 from tests.avg_tasks import made_net
 from tests.cloudfixture import start_cloud
 from tests.test_cloud_dkv import numeric_csv  # noqa: F401  (the fixture)
@@ -71,6 +72,25 @@ def test_a_malformed_subtree_is_refused_by_name():
         deep = {"key": "a", "node": "n", "children": [deep]}
     with pytest.raises(ValueError, match="too deeply"):
         Vertex.from_dict(deep)
+
+
+def _header(n: int = 785) -> FrameHeader:
+    names = [f"C{i}" for i in range(n)]
+    return FrameHeader("wide.hex", names, ["numeric"] * n, [None] * n, 10, [4, 6],
+                       [{"mean": 1.5, "sigma": float("nan"), "min": 0.0, "max": 3.0, "missing": 0}] * n, 80)
+
+
+def test_the_header_travels_as_text_parsed_once_per_node():
+    h = _header()
+    text = header_text(h)
+    got = header_from_text(text)
+    assert got.to_dict() == h.to_dict() and got.chunk_rows == [4, 6]
+    assert header_from_text(text) is got  # the second map call of a task: no parse
+    assert header_from_text(header_text(_header(3))) is not got
+    for bad in ("{", "[1, 2]", '{"frame_id": "x"}', '{"frame_id": "x", "names": 3, "types": [], '
+                '"domains": [], "nrows": 1, "chunk_rows": [1]}'):
+        with pytest.raises(ValueError, match="header_json"):
+            header_from_text(bad)
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +215,11 @@ def test_an_all_nodes_task_survives_its_inner_node_dying():
         part = head["partial"]
         assert sorted(part["nodes"]) == sorted([ids[0], leaf]), part["nodes"]
         assert part["n"] == counts[ids[0]] + counts[leaf]
+
+
+def test_a_malformed_header_json_is_refused_by_name_and_the_node_keeps_serving(chain3):
+    node = chain3.nodes[1]
+    with pytest.raises(Exception, match="header_json"):
+        chain3.peer_call(node, "mr.map", {"task": "test.model_average", "header": None,
+                                          "header_json": '{"frame_id": 1}', "chunks": [0]})
+    assert node.status()["node_id"]
