@@ -50,30 +50,18 @@ def _timed(fn) -> float:
 
 @contextlib.contextmanager
 def cloud(nodes: int):
-    """One local daemon, or ``nodes`` local daemons started as the one is (no data dir, as the
-    tests' clouds have) under one cloud name, which find each other by zeroconf."""
+    """One local daemon, or a cloud of ``nodes`` (the tests' start_cloud, as bench/distributed.py
+    starts one: flatfile discovery on 127.0.0.1, a unique cloud name), connected."""
     if nodes == 1:
         with local_node() as h2o:
             yield h2o
         return
     import h2ocloud as h2o
-    from h2ocloud.client.local import LocalNode, free_port
+    from tests.cloudfixture import start_cloud
 
-    name = f"bench-predict-{os.getpid()}"
-    daemons = [LocalNode(web_port=free_port(), grpc_port=free_port(), name=name) for _ in range(nodes)]
-    try:
-        for d in daemons:
-            d.wait_ready()
-        h2o.init(url=daemons[0].url)
-        deadline = time.time() + 60
-        while not (h2o.cluster().cloud_size == nodes and h2o.cluster().consensus):
-            if time.time() > deadline:
-                raise SystemExit(f"the {nodes} local nodes did not form one cloud (zeroconf blocked?)")
-            time.sleep(0.5)
+    with start_cloud(nodes, args=["--heartbeat-timeout", "10"]) as c:
+        h2o.init(url=c.nodes[0].url)
         yield h2o
-    finally:
-        for d in daemons:
-            d.stop()
 
 
 def main() -> None:

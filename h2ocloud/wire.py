@@ -65,12 +65,16 @@ def loads(text: str | bytes, what: str = "message header") -> Any:
 
 
 def _split(header_json: str, data: bytes) -> tuple[dict[str, Any], list[bytes]]:
+    return _cut(_header(header_json), data)
+
+
+def _header(header_json: str) -> dict[str, Any]:
     if not header_json:
         raise ValueError("malformed message: the first part has no header")
     header = loads(header_json)
     if not isinstance(header, dict):
         raise ValueError("malformed message: the header is not a JSON object")
-    return _cut(header, data)
+    return header
 
 
 def _cut(header: dict[str, Any], data: bytes) -> tuple[dict[str, Any], list[bytes]]:
@@ -99,12 +103,12 @@ def decode(parts: Iterable[pb.Part]) -> tuple[dict[str, Any], list[bytes]]:
 
 async def decode_async(parts: AsyncIterator[pb.Part]) -> tuple[dict[str, Any], list[bytes]]:
     """Reassemble one message from its Parts (async iterator)."""
-    header_json, chunks, first = "", [], True
-    async for part in parts:
-        if first:
-            header_json, first = part.header_json, False
-        chunks.append(part.data)
-    return _split(header_json, b"".join(chunks))
+    it = parts.__aiter__()
+    try:
+        first = await it.__anext__()
+    except StopAsyncIteration:
+        raise ValueError("malformed message: the first part has no header") from None
+    return await decode_rest_async(_header(first.header_json), first, it)
 
 
 async def decode_rest_async(header: dict[str, Any], first: pb.Part,

@@ -89,7 +89,7 @@ def test_the_header_travels_as_text_parsed_once_per_node():
     assert header_from_text(header_text(_header(3))) is not got
     for bad in ("{", "[1, 2]", '{"frame_id": "x"}', '{"frame_id": "x", "names": 3, "types": [], '
                 '"domains": [], "nrows": 1, "chunk_rows": [1]}'):
-        with pytest.raises(ValueError, match="header_json"):
+        with pytest.raises(ValueError, match="mr.map: header"):
             header_from_text(bad)
 
 
@@ -217,9 +217,9 @@ def test_an_all_nodes_task_survives_its_inner_node_dying():
         assert part["n"] == counts[ids[0]] + counts[leaf]
 
 
-def test_a_malformed_header_json_is_refused_by_name_and_the_node_keeps_serving(chain3):
+def test_a_malformed_header_is_refused_by_name_and_the_node_keeps_serving(chain3):
     node = chain3.nodes[1]
-    with pytest.raises(Exception, match="header_json"):
-        chain3.peer_call(node, "mr.map", {"task": "test.model_average", "header": None,
-                                          "header_json": '{"frame_id": 1}', "chunks": [0]})
+    with pytest.raises(Exception, match="mr.map: header"):
+        chain3.peer_call(node, "mr.map", {"task": "test.model_average", "header": '{"frame_id": 1}',
+                                          "chunks": [0]})
     assert node.status()["node_id"]

@@ -45,3 +45,14 @@ def test_malformed_blob_sizes_are_a_value_error(sizes):
     first = wire.pb.Part(header_json=json.dumps({"op": "x", "blobs": sizes}), data=b"abc")
     with pytest.raises(ValueError, match="'blobs' must be a list of byte counts"):
         _server_side([first])
+
+
+def test_the_peers_async_decode_matches_the_blocking_one_and_names_an_empty_stream():
+    parts = list(wire.encode({"op": "y", "args": {"k": 1}}, [np.arange(5, dtype=np.int64)]))
+
+    async def decode(ps):
+        return await wire.decode_async(_aiter(ps))
+
+    assert asyncio.run(decode(parts)) == wire.decode(parts)
+    with pytest.raises(ValueError, match="no header"):
+        asyncio.run(decode([]))

@@ -66,22 +66,16 @@ CACHE_LINE = 64
 
 
 def own_lines(n: int, dtype: type | np.dtype, fill: float = 0) -> np.ndarray:
-    """A 1-d array of ``n`` elements on cache lines no other array uses: it starts on a line
-    boundary and a spare line follows it. Hogwild threads write their scratch buffers and
-    random states every sample; small numpy arrays made one after the other share lines,
-    and a line two cores write in turn moves between them on every write (false sharing)."""
-    dt = np.dtype(dtype)
-    raw = np.full(n * dt.itemsize + 3 * CACHE_LINE, 0, dtype=np.uint8)
-    start = (-raw.ctypes.data) % CACHE_LINE
-    arr = raw[start:start + n * dt.itemsize].view(dt)
-    arr[:] = fill
-    return arr
+    """A 1-d array of ``n`` elements on cache lines no other array uses (see lines_apart)."""
+    return lines_apart({"a": (n, dtype, fill)})["a"]
 
 
 def lines_apart(arrays: dict[str, tuple[int, Any, float]]) -> dict[str, np.ndarray]:
-    """Arrays {name: (n, dtype, fill)} as :func:`own_lines` makes them (each on cache lines of
-    its own, a spare line after it), carved from one allocation: a training call makes a
-    thread's ten scratch arrays, and ten allocations were 31 us of a 20-row call's ~800."""
+    """Arrays {name: (n, dtype, fill)}, each starting on a cache-line boundary with a spare line
+    after it, carved from one allocation. Hogwild threads write their scratch buffers and random
+    states every sample; small numpy arrays made one after the other share lines, and a line
+    two cores write in turn moves between them on every write (false sharing). One allocation
+    for a thread's ten scratch arrays: ten were 31 us of a 20-row training call's ~800."""
     layout, end = [], 0
     for name, (n, dtype, fill) in arrays.items():
         dt = np.dtype(dtype)
@@ -102,7 +96,7 @@ def lines_apart(arrays: dict[str, tuple[int, Any, float]]) -> dict[str, np.ndarr
 @dataclass
 class Scratch:
     """Per-thread work buffers, allocated once per call so the sample loop never allocates,
-    each on cache lines of its own (see :func:`own_lines`)."""
+    each on cache lines of its own (see :func:`lines_apart`)."""
 
     x0: np.ndarray  # float32: the current row after input dropout
     acts: np.ndarray  # float32: outputs of every layer (meta row M_AOFF)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from . import core
 from .layout import Scratch, build_meta, dropout_vector, layer_kinds
 from .net import Net
+from .threads import worker_pool
 
 # Rows per block of the matrix path: the block's activations (rows x widest layer) stay in cache.
 BLOCK_ROWS = 1024
@@ -135,9 +135,9 @@ def _run_slices(passes: list[Callable[[], None]], workers: int | None) -> None:
         for p in passes:
             p()
         return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for f in [pool.submit(p) for p in passes]:
-            f.result()
+    pool = worker_pool(workers)  # the kernel's persistent threads, as training's
+    for f in [pool.submit(p) for p in passes]:
+        f.result()
 
 
 def forward(net: Net, X: np.ndarray, nthreads: int = 2, workers: int | None = None) -> np.ndarray:

@@ -22,6 +22,7 @@ tuner changes only speed. ``nthreads=1`` never consults it, so reproducible runs
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 # Rows per thread in one timed round: long enough that the ~0.1 ms of dispatch per round is
 # noise, short enough that a change of core placement is noticed within a fraction of a second.
@@ -92,3 +93,23 @@ def tuner_for(max_threads: int, model_size: int) -> ThreadCountTuner:
         if t is None:
             t = _TUNERS[key] = ThreadCountTuner(max_threads)
         return t
+
+
+# The kernel's worker threads persist across calls, for Hogwild rounds and scoring passes alike:
+# an iteration of a small model trains in a millisecond or two, and starting threads for every
+# call (a new executor) cost about as much again. Several trainings and scorings of one process
+# may share a pool, so it has room for a few of them at once (its threads start only when
+# needed). Its tasks never wait on the pool themselves, so sharing cannot deadlock.
+_POOL_JOBS = 4
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def worker_pool(nthreads: int) -> ThreadPoolExecutor:
+    """The process-wide executor for ``nthreads``-way kernel work (Hogwild rounds, scoring)."""
+    with _POOLS_LOCK:
+        pool = _POOLS.get(nthreads)
+        if pool is None:
+            pool = _POOLS[nthreads] = ThreadPoolExecutor(
+                max_workers=nthreads * _POOL_JOBS, thread_name_prefix=f"h2ocloud-kernel{nthreads}")
+        return pool

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -12,7 +11,7 @@ from . import core
 from .layout import Scratch, build_meta, dropout_vector, own_lines
 from .net import Net
 from .spec import NetSpec, TrainConfig
-from .threads import tuner_for
+from .threads import tuner_for, worker_pool
 
 _OUT = {"softmax": core.OUT_SOFTMAX, "linear": core.OUT_LINEAR,
         "autoencoder": core.OUT_AUTOENCODER}
@@ -20,25 +19,6 @@ _LOSS = {"CrossEntropy": core.LOSS_CE, "MeanSquare": core.LOSS_MSE, "Poisson": c
          "Gamma": core.LOSS_GAMMA, "Tweedie": core.LOSS_TWEEDIE, "Laplace": core.LOSS_LAPLACE,
          "Quantile": core.LOSS_QUANTILE, "Huber": core.LOSS_HUBER}
 _MASK64 = (1 << 64) - 1
-
-# Hogwild workers persist across calls: an iteration of a small model trains in a millisecond
-# or two, and starting threads for every call (a new executor) cost about as much again.
-# Several trainings of one process may share a pool, so it has room for a few of them at once
-# (its threads are started only when needed).
-_POOL_JOBS = 4
-_POOLS: dict[int, ThreadPoolExecutor] = {}
-_POOLS_LOCK = threading.Lock()
-
-
-def _pool(nthreads: int) -> ThreadPoolExecutor:
-    """The process-wide executor that runs ``nthreads``-way Hogwild rounds."""
-    with _POOLS_LOCK:
-        pool = _POOLS.get(nthreads)
-        if pool is None:
-            pool = _POOLS[nthreads] = ThreadPoolExecutor(
-                max_workers=nthreads * _POOL_JOBS, thread_name_prefix=f"hogwild{nthreads}")
-        return pool
-
 
 def activation_buffer(spec: NetSpec) -> np.ndarray:
     """Zeros laid out like the kernel's activations (every layer's units): the mean-activation
@@ -225,7 +205,7 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
     else:
         tuner = tuner_for(nthreads, net.weights.size)
         done = 0
-        pool = _pool(nthreads)
+        pool = worker_pool(nthreads)
         while done < n:
             k, size = tuner.choose()
             take = min(n - done, size)

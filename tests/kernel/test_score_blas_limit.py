@@ -10,6 +10,8 @@ depends on, process-wide BLAS state."""
 import subprocess
 import sys
 
+import pytest
+
 CHECK = """
 import threading
 import numpy as np
@@ -43,4 +45,7 @@ print(blas_threads(), seen)
 def test_node_holds_blas_to_one_thread():
     out = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split("\n")[0] in ("[1] [[1], [1]]", "[] [[], []]")  # no BLAS library: nothing to hold
+    line = out.stdout.split("\n")[0]
+    if line == "[] [[], []]":
+        pytest.skip("threadpoolctl sees no BLAS library in this numpy: nothing to hold")
+    assert line == "[1] [[1], [1]]"

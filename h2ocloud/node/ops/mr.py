@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from h2ocloud.frame.header import FrameHeader
 from h2ocloud.node.ops.registry import Reply
 from h2ocloud.node.tasks.mrtask import (
     Part,
@@ -34,28 +33,23 @@ log = logging.getLogger("h2ocloud.mrtask")
 @dataclass(frozen=True)
 class MapArgs:
     task: str  # a registered MRTask's name
-    header: dict[str, Any] | None  # the frame's header (FrameHeader.to_dict); None: an all-nodes task
+    header: str | None  # the frame's header as JSON text (mrtask.header_text); None: an all-nodes task
     chunks: list[int]  # the chunk indices this node maps
     args: dict[str, Any] | None = None  # the task's own arguments
     key: str = ""  # this node's part's name, for the caller (reported if this node's own map fails)
     extra: dict[str, Any] | None = None  # this node's own arguments on top of args (its share)
     children: list[dict[str, Any]] | None = None  # subtrees to forward the task to (mrtask.Vertex.to_dict)
     late: Literal["wait", "cancel"] = "wait"  # a late child: wait for it, or give its subtree up (peercall.Late)
-    header_json: str | None = None  # the header as JSON text instead (mrtask.header_text; parsed once a node)
 
 
 async def map_chunks(node, args: MapArgs, blobs: list[bytes]) -> Reply:
     task = make_task(args.task, args.args or {}, blobs)
-    header: FrameHeader | None
-    if args.header_json is not None:
-        header = header_from_text(args.header_json)
-    else:
-        header = FrameHeader.from_dict(args.header) if args.header is not None else None
+    header = header_from_text(args.header) if args.header is not None else None  # parsed once a node
     children = [Vertex.from_dict(c) for c in args.children or []]
     own = Part(args.key, node.node_id, args.chunks, args.extra or {})
     t0 = time.perf_counter()
     res: TreeResult = await reduce_tree(node, task, args.args or {}, header, blobs, [own], children, args.late,
-                                        args.header_json)
+                                        args.header)
     log.debug("mapped %d chunks of %s and reduced %d subtree(s) in %.3fs", len(args.chunks),
               header.frame_id if header else "(all nodes)", len(children), time.perf_counter() - t0)
     meta, out = await node.run_in_thread(tree_result_to_wire, task, res)

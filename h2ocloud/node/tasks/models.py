@@ -498,11 +498,6 @@ class ChunkPredictor:
         return output_chunk(model, names, self.types, out, chunk.nrows, chunk.row_offset)
 
 
-def prediction_chunk(model: DeepLearningModel, args: dict[str, Any], header: FrameHeader, chunk):
-    """One chunk of a prediction frame from one chunk of the scored frame (rows in order)."""
-    return ChunkPredictor(model, args, header)(chunk)
-
-
 def output_chunk(model: DeepLearningModel, names: list[str], types: list[str], out: dict[str, np.ndarray],
                  nrows: int, row_offset: int):
     """Encode prediction columns (as output_layout names and types them) into a chunk."""

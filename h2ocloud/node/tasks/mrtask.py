@@ -380,8 +380,7 @@ async def run_parts(node: Node, task: MRTask, args: dict[str, Any], header: Fram
     child's subtree at once, to be redone as a failed one's)."""
     own = [p for p in parts if p.node == node.node_id]
     others = sorted((p for p in parts if p.node != node.node_id), key=lambda p: (p.node, p.key))
-    text = header_text(header) if header is not None and others else None
-    return await reduce_tree(node, task, args, header, blobs, own, plan_tree(others, fanin), late, text)
+    return await reduce_tree(node, task, args, header, blobs, own, plan_tree(others, fanin), late)
 
 
 async def reduce_tree(node: Node, task: MRTask, args: dict[str, Any], header: FrameHeader | None,
@@ -439,7 +438,7 @@ async def _run_vertex(node: Node, task: MRTask, args: dict[str, Any], header: Fr
         return await reduce_tree(node, task, args, header, blobs, [v.part], v.children, late, header_json)
     head, out = await call_member(
         node, v.part.node, "mr.map",
-        {"task": task.name, "args": args, "header": None, "header_json": header_json,
+        {"task": task.name, "args": args, "header": header_json,
          "chunks": v.part.chunks, "key": v.part.key, "extra": v.part.extra,
          "children": [c.to_dict() for c in v.children], "late": late}, list(blobs), late=late)
     telemetry.MR_RECEIVED.labels(task.name).inc()
@@ -462,19 +461,19 @@ def header_text(header: FrameHeader) -> str:
 
 def header_from_text(text: str) -> FrameHeader:
     """The header of an mr.map call from its JSON text (cached by the text); a malformed one is a
-    ValueError naming header_json. Callers only read the header they get."""
+    ValueError naming the header. Callers only read the header they get."""
     with _HEADERS_LOCK:
         h = _HEADERS.get(text)
         if h is not None:
             _HEADERS.move_to_end(text)
             return h
-    d = wire.loads(text, "mr.map: header_json")
+    d = wire.loads(text, "mr.map: header")
     try:
         if not isinstance(d, dict):
             raise TypeError("not a JSON object")
         h = FrameHeader.from_dict(d)
     except (KeyError, TypeError, ValueError) as e:
-        raise ValueError(f"mr.map: header_json is not a frame header ({type(e).__name__}: {e})") from None
+        raise ValueError(f"mr.map: header is not a frame header ({type(e).__name__}: {e})") from None
     with _HEADERS_LOCK:
         _HEADERS[text] = h
         while len(_HEADERS) > HEADER_CACHE_SIZE:
