@@ -442,16 +442,21 @@ class DataInfo:
 
     # ------------------------------------------------------------------ transforms
     def transform(self, metas: Sequence[Meta] | Mapping[str, Meta],
-                  columns: Mapping[str, np.ndarray] | EncodedColumns) -> np.ndarray:
-        """Rows of the scored frame as the kernel's float32 C-contiguous input matrix."""
+                  columns: Mapping[str, np.ndarray] | EncodedColumns, order: str = "C") -> np.ndarray:
+        """Rows of the scored frame as the kernel's float32 input matrix: row-major (``order``
+        "C") for training, which reads a row at a time, or column-major ("F") for scoring,
+        whose matrix products read either as fast and whose inputs are written a column at a
+        time (h2ocloud.frame.standardize)."""
+        if order not in ("C", "F"):
+            raise ValueError(f"order must be 'C' or 'F', got {order!r}")
         by_name = _metas_by_name(metas)
         # A chunk's still-encoded columns know their row count; decoding them all to ask would
         # undo what they save.
         n = columns.nrows if isinstance(columns, EncodedColumns) else _n_rows(columns, self.x_columns)
         # Zeros where factors' units are (most stay 0); numeric inputs alone fill every column
         # (zeroing MNIST's 4 MB a chunk first cost a tenth of the transform).
-        X = np.zeros((n, self.n_inputs), dtype=np.float32) if self.cats else \
-            np.empty((n, self.n_inputs), dtype=np.float32)
+        X = np.zeros((n, self.n_inputs), dtype=np.float32, order=order) if self.cats else \
+            np.empty((n, self.n_inputs), dtype=np.float32, order=order)
         missing = np.zeros(n, dtype=bool)  # rows with a missing predictor (skip_missing)
         k = self.hash_buckets
         off = 0  # the unit's position in the unhashed layout
@@ -495,7 +500,7 @@ class DataInfo:
                 missing |= nan_rows
         if missing.any():
             X[missing] = np.nan
-        return np.ascontiguousarray(X)
+        return X
 
     def _standardize_decoded(self, columns: Mapping[str, np.ndarray], out: np.ndarray) -> np.ndarray:
         """The numeric inputs of decoded (float64) columns into ``out``, standardized as one
@@ -505,7 +510,7 @@ class DataInfo:
         V = np.empty((out.shape[0], len(self.nums)), dtype=np.float64, order="F")
         for j, col in enumerate(self.nums):
             V[:, j] = columns[col.name]
-        Z = (V - self._num_means) / self._num_sigmas
+        Z = (V - self._num_means) * (1.0 / self._num_sigmas)  # H2O's _normMul, as standardize_into
         nan = np.isnan(Z)
         out[:] = np.where(nan, self._num_fills, Z)
         return nan.any(axis=1)

@@ -122,7 +122,7 @@ class DeepLearningModel:
     # ------------------------------------------------------------------ scoring
     def _raw(self, metas: Sequence[Meta] | Mapping[str, Meta], columns: Mapping[str, np.ndarray],
              workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        X = self.info.transform(metas, columns)
+        X = self.info.transform(metas, columns, order="F")
         return X, forward(self.net, X, self._nthreads(), workers)
 
     def predict(self, metas: Sequence[Meta] | Mapping[str, Meta], columns: Mapping[str, np.ndarray],
@@ -169,7 +169,7 @@ class DeepLearningModel:
         if not 0 <= layer < len(self.spec.hidden):
             raise ValueError(f"layer {layer} out of range: the model has "
                              f"{len(self.spec.hidden)} hidden layers")
-        X = self.info.transform(metas, columns)
+        X = self.info.transform(metas, columns, order="F")
         return hidden_layer(self.net, X, layer, self._nthreads(), workers)
 
     def performance_builder(self, metas: Sequence[Meta] | Mapping[str, Meta],
@@ -186,7 +186,7 @@ class DeepLearningModel:
         # A frame with the model's weights column is scored with its weights, as H2O-3 does.
         wcol = self.params.get("weights_column")
         weights = columns[wcol] if wcol and wcol in columns else None
-        return self.rows_builder(info.transform(metas, columns), y, weights, info.row_offsets(columns))
+        return self.rows_builder(info.transform(metas, columns, order="F"), y, weights, info.row_offsets(columns))
 
     def rows_builder(self, X: np.ndarray, y: np.ndarray | None, weights: np.ndarray | None = None,
                      offsets: np.ndarray | None = None):

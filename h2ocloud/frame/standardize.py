@@ -1,13 +1,21 @@
-"""A chunk's numeric columns standardized straight into a float32 row matrix, as a model's inputs.
+"""A chunk's numeric columns standardized straight into a float32 matrix, as a model's inputs.
 
 ``standardize_into`` gives, for column j of a chunk, ``out[:, j] = float32(z)`` with
-``z = (value - mean[j]) / sigma[j]`` computed in float64 and ``fill[j]`` where z is NaN (a
+``z = (value - mean[j]) * (1 / sigma[j])`` computed in float64 (H2O's DataInfo arithmetic:
+``(x - _normSub) * _normMul`` with ``_normMul = 1 / sigma``) and ``fill[j]`` where z is NaN (a
 missing value): the same float64 arithmetic, to the bit, as decoding every column to float64
 (``decode_column``) and standardizing the block with numpy, which is what DataInfo.transform
 does with decoded columns. Done that way a 1,335-row chunk of MNIST made five float64
 temporaries of 717 columns and decoded each column in its own numpy calls; here the stored
 integers (uint8 pixels) are read once by a Numba kernel per storage type, and only the float32
 matrix the network reads is written.
+
+The kernel writes a column at a time, so it wants ``out`` in column-major (Fortran) order:
+then each column's loop reads the stored values and writes the output contiguously, with no
+branch, and LLVM vectorizes it (0.2 ns a value against 1.8 ns writing a row-major matrix's
+columns, a store every row's length apart). Scoring asks DataInfo.transform for that order
+(the matrix products read it as fast); a row-major ``out`` (training, which reads a row at a
+time) is filled from a column-major copy.
 """
 
 from __future__ import annotations
@@ -19,55 +27,66 @@ from numba import njit
 
 from h2ocloud.frame.chunk import NUMERIC, EncodedColumn, _as_array
 
-# Rows a pass of the kernel takes before moving to the next column: the rows' slice of every
-# stored column and of the output stay in the L2 cache between columns.
-_TILE_ROWS = 64
 
-
-@njit(cache=True, nogil=True)
-def _standardize_stored(stored, dst, offset, na, has_na, mean, sigma, fill, out, missing):  # pragma: no cover - compiled
-    """out[i, dst[j]] = float32((stored[j, i] + offset[j] - mean[j]) / sigma[j]) in float64,
+@njit(cache=True, nogil=True, error_model="numpy")
+def _standardize_stored(stored, dst, offset, na, has_na, mean, mul, fill, out, missing):  # pragma: no cover - compiled
+    """out[i, dst[j]] = float32((stored[j, i] + offset[j] - mean[j]) * mul[j]) in float64,
     fill[j] where that is NaN or stored[j, i] is the NA sentinel na[j] (when has_na[j]);
-    missing[i] set for such rows."""
+    missing[i] set for such rows. ``out`` is column-major."""
     k, n = stored.shape
-    for lo in range(0, n, _TILE_ROWS):
-        hi = min(lo + _TILE_ROWS, n)
-        for j in range(k):
-            d, off, mu, s, f = dst[j], offset[j], mean[j], sigma[j], fill[j]
-            sentinel, check_na = na[j], has_na[j]
-            for i in range(lo, hi):
-                raw = stored[j, i]
-                if check_na and raw == sentinel:
-                    out[i, d] = np.float32(f)
+    for j in range(k):
+        mu, s, f = mean[j], mul[j], np.float32(fill[j])
+        sentinel, check_na = na[j], has_na[j]
+        src, col = stored[j], out[:, dst[j]]
+        bad = False
+        if offset[j] != 0.0:  # as decode_column: no offset added at all (-0.0 stays -0.0)
+            off = offset[j]
+            for i in range(n):
+                raw = src[i]
+                z = (np.float64(raw) + off - mu) * s
+                nav = (check_na and raw == sentinel) or z != z
+                col[i] = f if nav else np.float32(z)
+                bad |= nav
+        else:
+            for i in range(n):
+                raw = src[i]
+                z = (np.float64(raw) - mu) * s
+                nav = (check_na and raw == sentinel) or z != z
+                col[i] = f if nav else np.float32(z)
+                bad |= nav
+        if bad:  # rare: which rows, in a pass of its own (the loops above stay branch-free)
+            for i in range(n):
+                raw = src[i]
+                z = (np.float64(raw) + offset[j] - mu) * s
+                if (check_na and raw == sentinel) or z != z:
                     missing[i] = True
-                    continue
-                v = np.float64(raw)
-                if off != 0.0:  # as decode_column: no offset added at all (-0.0 stays -0.0)
-                    v += off
-                z = (v - mu) / s
-                if z != z:
-                    out[i, d] = np.float32(f)
-                    missing[i] = True
-                else:
-                    out[i, d] = np.float32(z)
 
 
 @njit(cache=True, nogil=True)
 def _fill_columns(out, dst, values):  # pragma: no cover - compiled
-    """out[i, dst[j]] = values[j] for every row i."""
-    for i in range(out.shape[0]):
-        for j in range(dst.size):
-            out[i, dst[j]] = values[j]
+    """out[i, dst[j]] = values[j] for every row i (``out`` column-major)."""
+    for j in range(dst.size):
+        col = out[:, dst[j]]
+        v = values[j]
+        for i in range(out.shape[0]):
+            col[i] = v
 
 
 def standardize_into(columns: Sequence[EncodedColumn], mean: np.ndarray, sigma: np.ndarray,
                      fill: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Write the standardized values of numeric ``columns`` (one chunk's) into the columns of
-    ``out`` (rows x len(columns) float32, may be a column slice of a wider matrix); return a
-    bool per row, True where some value was missing (NA, or NaN once standardized)."""
+    ``out`` (rows x len(columns) float32, may be a column slice of a wider matrix; fastest in
+    column-major order); return a bool per row, True where some value was missing (NA, or NaN
+    once standardized)."""
+    if not out.flags.f_contiguous:
+        tmp = np.empty(out.shape, dtype=np.float32, order="F")
+        missing = standardize_into(columns, mean, sigma, fill, tmp)
+        out[...] = tmp
+        return missing
     n = out.shape[0]
     missing = np.zeros(n, dtype=bool)
     mean, sigma, fill = (np.asarray(a, np.float64) for a in (mean, sigma, fill))
+    mul = 1.0 / sigma  # H2O's _normMul
     # One pass over the columns (a wide frame has hundreds, for every chunk), grouping them by
     # how they are stored: one kernel call per storage type.
     groups: dict[str, _Group] = {}
@@ -98,10 +117,10 @@ def standardize_into(columns: Sequence[EncodedColumn], mean: np.ndarray, sigma: 
         g.na.append(0 if na is None else na)
     if const:
         idx = np.asarray(const, dtype=np.int64)
-        z = (np.asarray(const_values) - mean[idx]) / sigma[idx]
+        z = (np.asarray(const_values) - mean[idx]) * mul[idx]
         nan = np.isnan(z)
-        # A kernel writes them: numpy's scatter into hundreds of columns of every row (MNIST's
-        # blank border pixels) was as slow as standardizing all the stored ones.
+        # A kernel writes them: numpy's scatter into hundreds of columns (MNIST's blank border
+        # pixels) was as slow as standardizing all the stored ones.
         _fill_columns(out, idx, np.where(nan, fill[idx], z).astype(np.float32))
         if nan.any() and n:
             missing[:] = True
@@ -109,7 +128,7 @@ def standardize_into(columns: Sequence[EncodedColumn], mean: np.ndarray, sigma: 
         idx = np.asarray(g.dst, dtype=np.int64)
         stored = _gathered(g.buffers, dtype, n)
         _standardize_stored(stored, idx, np.asarray(g.offset, np.float64), np.asarray(g.na, stored.dtype),
-                            np.asarray(g.has_na, bool), mean[idx], sigma[idx], fill[idx], out, missing)
+                            np.asarray(g.has_na, bool), mean[idx], mul[idx], fill[idx], out, missing)
     return missing
 
 

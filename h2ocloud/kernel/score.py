@@ -98,7 +98,11 @@ def _layer_outputs(net: Net, X: np.ndarray, layer: int, nthreads: int, workers: 
     spec = net.spec
     if X.ndim != 2 or X.shape[1] != spec.n_inputs:
         raise ValueError(f"X must be (n_rows, {spec.n_inputs})")
-    X = np.ascontiguousarray(X, dtype=np.float32)
+    # Either order is read as it is by the matrix products (DataInfo.transform makes scoring's
+    # inputs column-major); the per-row kernel below wants rows.
+    X = np.asarray(X, dtype=np.float32)
+    if not (X.flags.c_contiguous or X.flags.f_contiguous):
+        X = np.ascontiguousarray(X)
     meta, drop = build_meta(spec), dropout_vector(spec)
     n = X.shape[0]
     out = np.empty((n, spec.layer_sizes[layer + 1]), dtype=np.float32)
@@ -114,6 +118,8 @@ def _layer_outputs(net: Net, X: np.ndarray, layer: int, nthreads: int, workers: 
             _run_slices([lambda lo=lo, hi=hi: _matrix_outputs(net, X[lo:hi], layer, out[lo:hi])
                          for lo, hi in slices], workers)
         return out
+
+    X = np.ascontiguousarray(X)
 
     def run(lo: int, hi: int) -> None:
         s = Scratch.for_spec(spec)

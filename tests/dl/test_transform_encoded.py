@@ -1,7 +1,8 @@
 """DataInfo.transform on a chunk's still-encoded columns (framedata.ChunkColumns, the prediction
 path) gives the same float32 inputs, to the bit, as on the decoded columns, for every numeric
 encoding a chunk stores (const, uint8 / int8 / int16 / int32 with offsets and NA sentinels,
-float32, float64), with and without missing_values_handling=Skip and standardize."""
+float32, float64), with and without missing_values_handling=Skip and standardize, in either
+matrix order."""
 
 import numpy as np
 import pytest
@@ -49,22 +50,47 @@ def _frame(cols: dict[str, np.ndarray], train_cols: dict[str, np.ndarray]) -> tu
     return header, chunk, framedata.metas(header)
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("params", [
     {},
     {"missing_values_handling": "Skip"},
     {"standardize": False},
     {"ignore_const_cols": False},
 ])
-def test_encoded_chunk_transform_is_bit_identical(params):
+def test_encoded_chunk_transform_is_bit_identical(params, order):
     cols = _columns()
     header, chunk, metas = _frame(cols, cols)
     kinds = {c.meta.get("dtype", c.meta["enc"]) for c in chunk.columns}
     assert {"u1", "i1", "i2", "i4", "f4", "f8", "const"} <= kinds
     info = DataInfo.build(metas, None, "label", params)
     decoded = info.transform(metas, framedata.chunk_columns(header, chunk))
-    encoded = info.transform(metas, framedata.ChunkColumns(header, chunk, info.model_columns))
-    assert encoded.dtype == np.float32 and encoded.flags.c_contiguous
-    assert np.array_equal(decoded.view(np.uint32), encoded.view(np.uint32))
+    encoded = info.transform(metas, framedata.ChunkColumns(header, chunk, info.model_columns), order=order)
+    assert encoded.dtype == np.float32
+    assert encoded.flags.c_contiguous if order == "C" else encoded.flags.f_contiguous
+    assert np.array_equal(decoded.view(np.uint32), np.ascontiguousarray(encoded).view(np.uint32))
+
+
+def test_standardized_inputs_are_h2os_arithmetic():
+    """(x - mean) * (1 / sigma) in float64, then float32: DataInfo's _normSub / _normMul; the
+    mean where a value is missing (a 0 input)."""
+    cols = _columns()
+    header, chunk, metas = _frame(cols, cols)
+    info = DataInfo.build(metas, None, "label", {})
+    X = info.transform(metas, framedata.ChunkColumns(header, chunk, info.model_columns), order="F")
+    for name in ("u1", "u1na", "u1off", "i2", "f8"):
+        st = header.stats[header.col_index(name)]
+        want = ((cols[name] - st["mean"]) * (1.0 / st["sigma"])).astype(np.float32)
+        want[np.isnan(want)] = 0.0
+        got = X[:, info.input_names.index(name)]
+        assert np.array_equal(got.view(np.uint32), want.view(np.uint32)), name
+
+
+def test_an_unknown_matrix_order_is_refused():
+    cols = _columns()
+    header, chunk, metas = _frame(cols, cols)
+    info = DataInfo.build(metas, None, "label", {})
+    with pytest.raises(ValueError, match="order must be 'C' or 'F'"):
+        info.transform(metas, framedata.chunk_columns(header, chunk), order="K")
 
 
 def test_encoded_chunk_transform_refuses_a_missing_column():
