@@ -182,3 +182,33 @@ def test_slice_rows_keeps_encodings_and_values_and_survives_the_wire(lo: int, hi
         assert list(got.column("s")) == list(chunk.column("s"))[lo:hi]
     with pytest.raises(ValueError, match="out of range"):
         chunk.slice_rows(4, 7)
+
+
+def test_a_stored_chunk_is_decoded_once_and_kept_on_its_value():
+    from h2ocloud.node.store.local import Value
+    from h2ocloud.node.tasks.framedata import stored_chunk
+
+    chunk = Chunk(["a", "b"], [encode_column(np.arange(5.0), "numeric"),
+                               encode_column(np.array([1.5, np.nan, 2, 3, 4]), "numeric")], 5)
+    meta, blobs = chunk.to_wire()
+    v = Value("chunk", meta, blobs)
+    first = stored_chunk(v)
+    assert stored_chunk(v) is first  # every later map reads the kept one
+    assert np.array_equal(first.column("a"), np.arange(5.0))
+    # Kept beside the data, not part of it: equality and the byte count ignore it.
+    assert v == Value("chunk", meta, blobs, v.stamp) and v.nbytes == sum(len(b) for b in blobs)
+    # Another value (the key stored again) is decoded on its own.
+    other = Value("chunk", *Chunk(["a"], [encode_column(np.ones(2), "numeric")], 2).to_wire())
+    assert stored_chunk(other).names == ["a"] and stored_chunk(v) is first
+
+
+def test_a_malformed_stored_chunk_raises_on_every_read():
+    from h2ocloud.node.store.local import Value
+    from h2ocloud.node.tasks.framedata import stored_chunk
+
+    meta, blobs = Chunk(["a"], [encode_column(np.arange(3.0), "numeric")], 3).to_wire()
+    v = Value("chunk", meta, blobs + [b"extra"])
+    for _ in range(2):
+        with pytest.raises(ValueError, match="describes 1 buffers, got 2"):
+            stored_chunk(v)
+    assert v.decoded is None

@@ -22,6 +22,7 @@ from h2ocloud.node.ops.schema import NoArgs
 from h2ocloud.node.store.hashing import chunk_key
 from h2ocloud.node.tasks import frames as fr
 from h2ocloud.node.tasks import roots
+from h2ocloud.node.tasks.framedata import stored_chunk
 from h2ocloud.node.tasks.mrtask import run_task
 
 log = logging.getLogger("h2ocloud.frames")
@@ -348,7 +349,7 @@ async def fetch(node, args: FetchArgs, blobs: list[bytes]) -> Reply:
         if h.chunk_rows[i] == 0:
             continue
         v = await node.dkv.get(chunk_key(h.frame_id, i))
-        chunk = Chunk.from_wire(v.meta, v.blobs)
+        chunk = stored_chunk(v)
         take = min(chunk.nrows, limit - got)
         for c in columns:
             j = h.col_index(c)

@@ -38,6 +38,10 @@ class Value:
     meta: dict[str, Any] = field(default_factory=dict)
     blobs: list[bytes] = field(default_factory=list)
     stamp: float = field(default_factory=time.time)  # when it was made (wall clock, as tombstones)
+    # The value decoded, kept by the first reader that decodes it (framedata.stored_chunk): a
+    # value is never changed once made, so its decoded form lives and dies with it. Not data:
+    # left out of comparisons and of the byte count (a chunk's arrays are views of the blobs).
+    decoded: Any = field(default=None, compare=False, repr=False)
 
     @property
     def nbytes(self) -> int:

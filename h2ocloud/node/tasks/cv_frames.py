@@ -63,7 +63,7 @@ def holdout_chunks(node: Node, args: dict[str, Any], header: FrameHeader, index:
     from h2ocloud.node.tasks.models import load_model_sync, output_chunk, output_layout
 
     v = node.dkv.get_sync(chunk_key(args["fold_frame"], index))
-    folds = Chunk.from_wire(v.meta, v.blobs)
+    folds = framedata.stored_chunk(v)
     fold = np.asarray(folds.column(0), np.float64)
     metas, cols = framedata.metas(header), framedata.chunk_columns(header, chunk)
     models = [load_model_sync(node, m) for m in args["models"]]

@@ -22,6 +22,7 @@ from h2ocloud.frame.header import FrameHeader
 from h2ocloud.frame.summary import Rollups, rollup_reduce
 from h2ocloud.node.store.hashing import chunk_key
 from h2ocloud.node.tasks import frames as fr
+from h2ocloud.node.tasks.framedata import stored_chunk
 from h2ocloud.node.tasks.mrtask import MapContext, MRTask, run_task
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def rows_of(node: Node, h: FrameHeader, start: int, n: int) -> list[Col]:
         if lo >= hi:
             continue
         v = node.dkv.get_sync(chunk_key(h.frame_id, i))
-        cols = chunk_cols(h, Chunk.from_wire(v.meta, v.blobs))
+        cols = chunk_cols(h, stored_chunk(v))
         parts.append([Col(c.name, c.ctype, c.values[lo - off:hi - off], c.domain) for c in cols])
     return _concat(parts, h)
 
@@ -73,7 +74,7 @@ def gather_rows(node: Node, h: FrameHeader, rows: np.ndarray) -> list[Col]:
     out = [Col(c.name, c.ctype, np.empty(rows.size, c.values.dtype), c.domain) for c in empty_cols(h)]
     for i in np.unique(which):
         v = node.dkv.get_sync(chunk_key(h.frame_id, int(i)))
-        cols = chunk_cols(h, Chunk.from_wire(v.meta, v.blobs))
+        cols = chunk_cols(h, stored_chunk(v))
         sel = which == i
         for o, c in zip(out, cols):
             o.values[sel] = c.values[rows[sel] - offsets[i]]
@@ -160,7 +161,7 @@ def expr_chunk(node: Node, args: dict[str, Any], state: dict[str, Any], index: i
                 cache[fid] = chunk_cols(h, chunk)
             elif h.chunk_rows == base.chunk_rows:
                 v = node.dkv.get_sync(chunk_key(fid, index))
-                cache[fid] = chunk_cols(h, Chunk.from_wire(v.meta, v.blobs))
+                cache[fid] = chunk_cols(h, stored_chunk(v))
             else:
                 cache[fid] = rows_of(node, h, off, n)
         return cache[fid]

@@ -30,6 +30,7 @@ from h2ocloud.frame.summary import (
 )
 from h2ocloud.node.store.hashing import chunk_key
 from h2ocloud.node.store.local import Value
+from h2ocloud.node.tasks.framedata import stored_chunk
 from h2ocloud.node.tasks.mrtask import MapContext, MRTask, load_header, run_task
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ class DeriveTask(MRTask):
             return [out]
         if self.kind == "assign":
             src_v = ctx.node.dkv.get_sync(chunk_key(a["source_frame"], index))
-            src = Chunk.from_wire(src_v.meta, src_v.blobs)
+            src = stored_chunk(src_v)
             if src.nrows != chunk.nrows:
                 raise ValueError(f"cannot assign: chunk {index} has {src.nrows} rows in the source, {chunk.nrows} in the target")
             names, cols = list(chunk.names), list(chunk.columns)

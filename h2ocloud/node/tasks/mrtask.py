@@ -44,6 +44,7 @@ from h2ocloud.frame.chunk import Chunk
 from h2ocloud.frame.header import FrameHeader
 from h2ocloud.node.cluster.peercall import Late, call_member
 from h2ocloud.node.store.hashing import chunk_key
+from h2ocloud.node.tasks.framedata import stored_chunk
 
 if TYPE_CHECKING:
     from h2ocloud.node.tasks.host import TaskHost as Node
@@ -70,7 +71,7 @@ class MapContext:
         if self.header is None:
             raise ValueError("a task run on all nodes has no frame to read chunks of")
         v = self.node.dkv.get_sync(chunk_key(self.header.frame_id, index))
-        return Chunk.from_wire(v.meta, v.blobs)
+        return stored_chunk(v)
 
 
 class MRTask(ABC):

@@ -27,7 +27,6 @@ from h2ocloud.dl.params import DLParams, resolve_nthreads, train_config_kwargs
 from h2ocloud.dl.scoring import score_builder
 from h2ocloud.dl.seeds import iteration_seed, sub_seed
 from h2ocloud.errors import NodeUnavailable
-from h2ocloud.frame.chunk import Chunk
 from h2ocloud.kernel import Net, TrainConfig, train_hogwild
 from h2ocloud.kernel.train import activation_buffer
 from h2ocloud.node.store.hashing import chunk_key
@@ -137,7 +136,7 @@ class TrainingState:
             m = int(h.chunk_rows[i])
             if m:
                 v = node.dkv.get_sync(chunk_key(h.frame_id, i))
-                cols = framedata.chunk_columns(h, Chunk.from_wire(v.meta, v.blobs), self.columns)
+                cols = framedata.chunk_columns(h, framedata.stored_chunk(v), self.columns)
                 X[pos:pos + m] = self.info.transform(self.metas, cols)
                 y[pos:pos + m] = 0.0 if self.info.autoencoder else self.info.transform_response(
                     self.metas[h.col_index(self.info.response)], cols[self.info.response])
@@ -305,7 +304,7 @@ class TrainingState:
                 v = node.dkv.get_sync(chunk_key(vh.frame_id, i))
                 wanted = list(self.info.model_columns) + ([] if self.info.autoencoder else [self.info.response])
                 names = [c for c in wanted if c in vh.names]
-                cols = framedata.chunk_columns(vh, Chunk.from_wire(v.meta, v.blobs), names)
+                cols = framedata.chunk_columns(vh, framedata.stored_chunk(v), names)
                 X = self.info.transform(metas, cols)
                 if self.info.autoencoder:
                     y = np.zeros(m, np.float32)
