@@ -449,10 +449,11 @@ class DataInfo:
         time (h2ocloud.frame.standardize)."""
         if order not in ("C", "F"):
             raise ValueError(f"order must be 'C' or 'F', got {order!r}")
-        by_name = _metas_by_name(metas)
+        by_name, enums = self._metas_index(metas)
         # A chunk's still-encoded columns know their row count; decoding them all to ask would
         # undo what they save.
-        n = columns.nrows if isinstance(columns, EncodedColumns) else _n_rows(columns, self.x_columns)
+        encoded = isinstance(columns, EncodedColumns)
+        n = columns.nrows if encoded else _n_rows(columns, self.x_columns)
         # Zeros where factors' units are (most stay 0); numeric inputs alone fill every column
         # (zeroing MNIST's 4 MB a chunk first cost a tenth of the transform).
         X = np.zeros((n, self.n_inputs), dtype=np.float32, order=order) if self.cats else \
@@ -483,17 +484,19 @@ class DataInfo:
             off += c.n_units
         if self.nums:
             names, means, sigmas, fills = self._num_inputs()
-            enums = {name for name, m in by_name.items() if m.get("type") == "enum"}
-            if not enums.isdisjoint(names) or any(name not in columns for name in names):
-                for col in self.nums:  # name the first offending column
-                    if by_name.get(col.name, {}).get("type", "numeric") == "enum":
-                        raise ValueError(f"column {col.name!r} is categorical here but was numeric "
-                                         "in training")
-                    _column_present(columns, col.name)
+            # Encoded columns check that they hold every name (KeyError, named below); decoded
+            # ones are asked here. A wide frame has hundreds, and a frame is scored a chunk at a time.
+            if (enums and not enums.isdisjoint(names)) or \
+                    (not encoded and any(name not in columns for name in names)):
+                self._name_missing_input(by_name, columns)
             off = self.num_offset
             block = X[:, off:off + len(self.nums)]
-            if isinstance(columns, EncodedColumns):  # a chunk's columns, still encoded
-                nan_rows = columns.standardize_into(names, means, sigmas, fills, block)
+            if encoded:  # a chunk's columns, still encoded
+                try:
+                    nan_rows = columns.standardize_into(names, means, sigmas, fills, block)
+                except KeyError:
+                    self._name_missing_input(by_name, columns)
+                    raise
             else:
                 nan_rows = self._standardize_decoded(columns, block)
             if self.skip_missing:
@@ -501,6 +504,27 @@ class DataInfo:
         if missing.any():
             X[missing] = np.nan
         return X
+
+    def _metas_index(self, metas: Sequence[Meta] | Mapping[str, Meta]) -> tuple[dict[str, Meta], set[str]]:
+        """The scored frame's column metadata by name, and its categorical columns' names;
+        kept for the last ``metas`` given (a frame is transformed a chunk at a time with the
+        same metadata, and MNIST has 785 columns)."""
+        kept = self.__dict__.get("_metas_index_kept")
+        if kept is not None and kept[0] is metas:
+            return kept[1], kept[2]
+        by_name = _metas_by_name(metas)
+        enums = {name for name, m in by_name.items() if m.get("type") == "enum"}
+        self.__dict__["_metas_index_kept"] = (metas, by_name, enums)
+        return by_name, enums
+
+    def _name_missing_input(self, by_name: Mapping[str, Meta], columns: Mapping[str, np.ndarray]) -> None:
+        """Raise the error naming the first numeric input the scored columns lack or hold as
+        categorical."""
+        for col in self.nums:
+            if by_name.get(col.name, {}).get("type", "numeric") == "enum":
+                raise ValueError(f"column {col.name!r} is categorical here but was numeric "
+                                 "in training")
+            _column_present(columns, col.name)
 
     def _standardize_decoded(self, columns: Mapping[str, np.ndarray], out: np.ndarray) -> np.ndarray:
         """The numeric inputs of decoded (float64) columns into ``out``, standardized as one

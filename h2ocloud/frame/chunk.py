@@ -396,6 +396,10 @@ class Chunk:
     columns: list[EncodedColumn]
     nrows: int
     row_offset: int = 0
+    # What readers work out from the columns' metadata and keep while the chunk lives (a chunk
+    # read from the DKV lives with its stored value: framedata.stored_chunk), keyed by reader;
+    # e.g. the standardize plan of a model's columns. Not part of the chunk's data.
+    derived: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.names) != len(self.columns):

@@ -72,63 +72,79 @@ def _fill_columns(out, dst, values):  # pragma: no cover - compiled
             col[i] = v
 
 
-def standardize_into(columns: Sequence[EncodedColumn], mean: np.ndarray, sigma: np.ndarray,
-                     fill: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Write the standardized values of numeric ``columns`` (one chunk's) into the columns of
-    ``out`` (rows x len(columns) float32, may be a column slice of a wider matrix; fastest in
-    column-major order); return a bool per row, True where some value was missing (NA, or NaN
-    once standardized)."""
+class StandardizePlan:
+    """How one chunk's numeric columns are stored, grouped for the kernels: the constant ones
+    (their positions and values) and, per storage type, the positions, buffers, offsets and NA
+    sentinels of the others. Made by a pass over the columns' metadata, which for a wide frame
+    (MNIST: 717 columns a chunk) cost more than the kernels; a chunk read again keeps its
+    plans (framedata.ChunkColumns), so scoring the same frame twice makes it once."""
+
+    __slots__ = ("n", "const_idx", "const_values", "groups")
+
+    def __init__(self, columns: Sequence[EncodedColumn], n: int) -> None:
+        self.n = n
+        groups: dict[str, _Group] = {}
+        const: list[int] = []
+        const_values: list[float] = []
+        for j, enc in enumerate(columns):
+            m = enc.meta
+            if m["ctype"] != NUMERIC or m["n"] != n:
+                raise ValueError(f"standardize_into takes numeric columns of {n} rows, got a "
+                                 f"{m['ctype']} column of {m['n']}")
+            kind = m["enc"]
+            if kind == "const":
+                const.append(j)
+                value = m.get("value")
+                const_values.append(np.nan if value is None else float(value))
+                continue
+            if kind != "int" and kind != "float":
+                raise ValueError(f"unknown numeric encoding {kind!r}")
+            dtype = m["dtype"]
+            g = groups.get(dtype)
+            if g is None:
+                g = groups[dtype] = _Group()
+            g.dst.append(j)
+            g.buffers.append(enc.buffers[0])
+            g.offset.append(m.get("offset") or 0)
+            na = m.get("na")
+            g.has_na.append(na is not None)
+            g.na.append(0 if na is None else na)
+        self.const_idx = np.asarray(const, dtype=np.int64)
+        self.const_values = np.asarray(const_values, dtype=np.float64)
+        self.groups = [(dtype, g.frozen(dtype)) for dtype, g in groups.items()]
+
+
+def standardize_into(columns: Sequence[EncodedColumn] | StandardizePlan, mean: np.ndarray,
+                     sigma: np.ndarray, fill: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Write the standardized values of numeric ``columns`` (one chunk's, or their
+    StandardizePlan) into the columns of ``out`` (rows x len(columns) float32, may be a column
+    slice of a wider matrix; fastest in column-major order); return a bool per row, True where
+    some value was missing (NA, or NaN once standardized)."""
+    plan = columns if isinstance(columns, StandardizePlan) else StandardizePlan(columns, out.shape[0])
+    if plan.n != out.shape[0]:
+        raise ValueError(f"standardize_into: a plan of {plan.n} rows for {out.shape[0]} rows")
     if not out.flags.f_contiguous:
         tmp = np.empty(out.shape, dtype=np.float32, order="F")
-        missing = standardize_into(columns, mean, sigma, fill, tmp)
+        missing = standardize_into(plan, mean, sigma, fill, tmp)
         out[...] = tmp
         return missing
     n = out.shape[0]
     missing = np.zeros(n, dtype=bool)
     mean, sigma, fill = (np.asarray(a, np.float64) for a in (mean, sigma, fill))
     mul = 1.0 / sigma  # H2O's _normMul
-    # One pass over the columns (a wide frame has hundreds, for every chunk), grouping them by
-    # how they are stored: one kernel call per storage type.
-    groups: dict[str, _Group] = {}
-    const: list[int] = []
-    const_values: list[float] = []
-    for j, enc in enumerate(columns):
-        m = enc.meta
-        if m["ctype"] != NUMERIC or m["n"] != n:
-            raise ValueError(f"standardize_into takes numeric columns of {n} rows, got a "
-                             f"{m['ctype']} column of {m['n']}")
-        kind = m["enc"]
-        if kind == "const":
-            const.append(j)
-            value = m.get("value")
-            const_values.append(np.nan if value is None else float(value))
-            continue
-        if kind != "int" and kind != "float":
-            raise ValueError(f"unknown numeric encoding {kind!r}")
-        dtype = m["dtype"]
-        g = groups.get(dtype)
-        if g is None:
-            g = groups[dtype] = _Group()
-        g.dst.append(j)
-        g.buffers.append(enc.buffers[0])
-        g.offset.append(m.get("offset") or 0)
-        na = m.get("na")
-        g.has_na.append(na is not None)
-        g.na.append(0 if na is None else na)
-    if const:
-        idx = np.asarray(const, dtype=np.int64)
-        z = (np.asarray(const_values) - mean[idx]) * mul[idx]
+    if plan.const_idx.size:
+        idx = plan.const_idx
+        z = (plan.const_values - mean[idx]) * mul[idx]
         nan = np.isnan(z)
         # A kernel writes them: numpy's scatter into hundreds of columns (MNIST's blank border
         # pixels) was as slow as standardizing all the stored ones.
         _fill_columns(out, idx, np.where(nan, fill[idx], z).astype(np.float32))
         if nan.any() and n:
             missing[:] = True
-    for dtype, g in groups.items():
-        idx = np.asarray(g.dst, dtype=np.int64)
-        stored = _gathered(g.buffers, dtype, n)
-        _standardize_stored(stored, idx, np.asarray(g.offset, np.float64), np.asarray(g.na, stored.dtype),
-                            np.asarray(g.has_na, bool), mean[idx], mul[idx], fill[idx], out, missing)
+    for dtype, (idx, buffers, offset, na, has_na) in plan.groups:
+        stored = _gathered(buffers, dtype, n)
+        _standardize_stored(stored, idx, offset, na, has_na, mean[idx], mul[idx], fill[idx], out,
+                            missing)
     return missing
 
 
@@ -153,3 +169,9 @@ class _Group:
         self.offset: list[int] = []
         self.na: list[int] = []
         self.has_na: list[bool] = []
+
+    def frozen(self, dtype: str) -> tuple:
+        """The kernel's arrays: positions, buffers, offsets, NA sentinels, which have one."""
+        return (np.asarray(self.dst, dtype=np.int64), self.buffers,
+                np.asarray(self.offset, np.float64), np.asarray(self.na, np.dtype(dtype)),
+                np.asarray(self.has_na, bool))

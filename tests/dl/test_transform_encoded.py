@@ -100,3 +100,24 @@ def test_encoded_chunk_transform_refuses_a_missing_column():
     names = [n for n in header.names if n != "f8"]
     with pytest.raises(ValueError, match="'f8' .* missing from the frame"):
         info.transform(metas, framedata.ChunkColumns(header, chunk, names))
+
+
+def test_a_chunk_keeps_its_standardize_plan_and_still_checks_the_names():
+    from h2ocloud.frame.standardize import StandardizePlan, standardize_into
+
+    cols = _columns()
+    header, chunk, metas = _frame(cols, cols)
+    info = DataInfo.build(metas, None, "label", {})
+    first = info.transform(metas, framedata.ChunkColumns(header, chunk, info.model_columns), order="F")
+    plans = [v for k, v in chunk.derived.items() if k[0] == "standardize"]
+    assert len(plans) == 1 and isinstance(plans[0], StandardizePlan)
+    again = info.transform(metas, framedata.ChunkColumns(header, chunk, info.model_columns), order="F")
+    assert np.array_equal(first.view(np.uint32), again.view(np.uint32))
+    assert [v for k, v in chunk.derived.items() if k[0] == "standardize"] == plans  # reused
+    # Columns a reader may not see stay refused although the chunk has a plan naming them.
+    narrow = framedata.ChunkColumns(header, chunk, [n for n in info.model_columns if n != "f8"])
+    with pytest.raises(ValueError, match="'f8' .* missing from the frame"):
+        info.transform(metas, narrow)
+    # A plan is for its chunk's row count.
+    with pytest.raises(ValueError, match=f"a plan of {N} rows for 3 rows"):
+        standardize_into(plans[0], np.zeros(5), np.ones(5), np.zeros(5), np.empty((3, 5), np.float32, order="F"))

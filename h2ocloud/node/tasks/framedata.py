@@ -15,7 +15,7 @@ import numpy as np
 
 from h2ocloud.frame.chunk import Chunk
 from h2ocloud.frame.header import FrameHeader
-from h2ocloud.frame.standardize import standardize_into
+from h2ocloud.frame.standardize import StandardizePlan, standardize_into
 from h2ocloud.node.store.hashing import chunk_key
 
 if TYPE_CHECKING:
@@ -105,11 +105,17 @@ class ChunkColumns(Mapping[str, np.ndarray]):
                          fill: np.ndarray, out: np.ndarray) -> np.ndarray:
         """The numeric columns ``names``, standardized into ``out``'s columns: see
         h2ocloud.frame.standardize.standardize_into (rows with a missing value returned)."""
-        unknown = set(names) - self._known
-        if unknown:
-            raise KeyError(sorted(unknown)[0])
-        columns = self._chunk.columns
-        return standardize_into([columns[j] for j in self._chunk.indices(names)], mean, sigma, fill, out)
+        if not self._known.issuperset(names):
+            raise KeyError(sorted(set(names) - self._known)[0])
+        # The plan of these columns is kept on the chunk: a stored chunk is decoded once and
+        # scored again and again (every prediction, every training iteration's scoring).
+        key = ("standardize", tuple(names))
+        plan = self._chunk.derived.get(key)
+        if plan is None:
+            columns = self._chunk.columns
+            plan = StandardizePlan([columns[j] for j in self._chunk.indices(names)], self.nrows)
+            self._chunk.derived[key] = plan
+        return standardize_into(plan, mean, sigma, fill, out)
 
 
 def columns(node: Node, header: FrameHeader, names: Sequence[str] | None = None,
