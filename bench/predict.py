@@ -51,7 +51,8 @@ def _timed(fn) -> float:
 @contextlib.contextmanager
 def cloud(nodes: int):
     """One local daemon, or a cloud of ``nodes`` (the tests' start_cloud, as bench/distributed.py
-    starts one: flatfile discovery on 127.0.0.1, a unique cloud name), connected."""
+    starts one: flatfile discovery on 127.0.0.1, a unique cloud name), connected. Both keep
+    their data in memory only (no --data-dir), so the cloud writes no more than the one node."""
     if nodes == 1:
         with local_node() as h2o:
             yield h2o
@@ -59,7 +60,7 @@ def cloud(nodes: int):
     import h2ocloud as h2o
     from tests.cloudfixture import start_cloud
 
-    with start_cloud(nodes, args=["--heartbeat-timeout", "10"]) as c:
+    with start_cloud(nodes, args=["--heartbeat-timeout", "10"], persist=False) as c:
         h2o.init(url=c.nodes[0].url)
         yield h2o
 

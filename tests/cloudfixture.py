@@ -60,6 +60,7 @@ class NodeProc:
     args: list[str]
     proc: subprocess.Popen | None = None
     env: dict = field(default_factory=dict)
+    persist: bool = True  # a --data-dir beside the log (False: in memory only, as LocalNode)
 
     def _arg(self, flag: str) -> str | None:
         return self.args[self.args.index(flag) + 1] if flag in self.args else None
@@ -97,9 +98,9 @@ class NodeProc:
 
     def start(self) -> None:
         # The data dir sits beside the log, so it goes with the test's folder even after SIGKILL.
-        data_dir = self.log_path.with_suffix(".data")
+        data_dir = ["--data-dir", str(self.log_path.with_suffix(".data"))] if self.persist else []
         cmd = [sys.executable, "-m", "h2ocloud", "node", "--ip", "127.0.0.1", "--port", str(self.web_port),
-               "--grpc-port", str(self.grpc_port), "--data-dir", str(data_dir), *self.args]
+               "--grpc-port", str(self.grpc_port), *data_dir, *self.args]
         log = open(self.log_path, "ab")
         env = dict(os.environ)
         env.update(self.env)
@@ -303,10 +304,11 @@ class Cloud:
 @contextlib.contextmanager
 def start_cloud(n: int = 1, args: list[str] | None = None, discovery: str = "flatfile", form: bool = True,
                 name: str | None = None, per_node_args: list[list[str]] | None = None, check: bool = True,
-                env: dict[str, str] | None = None):
+                env: dict[str, str] | None = None, persist: bool = True):
     """Start n nodes that find each other by `discovery` ("flatfile", "peers" or "none"). On a
     clean exit of a test with 2+ nodes, `check` runs check_consistent before stopping them.
-    `env` is added to every node's environment."""
+    `env` is added to every node's environment. `persist` gives each node a --data-dir (False:
+    in memory only, as a node h2ocloud.init starts; benchmarks compare clouds that way)."""
     workdir = Path(tempfile.mkdtemp(prefix="h2ocloud-test-"))
     name = name or f"test-{os.getpid()}-{free_port()}"
     ports = free_ports(2 * n)
@@ -324,7 +326,8 @@ def start_cloud(n: int = 1, args: list[str] | None = None, discovery: str = "fla
             extra += ["--flatfile", str(flatfile)]
         elif discovery == "peers" and n > 1:
             extra += ["--peers", ",".join(f"127.0.0.1:{ports[2 * j + 1]}" for j in range(n) if j != i)]
-        nodes.append(NodeProc(ports[2 * i], ports[2 * i + 1], workdir / f"node-{i}.log", extra, env=dict(env or {})))
+        nodes.append(NodeProc(ports[2 * i], ports[2 * i + 1], workdir / f"node-{i}.log", extra, env=dict(env or {}),
+                              persist=persist))
     cloud = Cloud(nodes, workdir, name)
     failed = False
     try:

@@ -212,3 +212,18 @@ def test_a_malformed_stored_chunk_raises_on_every_read():
         with pytest.raises(ValueError, match="describes 1 buffers, got 2"):
             stored_chunk(v)
     assert v.decoded is None
+
+
+def test_a_stored_header_is_parsed_once_and_keeps_its_json_text():
+    from h2ocloud.frame.header import FrameHeader
+    from h2ocloud.node.store.local import Value
+    from h2ocloud.node.tasks.framedata import stored_header
+
+    h = FrameHeader("f.hex", ["a", "b"], ["numeric", "enum"], [None, ["x", "y"]], 3, [3],
+                    [{"mean": 1.0, "sigma": 0.5}, {"cardinality": 2}])
+    v = Value("frame", h.to_dict())
+    first = stored_header(v)
+    assert stored_header(v) is first and first == h
+    text = first.to_json()
+    assert first.to_json() is text  # made once
+    assert FrameHeader.from_dict(json.loads(text)) == first

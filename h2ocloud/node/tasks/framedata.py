@@ -27,7 +27,19 @@ def frame_header_sync(node: Node, frame_id: str, what: str) -> FrameHeader:
     """The header of frame ``frame_id`` (thread-side); ``what`` names the parameter in errors."""
     if not isinstance(frame_id, str) or not frame_id:
         raise ValueError(f"{what} is required")
-    return FrameHeader.from_dict(node.dkv.get_kind_sync(frame_id, "frame", what).meta)
+    return stored_header(node.dkv.get_kind_sync(frame_id, "frame", what))
+
+
+def stored_header(v: Value) -> FrameHeader:
+    """The header a stored frame value holds, parsed the first time it is read and kept on the
+    value, as stored_chunk keeps chunks: so is its JSON text once made (FrameHeader.to_json,
+    which every map/reduce call over the frame sends). Every reader of the value shares it,
+    so nobody changes it: code that makes a new frame builds a header of its own."""
+    h = v.decoded
+    if not isinstance(h, FrameHeader):
+        h = FrameHeader.from_dict(v.meta)
+        v.decoded = h
+    return h
 
 
 def metas(header: FrameHeader) -> list[dict[str, Any]]:

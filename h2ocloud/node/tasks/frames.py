@@ -212,14 +212,14 @@ class DeriveTask(MRTask):
             for s in range(k):
                 lo, hi = int(bounds[s]), int(bounds[s + 1])
                 new = chunk.slice_rows(lo, hi, row_offset=chunk.row_offset + lo)
-                ctx.node.dkv.put_sync(chunk_key(dest, index * k + s), chunk_value(new))
+                ctx.put(chunk_key(dest, index * k + s), chunk_value(new))
                 # No rollups: the copy holds the source's rows, so it takes the source's
                 # statistics (derive), and summarizing every column again was the other half.
                 out.parts[dest][index * k + s] = (new.nrows, None)
             return out
         at = index + int(self.args.get("index_offset", 0))  # rbind writes after earlier frames' chunks
         for dest, new in zip(self.dests, self._transform(ctx, index, chunk)):
-            ctx.node.dkv.put_sync(chunk_key(dest, at), chunk_value(new))
+            ctx.put(chunk_key(dest, at), chunk_value(new))
             out.parts[dest] = {at: (new.nrows, chunk_rollups(new))}
         return out
 
