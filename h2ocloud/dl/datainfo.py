@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -615,7 +615,13 @@ class DataInfo:
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields as plain dicts and lists, for the model file (model_format serializes
+        it at once). A shallow copy: dataclasses.asdict deep-copied every input column's
+        dataclass and domain, a third of storing a small model (ECG's 210 inputs)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["cats"] = [_fields_of(c) for c in self.cats]
+        d["nums"] = [_fields_of(c) for c in self.nums]
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> DataInfo:
@@ -623,6 +629,11 @@ class DataInfo:
         d["cats"] = [CatColumn(**c) for c in d.get("cats", [])]
         d["nums"] = [NumColumn(**c) for c in d.get("nums", [])]
         return cls(**d)
+
+
+def _fields_of(obj: Any) -> dict[str, Any]:
+    """A dataclass's fields as a dict (not what it caches beside them)."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
 def _check_offset_column(offset: str, by_name: Mapping[str, Meta], x: Sequence[str] | None,

@@ -171,6 +171,13 @@ def fold_rows(folds: np.ndarray, k: int, y: np.ndarray | None) -> tuple[np.ndarr
     return np.nonzero((folds != k) & labeled)[0], np.nonzero((folds == k) & labeled)[0]
 
 
+def _other_columns(info: DataInfo, params: dict[str, Any], header: FrameHeader) -> list[str]:
+    """The columns training reads beside the inputs that the frame holds: the response, the
+    weights, offset and fold columns."""
+    wanted = [info.response, params.get("weights_column"), info.offset_column, params.get("fold_column")]
+    return [c for c in dict.fromkeys(w for w in wanted if w) if c in header.names]
+
+
 class LocalData:
     """The rows of a node that trains alone (single_node_mode, or a cloud of one): every column
     of the training and validation frames decoded into its memory, as H2O's single-node mode."""
@@ -179,8 +186,9 @@ class LocalData:
                  train_h: FrameHeader):
         self.node, self.params, self.info = node, params, info
         tm = framedata.metas(train_h)
-        cols = framedata.columns(node, train_h)
-        self.X = info.transform(tm, cols)
+        self.X = framedata.model_inputs(node, train_h, info, tm)
+        # Decoded: the columns read beside the inputs (response, weights, offset, folds).
+        cols = framedata.columns(node, train_h, _other_columns(info, params, train_h))
         self.Y = None if info.autoencoder else info.transform_response(tm[train_h.col_index(info.response)],
                                                                         cols[info.response])
         wcol = params.get("weights_column")
@@ -194,8 +202,8 @@ class LocalData:
         if args.get("validation_frame"):
             vh = frame_header_sync(node, args["validation_frame"], "validation_frame")
             vm = framedata.metas(vh)
-            vcols = framedata.columns(node, vh)
-            self.Xv = info.transform(vm, vcols)
+            self.Xv = framedata.model_inputs(node, vh, info, vm)
+            vcols = framedata.columns(node, vh, _other_columns(info, params, vh))
             if not info.autoencoder:
                 self.Yv = info.transform_response(vm[vh.col_index(info.response)], vcols[info.response])
             self.Ov = info.row_offsets(vcols, "validation frame")

@@ -136,7 +136,8 @@ class TrainingState:
             m = int(h.chunk_rows[i])
             if m:
                 v = node.dkv.get_sync(chunk_key(h.frame_id, i))
-                cols = framedata.chunk_columns(h, framedata.stored_chunk(v), self.columns)
+                # Still encoded: the inputs are standardized from their stored form.
+                cols = framedata.ChunkColumns(h, framedata.stored_chunk(v), self.columns)
                 X[pos:pos + m] = self.info.transform(self.metas, cols)
                 y[pos:pos + m] = 0.0 if self.info.autoencoder else self.info.transform_response(
                     self.metas[h.col_index(self.info.response)], cols[self.info.response])
@@ -304,7 +305,7 @@ class TrainingState:
                 v = node.dkv.get_sync(chunk_key(vh.frame_id, i))
                 wanted = list(self.info.model_columns) + ([] if self.info.autoencoder else [self.info.response])
                 names = [c for c in wanted if c in vh.names]
-                cols = framedata.chunk_columns(vh, framedata.stored_chunk(v), names)
+                cols = framedata.ChunkColumns(vh, framedata.stored_chunk(v), names)
                 X = self.info.transform(metas, cols)
                 if self.info.autoencoder:
                     y = np.zeros(m, np.float32)
