@@ -81,10 +81,12 @@ def main() -> None:
         times = [_timed(lambda: m.predict(test)) for _ in range(args.repeats)]
         n_inputs = len(m._s.get("input_names") or []) or 717
     best, med = min(times), statistics.median(times)
-    ok = "met" if n / best >= 200_000 else "NOT met"
-    where = "one node" if args.nodes == 1 else f"{args.nodes} local nodes"
+    if args.nodes == 1:
+        where, target = "one node", f"target >= 200,000: {'met' if n / best >= 200_000 else 'NOT met'}"
+    else:  # compared with the one-node figure, which a run without --nodes prints
+        where, target = f"{args.nodes} local nodes", "target: no slower than one node"
     print(f"predict on {n:,} MNIST test rows, {where}: best {n / best:,.0f} rows/s ({best * 1e3:.1f} ms),"
-          f" median {n / med:,.0f} rows/s over {args.repeats} runs (target >= 200,000: {ok});"
+          f" median {n / med:,.0f} rows/s over {args.repeats} runs ({target});"
           " runs " + ", ".join(f"{t * 1e3:.0f}" for t in times) + " ms")
     for th, rate in kernel_forward(n_inputs, n, args.repeats).items():
         print(f"kernel forward alone, {th} thread(s): {rate:,.0f} rows/s")
