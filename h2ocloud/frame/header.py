@@ -37,6 +37,10 @@ class FrameHeader:
     # (MNIST's is 120 KB of JSON, 5 ms to encode). Headers that are read (from the DKV, from a
     # call) are never changed; code making a new frame builds a new header.
     _json: str | None = field(default=None, init=False, repr=False, compare=False)
+    # What readers work out from the header and keep while it lives (one read from the DKV
+    # lives with its stored value: framedata.stored_header), keyed by reader; e.g. the
+    # column metadata a model transforms chunks with (framedata.metas). Shared: read only.
+    derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def ncols(self) -> int:

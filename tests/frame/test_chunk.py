@@ -227,3 +227,9 @@ def test_a_stored_header_is_parsed_once_and_keeps_its_json_text():
     text = first.to_json()
     assert first.to_json() is text  # made once
     assert FrameHeader.from_dict(json.loads(text)) == first
+    # The column metadata models read are made once per header too.
+    from h2ocloud.node.tasks.framedata import metas
+
+    m = metas(first)
+    assert metas(stored_header(v)) is m and [c["name"] for c in m] == ["a", "b"]
+    assert m[1]["domain"] == ["x", "y"] and m[0]["sigma"] == 0.5
