@@ -34,6 +34,16 @@ def _deadline(timeout: float | None) -> float:
     return timeout if timeout is not None and timeout > 0 else DEFAULT_CALL_TIMEOUT_S
 
 
+# What gRPC's core reports, as INTERNAL, when a call's connection breaks mid-stream (a peer
+# killed while it answers). A peer's own errors carry its message, never this one.
+_CORE_BREAK = "Internal error from Core"
+
+
+def _broken(e: grpc.aio.AioRpcError) -> bool:
+    """True when a call failed because its connection broke, not because the peer refused it."""
+    return e.code() == grpc.StatusCode.INTERNAL and (e.details() or "") == _CORE_BREAK
+
+
 class PeerClient:
     """The node's side of calls to other nodes."""
 
@@ -77,7 +87,7 @@ class PeerClient:
         try:
             header, out = await wire.decode_async(call)
         except grpc.aio.AioRpcError as e:
-            if e.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            if e.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED) or _broken(e):
                 raise NodeUnavailable(f"peer {address} did not answer {name}: {e.details()}") from None
             raise exception_from_status(e.code(), e.details() or "") from None
         return header.get("result", {}), out
