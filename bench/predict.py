@@ -2,7 +2,8 @@
 
     python bench/predict.py [--repeats 5] [--epochs 1] [--nodes 1]
 
-Trains the booklet's trial-run network (784-200-200-200-10 Rectifier with dropout; ``--epochs``
+With ``--nodes N`` above 1 it measures one node first and prints the cloud's median against
+it. Trains the booklet's trial-run network (784-200-200-200-10 Rectifier with dropout; ``--epochs``
 of the 10k training rows, default 1: the weights' values do not change the cost of scoring)
 on a fresh local daemon, then times ``model.predict(test)`` from the client (the whole call:
 the job on the node, the forward pass, storing the prediction frame) ``--repeats`` times and
@@ -65,26 +66,38 @@ def cloud(nodes: int):
         yield h2o
 
 
+def timed_predicts(nodes: int, epochs: float, repeats: int) -> tuple[int, list[float], int]:
+    """Rows scored, the seconds of each timed predict call, and the model's input count."""
+    with cloud(nodes) as h2o:
+        h2o.no_progress()
+        train, test = mnist_frames(h2o)
+        m = h2o.H2ODeepLearningEstimator(**{**TRIAL_RUN, "epochs": epochs}, seed=1)
+        m.train(x=PIXELS, y="label", training_frame=train)
+        m.predict(test)  # warm-up: the scoring kernels compiled or loaded from the cache
+        times = [_timed(lambda: m.predict(test)) for _ in range(repeats)]
+        return test.nrows, times, len(m._s.get("input_names") or []) or 717
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--epochs", type=float, default=1.0)
-    ap.add_argument("--nodes", type=int, default=1, help="local nodes in the cloud (default 1)")
+    ap.add_argument("--nodes", type=int, default=1,
+                    help="local nodes in the cloud (default 1); above 1, one node is measured first")
     args = ap.parse_args()
-    with cloud(args.nodes) as h2o:
-        h2o.no_progress()
-        train, test = mnist_frames(h2o)
-        m = h2o.H2ODeepLearningEstimator(**{**TRIAL_RUN, "epochs": args.epochs}, seed=1)
-        m.train(x=PIXELS, y="label", training_frame=train)
-        n = test.nrows
-        m.predict(test)  # warm-up: the scoring kernels compiled or loaded from the cache
-        times = [_timed(lambda: m.predict(test)) for _ in range(args.repeats)]
-        n_inputs = len(m._s.get("input_names") or []) or 717
+    one = None
+    if args.nodes > 1:  # the one-node figure the cloud is held to, measured in the same minutes
+        n, times, _ = timed_predicts(1, args.epochs, args.repeats)
+        one = n / statistics.median(times)
+        print(f"one node first: median {one:,.0f} rows/s over {args.repeats} runs")
+    n, times, n_inputs = timed_predicts(args.nodes, args.epochs, args.repeats)
     best, med = min(times), statistics.median(times)
-    if args.nodes == 1:
+    if one is None:
         where, target = "one node", f"target >= 200,000: {'met' if n / best >= 200_000 else 'NOT met'}"
-    else:  # compared with the one-node figure, which a run without --nodes prints
-        where, target = f"{args.nodes} local nodes", "target: no slower than one node"
+    else:
+        ratio = (n / med) / one
+        where = f"{args.nodes} local nodes"
+        target = f"{ratio:.2f}x one node's median; target no slower: {'met' if ratio >= 1 else 'NOT met'}"
     print(f"predict on {n:,} MNIST test rows, {where}: best {n / best:,.0f} rows/s ({best * 1e3:.1f} ms),"
           f" median {n / med:,.0f} rows/s over {args.repeats} runs ({target});"
           " runs " + ", ".join(f"{t * 1e3:.0f}" for t in times) + " ms")
