@@ -93,10 +93,12 @@ def test_a_maps_own_error_is_the_one_reported(store):
 
 
 def test_predictions_past_max_mem_are_refused_by_name_and_the_node_serves_on():
+    # Small whole numbers are stored a byte each (the frames: about 200 KB), the predictions'
+    # probabilities four bytes each (about 320 KB for the big frame): past the cap only together.
     rng = np.random.default_rng(3)
-    df = pd.DataFrame(rng.normal(size=(3000, 4)), columns=list("abcd"))
-    df["label"] = np.where(df["a"] > 0, "p", "q")
-    with start_cloud(1, args=["--max-mem", "1300k"], persist=False) as cloud:
+    df = pd.DataFrame(rng.integers(0, 10, size=(3000, 4)), columns=list("abcd"))
+    df["label"] = np.where(df["a"] > 4, "p", "q")
+    with start_cloud(1, args=["--max-mem", "400k"], persist=False) as cloud:
         h2ocloud.init(url=cloud.nodes[0].url)
         fr = h2ocloud.H2OFrame(df)
         m = h2ocloud.H2ODeepLearningEstimator(hidden=[4], epochs=1, seed=1, force_load_balance=False)
