@@ -220,7 +220,7 @@ def fprop_layer(weights, meta, l, xin, acts, keep, use_keep, scale, argmax, maxn
             acts[ao + j] = a * scale if a > ZERO else ZERO
     elif kind == ACT_TANH:
         for j in range(nout):
-            acts[ao + j] = F32(math.tanh(acts[ao + j])) * scale
+            acts[ao + j] = _tanh(acts[ao + j]) * scale
     elif kind == ACT_SOFTMAX:
         mx = acts[ao]
         for j in range(1, nout):
@@ -234,6 +234,13 @@ def fprop_layer(weights, meta, l, xin, acts, keep, use_keep, scale, argmax, maxn
         inv = ONE / tot
         for j in range(nout):
             acts[ao + j] *= inv
+
+
+@njit(**_JIT_INLINE)
+def _tanh(x):
+    """H2O's tanh: 1 - 2 / (1 + exp(2x)), exp in double precision cast to float (H2O-3's Tanh
+    neurons: "evals faster than tanh(x)")."""
+    return ONE - F32(2.0) / (ONE + F32(math.exp(np.float64(F32(2.0) * x))))
 
 
 @njit(**_JIT)

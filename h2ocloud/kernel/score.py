@@ -66,6 +66,16 @@ def _one_blas_thread() -> Iterator[None]:
                 _BLAS_LIMIT.pop().restore_original_limits()
 
 
+def _tanh_into(a: np.ndarray) -> None:
+    """a = 1 - 2 / (1 + exp(2a)) in place, as the kernel's units compute tanh (H2O's formula:
+    exp in double precision, cast to float, the rest in float)."""
+    with np.errstate(over="ignore"):  # exp past float range is inf: the unit is then 1
+        e = np.exp((a * np.float32(2.0)).astype(np.float64)).astype(np.float32)
+    e += np.float32(1.0)
+    np.divide(np.float32(2.0), e, out=e)
+    np.subtract(np.float32(1.0), e, out=a)
+
+
 def _matrix_outputs(net: Net, X: np.ndarray, layer: int, out: np.ndarray) -> None:
     """Layers 0..layer of every row of X as block matrix products, into out."""
     spec = net.spec
@@ -84,7 +94,7 @@ def _matrix_outputs(net: Net, X: np.ndarray, layer: int, out: np.ndarray) -> Non
                 if scale != 1:
                     a *= scale
             elif kind == core.ACT_TANH:
-                np.tanh(a, out=a)
+                _tanh_into(a)
                 if scale != 1:
                     a *= scale
             elif kind == core.ACT_SOFTMAX:

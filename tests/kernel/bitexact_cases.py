@@ -1,5 +1,6 @@
 """Small seeded one-thread trainings whose exact results were recorded from the kernel before
-its speed work (tests/kernel/data/bitexact_kernel.json): the guard that a faster kernel still
+its speed work, and again when Tanh units took H2O's formula (1 - 2 / (1 + exp(2x)), the
+one change since; tests/kernel/data/bitexact_kernel.json): the guard that a faster kernel still
 makes H2O's per-sample updates, in the same order, with the same float32 roundings.
 
 Each case covers one path of the kernel (the booklet's MNIST trial-run layers with dense and

@@ -1,7 +1,8 @@
 """A faster kernel trains exactly as the kernel did before its speed work (one thread).
 
 The record (tests/kernel/data/bitexact_kernel.json, see bitexact_cases.py) was made by the
-kernel before it was optimised, compiled without fastmath (per-operation float32 rounding).
+kernel before it was optimised, compiled without fastmath (per-operation float32 rounding), and
+made again (on purpose) when Tanh units took H2O's formula, 1 - 2 / (1 + exp(2x)).
 On the CPU that made it every case must match bit for bit; on another CPU the forward pass's
 vectorised dot products sum in another order, so the check falls back to a tolerance on the
 recorded sample of each array.
