@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import h2ocloud
 from h2ocloud.frame.header import FrameHeader
-from h2ocloud.node.tasks.mrtask import Part, Vertex, header_from_text, header_text, plan_tree
+from h2ocloud.node.tasks.mrtask import Part, Vertex, header_from_text, plan_tree
 from tests.avg_tasks import made_net
 from tests.cloudfixture import start_cloud
 from tests.test_cloud_dkv import numeric_csv  # noqa: F401  (the fixture)
@@ -82,11 +82,11 @@ def _header(n: int = 785) -> FrameHeader:
 
 def test_the_header_travels_as_text_parsed_once_per_node():
     h = _header()
-    text = header_text(h)
+    text = h.to_json()
     got = header_from_text(text)
     assert got.to_dict() == h.to_dict() and got.chunk_rows == [4, 6]
     assert header_from_text(text) is got  # the second map call of a task: no parse
-    assert header_from_text(header_text(_header(3))) is not got
+    assert header_from_text(_header(3).to_json()) is not got
     for bad in ("{", "[1, 2]", '{"frame_id": "x"}', '{"frame_id": "x", "names": 3, "types": [], '
                 '"domains": [], "nrows": 1, "chunk_rows": [1]}'):
         with pytest.raises(ValueError, match="mr.map: header"):

@@ -33,13 +33,11 @@ class FrameHeader:
     stats: list[dict[str, Any]] = field(default_factory=list)
     nbytes: int = 0
     source: str | None = None
-    # to_json's text, kept once made: a header is sent with every map/reduce call over its frame
-    # (MNIST's is 120 KB of JSON, 5 ms to encode). Headers that are read (from the DKV, from a
-    # call) are never changed; code making a new frame builds a new header.
-    _json: str | None = field(default=None, init=False, repr=False, compare=False)
     # What readers work out from the header and keep while it lives (one read from the DKV
-    # lives with its stored value: framedata.stored_header), keyed by reader; e.g. the
-    # column metadata a model transforms chunks with (framedata.metas). Shared: read only.
+    # lives with its stored value: framedata.stored_header), keyed by reader: its JSON text
+    # (to_json), the column metadata a model transforms chunks with (framedata.metas). Headers
+    # that are read (from the DKV, from a call) are never changed; code making a new frame
+    # builds a new header.
     derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -97,10 +95,12 @@ class FrameHeader:
         }
 
     def to_json(self) -> str:
-        """to_dict as JSON text (made once per header object)."""
-        if self._json is None:
-            self._json = json.dumps(self.to_dict())
-        return self._json
+        """to_dict as JSON text, made once per header object: a header is sent with every
+        map/reduce call over its frame (MNIST's is 120 KB of JSON, 5 ms to encode)."""
+        text = self.derived.get("json")
+        if text is None:
+            text = self.derived["json"] = json.dumps(self.to_dict())
+        return text
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> FrameHeader:

@@ -33,7 +33,7 @@ log = logging.getLogger("h2ocloud.mrtask")
 @dataclass(frozen=True)
 class MapArgs:
     task: str  # a registered MRTask's name
-    header: str | None  # the frame's header as JSON text (mrtask.header_text); None: an all-nodes task
+    header: str | None  # the frame's header as JSON text (FrameHeader.to_json); None: an all-nodes task
     chunks: list[int]  # the chunk indices this node maps
     args: dict[str, Any] | None = None  # the task's own arguments
     key: str = ""  # this node's part's name, for the caller (reported if this node's own map fails)

@@ -424,9 +424,9 @@ async def reduce_tree(node: Node, task: MRTask, args: dict[str, Any], header: Fr
     """Map `own` parts here while each child subtree runs on its root node; reduce everything that
     came back into one partial. A failed child loses its whole subtree's parts (its children's
     partials died with it); other errors propagate. ``header_json``: the header as the children
-    are sent it (header_text), when the caller has it already."""
+    are sent it (FrameHeader.to_json), when the caller has it already."""
     if header is not None and children and header_json is None:
-        header_json = header_text(header)
+        header_json = header.to_json()
     jobs = [_run_vertex(node, task, args, header, blobs, v, late, header_json) for v in children]
     if own:
         jobs.insert(0, _run_own(node, task, args, header, blobs, list(own)))
@@ -487,11 +487,6 @@ async def _run_vertex(node: Node, task: MRTask, args: dict[str, Any], header: Fr
 HEADER_CACHE_SIZE = 8
 _HEADERS: OrderedDict[str, FrameHeader] = OrderedDict()
 _HEADERS_LOCK = threading.Lock()
-
-
-def header_text(header: FrameHeader) -> str:
-    """The header as mr.map sends it (JSON of FrameHeader.to_dict, kept on the header)."""
-    return header.to_json()
 
 
 def header_from_text(text: str) -> FrameHeader:
