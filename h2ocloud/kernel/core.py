@@ -28,7 +28,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 F32 = np.float32
 ZERO = np.float32(0.0)
@@ -120,6 +123,101 @@ def _uniform(x):
 
 
 # ----------------------------------------------------------------------------------------------
+# A team: threads that train the same sample together, each on its share of every layer's units
+# ----------------------------------------------------------------------------------------------
+
+# The team array (int64, one row per thread, whole cache lines each): column 0 counts the
+# thread's barriers.
+T_GEN = 0
+TEAM_WIDTH = 8
+
+
+@intrinsic
+def _load_acquire(typingctx, arr, idx):
+    """arr[idx] read with acquire ordering: a spin loop reads memory every time (a plain load
+    may be hoisted out of the loop), and what the writer stored before its release is seen."""
+    def codegen(context, builder, sig, args):
+        aryty = sig.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]])
+        return builder.load_atomic(ptr, "acquire", 8)
+    return types.int64(arr, idx), codegen
+
+
+@intrinsic
+def _store_release(typingctx, arr, idx, val):
+    """arr[idx] = val with release ordering: every store this thread made before is visible to
+    a thread that reads ``val`` with acquire ordering."""
+    def codegen(context, builder, sig, args):
+        aryty = sig.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]])
+        builder.store_atomic(args[2], ptr, "release", 8)
+        return context.get_dummy_value()
+    return types.void(arr, idx, val), codegen
+
+
+@intrinsic
+def _sched_yield(typingctx):
+    """POSIX sched_yield(): give the core to another runnable thread."""
+    def codegen(context, builder, sig, args):
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(32), []),
+                                            "sched_yield")
+        builder.call(fn, [])
+        return context.get_dummy_value()
+    return types.void(), codegen
+
+
+# Spins of a barrier before it yields the core at every further check: about 20 us here, well
+# above a sample's usual wait (a few us), far below a time slice. A team with more threads than
+# free cores (three daemons on two cores, each training on two threads) otherwise spun through
+# whole time slices while the thread it waited for sat unscheduled: 100x slower than yielding.
+SPIN_BEFORE_YIELD = 20_000
+
+
+@njit(**_JIT)
+def team_barrier(team, tid, nthr):
+    """Wait until every thread of the team has reached its barrier of the same number (with
+    one thread: return at once). The team's threads make the same calls, so their counters
+    (team[t, T_GEN]) move in step."""
+    if nthr == 1:
+        return
+    flat = team.reshape(team.size)
+    width = team.shape[1]
+    gen = flat[tid * width + T_GEN] + 1
+    _store_release(flat, tid * width + T_GEN, gen)
+    spins = 0
+    for u in range(nthr):
+        if u != tid:
+            while _load_acquire(flat, u * width + T_GEN) < gen:
+                spins += 1
+                if spins > SPIN_BEFORE_YIELD:
+                    _sched_yield()
+
+
+@njit(**_JIT_INLINE)
+def team_units(n, tid, nthr):
+    """Thread ``tid``'s share [lo, hi) of a layer's ``n`` units: the same units every sample,
+    so each unit's weight rows and accumulators stay in the cache of the core that updates
+    them. (Shares balanced per sample over the units that do work, which dropout and dead
+    rectifiers make a random subset, moved rows between the cores and trained the MNIST
+    trial run at 0.6x the speed of fixed shares.)"""
+    return n * tid // nthr, n * (tid + 1) // nthr
+
+
+@njit(**_JIT)
+def _gather_units(acts_all, tid, nthr, ao, n):
+    """Copy the other threads' shares of one layer's outputs into this thread's activations."""
+    mine = acts_all[tid]
+    for u in range(nthr):
+        if u != tid:
+            lo, hi = team_units(n, u, nthr)
+            theirs = acts_all[u]
+            for j in range(ao + lo, ao + hi):
+                mine[j] = theirs[j]
+
+
+# ----------------------------------------------------------------------------------------------
 # Forward
 # ----------------------------------------------------------------------------------------------
 
@@ -172,8 +270,10 @@ def _maxout_net(w, off, x):
 
 
 @njit(**_JIT)
-def fprop_layer(weights, meta, l, xin, acts, keep, use_keep, scale, argmax, maxnorm):
-    """Compute the outputs of weight layer ``l`` into ``acts`` from its dense input ``xin``.
+def fprop_layer(weights, meta, l, xin, acts, keep, use_keep, scale, argmax, maxnorm, j0, j1):
+    """Compute the outputs of units [j0, j1) of weight layer ``l`` into ``acts`` from its dense
+    input ``xin`` (a softmax layer: their nets; :func:`softmax_layer` normalises the layer
+    once every unit's net is in). A maxout layer always computes all its units.
 
     ``keep[aoff + j] == 0`` drops unit j (only when ``use_keep``); ``scale`` multiplies the
     hidden activations after the nonlinearity (1 in training, 1 - p in scoring).
@@ -209,31 +309,35 @@ def fprop_layer(weights, meta, l, xin, acts, keep, use_keep, scale, argmax, maxn
             for j in range(nout):
                 acts[ao + j] *= scale
         return
-    for j in range(nout):
+    for j in range(j0, j1):
         if use_keep and keep[ao + j] == 0:
             acts[ao + j] = ZERO
             continue
         acts[ao + j] = _dot_at(weights, wo + j * nin, xin) + weights[bo + j]
     if kind == ACT_RECT:
-        for j in range(nout):
+        for j in range(j0, j1):
             a = acts[ao + j]
             acts[ao + j] = a * scale if a > ZERO else ZERO
     elif kind == ACT_TANH:
-        for j in range(nout):
+        for j in range(j0, j1):
             acts[ao + j] = _tanh(acts[ao + j]) * scale
-    elif kind == ACT_SOFTMAX:
-        mx = acts[ao]
-        for j in range(1, nout):
-            if acts[ao + j] > mx:
-                mx = acts[ao + j]
-        tot = ZERO
-        for j in range(nout):
-            e = F32(math.exp(acts[ao + j] - mx))
-            acts[ao + j] = e
-            tot += e
-        inv = ONE / tot
-        for j in range(nout):
-            acts[ao + j] *= inv
+
+
+@njit(**_JIT)
+def softmax_layer(acts, ao, nout):
+    """Softmax of a layer's nets in place."""
+    mx = acts[ao]
+    for j in range(1, nout):
+        if acts[ao + j] > mx:
+            mx = acts[ao + j]
+    tot = ZERO
+    for j in range(nout):
+        e = F32(math.exp(acts[ao + j] - mx))
+        acts[ao + j] = e
+        tot += e
+    inv = ONE / tot
+    for j in range(nout):
+        acts[ao + j] *= inv
 
 
 @njit(**_JIT_INLINE)
@@ -258,9 +362,14 @@ def load_input(x, x0, in_drop, rng):
 
 
 @njit(**_JIT)
-def forward_sample(weights, meta, drop, x, x0, acts, keep, udraw, argmax, maxnorm, training,
-                   in_drop, rng, last_layer):
-    """Forward pass of one row up to weight layer ``last_layer`` (inclusive).
+def forward_sample(weights, meta, drop, x, x0, acts_all, keep, udraw, argmax, maxnorm, training,
+                   in_drop, rng, last_layer, tid, nthr, team):
+    """Forward pass of one row up to weight layer ``last_layer`` (inclusive), into
+    ``acts_all[tid]``.
+
+    A team of ``nthr`` threads (see train_rows) splits each layer's units: thread ``tid``
+    computes its share, waits for the others and copies theirs from ``acts_all``. Every
+    thread draws the same dropout masks (their ``rng`` states are equal).
 
     In training, inputs and hidden units are dropped with their ratios (from ``rng``); in
     scoring nothing is dropped and hidden activations are scaled by (1 - p).
@@ -271,6 +380,7 @@ def forward_sample(weights, meta, drop, x, x0, acts, keep, udraw, argmax, maxnor
     step() hands every layer that same seed), so its layers drop the same unit indices.
     The draws are made once per row, as far as the widest hidden layer needs.
     """
+    acts = acts_all[tid]
     load_input(x, x0, in_drop if training else ZERO, rng)
     ndrawn = 0  # udraw[:ndrawn] already holds this row's draws
     for l in range(last_layer + 1):
@@ -289,8 +399,17 @@ def forward_sample(weights, meta, drop, x, x0, acts, keep, udraw, argmax, maxnor
             if nout > ndrawn:
                 ndrawn = nout
         scale = ONE if training else ONE - p
+        nout = meta[M_NOUT, l]
+        j0, j1 = team_units(nout, tid, nthr)
         fprop_layer(weights, meta, l, layer_input(meta, l, x0, acts), acts, keep, use_keep,
-                    scale, argmax, maxnorm)
+                    scale, argmax, maxnorm, j0, j1)
+        if nthr > 1:
+            team_barrier(team, tid, nthr)
+            _gather_units(acts_all, tid, nthr, meta[M_AOFF, l], nout)
+        if meta[M_KIND, l] == ACT_SOFTMAX:
+            # In place: the others must have copied this thread's nets first.
+            team_barrier(team, tid, nthr)
+            softmax_layer(acts, meta[M_AOFF, l], nout)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -433,7 +552,8 @@ def _flush_biases(weights, opt1, opt2, nb, bo, nin, rho, eps, g2blk, blkg, blkj)
 
 @njit(**_JIT)
 def _bprop_adadelta(weights, opt1, opt2, meta, l, xin, pe, acts, errs, keep, use_keep, rho,
-                    eps, l1, l2, ea_w, ea_reg, max_w2, shortcut, fast_mode, g2blk, blkg, blkj):
+                    eps, l1, l2, ea_w, ea_reg, max_w2, shortcut, fast_mode, g2blk, blkg, blkj,
+                    j0, j1):
     """bprop_layer for ADADELTA and a non-maxout layer: the same updates in the same order
     as update_unit makes them one unit at a time, arranged for speed. A unit's weights are
     updated in two vectorized passes; its bias waits until BLOCK units are done, so that
@@ -443,7 +563,7 @@ def _bprop_adadelta(weights, opt1, opt2, meta, l, xin, pe, acts, errs, keep, use
     need_pe = l > 0
     elastic = ea_reg != ZERO
     nb = 0
-    for j in range(nout):
+    for j in range(j0, j1):
         if use_keep and keep[ao + j] == 0:
             continue  # dropped units keep their incoming weights for this sample
         g = unit_gradient(kind, errs[ao + j], acts[ao + j])
@@ -559,8 +679,9 @@ def unit_gradient(kind, e, a):
 @njit(**_JIT)
 def bprop_layer(weights, opt1, opt2, gout, meta, l, xin, pe, acts, errs, keep, use_keep,
                 argmax, maxnorm, mode, rate, mom, rho, eps, l1, l2, ea_w, ea_reg, max_w2, shortcut,
-                fast_mode, g2blk, blkg, blkj):
-    """Back-propagate through weight layer ``l`` and update it.
+                fast_mode, g2blk, blkg, blkj, j0, j1):
+    """Back-propagate through units [j0, j1) of weight layer ``l`` and update them (a maxout
+    layer: all its units).
 
     ``errs`` holds dE/da of the layer's outputs (for the output layer the caller stored
     dE/dnet, and softmax/linear kinds take it as is). ``pe`` (dense, the layer below's
@@ -575,7 +696,7 @@ def bprop_layer(weights, opt1, opt2, gout, meta, l, xin, pe, acts, errs, keep, u
     if mode == OPT_ADADELTA and kind != ACT_MAXOUT:
         _bprop_adadelta(weights, opt1, opt2, meta, l, xin, pe, acts, errs, keep, use_keep, rho,
                         eps, l1, l2, ea_w, ea_reg, max_w2, shortcut, fast_mode, g2blk, blkg,
-                        blkj)
+                        blkj, j0, j1)
         return
     if kind == ACT_MAXOUT:
         # Undo the layer normalisation a'_j = a_j / M (M = a_k*, the largest unit):
@@ -590,7 +711,8 @@ def bprop_layer(weights, opt1, opt2, gout, meta, l, xin, pe, acts, errs, keep, u
             for j in range(nout):
                 errs[ao + j] *= inv
             errs[ao + kstar] -= s * inv
-    for j in range(nout):
+        j0, j1 = 0, nout
+    for j in range(j0, j1):
         if use_keep and keep[ao + j] == 0:
             continue  # dropped units keep their incoming weights for this sample
         g = unit_gradient(kind, errs[ao + j], acts[ao + j])
@@ -653,23 +775,42 @@ def output_error(meta, acts, errs, out_kind, loss_kind, x, target, offset, dist_
 
 
 @njit(**_JIT)
-def backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep, argmax,
+def backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, pe_all, keep, argmax,
                     maxnorm, out_kind, loss_kind, x, target, offset, dist_param, mode, rate, mom,
                     rho, eps, l1, l2, ea_w, ea_reg, max_w2, shortcut, fast_mode, g2blk, blkg,
-                    blkj):
-    """Output error, then back-propagation and update of every layer, top to bottom."""
+                    blkj, tid, nthr, team):
+    """Output error, then back-propagation and update of every layer, top to bottom.
+
+    One thread hands each layer's error down into ``errs`` directly. A team's thread adds
+    its units' part into its row of ``pe_all`` (two rows per thread, used by alternate
+    layers, so a thread can start the next layer while the others still read its last one),
+    waits for the others, and sums the parts for its own share of the layer below in thread
+    order: the team trains the same updates as one thread, but for the order of that sum."""
     nl = meta.shape[1]
     output_error(meta, acts, errs, out_kind, loss_kind, x, target, offset, dist_param)
     for l in range(nl - 1, -1, -1):
         xin = layer_input(meta, l, x0, acts)
-        if l > 0:
-            ao = meta[M_AOFF, l - 1]
-            pe = errs[ao:ao + meta[M_NIN, l]]
-        else:
+        nin = meta[M_NIN, l]
+        ao = meta[M_AOFF, l - 1] if l > 0 else 0
+        side = 2 * tid + (l & 1)
+        if l == 0:
             pe = errs[:0]
+        elif nthr == 1:
+            pe = errs[ao:ao + nin]
+        else:
+            pe = pe_all[side, :nin]
+        j0, j1 = team_units(meta[M_NOUT, l], tid, nthr)
         bprop_layer(weights, opt1, opt2, gout, meta, l, xin, pe, acts, errs, keep,
                     drop[l] > ZERO, argmax, maxnorm, mode, rate, mom, rho, eps, l1, l2, ea_w, ea_reg,
-                    max_w2, shortcut, fast_mode, g2blk, blkg, blkj)
+                    max_w2, shortcut, fast_mode, g2blk, blkg, blkj, j0, j1)
+        if nthr > 1 and l > 0:
+            team_barrier(team, tid, nthr)
+            k0, k1 = team_units(nin, tid, nthr)
+            for k in range(k0, k1):
+                e = ZERO
+                for u in range(nthr):
+                    e += pe_all[2 * u + (l & 1), k]
+                errs[ao + k] = e
 
 
 # ----------------------------------------------------------------------------------------------
@@ -681,8 +822,18 @@ def backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep,
 def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, avg_act, ea_w, rows, out_kind, loss_kind,
                dist_param, sparsity_beta, avg_target, mode, base_rate, rate_annealing, rate_decay, mom_start, mom_ramp, mom_stable, rho, eps,
                l1, l2, ea_reg, max_w2, in_drop, fast_mode, shortcut, n_start, n_stride, rng,
-               x0, acts, errs, keep, udraw, argmax, maxnorm, g2blk, blkg, blkj, counts):
+               x0, acts_all, errs, pe_all, keep, udraw, argmax, maxnorm, g2blk, blkg, blkj, counts,
+               tid, nthr, team):
     """Train on ``rows`` in order, one sample at a time, updating the shared arrays in place.
+
+    ``nthr`` > 1 makes this thread one of a team that trains the same rows together (every
+    thread of the team calls this with the same rows, n_start and rng state, and its own
+    ``tid``): each layer's units are split between the threads, which meet at a barrier after
+    each layer (``team``: int64, a row per thread, zero at the start; see T_GEN), so the
+    samples are trained one after another as one thread trains them. ``acts_all`` holds one
+    row of activations per thread (one row: a single thread), ``pe_all`` two rows per thread
+    for the errors handed down (unused by a single thread). Maxout layers and counting need a
+    single thread.
 
     The k-th sample of this slice is taken to be global sample ``n_start + k * n_stride``
     (the threads interleave), which drives rate annealing and the momentum ramp.
@@ -694,6 +845,7 @@ def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, avg_act, ea_w,
     A non-empty ``counts`` ((nl, N_COUNTS) int64) receives :func:`count_sample`'s tallies; the
     default empty one costs one branch per sample.
     """
+    acts = acts_all[tid]
     counting = counts.shape[0] > 0
     has_offs = offs.shape[0] > 0
     sparse = sparsity_beta > ZERO and avg_act.shape[0] > 0
@@ -712,12 +864,13 @@ def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, avg_act, ea_w,
             rate[l] = F32(ann * rate_decay**l * (1.0 - m))
         x = X[r_]
         offset = offs[r_] if has_offs else ZERO
-        forward_sample(weights, meta, drop, x, x0, acts, keep, udraw, argmax, maxnorm, True,
-                       in_drop, rng, nl - 1)
-        backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, keep, argmax,
-                        maxnorm, out_kind, loss_kind, x, y[r_], offset,
+        forward_sample(weights, meta, drop, x, x0, acts_all, keep, udraw, argmax, maxnorm, True,
+                       in_drop, rng, nl - 1, tid, nthr, team)
+        backward_sample(weights, opt1, opt2, gout, meta, drop, x0, acts, errs, pe_all, keep,
+                        argmax, maxnorm, out_kind, loss_kind, x, y[r_], offset,
                         dist_param, mode, rate, F32(m), rho, eps,
-                        l1, l2, ea_w, ea_reg, max_w2, shortcut, fast_mode, g2blk, blkg, blkj)
+                        l1, l2, ea_w, ea_reg, max_w2, shortcut, fast_mode, g2blk, blkg, blkj,
+                        tid, nthr, team)
         if counting:
             count_sample(meta, drop, x0, acts, errs, keep, shortcut, fast_mode, counts)
         if sparse:
@@ -725,10 +878,14 @@ def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, avg_act, ea_w,
                 ao = meta[M_AOFF, l]
                 bo = meta[M_BOFF, l]
                 step = rate[l] * sparsity_beta
-                for j in range(meta[M_NOUT, l]):
+                j0, j1 = team_units(meta[M_NOUT, l], tid, nthr)
+                for j in range(j0, j1):
                     a = F32(0.999) * avg_act[ao + j] + F32(0.001) * acts[ao + j]
                     avg_act[ao + j] = a
                     weights[bo + j] -= step * (a - avg_target)
+        # A team's shares change from layer to layer and sample to sample: the next sample's
+        # forward pass may read the rows another thread is still updating in layer 0.
+        team_barrier(team, tid, nthr)
 
 
 # Columns of the counters table (one row per weight layer), see count_sample.
@@ -782,8 +939,10 @@ def score_rows(weights, meta, drop, X, lo_row, hi_row, layer, out, x0, acts, kee
     """Scoring forward pass of rows [lo_row, hi_row): copy layer ``layer``'s outputs to out."""
     ao = meta[M_AOFF, layer]
     nout = meta[M_NOUT, layer]
+    acts_all = acts.reshape((1, acts.shape[0]))
+    no_team = np.zeros((1, TEAM_WIDTH), np.int64)
     for r_ in range(lo_row, hi_row):
-        forward_sample(weights, meta, drop, X[r_], x0, acts, keep, udraw, argmax, maxnorm,
-                       False, ZERO, rng, layer)
+        forward_sample(weights, meta, drop, X[r_], x0, acts_all, keep, udraw, argmax, maxnorm,
+                       False, ZERO, rng, layer, 0, 1, no_team)
         for j in range(nout):
             out[r_, j] = acts[ao + j]

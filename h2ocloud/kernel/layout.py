@@ -126,3 +126,31 @@ class Scratch:
             "blkg": (2 * core.BLOCK, np.float32, 0),
             "blkj": (core.BLOCK, np.int64, 0),
         }))
+
+
+def team_ok(spec: NetSpec) -> bool:
+    """Whether threads can train this net as a team (core.train_rows): maxout layers normalise
+    by their largest unit, which needs every unit of the layer on one thread."""
+    return core.ACT_MAXOUT not in layer_kinds(spec)
+
+
+@dataclass
+class TeamBuffers:
+    """What the threads of a team share: every thread's activations (a row each, on lines of
+    its own), two rows per thread of errors handed down, and the barrier counters."""
+
+    acts: np.ndarray  # float32 (nthreads, n_act rounded up to whole lines)
+    pe: np.ndarray  # float32 (2 * nthreads, widest layer input rounded up to whole lines)
+    sync: np.ndarray  # int64 (nthreads, core.TEAM_WIDTH): each thread's barrier counter
+
+    @classmethod
+    def for_spec(cls, spec: NetSpec, nthreads: int) -> TeamBuffers:
+        per_line = CACHE_LINE // 4
+        n_act = -(-sum(spec.layer_sizes[1:]) // per_line) * per_line + per_line
+        n_in = -(-max(spec.layer_sizes[:-1]) // per_line) * per_line + per_line
+        width = core.TEAM_WIDTH
+        raw = lines_apart({"acts": (nthreads * n_act, np.float32, 0),
+                           "pe": (2 * nthreads * n_in, np.float32, 0),
+                           "sync": (nthreads * width, np.int64, 0)})
+        return cls(raw["acts"].reshape(nthreads, n_act), raw["pe"].reshape(2 * nthreads, n_in),
+                   raw["sync"].reshape(nthreads, width))

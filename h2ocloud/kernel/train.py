@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 from . import core
-from .layout import Scratch, build_meta, dropout_vector, own_lines
+from .layout import Scratch, TeamBuffers, build_meta, dropout_vector, own_lines, team_ok
 from .net import Net
 from .spec import NetSpec, TrainConfig
 from .threads import tuner_for, worker_pool
@@ -102,13 +102,30 @@ class _SliceRunner:
         self.rngs = [thread_seed(seed, t) for t in range(nthreads)]
         self.scratch = [Scratch.for_spec(spec) for _ in range(nthreads)]
         self.counts = np.zeros((0, core.N_COUNTS), np.int64) if counts is None else counts
+        self.team = TeamBuffers.for_spec(spec, nthreads) if nthreads > 1 and counts is None \
+            and team_ok(spec) else None
+        self._no_pe = np.zeros((0, 0), np.float32)
+        self._no_team = np.zeros((1, core.TEAM_WIDTH), np.int64)
 
     def run(self, thread: int, rows: np.ndarray, n_start: int, n_stride: int) -> None:
-        """Thread ``thread`` trains ``rows``; its k-th row is global sample n_start + k * n_stride."""
+        """Thread ``thread`` trains ``rows`` alone (one thread, or one of Hogwild's); its k-th
+        row is global sample n_start + k * n_stride."""
         s = self.scratch[thread]
-        core.train_rows(*self.head, rows, *self.options, int(n_start), int(n_stride), self.rngs[thread],
-                        s.x0, s.acts, s.errs, s.keep, s.udraw, s.argmax, s.maxnorm, s.g2blk,
-                        s.blkg, s.blkj, self.counts)
+        self._call(thread, rows, n_start, n_stride, s.acts.reshape(1, -1), self._no_pe, 0, 1,
+                   self._no_team)
+
+    def run_team(self, thread: int, nthr: int, rows: np.ndarray, n_start: int) -> None:
+        """Thread ``thread`` of a team of ``nthr`` trains its share of every sample of ``rows``
+        (see core.train_rows); the team's other threads make the same call at the same time."""
+        t = self.team
+        self._call(thread, rows, n_start, 1, t.acts[:nthr], t.pe[:2 * nthr], thread, nthr,
+                   t.sync[:nthr])
+
+    def _call(self, thread, rows, n_start, n_stride, acts_all, pe_all, tid, nthr, sync) -> None:
+        s = self.scratch[thread]
+        core.train_rows(*self.head, rows, *self.options, int(n_start), int(n_stride),
+                        self.rngs[thread], s.x0, acts_all, s.errs, pe_all, s.keep, s.udraw,
+                        s.argmax, s.maxnorm, s.g2blk, s.blkg, s.blkj, self.counts, tid, nthr, sync)
 
 
 # Rows a Hogwild thread takes from its round at a time: ~10 ms of training of the trial-run
@@ -138,6 +155,18 @@ class _Blocks:
             lo = self.next
             self.next = hi = min(self.n, lo + BLOCK_ROWS)
         return lo, hi
+
+
+def _team_round(runner: _SliceRunner, pool, k: int, chunk: np.ndarray, first: int) -> None:
+    """k threads train every row of ``chunk`` together, each on its share of the units. They
+    start from thread 0's dropout stream (the one a one-thread round goes on with), and end
+    with it where one thread would leave it."""
+    for t in range(1, k):
+        runner.rngs[t][0] = runner.rngs[0][0]
+    futures = [pool.submit(runner.run_team, t, k, chunk, first) for t in range(1, k)]
+    runner.run_team(0, k, chunk, first)
+    for f in futures:
+        f.result()
 
 
 def _drain(runner: _SliceRunner, thread: int, chunk: np.ndarray, first: int, blocks: _Blocks) -> None:
@@ -214,6 +243,8 @@ def train_hogwild(net: Net, X: np.ndarray, y: np.ndarray, rows: np.ndarray,
             t0 = time.perf_counter()
             if k == 1:  # one thread: this one (no hand-off to a worker)
                 runner.run(0, chunk, first, 1)
+            elif runner.team is not None:
+                _team_round(runner, pool, k, chunk, first)
             else:
                 blocks = _Blocks(take)
                 futures = [pool.submit(_drain, runner, t, chunk, first, blocks) for t in range(k)]
