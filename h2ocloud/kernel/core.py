@@ -883,9 +883,6 @@ def train_rows(weights, opt1, opt2, gout, meta, drop, X, y, offs, avg_act, ea_w,
                     a = F32(0.999) * avg_act[ao + j] + F32(0.001) * acts[ao + j]
                     avg_act[ao + j] = a
                     weights[bo + j] -= step * (a - avg_target)
-        # A team's shares change from layer to layer and sample to sample: the next sample's
-        # forward pass may read the rows another thread is still updating in layer 0.
-        team_barrier(team, tid, nthr)
 
 
 # Columns of the counters table (one row per weight layer), see count_sample.
