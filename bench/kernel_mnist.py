@@ -11,7 +11,7 @@ l1 1e-5, ADADELTA (rho/epsilon from the flags: H2O-3's defaults 0.99/1e-8); 10 e
 Prints training samples/s (the median over ``--repeats`` runs from the same start), samples
 per CPU second (the process's CPU time while training: steadier than wall time when other
 programs load the machine), wall time and the test classification error. With ``--threads``
-above 1 it also prints the Hogwild thread tuner's measured speed of each thread count (it
+above 1 it also prints the thread tuner's measured speed of each thread count (it
 trains each round on the faster one; ``--threads 1`` never consults it). With ``--counters``
 it then retrains in the kernel's counting mode (not timed), with the flags' rho/epsilon and
 with the other of the two settings (H2O-3's 0.99 / 1e-8, the booklet's 0.95 / 1e-6), and
@@ -87,7 +87,7 @@ def train_run(spec: NetSpec, cfg: TrainConfig, xtr: np.ndarray, ytr: np.ndarray,
               args: argparse.Namespace, counts: np.ndarray | None = None,
               on_epoch=None) -> tuple[Net, float, float]:
     """One training run from the seed's initial model; returns (net, training wall seconds,
-    training CPU seconds of the whole process: every Hogwild thread's, the load of the other
+    training CPU seconds of the whole process: every training thread's, the load of the other
     programs on the machine excluded)."""
     net = Net.initialize(spec, seed=args.seed)
     rng = np.random.default_rng(args.seed)
@@ -178,7 +178,8 @@ def main() -> None:
     train_err = float(np.mean(forward(net, xtr, nthreads=args.threads).argmax(1) != ytr))
     print(f"samples/s: {statistics.median(rates):,.0f} (median of {len(rates)})")
     # CPU time counts only this process's threads, so it is steadier than wall time on a
-    # loaded machine; with several threads it adds theirs up (ideal Hogwild: threads x wall).
+    # loaded machine; with several threads it adds theirs up (ideal: threads x wall; a team's
+    # threads also count the time they spin at a barrier waiting for each other).
     print(f"samples per CPU second: {statistics.median(cpu_rates):,.0f} "
           f"(process CPU time of training, all threads; median of {len(cpu_rates)})")
     print(f"train wall time: {t_train:.2f} s for {net.samples_seen} samples")

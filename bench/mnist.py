@@ -4,8 +4,9 @@ MNIST: train on mnist_train_10k.csv.gz (label first), validate on mnist_test.csv
 hidden [200,200,200], RectifierWithDropout, input_dropout_ratio 0.2, l1 1e-5, epochs 10. Prints
 training samples per second and wall time of the whole train() call (preprocessing, training,
 scoring), and the test classification error. Targets: >= 10,000 samples/s, <= 11% test error.
-Each configuration runs with seeds 1..--repeats: Hogwild on several threads is not
-deterministic and one run's error moves by about a point, so the mean is the figure to read.
+Each configuration runs with seeds 1..--repeats: one run's error moves by about a point with
+the seed (and several threads are not repeatable bit for bit: the thread tuner's choice of one
+thread or the team for each round depends on timing), so the mean is the figure to read.
 The trial run uses h2ocloud's defaults, which for ADADELTA are H2O-3's (rho 0.99, epsilon 1e-8,
 what the H2O-3 reference figures used); --booklet-adadelta also runs it with the booklet's printed
 rho 0.95 / epsilon 1e-6 for comparison.
@@ -14,7 +15,7 @@ ECG (section 4.2): Tanh autoencoder, hidden [50,20,50], l1 1e-4, epochs 100; pri
 reconstruction errors (rows 21-23 should be the largest) and the training time (target < 1 s).
 
 Also prints the first train() latency of a fresh node process (kernels come from Numba's cache).
-With --compare-threads it also runs the trial run with nthreads=1 (one Hogwild thread, as
+With --compare-threads it also runs the trial run with nthreads=1 (one thread, as
 reproducible=True trains) and prints the two thread counts side by side: samples/s, the ratio
 (target >= 1.6x) and the mean test errors (target: within 0.3 points).
 Run: python bench/mnist.py [--epochs N] [--repeats N] [--booklet-adadelta] [--compare-threads]
@@ -87,7 +88,7 @@ def main() -> None:
                                  " H2O-3: 10.5-11.2%")
         if ns.compare_threads:
             errs1, speed1 = trial_runs(h2o, train, test, {**params, "nthreads": 1}, ns.repeats,
-                                       "one Hogwild thread (nthreads=1)")
+                                       "one thread (nthreads=1)")
             ratio = speed / speed1
             gap = (np.mean(errs) - np.mean(errs1)) * 100
             print(f"threads: all cores {speed:,.0f} samples/s, one thread {speed1:,.0f} samples/s:"

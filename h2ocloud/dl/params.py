@@ -278,7 +278,7 @@ PARAMETERS: tuple[P, ...] = (
     P('override_with_best_model', 'bool', True,
       help='After training, keep the model that scored best on the validation frame (or the training samples) rather than the last one. The default is true.'),
     P('nthreads', 'int', -1, lo=-1,
-      help='Threads per node the Hogwild kernel uses (-1: all cores).'),
+      help='Threads per node the kernel trains with (-1: all cores): together on each sample, each on a share of every layer (Hogwild for Maxout).'),
     P('mini_batch_size', 'int', 1,
       help='Rows per mini-batch (1: pure online SGD, as H2O).'),
     P('stopping_rounds', 'int', 5, lo=0,
@@ -599,9 +599,9 @@ def _check_together(p: dict[str, Any]) -> None:
     if p["nthreads"] == 0:
         raise _bad("nthreads", "must be -1 (all cores) or a positive count")
     if p["mini_batch_size"] != 1:
-        # Refused rather than ignored: the Hogwild kernel updates the weights after every row,
+        # Refused rather than ignored: the kernel updates the weights after every row,
         # as H2O's Deep Learning does (H2O-3 also only accepts 1).
-        raise _bad("mini_batch_size", f"only 1 is supported (per-row Hogwild updates), got {p['mini_batch_size']}")
+        raise _bad("mini_batch_size", f"only 1 is supported (per-row updates, as H2O's default), got {p['mini_batch_size']}")
 
     # --- cross-validation
     if p["nfolds"] == 1:
@@ -714,7 +714,8 @@ def cross_validating(p: dict[str, Any]) -> bool:
 
 
 def resolve_nthreads(p: dict[str, Any], available: int | None = None) -> int:
-    """Threads a node trains and scores with: one when reproducible (Hogwild races otherwise);
+    """Threads a node trains and scores with: one when reproducible (a team's rounds or one
+    thread's are chosen by timing, and sum one error in different orders; Hogwild races);
     nthreads=-1 means all the node may use (`available`: its --nthreads, else all cores). The
     one place nthreads is resolved."""
     if p["reproducible"]:

@@ -239,7 +239,8 @@ class H2ODeepLearningEstimator(H2OEstimator):
         After training, keep the model that scored best on the validation frame (or the training
         samples) rather than the last one. The default is true.
     nthreads : int, default -1, in [-1, inf)
-        Threads per node the Hogwild kernel uses (-1: all cores).
+        Threads per node the kernel trains with (-1: all cores): together on each sample, each
+        on a share of every layer (Hogwild for Maxout).
     mini_batch_size : int, default 1
         Rows per mini-batch (1: pure online SGD, as H2O).
     stopping_rounds : int, default 5, in [0, inf)

@@ -1,4 +1,5 @@
-"""Numba deep-learning kernel: H2O-style per-sample SGD trained Hogwild across threads.
+"""Numba deep-learning kernel: H2O-style per-sample SGD, on several threads as a team (each
+sample trained by all of them, a share of every layer each) or Hogwild (maxout nets).
 
 Public API::
 

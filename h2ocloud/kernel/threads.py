@@ -1,7 +1,11 @@
-"""How many Hogwild threads to run: the count that has been training fastest lately.
+"""How many threads to train with: the count that has been training fastest lately.
 
-Hogwild threads write the same weights and ADADELTA accumulators, so every update moves cache
-lines between cores. On a machine where the two cores share a cache that costs little and two
+Several threads (a team, or Hogwild threads: see :mod:`.train`) pass data between cores: a
+team meets at a barrier after every layer of every sample and hands activations and errors
+over; Hogwild threads write the same weights and ADADELTA accumulators, so every update moves
+cache lines between cores. A team needs its threads on cores of their own: one held up by the
+machine holds the others up at the next barrier. The figures that follow were measured with
+Hogwild threads. On a machine where the two cores share a cache that costs little and two
 threads train ~1.3x faster than one; when the (virtual) cores sit far apart it costs so much
 that two threads train at less than half the speed of one. On a cloud VM the host moves
 virtual cores around, so which case holds changes while a model trains (seen on this project's
@@ -15,8 +19,8 @@ its threads, the first calls into the kernel), and a 10-row first round once tim
 threads at 28 samples/s, which kept the tuner on one thread for the rest of a 20,000-row run
 in which two threads trained 1.7x faster. A round's measurement counts in proportion to its
 rows, so a short last round of a call moves the average little. Both
-choices are valid Hogwild executions (H2O trains with however many threads the node has); the
-tuner changes only speed. ``nthreads=1`` never consults it, so reproducible runs are untouched.
+choices train H2O's per-sample updates (a team: the same ones as one thread, but for float
+rounding; Hogwild: H2O's own multi-threaded execution); the tuner changes only speed. ``nthreads=1`` never consults it, so reproducible runs are untouched.
 """
 
 from __future__ import annotations

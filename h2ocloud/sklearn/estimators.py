@@ -146,7 +146,7 @@ class _H2ODeepLearningBase(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True  # missing values: mean imputation, as H2O does
-        # Hogwild over several threads is not repeatable; a seed with reproducible=True is.
+        # Several threads are not repeatable bit for bit; a seed with reproducible=True is.
         tags.non_deterministic = not (self.reproducible and self.seed is not None)
         return tags
 
