@@ -2,7 +2,7 @@
 
 Prints, for each cloud size: training samples per second of the whole train() call, the fraction
 of the training wall time spent sending and averaging models (the iterations' wall time beyond the
-slowest node's own Hogwild time), and the test classification error after 10 epochs.
+slowest node's own training time), and the test classification error after 10 epochs.
 Run: python bench/distributed.py [--epochs 10] [--nodes 1,2,3]
 """
 

@@ -211,4 +211,8 @@ def test_mnist_three_nodes_close_to_single_node_mode(cloud3):
                                               single_node_mode=mode)
         m.train(x=pixels, y="label", training_frame=train, validation_frame=test)
         errs[mode] = m.classification_error(valid=True)
-    assert abs(errs[False] - errs[True]) <= 0.03, errs
+    # Averaging three nodes' models costs about 3 points on this small frame. Measured: the
+    # averaged run 13.6-13.95%, single-node mode 11.2-11.4% with Hogwild threads and
+    # 10.8-10.9% since a node's threads train each sample together (one thread's updates).
+    assert errs[True] <= 0.115, errs
+    assert errs[False] - errs[True] <= 0.035, errs

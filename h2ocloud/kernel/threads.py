@@ -36,8 +36,10 @@ ROWS_PER_THREAD = 1024
 PROBE_EVERY = 16
 # When fewer threads are ahead, the candidate with more is probed every PROBE_MORE_EVERY-th
 # round, a full round of its size: one slow measurement of two threads (the machine held a core
-# up) otherwise kept a run on one thread for 16 rounds at about half speed, and probing the
-# faster-in-principle count costs little.
+# up) otherwise kept a run on one thread for 16 rounds at about half speed. Each further probe
+# it loses doubles the interval, up to PROBE_EVERY, and makes the probe a short one: where the
+# cores are taken (two daemons on two cores, each training on two threads) a team runs at 0.6x
+# one thread, and full probes every 4th round cost the cloud a fifth of its speed.
 PROBE_MORE_EVERY = 4
 # Weight of the newest measurement in the moving average of a candidate's speed.
 SMOOTHING = 0.5
@@ -51,6 +53,7 @@ class ThreadCountTuner:
         self.speed: dict[int, float] = {}
         self.warmed: set[int] = set()  # candidates whose first (unmeasured) round is done
         self.rounds = 0
+        self.more_losses = 0  # how long the most threads have been behind, in their rounds
         self._lock = threading.Lock()
 
     def choose(self) -> tuple[int, int]:
@@ -65,8 +68,10 @@ class ThreadCountTuner:
             if len(ranked) > 1:
                 if ranked[1] < ranked[0] and self.rounds % PROBE_EVERY == 0:
                     return ranked[1], ROWS_PER_THREAD
-                if ranked[1] > ranked[0] and self.rounds % PROBE_MORE_EVERY == 0:
-                    return ranked[1], ROWS_PER_THREAD * ranked[1]
+                every = min(PROBE_EVERY, PROBE_MORE_EVERY << max(0, self.more_losses - 1))
+                if ranked[1] > ranked[0] and self.rounds % every == 0:
+                    full = self.more_losses <= 1
+                    return ranked[1], ROWS_PER_THREAD * (ranked[1] if full else 1)
             return ranked[0], ROWS_PER_THREAD * ranked[0]
 
     def record(self, threads: int, samples: int, seconds: float) -> None:
@@ -82,6 +87,12 @@ class ThreadCountTuner:
                 return
             old = self.speed.get(threads)
             self.speed[threads] = s if old is None else weight * s + (1 - weight) * old
+            most = self.candidates[-1]
+            if len(self.speed) == len(self.candidates):
+                if self.speed[most] >= max(self.speed.values()):
+                    self.more_losses = 0
+                elif threads == most or self.more_losses == 0:
+                    self.more_losses += 1  # its own round lost, or another's put it behind
 
 
 _TUNERS: dict[tuple[int, int], ThreadCountTuner] = {}
@@ -99,18 +110,20 @@ def tuner_for(max_threads: int, model_size: int) -> ThreadCountTuner:
         return t
 
 
-# The kernel's worker threads persist across calls, for Hogwild rounds and scoring passes alike:
+# The kernel's worker threads persist across calls, for training rounds and scoring passes alike:
 # an iteration of a small model trains in a millisecond or two, and starting threads for every
 # call (a new executor) cost about as much again. Several trainings and scorings of one process
 # may share a pool, so it has room for a few of them at once (its threads start only when
-# needed). Its tasks never wait on the pool themselves, so sharing cannot deadlock.
+# needed). Its tasks never wait on the pool themselves, so sharing cannot deadlock: a team's
+# pool threads wait at barriers only for each other and for the thread that called
+# train_hogwild, which is never one of the pool's.
 _POOL_JOBS = 4
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
 
 
 def worker_pool(nthreads: int) -> ThreadPoolExecutor:
-    """The process-wide executor for ``nthreads``-way kernel work (Hogwild rounds, scoring)."""
+    """The process-wide executor for ``nthreads``-way kernel work (training rounds, scoring)."""
     with _POOLS_LOCK:
         pool = _POOLS.get(nthreads)
         if pool is None:

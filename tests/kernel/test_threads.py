@@ -121,3 +121,36 @@ def test_a_call_of_little_work_trains_on_the_calling_thread_without_the_tuner():
     other = Net.initialize(spec, seed=3)
     train_hogwild(other, X, y, np.arange(380), TrainConfig(), nthreads=1, seed=1)
     assert np.array_equal(net.weights, other.weights)
+
+
+def test_two_threads_that_keep_losing_are_probed_less_often_and_briefly():
+    """Where the cores are taken by others (two daemons on two cores), a team of two runs at
+    0.6x one thread: each probe it loses doubles the interval up to PROBE_EVERY, and after the
+    first loss the probes are short. One win brings back the full rounds."""
+    t = _warmed(2)
+    t.choose()
+    t.record(2, 2048, 0.2)  # 10,240 rows/s
+    t.choose()
+    t.record(1, 1024, 0.06)  # 17,067 rows/s: one thread ahead
+    assert t.more_losses == 1
+    intervals, sizes = [], []
+    for _ in range(5):
+        start = t.rounds
+        while True:
+            k, rows = t.choose()
+            if k == 2:
+                break
+            t.record(1, rows, rows / 17_067)
+        intervals.append(t.rounds - start)
+        sizes.append(rows)
+        t.record(2, rows, rows / 6_000)  # the team stays slow
+    assert max(intervals[:1]) <= PROBE_MORE_EVERY
+    assert intervals[-1] >= PROBE_EVERY - 1 and intervals[-2] >= PROBE_EVERY - 1
+    assert sizes[0] == 2 * ROWS_PER_THREAD and all(s == ROWS_PER_THREAD for s in sizes[1:])
+    # The team is fast again: its next probe wins, and the full rounds come back.
+    while t.choose()[0] != 2:
+        pass
+    for _ in range(3):
+        t.record(2, ROWS_PER_THREAD, ROWS_PER_THREAD / 40_000)
+    assert t.more_losses == 0
+    assert t.choose() == (2, 2 * ROWS_PER_THREAD)
