@@ -50,7 +50,24 @@ def _data(n_in: int, n_rows: int = 1500, classes: int = 3, seed: int = 0):
 
 def _train(spec: NetSpec, cfg: TrainConfig, nthreads: int, X, y, seed: int = 5, **kw) -> Net:
     net = Net.initialize(spec, seed=3)
-    train_hogwild(net, X, y, np.arange(X.shape[0]), cfg, nthreads=nthreads, seed=seed, **kw)
+    made = []
+    real = TeamBuffers.for_spec
+
+    def spy(s, k):
+        made.append(real(s, k))
+        return made[-1]
+
+    orig = TeamBuffers.__dict__["for_spec"]  # the classmethod itself, put back as it was
+    TeamBuffers.for_spec = spy
+    try:
+        train_hogwild(net, X, y, np.arange(X.shape[0]), cfg, nthreads=nthreads, seed=seed, **kw)
+    finally:
+        TeamBuffers.for_spec = orig
+    if nthreads > 1 and team_ok(spec):
+        # The team really trained every sample: each thread passed the same number of
+        # barriers, at least one per layer and sample.
+        gens = made[-1].sync[:, core.T_GEN]
+        assert (gens == gens[0]).all() and gens[0] >= X.shape[0] * spec.n_layers, gens
     return net
 
 
